@@ -1,0 +1,3 @@
+from tierwise.cli.main import run
+
+run()

@@ -1,0 +1,75 @@
+"""One error hierarchy for Tierwise.
+
+Every error carries structured fields and a message that says what failed, the value and the
+fix. The CLI prints ``str(err)`` on one line and exits non-zero; the API maps the class to an
+HTTP status in one handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TierwiseError(Exception):
+    """Base of every error Tierwise raises on purpose.
+
+    Parameters
+    ----------
+    message:
+        What failed, in one sentence, naming the value that was wrong.
+    hint:
+        What to do about it (optional).
+    **fields:
+        Structured context (file, row, column, value, expected, key path ...), kept for the
+        API's error body and for tests.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a JSON-able body: type, message, hint and fields."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "hint": self.hint,
+            **{k: v for k, v in self.fields.items() if v is not None},
+        }
+
+
+class UsageError(TierwiseError):
+    """A command or request was called with arguments that do not fit."""
+
+    exit_code = 2
+
+
+class ConfigError(TierwiseError):
+    """Settings are missing or wrong."""
+
+    exit_code = 2
+
+
+class DataError(TierwiseError):
+    """Input data does not fit the canonical model (names file, row, column, value, expected)."""
+
+    exit_code = 3
+
+
+class PolicyError(TierwiseError):
+    """A grading policy is invalid (names file and key path; may carry several problems)."""
+
+    exit_code = 4
+
+
+class NotFoundError(TierwiseError):
+    """A requested object (customer, run, policy ...) does not exist."""
+
+    exit_code = 5

@@ -1,0 +1,436 @@
+"""Declarations of the canonical tables (R-DAT-1).
+
+Each table is declared here before any code fills it: its columns and types, its grain, what
+each column means, its Chinese header in source exports, and which columns hold personal
+data (masked by role, R-INT-4). Ingestion validates against these declarations, the generator
+writes them, features read them, and ``docs/data-model.md`` is rendered from them.
+
+Types are logical names mapped to Arrow types in :mod:`tierwise.model.arrow`:
+``string``, ``int32``, ``int64``, ``float64``, ``money`` (yuan, decimal(18,2)), ``date``,
+``timestamp`` (local time of the distributor, microseconds, no zone) and ``bool``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tierwise.errors import UsageError
+
+LogicalType = Literal["string", "int32", "int64", "float64", "money", "date", "timestamp", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    type: LogicalType
+    meaning: str
+    zh: str
+    nullable: bool = False
+    personal: bool = False
+    values: tuple[str, ...] = ()
+    unit: str = ""
+    references: str = ""  # "table.column" this column must match (foreign key)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: its grain, meaning and columns."""
+
+    name: str
+    zh: str
+    meaning: str
+    grain: tuple[str, ...]
+    columns: tuple[Column, ...]
+    event_time: str | None = None  # the column compared with as_of (R-FEA-8)
+    notes: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        """The column called ``name``; a clear error listing the columns if there is none."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise UsageError(
+            f"table {self.name!r} has no column {name!r}",
+            hint="columns are: " + ", ".join(c.name for c in self.columns),
+        )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def personal(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.personal)
+
+
+CHANNELS = ("online", "offline", "wholesale", "retail")
+CATEGORIES = ("火锅食材", "川菜调料", "速冻小吃", "鲜肉", "蔬菜", "水产", "粮油", "冻品")
+
+REGIONS = Table(
+    name="regions",
+    zh="区域",
+    meaning="Delivery districts (省/市/区) with their cost to serve and competitive pressure.",
+    grain=("region_id",),
+    columns=(
+        Column("region_id", "string", "District code (GB/T 2260 style, six digits).", "区域编码"),
+        Column("province", "string", "Province, full official name (四川省).", "省"),
+        Column("city", "string", "City (成都市).", "市"),
+        Column("district", "string", "District or county (武侯区).", "区"),
+        Column(
+            "delivery_cost",
+            "money",
+            "Average cost of one delivery to this district.",
+            "配送成本",
+            unit="yuan/order",
+        ),
+        Column(
+            "competition_index",
+            "float64",
+            "Regional competition (区域竞争度): 0 no competing supplier, 1 saturated.",
+            "竞争指数",
+            unit="0..1",
+        ),
+    ),
+)
+
+CUSTOMERS = Table(
+    name="customers",
+    zh="客户档案",
+    meaning="Customer master data: one row per outlet (门店); chains group outlets by account.",
+    grain=("customer_id",),
+    event_time="signup_date",
+    columns=(
+        Column("customer_id", "string", "Outlet id, stable across sources.", "客户编号"),
+        Column(
+            "account_id",
+            "string",
+            "Account (chain 连锁) the outlet belongs to; a single store is its own account.",
+            "账户编号",
+        ),
+        Column("account_name", "string", "Registered company name of the account.", "公司名称"),
+        Column("name", "string", "Outlet (store) name as the customer calls it.", "门店名称"),
+        Column(
+            "business_type",
+            "string",
+            "Chain outlet or single store (连锁/单店).",
+            "经营类型",
+            values=("chain", "single"),
+        ),
+        Column(
+            "cuisine", "string", "Cuisine (菜系) or business kind: 川菜, 火锅, 粤菜 ...", "菜系"
+        ),
+        Column(
+            "scale",
+            "string",
+            "Outlet size by seats and staff.",
+            "规模",
+            values=("small", "medium", "large"),
+        ),
+        Column("province", "string", "Province (省).", "省"),
+        Column("city", "string", "City (市).", "市"),
+        Column("district", "string", "District (区).", "区"),
+        Column(
+            "address", "string", "Street address below the district.", "详细地址", personal=True
+        ),
+        Column(
+            "region_id",
+            "string",
+            "Delivery district.",
+            "区域编码",
+            references="regions.region_id",
+        ),
+        Column("channel", "string", "Main sales channel.", "渠道", values=CHANNELS),
+        Column("signup_date", "date", "Date the cooperation started (合作开始).", "签约日期"),
+        Column(
+            "contract_amount",
+            "money",
+            "Annual contract amount, if a contract exists.",
+            "合同金额",
+            nullable=True,
+            unit="yuan/year",
+        ),
+        Column(
+            "payment_terms",
+            "string",
+            "Agreed payment terms (账期).",
+            "账期",
+            values=("prepaid", "cod", "weekly", "monthly"),
+        ),
+        Column("credit_limit", "money", "Credit line granted.", "信用额度", unit="yuan"),
+        Column("account_manager", "string", "Id of the responsible account manager.", "客户经理"),
+        Column("contact_name", "string", "Contact person.", "联系人", personal=True),
+        Column("phone", "string", "Contact mobile phone (11 digits).", "联系电话", personal=True),
+        Column(
+            "special_needs",
+            "string",
+            "Special needs, comma separated: custom_menu, vip_service, cold_chain.",
+            "特殊需求",
+            nullable=True,
+        ),
+    ),
+)
+
+PRODUCTS = Table(
+    name="products",
+    zh="商品",
+    meaning="The catalogue: one row per SKU with its category, unit cost and list price.",
+    grain=("sku",),
+    columns=(
+        Column("sku", "string", "Stock-keeping unit code.", "商品编码"),
+        Column("name", "string", "Product name.", "商品名称"),
+        Column("category", "string", "Product category.", "品类", values=CATEGORIES),
+        Column("unit", "string", "Sales unit (kg, 箱, 袋, 件).", "单位"),
+        Column("unit_cost", "money", "Cost of one unit to the distributor.", "成本价", unit="yuan"),
+        Column("unit_price", "money", "List price of one unit.", "销售价", unit="yuan"),
+    ),
+)
+
+ORDERS = Table(
+    name="orders",
+    zh="订单",
+    meaning="One row per order placed by an outlet.",
+    grain=("order_id",),
+    event_time="order_time",
+    columns=(
+        Column("order_id", "string", "Order number.", "订单编号"),
+        Column(
+            "customer_id",
+            "string",
+            "Outlet that ordered.",
+            "客户编号",
+            references="customers.customer_id",
+        ),
+        Column("order_time", "timestamp", "When the order was placed.", "下单时间"),
+        Column("channel", "string", "Channel the order came through.", "下单渠道", values=CHANNELS),
+        Column("amount", "money", "Order total (sum of its lines).", "订单金额", unit="yuan"),
+    ),
+)
+
+ORDER_LINES = Table(
+    name="order_lines",
+    zh="订单明细",
+    meaning="One row per product line of an order; carries the price and cost at order time.",
+    grain=("order_id", "line_no"),
+    notes=("Event time is the order's order_time.",),
+    columns=(
+        Column(
+            "order_id",
+            "string",
+            "Order the line belongs to.",
+            "订单编号",
+            references="orders.order_id",
+        ),
+        Column("line_no", "int32", "Line number within the order, from 1.", "行号"),
+        Column("sku", "string", "Product.", "商品编码", references="products.sku"),
+        Column("category", "string", "Product category at order time.", "品类", values=CATEGORIES),
+        Column("quantity", "float64", "Quantity in the product's unit.", "数量"),
+        Column("unit_price", "money", "Price charged per unit.", "单价", unit="yuan"),
+        Column("amount", "money", "quantity × unit_price.", "金额", unit="yuan"),
+        Column("cost", "money", "quantity × unit cost (for gross margin).", "成本", unit="yuan"),
+    ),
+)
+
+RETURNS = Table(
+    name="returns",
+    zh="退货退款",
+    meaning="One row per return or refund against an order.",
+    grain=("return_id",),
+    event_time="return_time",
+    columns=(
+        Column("return_id", "string", "Return / refund number.", "退货单号"),
+        Column("order_id", "string", "Order refunded.", "订单编号", references="orders.order_id"),
+        Column(
+            "customer_id",
+            "string",
+            "Outlet refunded.",
+            "客户编号",
+            references="customers.customer_id",
+        ),
+        Column("return_time", "timestamp", "When the refund was granted.", "退货时间"),
+        Column("amount", "money", "Amount refunded.", "退款金额", unit="yuan"),
+        Column(
+            "reason",
+            "string",
+            "Why.",
+            "退货原因",
+            values=("quality", "wrong_item", "damaged", "late_delivery", "other"),
+        ),
+    ),
+)
+
+INVOICES = Table(
+    name="invoices",
+    zh="账单",
+    meaning="One row per invoice (a settlement period's bill) with its due date (账期).",
+    grain=("invoice_id",),
+    event_time="issue_date",
+    columns=(
+        Column("invoice_id", "string", "Invoice number.", "账单编号"),
+        Column(
+            "customer_id",
+            "string",
+            "Outlet billed.",
+            "客户编号",
+            references="customers.customer_id",
+        ),
+        Column("issue_date", "date", "Date issued.", "开票日期"),
+        Column("due_date", "date", "Date payment is due.", "到期日"),
+        Column("amount", "money", "Amount billed.", "账单金额", unit="yuan"),
+    ),
+)
+
+PAYMENTS = Table(
+    name="payments",
+    zh="收款",
+    meaning="One row per payment received against an invoice.",
+    grain=("payment_id",),
+    event_time="paid_date",
+    columns=(
+        Column("payment_id", "string", "Payment number.", "收款编号"),
+        Column(
+            "invoice_id",
+            "string",
+            "Invoice paid.",
+            "账单编号",
+            references="invoices.invoice_id",
+        ),
+        Column(
+            "customer_id",
+            "string",
+            "Outlet that paid.",
+            "客户编号",
+            references="customers.customer_id",
+        ),
+        Column("paid_date", "date", "Date the money arrived.", "收款日期"),
+        Column("amount", "money", "Amount paid.", "收款金额", unit="yuan"),
+    ),
+)
+
+TICKETS = Table(
+    name="tickets",
+    zh="客服工单",
+    meaning="Customer-service tickets: complaints and inquiries.",
+    grain=("ticket_id",),
+    event_time="created_time",
+    columns=(
+        Column("ticket_id", "string", "Ticket number.", "工单编号"),
+        Column(
+            "customer_id",
+            "string",
+            "Outlet that raised it.",
+            "客户编号",
+            references="customers.customer_id",
+        ),
+        Column("created_time", "timestamp", "When it was raised.", "创建时间"),
+        Column("kind", "string", "Complaint or inquiry.", "类型", values=("complaint", "inquiry")),
+        Column("severity", "int32", "1 minor, 2 serious, 3 critical.", "严重程度"),
+        Column(
+            "topic",
+            "string",
+            "What it is about.",
+            "问题分类",
+            values=("quality", "delivery", "price", "service", "other"),
+        ),
+        Column(
+            "resolved_time",
+            "timestamp",
+            "When it was closed; empty while open.",
+            "解决时间",
+            nullable=True,
+        ),
+        Column(
+            "resolution",
+            "string",
+            "How it was closed.",
+            "处理结果",
+            nullable=True,
+            values=("resolved", "compensated", "rejected"),
+        ),
+    ),
+)
+
+ACTIVITY = Table(
+    name="activity",
+    zh="活跃记录",
+    meaning="Daily activity of an outlet in the ordering app and with its account manager.",
+    grain=("customer_id", "date"),
+    event_time="date",
+    columns=(
+        Column(
+            "customer_id",
+            "string",
+            "Outlet.",
+            "客户编号",
+            references="customers.customer_id",
+        ),
+        Column("date", "date", "Day.", "日期"),
+        Column("logins", "int32", "App / web logins that day.", "登录次数"),
+        Column(
+            "interactions",
+            "int32",
+            "Interactions that day (messages, campaign clicks, calls with the account manager).",
+            "互动次数",
+        ),
+    ),
+)
+
+CREDIT = Table(
+    name="credit",
+    zh="企业征信",
+    meaning="Third-party credit reports (企业征信) on an outlet's company, one row per report.",
+    grain=("customer_id", "report_date"),
+    event_time="report_date",
+    columns=(
+        Column(
+            "customer_id",
+            "string",
+            "Outlet.",
+            "客户编号",
+            references="customers.customer_id",
+        ),
+        Column("report_date", "date", "Date of the report.", "报告日期"),
+        Column(
+            "rating",
+            "string",
+            "Credit rating.",
+            "信用等级",
+            values=("AAA", "AA", "A", "BBB", "BB", "B", "C"),
+        ),
+        Column(
+            "legal_disputes",
+            "int32",
+            "Open legal disputes (法律纠纷) known at report date.",
+            "法律纠纷数",
+        ),
+    ),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        REGIONS,
+        CUSTOMERS,
+        PRODUCTS,
+        ORDERS,
+        ORDER_LINES,
+        RETURNS,
+        INVOICES,
+        PAYMENTS,
+        TICKETS,
+        ACTIVITY,
+        CREDIT,
+    )
+}
+
+
+def table(name: str) -> Table:
+    """The canonical table called ``name``; a clear error listing the tables if there is none."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise UsageError(
+            f"there is no canonical table {name!r}", hint="tables are: " + ", ".join(TABLES)
+        ) from None

@@ -1,0 +1,32 @@
+"""Settings from one place: environment variables (``TIERWISE_*``) and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide settings. Read once; pass the object down, do not re-read inside stages."""
+
+    model_config = SettingsConfigDict(env_prefix="TIERWISE_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default=Path("var"),
+        description="Working directory for the lake, quarantine, runs and the state database.",
+    )
+    env: str = Field(default="development", description="development | test | production")
+
+    @property
+    def lake_dir(self) -> Path:
+        """Canonical Parquet tables, one directory per table."""
+        return self.home / "lake"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (cached)."""
+    return Settings()
