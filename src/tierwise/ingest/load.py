@@ -1,0 +1,361 @@
+"""Safe loads: one source into one partition of the raw lake, all or nothing (R-DAT-2, R-DAT-4).
+
+A load reads its source as a stream, validates it with one DuckDB query, and writes the good rows
+to ``RAW/<table>/<partition>.parquet`` and the rejected ones to the quarantine, both first into
+``RAW/_staging/<load id>/``; :func:`commit` then renames the staged files over the previous ones
+(``os.replace`` is atomic), so a load killed half-way leaves the previous lake intact, and a
+re-ingest of the same file replaces its partition instead of appending to it. Each committed
+load appends one line to ``RAW/_loads.jsonl``: source, checksum, row counts and times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tierwise.errors import DataError
+from tierwise.ingest.mapping import Mapping, SourceSpec, resolve_columns
+from tierwise.ingest.quarantine import QUARANTINE_SCHEMA, quarantine_batch, quarantine_path
+from tierwise.ingest.readers import Batch, Source
+from tierwise.ingest.validate import References, validation_sql
+from tierwise.model.arrow import arrow_schema
+from tierwise.model.tables import TABLES
+
+LOG_NAME = "_loads.jsonl"
+STAGING = "_staging"
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class LoadResult:
+    """What one load did: the facts written to the load log and the data-quality report."""
+
+    load_id: str
+    source: str
+    table: str
+    partition: str
+    checksum: str
+    bytes: int
+    encoding: str | None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    started: str = ""
+    finished: str = ""
+    seconds: float = 0.0
+    status: str = "staged"  # staged | loaded | unchanged
+    examples: list[dict[str, object]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class StagedFiles:
+    """A staged load: its result and where its files wait to be committed."""
+
+    result: LoadResult
+    lake_file: Path
+    lake_target: Path
+    quarantine_file: Path
+    quarantine_target: Path
+
+
+def file_checksum(path: Path, chunk: int = 8 * 1024 * 1024) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def partition_name(source_name: str) -> str:
+    """The lake partition of a source: its file name with unsafe characters replaced."""
+    base = Path(source_name.split(" :: ")[-1]).name
+    return re.sub(r"[^\w.\-]+", "_", base).strip("._") or "source"
+
+
+def read_load_log(raw: Path) -> list[dict[str, object]]:
+    """Every committed load of a raw lake, oldest first."""
+    path = raw / LOG_NAME
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def last_checksum(raw: Path, table: str, partition: str) -> str | None:
+    """The checksum of the last committed load of a partition, if its file still exists."""
+    if not (raw / table / f"{partition}.parquet").exists():
+        return None
+    for entry in reversed(read_load_log(raw)):
+        if entry.get("table") == table and entry.get("partition") == partition:
+            return str(entry.get("checksum"))
+    return None
+
+
+def _reference_tables(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    raw: Path,
+    staged: list[StagedFiles],
+) -> tuple[References, list[str]]:
+    refs: dict[tuple[str, str], str] = {}
+    notes: list[str] = []
+    for col in TABLES[spec.table].columns:
+        if not col.references:
+            continue
+        rt, rc = col.references.split(".")
+        replaced = {s.lake_target for s in staged if s.result.table == rt}
+        files = [str(s.lake_file) for s in staged if s.result.table == rt]
+        tdir = raw / rt
+        if tdir.is_dir():
+            files += [str(p) for p in sorted(tdir.rglob("*.parquet")) if p not in replaced]
+        if not files:
+            notes.append(f"{col.name} not checked against {rt}.{rc}: no {rt} loaded yet")
+            continue
+        name = f"ref_{rt}_{rc}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
+            f"SELECT DISTINCT {rc} AS k FROM read_parquet(?)",
+            [files],
+        )
+        refs[(rt, rc)] = name
+    return References(refs), notes
+
+
+def _with_rows(source: Source, malformed: list[Batch]) -> pa.RecordBatchReader:
+    names = [f"c{i}" for i in range(len(source.headers))]
+    schema = pa.schema([pa.field(n, pa.string()) for n in names] + [pa.field("_row", pa.int64())])
+
+    def gen() -> Iterator[pa.RecordBatch]:
+        for b in source.batches:
+            if b.malformed:
+                malformed.append(b)
+            if b.data.num_rows:
+                yield pa.record_batch([*b.data.columns, b.rows], schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, gen())
+
+
+def _short(reason: str) -> str:
+    return reason.split(";")[0].strip()
+
+
+def stage_load(
+    source: Source,
+    spec: SourceSpec,
+    mapping: Mapping,
+    *,
+    raw: Path,
+    home: Path,
+    checksum: str,
+    size: int,
+    now: datetime,
+    staged: list[StagedFiles] | None = None,
+    progress: Progress | None = None,
+    allow_empty: bool = False,
+) -> StagedFiles:
+    """Validate a source and write its lake and quarantine files to the staging folder.
+
+    Parameters
+    ----------
+    source:
+        The opened source (header read, batches not yet).
+    spec, mapping:
+        How its columns map to the canonical table, and the plausibility limits.
+    raw, home:
+        The raw lake and the Tierwise home (for the quarantine).
+    checksum, size:
+        The source's SHA-256 and byte size (the load id is derived from the checksum).
+    now:
+        Load time: later event times are rejected as "in the future".
+    staged:
+        Loads staged earlier in the same run (referenced tables are checked against them).
+    progress:
+        Called with the number of rows processed so far.
+    allow_empty:
+        Accept a source with a header and no data rows (otherwise an error, so an empty
+        export never silently replaces a full partition).
+    """
+    staged = staged or []
+    started = time.time()
+    t = TABLES[spec.table]
+    partition = partition_name(source.name)
+    load_id = f"{checksum[:16]}-{t.name}"
+    positions, notes = resolve_columns(spec, source.headers, source.name)
+    result = LoadResult(
+        load_id, source.name, t.name, partition, checksum, size, source.encoding, notes=notes
+    )
+    result.started = datetime.fromtimestamp(started).isoformat(timespec="seconds")
+    stage_dir = raw / STAGING / f"{load_id}.{os.getpid()}.{int(started * 1000)}"
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    lake_file = stage_dir / f"{t.name}.parquet"
+    q_file = stage_dir / f"{t.name}.quarantine.parquet"
+    schema = arrow_schema(t)
+    con = duckdb.connect()
+    try:
+        refs, ref_notes = _reference_tables(con, spec, raw, staged)
+        result.notes += ref_notes
+        sql = validation_sql(
+            spec,
+            mapping,
+            positions,
+            source.headers,
+            encoding=source.encoding or "utf-8",
+            now=now,
+            refs=refs,
+        )
+        malformed: list[Batch] = []
+        reader = _with_rows(source, malformed)
+        con.register("src", reader)
+        problems: Counter[str] = Counter()
+        with (
+            pq.ParquetWriter(lake_file, schema, compression="zstd") as lake_w,
+            pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w,
+        ):
+            try:
+                out = con.execute(sql).fetch_record_batch(262_144)
+                for rb in out:
+                    ok = pc.is_null(rb.column("_problems"))
+                    n_ok = pc.sum(ok).as_py() or 0
+                    if n_ok:
+                        good = rb.filter(ok)
+                        lake_w.write_batch(
+                            pa.record_batch(
+                                [
+                                    good.column(n).cast(f.type)
+                                    for n, f in zip(t.names, schema, strict=True)
+                                ],
+                                schema=schema,
+                            )
+                        )
+                    if n_ok < rb.num_rows:
+                        bad = rb.filter(pc.invert(ok))
+                        q_w.write_batch(
+                            quarantine_batch(
+                                load_id,
+                                source.name,
+                                t.name,
+                                bad.column("_row"),
+                                bad.column("_column"),
+                                bad.column("_value"),
+                                bad.column("_problems"),
+                                bad.column("_raw"),
+                            )
+                        )
+                        for reason, cnt in Counter(
+                            _short(r) for r in bad.column("_problems").to_pylist()
+                        ).items():
+                            problems[reason] += cnt
+                        if len(result.examples) < 20:
+                            for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
+                                result.examples.append(
+                                    {
+                                        "row": r["_row"],
+                                        "column": r["_column"],
+                                        "value": r["_value"],
+                                        "reason": r["_problems"],
+                                    }
+                                )
+                    result.rows_loaded += n_ok
+                    result.rows_quarantined += rb.num_rows - n_ok
+                    if progress is not None:
+                        progress(result.rows_loaded + result.rows_quarantined)
+            except duckdb.Error as exc:
+                cause = exc.__cause__ or exc.__context__
+                if isinstance(cause, DataError):
+                    raise cause from None
+                raise DataError(
+                    f"{source.name}: cannot read the source: {exc}",
+                    hint="check the file's format and encoding (pass --encoding)",
+                    file=source.name,
+                ) from None
+            for b in malformed:
+                for m in b.malformed:
+                    q_w.write_batch(
+                        quarantine_batch(
+                            load_id,
+                            source.name,
+                            t.name,
+                            pa.array([m.row], pa.int64()),
+                            pa.array([None], pa.string()),
+                            pa.array([None], pa.string()),
+                            pa.array([m.reason], pa.string()),
+                            pa.array([m.text], pa.string()),
+                        )
+                    )
+                    problems["malformed row: " + re.sub(r"\d+", "N", m.reason)] += 1
+                    result.rows_quarantined += 1
+    except BaseException:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+    result.rows_in = result.rows_loaded + result.rows_quarantined
+    result.problems = dict(problems.most_common())
+    if result.rows_in == 0 and not allow_empty:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+        raise DataError(
+            f"{source.name} has a header row but no data rows; nothing loaded",
+            hint="check the export; pass --allow-empty to replace the partition with no rows",
+            file=source.name,
+        )
+    if source.encoding and source.encoding not in ("utf-8", "utf-8-sig") and result.rows_in:
+        result.notes.append(f"read as {source.encoding}")
+    result.finished = datetime.now().isoformat(timespec="seconds")
+    result.seconds = round(time.time() - started, 3)
+    return StagedFiles(
+        result,
+        lake_file,
+        raw / t.name / f"{partition}.parquet",
+        q_file,
+        quarantine_path(home, t.name, partition),
+    )
+
+
+def commit(staged: list[StagedFiles], raw: Path) -> list[LoadResult]:
+    """Move staged files over the previous partitions (atomic renames) and log the loads."""
+    for s in staged:
+        s.lake_target.parent.mkdir(parents=True, exist_ok=True)
+        s.quarantine_target.parent.mkdir(parents=True, exist_ok=True)
+        for f in (s.lake_file, s.quarantine_file):
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    log = raw / LOG_NAME
+    with open(log, "a", encoding="utf-8") as fh:
+        for s in staged:
+            # The quarantine may live on another filesystem than the lake: copy, then rename.
+            q_tmp = s.quarantine_target.with_name(f".{s.quarantine_target.name}.tmp")
+            shutil.copyfile(s.quarantine_file, q_tmp)
+            os.replace(q_tmp, s.quarantine_target)
+            os.replace(s.lake_file, s.lake_target)
+            s.result.status = "loaded"
+            fh.write(
+                json.dumps(
+                    {k: v for k, v in s.result.to_json().items() if k != "examples"},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+            fh.flush()
+            os.fsync(fh.fileno())
+            shutil.rmtree(s.lake_file.parent, ignore_errors=True)
+    return [s.result for s in staged]

@@ -1,0 +1,231 @@
+"""Row-by-row validation as one DuckDB query: text in, typed canonical rows or reasons out.
+
+For every canonical column the query derives the trimmed text, the parsed value and the first
+problem with it (missing, unparseable, not an allowed value, negative, absurd, in the future,
+before the earliest plausible date, no matching row in the referenced table, undecodable
+bytes). A row with no problem goes to the lake; any other row goes to quarantine with every
+problem listed, the first failing column and its value, and the whole source row as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from tierwise.ingest.mapping import Mapping, SourceSpec
+from tierwise.model.tables import TABLES, Column
+
+FULL_WIDTH = "０１２３４５６７８９．，－：／＋　"
+HALF_WIDTH = "0123456789.,-:/+ "
+
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M",
+    "%Y年%m月%d日",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y.%m.%d",
+    "%Y%m%d",
+)
+
+_EXAMPLE = {
+    "int32": "an integer",
+    "int64": "an integer",
+    "float64": "a number",
+    "money": "an amount in yuan such as 1234.50, ¥1,234.50 or 1234.5元",
+    "date": "a date such as 2025-03-05, 2025/3/5 or 2025年3月5日",
+    "timestamp": "a date-time such as 2025-03-05 14:03:00, 2025/3/5 14:03 or 2025年3月5日 14:03",
+    "bool": "yes/no",
+}
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class References:
+    """Referenced key sets available as DuckDB tables: (table, column) -> SQL table name."""
+
+    tables: dict[tuple[str, str], str]
+
+
+def _parsed(col: Column, text: str) -> str:
+    norm = f"translate({text}, {lit(FULL_WIDTH)}, {lit(HALF_WIDTH)})"
+    if col.type == "string":
+        return text
+    if col.type in ("int32", "int64"):
+        return f"TRY_CAST(replace({norm}, ',', '') AS BIGINT)"
+    if col.type == "float64":
+        return f"TRY_CAST(replace({norm}, ',', '') AS DOUBLE)"
+    if col.type == "money":
+        cleaned = f"regexp_replace({norm}, '[¥￥元,\\s]|RMB|CNY', '', 'g')"
+        return f"TRY_CAST({cleaned} AS DECIMAL(18,2))"
+    fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS) + "]"
+    ts = f"try_strptime(regexp_replace(trim({norm}), '\\s+', ' ', 'g'), {fmts})"
+    if col.type == "date":
+        return f"CAST({ts} AS DATE)"
+    if col.type == "timestamp":
+        return f"CAST({ts} AS TIMESTAMP)"
+    if col.type == "bool":
+        return (
+            f"CASE WHEN lower({text}) IN ('true','1','y','yes','是') THEN TRUE "
+            f"WHEN lower({text}) IN ('false','0','n','no','否') THEN FALSE END"
+        )
+    raise AssertionError(col.type)
+
+
+def _problem(
+    col: Column,
+    text: str,
+    value: str,
+    encoding: str,
+    mapping: Mapping,
+    max_amount: Decimal | None,
+    now: datetime,
+    refs: References,
+    table: str,
+) -> str:
+    """A CASE expression giving the column's first problem, or NULL."""
+    lim = mapping.limits
+    whens = [
+        (
+            f"strpos({text}, chr(65533)) > 0",
+            lit(f"undecodable bytes: the text is not valid {encoding} (mixed encodings?)"),
+        )
+    ]
+    if not col.nullable:
+        whens.append((f"{text} IS NULL", lit("missing value")))
+    if col.type != "string":
+        whens.append((f"{text} IS NOT NULL AND {value} IS NULL", lit(f"not {_EXAMPLE[col.type]}")))
+    if col.values:
+        allowed = ", ".join(lit(v) for v in col.values)
+        whens.append(
+            (
+                f"{value} IS NOT NULL AND {value} NOT IN ({allowed})",
+                lit("not one of: " + ", ".join(col.values)),
+            )
+        )
+    if col.type in ("int32", "int64", "float64", "money"):
+        whens.append((f"{value} < 0", lit("negative value")))
+    if col.type == "int32":
+        whens.append((f"{value} > 2147483647", lit("too large for a 32-bit integer")))
+    if col.type == "money":
+        limit = max_amount if max_amount is not None else lim.max_amount
+        whens.append((f"{value} > {limit}", lit(f"absurd amount: above {limit} yuan")))
+    elif max_amount is not None and col.type in ("int32", "int64", "float64"):
+        whens.append((f"{value} > {max_amount}", lit(f"absurd value: above {max_amount}")))
+    if col.type in ("date", "timestamp"):
+        latest = now + timedelta(days=lim.future_days)
+        whens.append(
+            (
+                f"{value} > TIMESTAMP {lit(latest.strftime('%Y-%m-%d %H:%M:%S'))}",
+                lit(f"in the future: after the load time {now:%Y-%m-%d %H:%M}"),
+            )
+        )
+        whens.append(
+            (
+                f"{value} < DATE {lit(lim.earliest.isoformat())}",
+                lit(f"implausibly old: before {lim.earliest.isoformat()}"),
+            )
+        )
+    if col.references:
+        rt, rc = col.references.split(".")
+        ref = refs.tables.get((rt, rc))
+        if ref is not None:
+            whens.append(
+                (
+                    f"{value} IS NOT NULL AND {value} NOT IN (SELECT k FROM {ref})",
+                    lit(f"orphan: no {rt} row has this {rc}"),
+                )
+            )
+    body = " ".join(f"WHEN {w} THEN {r}" for w, r in whens)
+    return f"CASE {body} END"
+
+
+def validation_sql(
+    spec: SourceSpec,
+    mapping: Mapping,
+    positions: dict[str, int | None],
+    headers: list[str],
+    *,
+    encoding: str,
+    now: datetime,
+    refs: References,
+    source_rel: str = "src",
+) -> str:
+    """The query turning a text batch into canonical columns plus ``_problems``.
+
+    The result has the canonical columns (typed), ``_row``, ``_problems`` (NULL when the row is
+    good), ``_column``, ``_value`` (first failing column and its text) and ``_raw`` (the source
+    row as JSON, only for bad rows).
+    """
+    t = TABLES[spec.table]
+    texts, values, problems = [], [], []
+    for col in t.columns:
+        pos = positions.get(col.name)
+        raw = f"c{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
+        text_expr = f"nullif(trim({raw}, ' \t\r\n\u3000'), '')"
+        recode = mapping.values_for(spec, col)
+        if recode:
+            cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in recode.items())
+            text_expr = f"(CASE {text_expr} {cases} ELSE {text_expr} END)"
+        texts.append(f"{text_expr} AS {q('t_' + col.name)}")
+        text = q("t_" + col.name)
+        values.append(f"{_parsed(col, text)} AS {q('v_' + col.name)}")
+        cs = spec.column_spec(col)
+        problems.append(
+            (
+                col.name,
+                text,
+                _problem(
+                    col, text, q("v_" + col.name), encoding, mapping, cs.max, now, refs, t.name
+                ),
+            )
+        )
+    p_cols = [f"{expr} AS {q('p_' + name)}" for name, _, expr in problems]
+    labelled = ", ".join(
+        f"CASE WHEN {q('p_' + name)} IS NOT NULL THEN {lit(name + ': ')} || {q('p_' + name)} END"
+        for name, _, _ in problems
+    )
+    first_col = ", ".join(
+        f"CASE WHEN {q('p_' + name)} IS NOT NULL THEN {lit(name)} END" for name, _, _ in problems
+    )
+    first_val = ", ".join(
+        f"CASE WHEN {q('p_' + name)} IS NOT NULL THEN coalesce({text}, '') END"
+        for name, text, _ in problems
+    )
+    raw_json = "json_object(" + ", ".join(f"{lit(h)}, c{i}" for i, h in enumerate(headers)) + ")"
+    canon = ", ".join(
+        (
+            f"CAST({q('v_' + c.name)} AS INTEGER) AS {q(c.name)}"
+            if c.type == "int32"
+            else f"{q('v_' + c.name)} AS {q(c.name)}"
+        )
+        for c in t.columns
+    )
+    return f"""
+WITH t AS (SELECT *, {", ".join(texts)} FROM {source_rel}),
+v AS (SELECT *, {", ".join(values)} FROM t),
+p AS (SELECT *, {", ".join(p_cols)} FROM v),
+r AS (SELECT *, nullif(concat_ws('; ', {labelled}), '') AS _problems FROM p)
+SELECT {canon}, _row, _problems,
+       CASE WHEN _problems IS NOT NULL THEN coalesce({first_col}) END AS _column,
+       CASE WHEN _problems IS NOT NULL THEN coalesce({first_val}) END AS _value,
+       CASE WHEN _problems IS NOT NULL THEN CAST({raw_json} AS VARCHAR) END AS _raw
+FROM r
+"""
