@@ -161,6 +161,12 @@ class Utf8Stream(io.RawIOBase):
         self.replaced += text.count(REPLACEMENT)
         self._buf += text.encode("utf-8")
 
+    def peek_data(self) -> bool:
+        """Whether any bytes are left (reads ahead without consuming)."""
+        while len(self._buf) - self._pos == 0 and not self._eof:
+            self._fill()
+        return len(self._buf) - self._pos > 0
+
     def _take(self, size: int) -> bytes:
         while len(self._buf) - self._pos < size and not self._eof:
             if self._pos:

@@ -141,16 +141,22 @@ def _reference_tables(
     return References(refs), notes
 
 
-def _with_rows(source: Source, malformed: list[Batch]) -> pa.RecordBatchReader:
+def _with_rows(
+    source: Source, malformed: list[Batch], errors: list[BaseException]
+) -> pa.RecordBatchReader:
     names = [f"c{i}" for i in range(len(source.headers))]
     schema = pa.schema([pa.field(n, pa.string()) for n in names] + [pa.field("_row", pa.int64())])
 
     def gen() -> Iterator[pa.RecordBatch]:
-        for b in source.batches:
-            if b.malformed:
-                malformed.append(b)
-            if b.data.num_rows:
-                yield pa.record_batch([*b.data.columns, b.rows], schema=schema)
+        try:
+            for b in source.batches:
+                if b.malformed:
+                    malformed.append(b)
+                if b.data.num_rows:
+                    yield pa.record_batch([*b.data.columns, b.rows], schema=schema)
+        except Exception as exc:  # surfaced by stage_load after DuckDB stops
+            errors.append(exc)
+            raise
 
     return pa.RecordBatchReader.from_batches(schema, gen())
 
@@ -200,7 +206,7 @@ def stage_load(
     t = TABLES[spec.table]
     partition = partition_name(source.name)
     load_id = f"{checksum[:16]}-{t.name}"
-    positions, notes = resolve_columns(spec, source.headers, source.name)
+    positions, notes = resolve_columns(spec, source.headers, source.name, source.encoding)
     result = LoadResult(
         load_id, source.name, t.name, partition, checksum, size, source.encoding, notes=notes
     )
@@ -224,7 +230,8 @@ def stage_load(
             refs=refs,
         )
         malformed: list[Batch] = []
-        reader = _with_rows(source, malformed)
+        errors: list[BaseException] = []
+        reader = _with_rows(source, malformed, errors)
         con.register("src", reader)
         problems: Counter[str] = Counter()
         with (
@@ -280,11 +287,11 @@ def stage_load(
                     if progress is not None:
                         progress(result.rows_loaded + result.rows_quarantined)
             except duckdb.Error as exc:
-                cause = exc.__cause__ or exc.__context__
+                cause = errors[0] if errors else exc
                 if isinstance(cause, DataError):
                     raise cause from None
                 raise DataError(
-                    f"{source.name}: cannot read the source: {exc}",
+                    f"{source.name}: cannot read the source: {cause}",
                     hint="check the file's format and encoding (pass --encoding)",
                     file=source.name,
                 ) from None

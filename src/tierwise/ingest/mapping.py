@@ -153,7 +153,7 @@ def normalize_header(h: str) -> str:
 
 
 def resolve_columns(
-    spec: SourceSpec, headers: list[str], source: str
+    spec: SourceSpec, headers: list[str], source: str, encoding: str | None = None
 ) -> tuple[dict[str, int | None], list[str]]:
     """Find each canonical column's position among a source's headers.
 
@@ -165,6 +165,8 @@ def resolve_columns(
         The source's header row.
     source:
         The source's name, for error messages.
+    encoding:
+        How the source was decoded (named in the hint when a column is missing).
 
     Returns
     -------
@@ -210,6 +212,11 @@ def resolve_columns(
                     f"(for {t.name}.{col.name}) is missing; the file has: "
                     + ", ".join(repr(h) for h in headers),
                     hint=(f"closest match is {closest!r}; " if closest else "")
+                    + (
+                        f"if the headers look garbled the file is not {encoding}, pass --encoding; "
+                        if encoding
+                        else ""
+                    )
                     + "map it in the mapping file (columns: {"
                     + f"{col.name}: <header>"
                     + "})",

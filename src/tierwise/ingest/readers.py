@@ -120,6 +120,9 @@ def _csv_batches(
         return "skip"
 
     names = _col_names(ncols)
+    if not stream.peek_data():
+        stream.close()
+        return
     reader = pacsv.open_csv(
         stream,
         read_options=pacsv.ReadOptions(
