@@ -35,5 +35,6 @@ def load_one(home: Path, path: Path, table: str | None = None, **kw: object) -> 
     lake = pq.read_table(home / "raw" / res.table / f"{res.partition}.parquet")
     quarantine = pq.read_table(home / "quarantine" / res.table / f"{res.partition}.parquet")
     assert res.rows_in == res.rows_loaded + res.rows_quarantined
-    assert lake.num_rows == res.rows_loaded and quarantine.num_rows == res.rows_quarantined
+    assert lake.num_rows == res.rows_loaded
+    assert quarantine.num_rows == res.rows_quarantined
     return Landed(res, lake, quarantine)

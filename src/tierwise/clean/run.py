@@ -168,6 +168,7 @@ def clean(
         )
     res = CleanResult()
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         present = [t for t in TABLES if _files(raw, t)]
         for t in present:

@@ -111,6 +111,30 @@ def last_checksum(raw: Path, table: str, partition: str) -> str | None:
     return None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_staging(raw: Path) -> int:
+    """Remove staging folders left by loads that were killed (their process is gone)."""
+    root = raw / STAGING
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for d in root.iterdir():
+        parts = d.name.split(".")
+        if len(parts) >= 3 and parts[-2].isdigit() and not _alive(int(parts[-2])):
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def _reference_tables(
     con: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
@@ -217,6 +241,7 @@ def stage_load(
     q_file = stage_dir / f"{t.name}.quarantine.parquet"
     schema = arrow_schema(t)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         refs, ref_notes = _reference_tables(con, spec, raw, staged)
         result.notes += ref_notes
@@ -232,15 +257,19 @@ def stage_load(
         malformed: list[Batch] = []
         errors: list[BaseException] = []
         reader = _with_rows(source, malformed, errors)
-        con.register("src", reader)
         problems: Counter[str] = Counter()
         with (
             pq.ParquetWriter(lake_file, schema, compression="zstd") as lake_w,
             pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w,
         ):
             try:
-                out = con.execute(sql).fetch_record_batch(262_144)
-                for rb in out:
+                for batch in reader:
+                    con.register("src", batch)
+                    out = con.execute(sql).fetch_arrow_table().combine_chunks()
+                    con.unregister("src")
+                    if not out.num_rows:
+                        continue
+                    (rb,) = out.to_batches()
                     ok = pc.is_null(rb.column("_problems"))
                     n_ok = pc.sum(ok).as_py() or 0
                     if n_ok:
@@ -286,7 +315,7 @@ def stage_load(
                     result.rows_quarantined += rb.num_rows - n_ok
                     if progress is not None:
                         progress(result.rows_loaded + result.rows_quarantined)
-            except duckdb.Error as exc:
+            except (duckdb.Error, pa.ArrowException, DataError) as exc:
                 cause = errors[0] if errors else exc
                 if isinstance(cause, DataError):
                     raise cause from None

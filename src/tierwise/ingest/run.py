@@ -17,6 +17,7 @@ from tierwise.ingest.load import (
     last_checksum,
     partition_name,
     stage_load,
+    sweep_staging,
 )
 from tierwise.ingest.mapping import Mapping, SourceSpec
 from tierwise.ingest.readers import open_source, read_sql
@@ -118,6 +119,7 @@ def ingest(
         ``progress(label, total_bytes)`` returns a callback receiving rows done.
     """
     pairs, missing = plan(path, mapping, table)
+    sweep_staging(raw)
     run = IngestRun(missing=missing)
     staged: list[StagedFiles] = []
     unchanged: list[LoadResult] = []

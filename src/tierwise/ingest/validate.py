@@ -65,20 +65,27 @@ class References:
 
 
 def _parsed(col: Column, text: str) -> str:
-    norm = f"translate({text}, {lit(FULL_WIDTH)}, {lit(HALF_WIDTH)})"
+    """The parse expression of a column; the cheap common case first, the slow fixes after."""
+    fw = "[" + FULL_WIDTH + "]"
+    norm = (
+        f"(CASE WHEN regexp_matches({text}, {lit(fw)}) "
+        f"THEN translate({text}, {lit(FULL_WIDTH)}, {lit(HALF_WIDTH)}) ELSE {text} END)"
+    )
     if col.type == "string":
         return text
     if col.type in ("int32", "int64"):
-        return f"TRY_CAST(replace({norm}, ',', '') AS BIGINT)"
+        return f"coalesce(TRY_CAST({text} AS BIGINT), TRY_CAST(replace({norm}, ',', '') AS BIGINT))"
     if col.type == "float64":
-        return f"TRY_CAST(replace({norm}, ',', '') AS DOUBLE)"
+        return f"coalesce(TRY_CAST({text} AS DOUBLE), TRY_CAST(replace({norm}, ',', '') AS DOUBLE))"
     if col.type == "money":
         cleaned = f"regexp_replace({norm}, '[¥￥元,\\s]|RMB|CNY', '', 'g')"
-        return f"TRY_CAST({cleaned} AS DECIMAL(18,2))"
-    fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS) + "]"
-    ts = f"try_strptime(regexp_replace(trim({norm}), '\\s+', ' ', 'g'), {fmts})"
+        return f"coalesce(TRY_CAST({text} AS DECIMAL(18,2)), TRY_CAST({cleaned} AS DECIMAL(18,2)))"
+    fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS[1:]) + "]"
+    first = lit(DATE_FORMATS[0])
+    spaced = f"regexp_replace(trim({norm}), '\\s+', ' ', 'g')"
+    ts = f"coalesce(try_strptime({text}, {first}), try_strptime({spaced}, {fmts}))"
     if col.type == "date":
-        return f"CAST({ts} AS DATE)"
+        return f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({spaced}, {fmts}) AS DATE))"
     if col.type == "timestamp":
         return f"CAST({ts} AS TIMESTAMP)"
     if col.type == "bool":
@@ -170,6 +177,10 @@ def validation_sql(
 ) -> str:
     """The query turning a text batch into canonical columns plus ``_problems``.
 
+    Run it on one batch at a time: the parsed values are materialized once per batch
+    (``MATERIALIZED``), as every problem check reads them; without it DuckDB would parse each
+    value again for each check (measured 3.5x slower).
+
     The result has the canonical columns (typed), ``_row``, ``_problems`` (NULL when the row is
     good), ``_column``, ``_value`` (first failing column and its text) and ``_raw`` (the source
     row as JSON, only for bad rows).
@@ -220,7 +231,7 @@ def validation_sql(
     )
     return f"""
 WITH t AS (SELECT *, {", ".join(texts)} FROM {source_rel}),
-v AS (SELECT *, {", ".join(values)} FROM t),
+v AS MATERIALIZED (SELECT *, {", ".join(values)} FROM t),
 p AS (SELECT *, {", ".join(p_cols)} FROM v),
 r AS (SELECT *, nullif(concat_ws('; ', {labelled}), '') AS _problems FROM p)
 SELECT {canon}, _row, _problems,
