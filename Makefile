@@ -22,7 +22,7 @@ lint: setup
 	$(UV) mypy
 
 pytest: setup
-	$(UV) pytest
+	bash scripts/test.sh
 
 test: lint pytest
 
