@@ -1,0 +1,162 @@
+"""Runs: publication applies stability rules, is atomic, and survives a killed process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tierwise.errors import UsageError
+from tierwise.stability import StabilityRule
+from tierwise.store.migrate import upgrade
+from tierwise.store.runs import Assignment, Cutoff, RunStore
+from tierwise.store.schema import RunAssignment
+
+CUTS = [Cutoff("gold", 0, 70.0), Cutoff("silver", 1, 40.0), Cutoff("bronze", 2, None)]
+RULE = StabilityRule(downgrade_after_runs=2)
+T0 = datetime(2026, 1, 31, 3, 0)
+
+
+def run_once(store: RunStore, run_id: str, as_of: date, scores: dict[str, float]) -> None:
+    store.begin(
+        run_id, policy_name="p", policy_hash="h", as_of=as_of, data_fingerprint="f", started_at=T0
+    )
+
+    def tier(s: float) -> str:
+        return "gold" if s >= 70 else "silver" if s >= 40 else "bronze"
+
+    store.publish(
+        run_id,
+        [Assignment(c, tier(s), s) for c, s in scores.items()],
+        CUTS,
+        rule=RULE,
+        now=datetime.combine(as_of, datetime.min.time()),
+    )
+
+
+def test_runs_publish_with_natural_transitions(engine: Engine) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    run_once(store, "r1", date(2026, 1, 31), {"a": 80, "b": 50, "c": 10})
+    assert store.tiers() == {"a": "gold", "b": "silver", "c": "bronze"}
+    run_once(store, "r2", date(2026, 2, 28), {"a": 50, "b": 90, "c": 10})
+    # b is upgraded at once; a is only warned (first run below gold)
+    assert store.tiers() == {"a": "gold", "b": "gold", "c": "bronze"}
+    run_once(store, "r3", date(2026, 3, 31), {"a": 50, "b": 90, "c": 10})
+    assert store.tiers()["a"] == "silver"
+    codes = [(h.run_id, h.reason_code, h.from_tier, h.to_tier) for h in store.history("a")]
+    assert codes == [("r1", "initial", None, "gold"), ("r3", "downgrade", "gold", "silver")]
+    current = store.current_run()
+    assert current is not None
+    assert current.id == "r3"
+    assert current.counts["changes"] == {"downgrade": 1}
+
+
+def test_a_published_run_cannot_be_published_again(engine: Engine) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    run_once(store, "r1", date(2026, 1, 31), {"a": 80})
+    with pytest.raises(UsageError, match="published"):
+        store.publish("r1", [Assignment("a", "bronze", 1)], CUTS, rule=RULE, now=T0)
+
+
+def test_a_failing_publication_leaves_the_previous_run_current(engine: Engine) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    run_once(store, "r1", date(2026, 1, 31), {"a": 80, "b": 50})
+    store.begin(
+        "r2",
+        policy_name="p",
+        policy_hash="h",
+        as_of=date(2026, 2, 28),
+        data_fingerprint="f",
+        started_at=T0,
+    )
+    with pytest.raises(KeyError):  # a tier the cutoffs do not know: the stability step fails
+        store.publish("r2", [Assignment("a", "diamond", 99)], CUTS, rule=RULE, now=T0)
+    store.fail("r2", "KeyError: diamond", T0)
+    current = store.current_run()
+    assert current is not None
+    assert current.id == "r1"
+    assert store.run("r2").status == "failed"
+    assert store.tiers() == {"a": "gold", "b": "silver"}
+    with engine.connect() as conn:
+        assert (
+            conn.scalar(
+                select(func.count()).select_from(RunAssignment).where(RunAssignment.run_id == "r2")
+            )
+            == 0
+        )
+
+
+KILLED_PUBLISH = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import date, datetime
+    from pathlib import Path
+    import tierwise.store.runs as runs
+    from tierwise.stability import StabilityRule
+    from tierwise.store.db import make_engine
+
+    url, marker = sys.argv[1], Path(sys.argv[2])
+    real = runs.transition
+    calls = 0
+
+    def stalling(*args, **kwargs):
+        global calls
+        calls += 1
+        if calls == 500:  # assignments and cutoffs are written, the transaction is open
+            marker.write_text("ready")
+            time.sleep(600)
+        return real(*args, **kwargs)
+
+    runs.transition = stalling
+    store = runs.RunStore(make_engine(url))
+    store.begin("r2", policy_name="p", policy_hash="h", as_of=date(2026, 2, 28),
+                data_fingerprint="f", started_at=datetime(2026, 2, 28))
+    cuts = [runs.Cutoff("gold", 0, 70.0), runs.Cutoff("silver", 1, 40.0), runs.Cutoff("bronze", 2, None)]
+    store.publish("r2", [runs.Assignment(f"c{i}", "gold", 99.0) for i in range(2000)], cuts,
+                  rule=StabilityRule(), now=datetime(2026, 2, 28))
+    """
+)
+
+
+def test_a_killed_publication_never_becomes_current(engine: Engine, tmp_path: Path) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    run_once(store, "r1", date(2026, 1, 31), {f"c{i}": 10.0 for i in range(2000)})
+    marker = tmp_path / "ready"
+    url = engine.url.render_as_string(hide_password=False)
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_PUBLISH, url, str(marker)])
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the publishing process ended before the kill point"
+            assert time.monotonic() < deadline, (
+                "the publishing process never reached the kill point"
+            )
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    engine.dispose()  # drop pooled connections; the killed session's locks go with its backend
+    current = store.current_run()
+    assert current is not None
+    assert current.id == "r1"
+    assert set(store.tiers().values()) == {"bronze"}
+    assert store.run("r2").status == "running"  # visible as abandoned, never published
+    with engine.connect() as conn:
+        assert (
+            conn.scalar(
+                select(func.count()).select_from(RunAssignment).where(RunAssignment.run_id == "r2")
+            )
+            == 0
+        )
