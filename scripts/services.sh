@@ -37,7 +37,7 @@ pg_start() {
   if ! pg_running; then
     touch "$PGROOT/pg.log"; chown postgres:postgres "$PGROOT/pg.log"
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/pg.log" -w -t 30 \
-      -o "-p $PGPORT -c listen_addresses=127.0.0.1 -k $PGROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-p $PGPORT -c listen_addresses=127.0.0.1 -k $PGROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB -c max_wal_size=8GB -c wal_level=minimal -c max_wal_senders=0 -c maintenance_work_mem=256MB" \
       start >/dev/null
   fi
   if ! runuser -u postgres -- psql -h 127.0.0.1 -p "$PGPORT" -U postgres -tAc \

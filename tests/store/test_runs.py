@@ -12,13 +12,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
 from tierwise.errors import UsageError
 from tierwise.stability import StabilityRule
+from tierwise.store import runs
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
-from tierwise.store.schema import RunAssignment
+from tierwise.store.schema import Base, RunAssignment
 
 CUTS = [Cutoff("gold", 0, 70.0), Cutoff("silver", 1, 40.0), Cutoff("bronze", 2, None)]
 RULE = StabilityRule(downgrade_after_runs=2)
@@ -58,6 +61,8 @@ def test_runs_publish_with_natural_transitions(engine: Engine) -> None:
     assert current is not None
     assert current.id == "r3"
     assert current.counts["changes"] == {"downgrade": 1}
+    with engine.connect() as conn:  # replacing the state table kept its declared shape
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
 
 def test_a_published_run_cannot_be_published_again(engine: Engine) -> None:
@@ -68,7 +73,9 @@ def test_a_published_run_cannot_be_published_again(engine: Engine) -> None:
         store.publish("r1", [Assignment("a", "bronze", 1)], CUTS, rule=RULE, now=T0)
 
 
-def test_a_failing_publication_leaves_the_previous_run_current(engine: Engine) -> None:
+def test_a_failing_publication_leaves_the_previous_run_current(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     upgrade(engine)
     store = RunStore(engine)
     run_once(store, "r1", date(2026, 1, 31), {"a": 80, "b": 50})
@@ -80,9 +87,14 @@ def test_a_failing_publication_leaves_the_previous_run_current(engine: Engine) -
         data_fingerprint="f",
         started_at=T0,
     )
-    with pytest.raises(KeyError):  # a tier the cutoffs do not know: the stability step fails
-        store.publish("r2", [Assignment("a", "diamond", 99)], CUTS, rule=RULE, now=T0)
-    store.fail("r2", "KeyError: diamond", T0)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")  # fails after the assignments were written
+
+    monkeypatch.setattr(runs, "transition_batch", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.publish("r2", [Assignment("a", "bronze", 1.0)], CUTS, rule=RULE, now=T0)
+    store.fail("r2", "RuntimeError: disk full", T0)
     current = store.current_run()
     assert current is not None
     assert current.id == "r1"
@@ -97,6 +109,30 @@ def test_a_failing_publication_leaves_the_previous_run_current(engine: Engine) -
         )
 
 
+def test_unknown_tiers_are_refused_before_anything_is_written(engine: Engine) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    store.begin(
+        "r1",
+        policy_name="p",
+        policy_hash="h",
+        as_of=date(2026, 1, 31),
+        data_fingerprint="f",
+        started_at=T0,
+    )
+    with pytest.raises(UsageError, match="diamond"):
+        store.publish("r1", [Assignment("a", "diamond", 99.0)], CUTS, rule=RULE, now=T0)
+    assert store.current_run() is None
+
+
+def test_customers_absent_from_a_run_keep_their_tier(engine: Engine) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    run_once(store, "r1", date(2026, 1, 31), {"a": 80, "b": 50})
+    run_once(store, "r2", date(2026, 2, 28), {"b": 90})
+    assert store.tiers() == {"a": "gold", "b": "gold"}
+
+
 KILLED_PUBLISH = textwrap.dedent(
     """
     import sys, time
@@ -107,18 +143,12 @@ KILLED_PUBLISH = textwrap.dedent(
     from tierwise.store.db import make_engine
 
     url, marker = sys.argv[1], Path(sys.argv[2])
-    real = runs.transition
-    calls = 0
-
     def stalling(*args, **kwargs):
-        global calls
-        calls += 1
-        if calls == 500:  # assignments and cutoffs are written, the transaction is open
-            marker.write_text("ready")
-            time.sleep(600)
-        return real(*args, **kwargs)
+        # assignments and cutoffs are written, the transaction is open: wait to be killed
+        marker.write_text("ready")
+        time.sleep(600)
 
-    runs.transition = stalling
+    runs.transition_batch = stalling
     store = runs.RunStore(make_engine(url))
     store.begin("r2", policy_name="p", policy_hash="h", as_of=date(2026, 2, 28),
                 data_fingerprint="f", started_at=datetime(2026, 2, 28))

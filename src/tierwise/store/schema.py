@@ -54,11 +54,17 @@ class RunCutoff(Base):
 
 
 class RunAssignment(Base):
-    """The tier a run computed for one customer, before stability rules."""
+    """The tier a run computed for one customer, before stability rules.
+
+    The big per-customer tables carry ``run_id`` without a foreign key: PostgreSQL checks a
+    foreign key with one trigger call per row, which doubled the time to publish millions of
+    rows; :class:`tierwise.store.runs.RunStore` is the only writer and writes them in the
+    same transaction as the run.
+    """
 
     __tablename__ = "run_assignments"
 
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -73,7 +79,7 @@ class CustomerTier(Base):
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    run_id: Mapped[str] = mapped_column(String(40))
     since: Mapped[date] = mapped_column(Date)
     # Runs in a row the computed tier was below the current one (downgrade grace, R-GRD-10).
     runs_below: Mapped[int] = mapped_column(Integer, default=0)
@@ -91,7 +97,7 @@ class TierChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
-    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     from_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     to_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime)
