@@ -27,7 +27,7 @@ pytest: setup
 test: lint pytest
 
 bench: setup
-	$(UV) python bench/run_all.py
+	$(UV) python -m bench.run_all
 
 docs: setup
 	$(UV) tierwise docs

@@ -4,7 +4,7 @@ Measures ``RunStore.publish`` (assignments + cutoffs + stability rules + current
 history, one transaction) on PostgreSQL, twice: the first run (everybody "initial") and a
 second run where a fifth of the customers move. Target: 2 M customers in under 60 s.
 
-    uv run python bench/bench_publish.py --customers 2000000
+    uv run python -m bench.bench_publish --customers 2000000
 
 Needs the PostgreSQL server of scripts/services.sh (started if TIERWISE_TEST_PG_URL is unset).
 """
@@ -101,7 +101,7 @@ def main() -> None:
     lines = [
         "## Publishing a run (PostgreSQL)",
         "",
-        f"`uv run python bench/bench_publish.py --customers {args.customers}` — {machine_facts()}",
+        f"`uv run python -m bench.bench_publish --customers {args.customers}` — {machine_facts()}",
         "",
         "| run | customers | seconds | changes | target |",
         "|---|---|---|---|---|",
