@@ -26,6 +26,7 @@ from tierwise.stability import StabilityRule
 from tierwise.stability_batch import CODE_NAMES, DOWNGRADE, OVERRIDE, BatchState, transition_batch
 from tierwise.store.bulk import insert_arrow, read_arrow, replace_table
 from tierwise.store.schema import Base, CustomerTier, Override, Run, TierChange
+from tierwise.store.webhooks import enqueue_tier_changes
 
 _T = Base.metadata.tables
 
@@ -394,6 +395,8 @@ class RunStore:
             )
             insert_arrow(conn, _T["tier_changes"], changes, json_columns=("reason",))
             clock.lap("write_changes")
+            enqueue_tier_changes(conn, run_id, changes, now)
+            clock.lap("enqueue_webhooks")
             tally = {
                 CODE_NAMES[int(k)]: int(v)
                 for k, v in zip(*np.unique(code[idx], return_counts=True), strict=True)
