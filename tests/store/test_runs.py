@@ -23,6 +23,8 @@ from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
 from tierwise.store.schema import Base, RunAssignment
 
+runs_table = Base.metadata.tables["runs"]
+
 CUTS = [Cutoff("gold", 0, 70.0), Cutoff("silver", 1, 40.0), Cutoff("bronze", 2, None)]
 RULE = StabilityRule(downgrade_after_runs=2)
 T0 = datetime(2026, 1, 31, 3, 0)
@@ -182,7 +184,11 @@ def test_a_killed_publication_never_becomes_current(engine: Engine, tmp_path: Pa
     assert current is not None
     assert current.id == "r1"
     assert set(store.tiers().values()) == {"bronze"}
-    assert store.run("r2").status == "running"  # visible as abandoned, never published
+    assert store.run("r2").status == "running"  # visible, never published
+    # the next run notices the dead process and records r2 as abandoned
+    run_once(store, "r3", date(2026, 3, 31), {"c0": 99.0})
+    assert store.run("r2").status == "failed"
+    assert "abandoned" in (store.run("r2").error or "")
     with engine.connect() as conn:
         assert (
             conn.scalar(
@@ -190,3 +196,58 @@ def test_a_killed_publication_never_becomes_current(engine: Engine, tmp_path: Pa
             )
             == 0
         )
+
+
+def begin(store: RunStore, run_id: str, as_of: date = date(2026, 1, 31), at: datetime = T0) -> None:
+    store.begin(
+        run_id, policy_name="p", policy_hash="h", as_of=as_of, data_fingerprint="f", started_at=at
+    )
+
+
+def test_runs_never_overlap(engine: Engine) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    begin(store, "r1")
+    with pytest.raises(UsageError, match="another grading run is in progress: r1"):
+        begin(store, "r2")
+    store.publish("r1", [Assignment("a", "gold", 80.0)], CUTS, rule=RULE, now=T0)
+    begin(store, "r2", date(2026, 2, 28))
+    store.publish("r2", [Assignment("a", "gold", 80.0)], CUTS, rule=RULE, now=T0)
+    with pytest.raises(UsageError, match="exists already"):
+        begin(store, "r1")
+
+
+def test_a_silent_run_is_abandoned_after_the_stale_time(engine: Engine) -> None:
+    upgrade(engine)
+    store = RunStore(engine)
+    store.begin(
+        "r1",
+        policy_name="p",
+        policy_hash="h",
+        as_of=date(2026, 1, 31),
+        data_fingerprint="f",
+        started_at=T0,
+    )
+    store.heartbeat("r1", T0)
+    later = T0.replace(hour=T0.hour + 1)
+    with pytest.raises(UsageError):
+        store.begin(
+            "r2",
+            policy_name="p",
+            policy_hash="h",
+            as_of=date(2026, 1, 31),
+            data_fingerprint="f",
+            started_at=later,
+        )
+    with engine.begin() as conn:  # pretend r1 was started by a process on another host
+        conn.execute(runs_table.update().values(owner="elsewhere:1"))
+    much_later = T0.replace(hour=T0.hour + 5)
+    store.begin(
+        "r2",
+        policy_name="p",
+        policy_hash="h",
+        as_of=date(2026, 1, 31),
+        data_fingerprint="f",
+        started_at=much_later,
+    )
+    assert store.run("r1").status == "failed"

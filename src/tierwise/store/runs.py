@@ -9,16 +9,20 @@ the previous run stays current. A published run is never modified again.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import psutil
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tierwise.errors import NotFoundError, UsageError
@@ -29,6 +33,19 @@ from tierwise.store.schema import Base, CustomerTier, Override, Run, TierChange
 from tierwise.store.webhooks import enqueue_tier_changes
 
 _T = Base.metadata.tables
+_OWNER = f"{socket.gethostname()}:{os.getpid()}"
+STALE_AFTER = timedelta(hours=2)  # a running run silent for this long is taken for dead
+
+
+def _process_gone(owner: str | None) -> bool:
+    """Whether ``owner`` (host:pid) names a process of this host that no longer runs."""
+    if not owner or ":" not in owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return not psutil.pid_exists(int(pid))
+
 
 ASSIGNMENTS = pa.schema(
     [
@@ -175,25 +192,76 @@ class RunStore:
         data_fingerprint: str,
         started_at: datetime,
         trigger: str = "manual",
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
-        """Record a new run as ``running`` (committed at once)."""
+        """Record a new run as ``running`` (committed at once).
+
+        Refuses with :class:`UsageError` while another run is running (the database's
+        one-running-run index decides, whatever process asks). A running run whose process is
+        gone (same host, pid not alive) or that gave no heartbeat for ``stale_after`` is marked
+        failed as abandoned first.
+        """
+        self._abandon_dead_runs(started_at, stale_after)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    _T["runs"]
+                    .insert()
+                    .values(
+                        id=run_id,
+                        policy_name=policy_name,
+                        policy_hash=policy_hash,
+                        as_of=as_of,
+                        data_fingerprint=data_fingerprint,
+                        status="running",
+                        trigger=trigger,
+                        started_at=started_at,
+                        counts={},
+                        timings={},
+                        owner=_OWNER,
+                        heartbeat_at=started_at,
+                    )
+                )
+        except IntegrityError as err:
+            with self.engine.connect() as conn:
+                other = conn.execute(
+                    select(Run.id, Run.started_at, Run.owner).where(Run.status == "running")
+                ).first()
+            if other is None:  # the id itself was taken
+                raise UsageError(f"a run with id {run_id!r} exists already", run_id=run_id) from err
+            raise UsageError(
+                f"another grading run is in progress: {other.id} (started {other.started_at:%Y-%m-%d %H:%M}"
+                f" by {other.owner})",
+                hint="wait for it to finish; runs never overlap",
+                run_id=other.id,
+            ) from err
+
+    def heartbeat(self, run_id: str, now: datetime) -> None:
+        """A long run's sign of life (keeps it from being taken for abandoned)."""
         with self.engine.begin() as conn:
             conn.execute(
-                _T["runs"]
-                .insert()
-                .values(
-                    id=run_id,
-                    policy_name=policy_name,
-                    policy_hash=policy_hash,
-                    as_of=as_of,
-                    data_fingerprint=data_fingerprint,
-                    status="running",
-                    trigger=trigger,
-                    started_at=started_at,
-                    counts={},
-                    timings={},
-                )
+                update(Run)
+                .where(Run.id == run_id, Run.status == "running")
+                .values(heartbeat_at=now)
             )
+
+    def _abandon_dead_runs(self, now: datetime, stale_after: timedelta) -> None:
+        with self.engine.begin() as conn:
+            for r in conn.execute(
+                select(Run.id, Run.owner, Run.heartbeat_at).where(Run.status == "running")
+            ).all():
+                if _process_gone(r.owner) or (
+                    r.heartbeat_at is not None and now - r.heartbeat_at > stale_after
+                ):
+                    conn.execute(
+                        update(Run)
+                        .where(Run.id == r.id, Run.status == "running")
+                        .values(
+                            status="failed",
+                            finished_at=now,
+                            error=f"abandoned: its process ({r.owner}) is gone",
+                        )
+                    )
 
     def fail(self, run_id: str, error: str, finished_at: datetime) -> None:
         """Mark a running run failed; it never becomes current."""

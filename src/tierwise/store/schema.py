@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,8 +38,22 @@ class Run(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # host:pid of the process running it, and its last sign of life (to detect a dead run)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
-    __table_args__ = (Index("ix_runs_status_published", "status", "published_at"),)
+    __table_args__ = (
+        Index("ix_runs_status_published", "status", "published_at"),
+        # Two runs never overlap: at most one row may be "running" (a partial unique index,
+        # so the database itself refuses the second one, whatever process tries).
+        Index(
+            "uq_runs_one_running",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
 
 class RunCutoff(Base):
