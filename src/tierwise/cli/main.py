@@ -31,7 +31,10 @@ def _root() -> None:
 
 
 # Each module adds its commands to `app` on import. Keep one line per noun.
-_COMMAND_MODULES = ("tierwise.cli.docs",)
+_COMMAND_MODULES = (
+    "tierwise.cli.docs",
+    "tierwise.cli.db",
+)
 
 _err = Console(stderr=True, highlight=False)
 
