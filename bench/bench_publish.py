@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import time
 import uuid
 from datetime import date, datetime
@@ -24,7 +23,7 @@ import pyarrow.compute as pc
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.common import ROOT, machine_facts, record
+from bench.common import machine_facts, record
 from tierwise.stability import StabilityRule
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
@@ -61,13 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("TIERWISE_TEST_PG_URL")
     if not url:
-        out = subprocess.run(
-            ["bash", str(ROOT / "scripts/services.sh"), "start"],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        url = out.stdout.strip().splitlines()[-1].split("=", 1)[1]
+        url = start_services()["TIERWISE_TEST_PG_URL"]
     name = f"tw_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -58,3 +58,16 @@ def record(name: str, body: str) -> None:
     )
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text, encoding="utf-8")
+
+
+def start_services() -> dict[str, str]:
+    """Start the loopback servers of scripts/services.sh; returns their URLs by variable name."""
+    import subprocess
+
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "services.sh"), "start"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(item.split("=", 1) for item in out.stdout.strip().splitlines()[-1].split())

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Start / stop the throw-away servers the tests use (PostgreSQL today; Redis and Chromium later).
+# Start / stop the throw-away servers the tests use: PostgreSQL and Redis, on loopback ports.
+# Installs them from Debian's packages when they are missing (Debian's policy here does not
+# auto-start services, so nothing else runs them).
 # Idempotent: `start` on a running server does nothing, `stop` on a stopped one does nothing.
 # Usage: scripts/services.sh start|stop|status|env
 set -euo pipefail
@@ -10,6 +12,31 @@ PGPORT=${TIERWISE_PG_PORT:-55432}
 PGVER=15
 PGBIN=/usr/lib/postgresql/$PGVER/bin
 PGROOT=$SVC_DIR/pg
+
+REDIS_PORT=${TIERWISE_REDIS_PORT:-56379}
+REDIS_DIR=$SVC_DIR/redis
+
+redis_url() { echo "redis://127.0.0.1:$REDIS_PORT/0"; }
+
+redis_running() { [ -f "$REDIS_DIR/redis.pid" ] && kill -0 "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null; }
+
+redis_start() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "installing redis-server ..." >&2
+    apt_install redis-server
+  fi
+  mkdir -p "$REDIS_DIR"
+  if ! redis_running; then
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+      --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log"
+    for _ in $(seq 1 50); do redis_running && break; sleep 0.1; done
+  fi
+}
+
+redis_stop() {
+  if redis_running; then kill "$(cat "$REDIS_DIR/redis.pid")"; fi
+  for _ in $(seq 1 50); do redis_running || break; sleep 0.1; done
+}
 
 pg_url() { echo "postgresql+psycopg://postgres@127.0.0.1:$PGPORT/tierwise"; }
 
@@ -52,10 +79,14 @@ pg_stop() {
   fi
 }
 
+envline() { echo "TIERWISE_TEST_PG_URL=$(pg_url) TIERWISE_TEST_REDIS_URL=$(redis_url)"; }
+
 case "${1:-}" in
-  start) pg_start; echo "TIERWISE_TEST_PG_URL=$(pg_url)" ;;
-  stop) pg_stop ;;
-  status) if pg_running; then echo "postgres: running on $PGPORT"; else echo "postgres: stopped"; fi ;;
-  env) echo "TIERWISE_TEST_PG_URL=$(pg_url)" ;;
+  start) pg_start; redis_start; envline ;;
+  stop) pg_stop; redis_stop ;;
+  status)
+    if pg_running; then echo "postgres: running on $PGPORT"; else echo "postgres: stopped"; fi
+    if redis_running; then echo "redis: running on $REDIS_PORT"; else echo "redis: stopped"; fi ;;
+  env) envline ;;
   *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac
