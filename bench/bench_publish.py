@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.common import machine_facts, record
+from bench.common import machine_facts, record, start_services
 from tierwise.stability import StabilityRule
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
