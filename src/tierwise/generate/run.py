@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tierwise.generate.book import ProgressFn, _quiet, generate_book
 from tierwise.generate.config import GenerateConfig, prepare_out
+from tierwise.generate.exports.writer import ExportWriter
 from tierwise.lake import write_parquet_atomic
 
 
@@ -43,7 +45,10 @@ def generate(cfg: GenerateConfig, out: Path, progress: ProgressFn = _quiet) -> G
         Row counts per lake table and the ground-truth manifest.
     """
     prepare_out(out)
-    book, _pop, truth = generate_book(cfg, out, None, progress)
+    for owned in ("lake", "exports", "truth"):  # stale parts of a bigger book must not linger
+        shutil.rmtree(out / owned, ignore_errors=True)
+    exports = ExportWriter(cfg, out) if cfg.exports else None
+    book, _pop, truth = generate_book(cfg, out, exports, progress)
     truth_dir = out / "truth"
     write_parquet_atomic(truth.table(), truth_dir / "customers.parquet")
     manifest: dict[str, Any] = {
@@ -53,8 +58,25 @@ def generate(cfg: GenerateConfig, out: Path, progress: ProgressFn = _quiet) -> G
             "seed": cfg.seed,
             **truth.horizon(),
         },
+        "conventions": {
+            "row": "1-based data row number in the export file (header excluded; Excel row = row + 1)",
+            "id": "the row's own id (order_id, return_id, customer_id of a duplicate); null if unknown",
+            "true_value": "what the value should have been (ISO time, plain amount, true id)",
+        },
+        "lake_rows": book.rows,
         "refund_spikes": truth.refund_spikes,
         "order_brushing": truth.brushing,
+        **(
+            exports.manifest()
+            if exports
+            else {
+                "files": {},
+                "duplicate_customers": [],
+                "defects": [],
+                "defect_counts": {},
+                "format_variants": {},
+            }
+        ),
     }
     (truth_dir / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
