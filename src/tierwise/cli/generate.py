@@ -25,7 +25,7 @@ from tierwise.cli.summary_view import render_summary
 from tierwise.errors import UsageError
 from tierwise.generate import GenerateConfig, generate
 from tierwise.generate.book import ProgressFn
-from tierwise.generate.config import DEFAULT_END_DATE
+from tierwise.generate.config import DEFAULT_END_DATE, prepare_out
 from tierwise.pipeline.demo import DEMO_CUSTOMERS, DEMO_MONTHS, DemoContext, Step, run_demo
 from tierwise.settings import get_settings
 
@@ -75,7 +75,7 @@ def generate_command(
     cfg = GenerateConfig(
         customers=customers, months=months, seed=seed, end_date=_end_date(end_date), exports=exports
     )
-    target = out if out is not None else get_settings().home / "book"
+    target = prepare_out(out if out is not None else get_settings().home / "book")
     started = time.perf_counter()
     with _progress_bar(_console) as progress:
         result = generate(cfg, target, progress)

@@ -1,0 +1,140 @@
+"""The clean lake of a generated book: schemas, integrity, and the behaviours it must show (R-DAT-1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from tierwise.generate import GenerateConfig, GenerateResult
+from tierwise.model import TABLES
+from tierwise.model.arrow import arrow_schema
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_every_table_has_exactly_the_canonical_schema(
+    book: GenerateResult, name: str, read: Callable[[str], pa.Table]
+) -> None:
+    parts = sorted((book.lake / name).glob("part-*.parquet"))
+    assert parts, f"no parts for {name}"
+    for part in parts:
+        assert pq.read_schema(part).equals(arrow_schema(TABLES[name]), check_metadata=False), part
+    assert read(name).num_rows > 0
+
+
+def test_references_resolve(book: GenerateResult, read: Callable[[str], pa.Table]) -> None:
+    customers = set(read("customers")["customer_id"].to_pylist())
+    orders = read("orders")
+    order_ids = set(orders["order_id"].to_pylist())
+    assert len(order_ids) == orders.num_rows, "order ids are unique"
+    for name in ("orders", "returns", "invoices", "payments", "tickets", "activity", "credit"):
+        assert set(read(name)["customer_id"].to_pylist()) <= customers, name
+    assert set(read("order_lines")["order_id"].to_pylist()) <= order_ids
+    assert set(read("returns")["order_id"].to_pylist()) <= order_ids
+    invoices = set(read("invoices")["invoice_id"].to_pylist())
+    assert set(read("payments")["invoice_id"].to_pylist()) <= invoices
+    skus = set(read("products")["sku"].to_pylist())
+    assert set(read("order_lines")["sku"].to_pylist()) <= skus
+    regions = set(read("regions")["region_id"].to_pylist())
+    assert set(read("customers")["region_id"].to_pylist()) <= regions
+
+
+def test_order_amount_is_the_sum_of_its_lines(
+    book: GenerateResult, read: Callable[[str], pa.Table]
+) -> None:
+    lines = read("order_lines")
+    sums = lines.group_by("order_id").aggregate([("amount", "sum")])
+    orders = read("orders").join(sums, "order_id")
+    assert orders.num_rows == read("orders").num_rows
+    assert pc.all(pc.equal(orders["amount"], orders["amount_sum"])).as_py()
+
+
+def test_nothing_after_the_end_of_the_book_is_in_the_lake(
+    tiny: GenerateConfig, read: Callable[[str], pa.Table]
+) -> None:
+    end = dt.datetime.combine(tiny.end_date, dt.time.max)
+    for name, col in (
+        ("orders", "order_time"),
+        ("returns", "return_time"),
+        ("tickets", "created_time"),
+    ):
+        assert pc.max(read(name)[col]).as_py() <= end, name
+    for name, col in (("payments", "paid_date"), ("invoices", "issue_date"), ("activity", "date")):
+        assert pc.max(read(name)[col]).as_py() <= tiny.end_date, name
+
+
+def test_chinese_new_year_closure_empties_the_week(
+    book: GenerateResult, read: Callable[[str], pa.Table]
+) -> None:
+    times = read("orders")["order_time"].to_numpy().astype("datetime64[D]")
+    cny = np.datetime64("2026-02-17")
+    closed = np.sum((times >= cny - 1) & (times < cny + 6))
+    before = np.sum((times >= cny - 40) & (times < cny - 33))
+    after = np.sum((times >= cny + 35) & (times < cny + 42))
+    assert closed < 0.35 * min(before, after), (closed, before, after)
+
+
+def test_chains_have_several_outlets_and_singles_one(
+    book: GenerateResult, read: Callable[[str], pa.Table]
+) -> None:
+    customers = read("customers")
+    per_account = customers.group_by(["account_id", "business_type"]).aggregate(
+        [("customer_id", "count")]
+    )
+    chains = per_account.filter(pc.equal(per_account["business_type"], "chain"))
+    singles = per_account.filter(pc.equal(per_account["business_type"], "single"))
+    assert chains.num_rows >= 2
+    assert pc.min(chains["customer_id_count"]).as_py() >= 2
+    assert pc.max(chains["customer_id_count"]).as_py() >= 3
+    assert pc.max(singles["customer_id_count"]).as_py() == 1
+
+
+def test_churned_customers_stop_ordering_and_growers_grow(
+    book: GenerateResult, read: Callable[[str], pa.Table]
+) -> None:
+    truth = pq.read_table(book.out / "truth" / "customers.parquet")
+    orders = read("orders")
+    last = orders.group_by("customer_id").aggregate([("order_time", "max")])
+    joined = truth.join(last, "customer_id")
+    churned = joined.filter(joined["churned_in_book"])
+    assert churned.num_rows > 0
+    last_day = pc.cast(churned["order_time_max"], pa.date32())
+    assert pc.all(pc.less(last_day, churned["churn_date"])).as_py()
+    # Customers who churned in the book spend nothing in the horizon; steady ones do.
+    assert pc.sum(churned["spend_next_180d"]).as_py() == 0
+    steady = truth.filter(pc.equal(truth["trajectory"], "steady"))
+    assert pc.mean(pc.cast(steady["spend_next_180d"], pa.float64())).as_py() > 0
+
+
+def test_category_preferences_follow_cuisine(
+    book: GenerateResult, read: Callable[[str], pa.Table]
+) -> None:
+    lines = read("order_lines").select(["order_id", "category"])
+    orders = read("orders").select(["order_id", "customer_id"])
+    cuisine = read("customers").select(["customer_id", "cuisine"])
+    t = lines.join(orders, "order_id").join(cuisine, "customer_id")
+
+    def hotpot_share(kind: str) -> float:
+        mine = t.filter(pc.equal(t["cuisine"], kind))
+        return (
+            pc.sum(pc.cast(pc.equal(mine["category"], "火锅食材"), pa.int64())).as_py()
+            / mine.num_rows
+        )
+
+    assert hotpot_share("火锅") > 2 * hotpot_share("川菜")
+
+
+def test_realistic_chinese_master_data(
+    book: GenerateResult, read: Callable[[str], pa.Table]
+) -> None:
+    c = read("customers")
+    phones = c["phone"].to_pylist()
+    assert all(len(p) == 11 and p.isdigit() and p[0] == "1" for p in phones)
+    assert any(name.endswith("有限公司") for name in c["account_name"].to_pylist())
+    assert any("店)" in name for name in c["name"].to_pylist())
+    assert set(c["province"].to_pylist()) >= {"四川省", "重庆市"}
