@@ -16,6 +16,7 @@ EPOCH = dt.date(1970, 1, 1)
 
 # Gregorian date of the first day of the lunar year (春节). Restaurants close around it.
 CHINESE_NEW_YEAR: dict[int, dt.date] = {
+    2016: dt.date(2016, 2, 8),
     2017: dt.date(2017, 1, 28),
     2018: dt.date(2018, 2, 16),
     2019: dt.date(2019, 2, 5),
@@ -31,6 +32,8 @@ CHINESE_NEW_YEAR: dict[int, dt.date] = {
     2029: dt.date(2029, 2, 13),
     2030: dt.date(2030, 2, 3),
     2031: dt.date(2031, 1, 23),
+    2032: dt.date(2032, 2, 11),
+    2033: dt.date(2033, 1, 31),
 }
 
 
@@ -60,7 +63,8 @@ def cny_days(first_day: int, last_day: int) -> list[int]:
     if first.year - 1 not in CHINESE_NEW_YEAR or last.year + 1 not in CHINESE_NEW_YEAR:
         years = f"{min(CHINESE_NEW_YEAR) + 1}..{max(CHINESE_NEW_YEAR) - 1}"
         raise UsageError(
-            f"the book {first}..{last} falls outside the years the generator knows ({years})",
+            f"the book and its horizon ({first}..{last}) fall outside the years the generator "
+            f"knows ({years})",
             hint="choose an --end-date and --months inside that range",
         )
     return [day_number(d) for y, d in CHINESE_NEW_YEAR.items() if first.year - 1 <= y <= last.year]
