@@ -108,7 +108,7 @@ def test_formats_are_mixed_as_counted(
     assert any(a.startswith("￥") for a in amounts)
     assert any(a.endswith("元") for a in amounts)
     counted = manifest["format_variants"]["orders.csv"]["下单时间"]
-    kinds = manifest["defect_counts"]
+    kinds = Counter(e["kind"] for e in manifest["defects"] if e["file"] == "orders.csv")
     clean_rows = len(times) - kinds["duplicate_row"] - kinds["bad_date"] - kinds["future_date"]
     assert sum(counted.values()) == clean_rows
     assert counted["iso"] > counted["chinese"] > 0
