@@ -138,3 +138,46 @@ def test_realistic_chinese_master_data(
     assert any(name.endswith("有限公司") for name in c["account_name"].to_pylist())
     assert any("店)" in name for name in c["name"].to_pylist())
     assert set(c["province"].to_pylist()) >= {"四川省", "重庆市"}
+
+
+def test_restaurants_order_on_set_weekdays(read: Callable[[str], pa.Table]) -> None:
+    orders = read("orders")
+    days = orders["order_time"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    weekday = (days + 3) % 7
+    cust = np.unique(orders["customer_id"].to_numpy(zero_copy_only=False), return_inverse=True)[1]
+    counts = np.zeros((cust.max() + 1, 7))
+    np.add.at(counts, (cust, weekday), 1)
+    busy = counts[counts.sum(axis=1) >= 30]
+    shares = busy / busy.sum(axis=1, keepdims=True)
+    # Zero-ish days: most customers never order on some weekday at all.
+    assert np.mean(shares.min(axis=1) < 0.05) > 0.5
+
+
+def test_late_payers_complainers_and_disputes_show_in_the_lake(
+    book: GenerateResult, read: Callable[[str], pa.Table]
+) -> None:
+    truth = pq.read_table(book.out / "truth" / "customers.parquet")
+    pays = read("payments").join(read("invoices").select(["invoice_id", "due_date"]), "invoice_id")
+    late = pays.append_column("late", pc.greater(pays["paid_date"], pays["due_date"]))
+    rate = late.group_by("customer_id").aggregate([("late", "mean")]).join(truth, "customer_id")
+    flagged = rate.filter(rate["late_payer"])["late_mean"]
+    others = rate.filter(pc.invert(rate["late_payer"]))["late_mean"]
+    assert pc.mean(flagged).as_py() > 3 * pc.mean(others).as_py()
+
+    tickets = read("tickets")
+    complaints = tickets.filter(pc.equal(tickets["kind"], "complaint"))
+    per = (
+        complaints.group_by("customer_id")
+        .aggregate([("ticket_id", "count")])
+        .join(truth, "customer_id")
+    )
+    loud = pc.mean(per.filter(per["complainer"])["ticket_id_count"]).as_py()
+    quiet = pc.mean(per.filter(pc.invert(per["complainer"]))["ticket_id_count"]).as_py()
+    assert loud > 3 * quiet
+
+    credit = read("credit")
+    disputed = set(
+        credit.filter(pc.greater(credit["legal_disputes"], 0))["customer_id"].to_pylist()
+    )
+    assert disputed
+    assert disputed <= set(truth.filter(truth["legal_dispute"])["customer_id"].to_pylist())

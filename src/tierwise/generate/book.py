@@ -30,8 +30,8 @@ from tierwise.lake import write_parquet_atomic
 ProgressFn = Callable[[str, int, int], None]
 
 
-def _quiet(stage: str, done: int, total: int) -> None:
-    """Default progress callback: report nothing."""
+def no_progress(stage: str, done: int, total: int) -> None:
+    """A progress callback that reports nothing (the default)."""
 
 
 def stream(cfg: GenerateConfig, purpose: int, batch: int = 0) -> np.random.Generator:
@@ -59,7 +59,10 @@ class BookResult:
 
 
 def generate_book(
-    cfg: GenerateConfig, out: Path, sink: BatchSink | None = None, progress: ProgressFn = _quiet
+    cfg: GenerateConfig,
+    out: Path,
+    sink: BatchSink | None = None,
+    progress: ProgressFn = no_progress,
 ) -> tuple[BookResult, Population, TruthAccumulator]:
     """Write the clean lake of the book ``cfg`` under ``out/lake`` and accumulate the truth.
 
@@ -81,7 +84,7 @@ def generate_book(
     cny = cny_days(first, int(days[-1]))
     pop = draw_population(cfg, stream(cfg, 0))
     cat: Catalogue = products(stream(cfg, 1))
-    customers, _ = customers_table(cfg, pop, stream(cfg, 3))
+    customers, _ = customers_table(pop, stream(cfg, 3))
     master = {
         "regions": regions_table(stream(cfg, 2)),
         "products": cat.table,

@@ -11,7 +11,6 @@ import pyarrow.compute as pc
 from tierwise.generate import names
 from tierwise.generate.arrowkit import canonical, dates, ids, money, pick
 from tierwise.generate.catalog import CUISINE_NAMES, WEIGHED_UNITS, catalogue
-from tierwise.generate.config import GenerateConfig
 from tierwise.generate.geo import DISTRICTS
 from tierwise.generate.population import SCALES, TERMS, Population
 from tierwise.model.arrow import MONEY
@@ -20,6 +19,7 @@ from tierwise.model.tables import CATEGORIES, CHANNELS
 _CATEGORY_CODE = ("HG", "TL", "SD", "XR", "SC", "SH", "LY", "DP")
 _HOME_CITIES = ("成都市", "绵阳市", "重庆市")  # near the warehouse: cheap to serve
 _NEEDS = ("custom_menu", "vip_service", "cold_chain")
+_ORDINALS = ("", "二", "三", "四", "五", "六", "七", "八", "九", "十")
 
 
 @dataclass(frozen=True)
@@ -83,21 +83,20 @@ def products(rng: np.random.Generator) -> Catalogue:
     return Catalogue(skus, cat_idx.astype(np.int64), weighed, price_fen, cost_fen, tbl)
 
 
-def customers_table(
-    cfg: GenerateConfig, pop: Population, rng: np.random.Generator
-) -> tuple[pa.Table, list[str]]:
+def customers_table(pop: Population, rng: np.random.Generator) -> tuple[pa.Table, list[str]]:
     """The customer master table, and each customer's account (company) name."""
     n = pop.n
     first_outlet = np.concatenate([[True], pop.account[1:] != pop.account[:-1]])
     brand_of_account = names.brands(rng, int(pop.account.max()) + 1)
     shop, account_name, address = [], [], []
-    company = ""
+    company = base = ""
+    used: dict[str, int] = {}
     for i in range(n):
         cuisine = CUISINE_NAMES[pop.cuisine[i]]
         district = int(pop.district[i])
         addr, road = names.street(rng, district)
-        base = brand_of_account[pop.account[i]] + names.kind_word(rng, cuisine)
-        if first_outlet[i]:
+        if first_outlet[i]:  # a chain's outlets share the account's sign and company
+            base = brand_of_account[pop.account[i]] + names.kind_word(rng, cuisine)
             city = DISTRICTS[district].city
             sole = (
                 not pop.chain[i] and cuisine not in ("批发", "商超", "食堂") and rng.random() < 0.4
@@ -107,8 +106,13 @@ def customers_table(
                 if sole
                 else names.company_name(rng, city, cuisine)
             )
+            used = {}
         branch = pop.chain[i] or rng.random() < 0.25
-        shop.append(f"{base}({road}店)" if branch else base)
+        # A chain's second outlet on the same road is its 二店, then 三店 ...
+        k = used.get(road, 0)
+        used[road] = k + 1
+        nth = _ORDINALS[k] if k < len(_ORDINALS) else f"{k + 1}号"
+        shop.append(f"{base}({road}{nth}店)" if branch else base)
         account_name.append(company)
         address.append(addr)
     # Expected yearly spend, for contracts and credit lines that fit the customer.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierwise.generate.book import ProgressFn, _quiet, generate_book
+from tierwise.generate.book import ProgressFn, generate_book, no_progress
 from tierwise.generate.config import GenerateConfig, prepare_out
 from tierwise.generate.exports.writer import ExportWriter
 from tierwise.lake import write_parquet_atomic
@@ -27,7 +27,7 @@ class GenerateResult:
         return self.out / "lake"
 
 
-def generate(cfg: GenerateConfig, out: Path, progress: ProgressFn = _quiet) -> GenerateResult:
+def generate(cfg: GenerateConfig, out: Path, progress: ProgressFn = no_progress) -> GenerateResult:
     """Generate the book ``cfg`` into ``out`` (lake/, exports/ when asked, truth/).
 
     Parameters

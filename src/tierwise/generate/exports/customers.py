@@ -41,6 +41,7 @@ def duplicate_customers(
     dup_from = np.full(n, NEVER, dtype=np.int64)
     records = customers.take(pa.array(chosen)).to_pylist()
     pairs, rows = [], []
+    n_accounts = len(set(customers["account_id"].to_pylist()))
     names = list(VARIANTS)
     for j, (c, rec) in enumerate(zip(chosen.tolist(), records, strict=True)):
         picked = sorted(rng.choice(len(names), int(rng.integers(1, 3)), replace=False).tolist())
@@ -57,6 +58,8 @@ def duplicate_customers(
         registered = max(signup, int(rng.integers(min(signup, end - 31), end - 30)))
         dup_from[c] = registered
         dup["customer_id"] = f"C{n + j + 1:07d}"
+        if rec["business_type"] == "single":  # a single store registered again is a new account
+            dup["account_id"] = f"A{n_accounts + j + 1:07d}"
         dup["signup_date"] = from_day_number(registered)
         if rng.random() < 0.4:  # another contact registered the second account
             dup["phone"] = phones(rng, 1)[0]
