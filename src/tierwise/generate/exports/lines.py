@@ -17,19 +17,19 @@ from tierwise.generate.exports.formats import (
     format_times,
     pick_styles,
 )
-from tierwise.generate.exports.orders import (
+from tierwise.generate.exports.orders import with_duplicates
+from tierwise.generate.exports.values import (
     AMOUNT_SHARES,
     LINE_RATES,
     ORPHAN_SEQ,
     RETURN_RATES,
     TIME_SHARES,
     Chunk,
-    _counts,
-    _fen,
-    _iso,
-    _plain,
-    _us,
-    with_duplicates,
+    fen_of,
+    iso_times,
+    plain_amounts,
+    style_counts,
+    us_of,
 )
 
 
@@ -41,7 +41,7 @@ def dirty_lines(t: pa.Table, rng: np.random.Generator, orphan_start: int, yen: s
     """
     n = t.num_rows
     text = as_text(t)
-    fen = _fen(t["amount"])
+    fen = fen_of(t["amount"])
     oid = t["order_id"].combine_chunks()
     ids = oid.to_pylist()
     rows = dirt.choose_rows(rng, n, LINE_RATES)
@@ -57,7 +57,7 @@ def dirty_lines(t: pa.Table, rng: np.random.Generator, orphan_start: int, yen: s
         [ids[i] for i in r],
         column="金额",
         value=bad,
-        true_value=_plain(fen[r]),
+        true_value=plain_amounts(fen[r]),
     )
     r = rows["missing_id"]
     line_no = t["line_no"].to_pylist()
@@ -95,7 +95,7 @@ def dirty_lines(t: pa.Table, rng: np.random.Generator, orphan_start: int, yen: s
             entry.update(kind="orphan_line", id=fake_of[entry["row"]], true_value=None)
             entry["copied_row"] = entry.pop("original_row")
         kept.append(entry)
-    formats = {"金额": _counts(a_style, AMOUNT_STYLES, rows["bad_amount"])}
+    formats = {"金额": style_counts(a_style, AMOUNT_STYLES, rows["bad_amount"])}
     return table, kept, formats
 
 
@@ -104,7 +104,7 @@ def dirty_returns(t: pa.Table, rng: np.random.Generator) -> Chunk:
     n = t.num_rows
     text = as_text(t)
     ids = t["return_id"].to_pylist()
-    us, fen = _us(t["return_time"]), _fen(t["amount"])
+    us, fen = us_of(t["return_time"]), fen_of(t["amount"])
     rows = dirt.choose_rows(rng, n, RETURN_RATES)
     t_style, a_style = pick_styles(rng, n, TIME_SHARES), pick_styles(rng, n, AMOUNT_SHARES)
     times, amounts = format_times(us, t_style), format_amounts(fen, a_style)
@@ -118,7 +118,7 @@ def dirty_returns(t: pa.Table, rng: np.random.Generator) -> Chunk:
         [ids[i] for i in r],
         column="退货时间",
         value=bad,
-        true_value=_iso(us[r]),
+        true_value=iso_times(us[r]),
     )
     r = rows["bad_amount"]
     amounts, bad, _ = dirt.corrupt(rng, amounts, r, dirt.BAD_AMOUNTS)
@@ -129,10 +129,10 @@ def dirty_returns(t: pa.Table, rng: np.random.Generator) -> Chunk:
         [ids[i] for i in r],
         column="退款金额",
         value=bad,
-        true_value=_plain(fen[r]),
+        true_value=plain_amounts(fen[r]),
     )
     out = text.set_column(text.column_names.index("return_time"), "return_time", times)
     out = out.set_column(out.column_names.index("amount"), "amount", amounts)
-    formats = {"退货时间": _counts(t_style, TIME_STYLES, rows["bad_date"]),
-               "退款金额": _counts(a_style, AMOUNT_STYLES, rows["bad_amount"])}  # fmt: skip
+    formats = {"退货时间": style_counts(t_style, TIME_STYLES, rows["bad_date"]),
+               "退款金额": style_counts(a_style, AMOUNT_STYLES, rows["bad_amount"])}  # fmt: skip
     return out, e, formats

@@ -1,8 +1,8 @@
-"""Dirty chunks of orders.csv, order_lines.csv and returns.csv, with their manifest entries.
+"""Dirty chunks of orders.csv, with their manifest entries; duplicated rows for any file.
 
-Each function takes a batch's clean table and returns the string table to append, the
-manifest entries (rows relative to the chunk, 0-based; the writer adds the file offset) and
-how many values of each format were written.
+A dirty-chunk function takes a batch's clean table and returns the string table to append,
+the manifest entries (rows relative to the chunk, 0-based; the writer adds the file offset)
+and how many values of each format were written.
 """
 
 from __future__ import annotations
@@ -22,53 +22,18 @@ from tierwise.generate.exports.formats import (
     format_times,
     pick_styles,
 )
-
-TIME_SHARES = (0.7, 0.15, 0.15)
-AMOUNT_SHARES = (0.85, 0.07, 0.08)
-ORDER_RATES = {
-    "duplicate_row": 0.003, "bad_date": 0.001, "bad_amount": 0.001,
-    "negative_amount": 0.0005, "future_date": 0.0005, "missing_id": 0.0005,
-}  # fmt: skip
-LINE_RATES = {
-    "duplicate_row": 0.001,
-    "orphan_line": 0.0005,
-    "bad_amount": 0.0005,
-    "missing_id": 0.0002,
-}
-RETURN_RATES = {"bad_date": 0.005, "bad_amount": 0.003}
-MISATTRIBUTE = 0.3  # share of a duplicated customer's later orders booked on the duplicate id
-ORPHAN_SEQ = 99_000_000  # order sequence numbers never used by real orders
-
-Chunk = tuple[pa.Table, list[dict[str, Any]], dict[str, dict[str, int]]]
-
-
-def _fen(col: pa.ChunkedArray) -> np.ndarray:
-    """Decimal yuan to integer fen."""
-    scaled = pc.multiply(col, pa.scalar(100, pa.decimal128(18, 0)))
-    return np.asarray(pc.cast(scaled, pa.int64()).to_numpy(zero_copy_only=False))
-
-
-def _us(col: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False))
-
-
-def _counts(styles: np.ndarray, names: tuple[str, ...], skip: np.ndarray) -> dict[str, int]:
-    keep = np.ones(len(styles), bool)
-    keep[skip] = False
-    return {
-        n: int(c)
-        for n, c in zip(names, np.bincount(styles[keep], minlength=len(names)), strict=True)
-    }
-
-
-def _iso(us: np.ndarray) -> list[Any]:
-    values: list[Any] = format_times(us, np.zeros(len(us), np.int8)).to_pylist()
-    return values
-
-
-def _plain(fen: np.ndarray) -> list[Any]:
-    values: list[Any] = format_amounts(fen, np.zeros(len(fen), np.int8)).to_pylist()
-    return values
+from tierwise.generate.exports.values import (
+    AMOUNT_SHARES,
+    MISATTRIBUTE,
+    ORDER_RATES,
+    TIME_SHARES,
+    Chunk,
+    fen_of,
+    iso_times,
+    plain_amounts,
+    style_counts,
+    us_of,
+)
 
 
 def dirty_orders(
@@ -79,7 +44,7 @@ def dirty_orders(
     oid = t["order_id"].combine_chunks()
     ids = oid.to_pylist()
     cust = np.asarray(pc.cast(pc.utf8_slice_codeunits(t["customer_id"], 1), pa.int64())) - 1
-    us, fen = _us(t["order_time"]), _fen(t["amount"])
+    us, fen = us_of(t["order_time"]), fen_of(t["amount"])
     rows = dirt.choose_rows(rng, n, ORDER_RATES)
     t_style, a_style = pick_styles(rng, n, TIME_SHARES), pick_styles(rng, n, AMOUNT_SHARES)
     times, amounts = format_times(us, t_style), format_amounts(fen, a_style, yen)
@@ -94,7 +59,7 @@ def dirty_orders(
         [ids[i] for i in r],
         column="下单时间",
         value=bad,
-        true_value=_iso(us[r]),
+        true_value=iso_times(us[r]),
     )
     r = rows["future_date"]
     future = us[r] + rng.integers(2, 5, len(r)) * 365 * US_PER_DAY
@@ -107,7 +72,7 @@ def dirty_orders(
         [ids[i] for i in r],
         column="下单时间",
         value=fut,
-        true_value=_iso(us[r]),
+        true_value=iso_times(us[r]),
     )
     r = rows["bad_amount"]
     amounts, bad, _ = dirt.corrupt(rng, amounts, r, dirt.BAD_AMOUNTS)
@@ -118,10 +83,10 @@ def dirty_orders(
         [ids[i] for i in r],
         column="订单金额",
         value=bad,
-        true_value=_plain(fen[r]),
+        true_value=plain_amounts(fen[r]),
     )
     r = rows["negative_amount"]
-    neg = _plain(-fen[r])
+    neg = plain_amounts(-fen[r])
     amounts = dirt.replace(amounts, r, neg)
     e += dirt.entries(
         "negative_amount",
@@ -130,7 +95,7 @@ def dirty_orders(
         [ids[i] for i in r],
         column="订单金额",
         value=neg,
-        true_value=_plain(fen[r]),
+        true_value=plain_amounts(fen[r]),
     )
     r = rows["missing_id"]
     true_c = cid.take(pa.array(r)).to_pylist()
@@ -168,8 +133,8 @@ def dirty_orders(
             "amount": amounts,
         }
     )
-    formats = {"下单时间": _counts(t_style, TIME_STYLES, np.concatenate([rows["bad_date"], rows["future_date"]])),
-               "订单金额": _counts(a_style, AMOUNT_STYLES, np.concatenate([rows["bad_amount"], rows["negative_amount"]]))}  # fmt: skip
+    formats = {"下单时间": style_counts(t_style, TIME_STYLES, np.concatenate([rows["bad_date"], rows["future_date"]])),
+               "订单金额": style_counts(a_style, AMOUNT_STYLES, np.concatenate([rows["bad_amount"], rows["negative_amount"]]))}  # fmt: skip
     table, e = with_duplicates(out, e, rows["duplicate_row"], ids, "orders.csv")
     return table, e, formats
 
