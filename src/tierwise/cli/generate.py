@@ -34,19 +34,29 @@ _console = Console(highlight=False)
 
 @contextmanager
 def _progress_bar(console: Console) -> Iterator[ProgressFn]:
-    """A Rich progress bar fed by the generator's ``progress(stage, done, total)`` calls."""
-    with Progress(
+    """A Rich progress bar fed by the generator's ``progress(stage, done, total)`` calls.
+
+    The bar is live only while a stage runs, so lines printed between stages (the demo's
+    step names) appear in order instead of above a bar that is still on screen.
+    """
+    bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=False,
-    ) as bar:  # fmt: skip
-        tasks: dict[str, TaskID] = {}
+    )  # fmt: skip
+    tasks: dict[str, TaskID] = {}
 
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(f"{stage} (customer batches)", total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(f"{stage} (customer batches)", total=total)
+            bar.start()
+        bar.update(tasks[stage], completed=done, total=total)
+        if done >= total:
+            bar.stop()
 
+    try:
         yield update
+    finally:
+        bar.stop()
 
 
 def _end_date(text: str) -> dt.date:
