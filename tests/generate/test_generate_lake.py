@@ -181,3 +181,19 @@ def test_late_payers_complainers_and_disputes_show_in_the_lake(
     )
     assert disputed
     assert disputed <= set(truth.filter(truth["legal_dispute"])["customer_id"].to_pylist())
+
+
+def test_money_never_flows_backwards(read: Callable[[str], pa.Table]) -> None:
+    """Refunds never exceed their order, payments never exceed their invoice, nor precede it."""
+    refunds = (
+        read("returns").group_by("order_id").aggregate([("amount", "sum"), ("return_time", "min")])
+    )
+    r = refunds.join(read("orders"), "order_id")
+    assert pc.all(pc.less_equal(r["amount_sum"], r["amount"])).as_py()
+    assert pc.all(pc.greater_equal(r["return_time_min"], r["order_time"])).as_py()
+    paid = (
+        read("payments").group_by("invoice_id").aggregate([("amount", "sum"), ("paid_date", "min")])
+    )
+    p = paid.join(read("invoices"), "invoice_id")
+    assert pc.all(pc.less_equal(p["amount_sum"], p["amount"])).as_py()
+    assert pc.all(pc.greater_equal(p["paid_date_min"], p["issue_date"])).as_py()
