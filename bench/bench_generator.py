@@ -91,7 +91,7 @@ def measure(customers: int, months: int, seed: int, exports: bool, out: Path) ->
     export_dir = out / "exports"
     size = sum(p.stat().st_size for p in export_dir.iterdir()) if export_dir.exists() else 0
     return Measure(
-        command="uv run tierwise generate " + " ".join(args),
+        command="uv run tierwise generate " + " ".join(args).replace(f"{ROOT}/", ""),
         seconds=seconds,
         peak_rss_gb=max(peak, kernel_peak) / 1e9,
         orders=_rows(out / "lake" / "orders"),
