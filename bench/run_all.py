@@ -13,6 +13,11 @@ from bench.common import ROOT
 
 # (module, full-size arguments, quick arguments)
 BENCHES: list[tuple[str, list[str], list[str]]] = [
+    (
+        "bench.bench_generator",
+        [],
+        ["--customers", "300", "--months", "6", "--no-exports-run", "--no-doc"],
+    ),
     ("bench.bench_publish", ["--customers", "2000000"], ["--customers", "20000"]),
 ]
 

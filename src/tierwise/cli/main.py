@@ -34,6 +34,7 @@ def _root() -> None:
 _COMMAND_MODULES = (
     "tierwise.cli.docs",
     "tierwise.cli.db",
+    "tierwise.cli.generate",
 )
 
 _err = Console(stderr=True, highlight=False)
