@@ -8,12 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SVC_DIR=${TIERWISE_SERVICES_DIR:-$ROOT/var/services}
-PGPORT=${TIERWISE_PG_PORT:-55432}
+# Ports default to a number derived from this checkout's path, so that two checkouts on one
+# machine (worktrees, a fresh clone beside a working copy) never share a server.
+OFFSET=$(( $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 400 ))
+PGPORT=${TIERWISE_PG_PORT:-$((55000 + OFFSET))}
 PGVER=15
 PGBIN=/usr/lib/postgresql/$PGVER/bin
 PGROOT=$SVC_DIR/pg
 
-REDIS_PORT=${TIERWISE_REDIS_PORT:-56379}
+REDIS_PORT=${TIERWISE_REDIS_PORT:-$((56000 + OFFSET))}
 REDIS_DIR=$SVC_DIR/redis
 
 redis_url() { echo "redis://127.0.0.1:$REDIS_PORT/0"; }
