@@ -31,7 +31,13 @@ def _root() -> None:
 
 
 # Each module adds its commands to `app` on import. Keep one line per noun.
-_COMMAND_MODULES = ("tierwise.cli.docs", "tierwise.cli.ingest", "tierwise.cli.clean")
+_COMMAND_MODULES = (
+    "tierwise.cli.docs",
+    "tierwise.cli.db",
+    "tierwise.cli.generate",
+    "tierwise.cli.ingest",
+    "tierwise.cli.clean",
+)
 
 _err = Console(stderr=True, highlight=False)
 
