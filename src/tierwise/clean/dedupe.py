@@ -38,11 +38,15 @@ class DedupeParams:
         Random pairs sampled to estimate the u probabilities.
     seed:
         Seed of the sampling, for reproducible results.
+    em:
+        Re-estimate the m probabilities by expectation maximisation (off by default: with
+        duplicates at a few per cent EM tends to drift or underflow; the priors hold).
     """
 
     threshold: float = 0.95
     max_pairs_for_u: float = 2e6
     seed: int = 7
+    em: bool = False
 
 
 def prepare(customers: pd.DataFrame, gazetteer: Gazetteer | None = None) -> pd.DataFrame:
@@ -86,13 +90,21 @@ def _settings() -> object:
             block_on("street_std"),
             block_on("district_std", "contact_std"),
         ],
+        # m probabilities start from what a clerk's re-entry looks like (same district and
+        # street, a close name, the phone often changed); u comes from random pairs.
         comparisons=[
-            cl.JaroWinklerAtThresholds("name_std", [0.95, 0.88, 0.75]),
-            cl.JaroWinklerAtThresholds("account_std", [0.95, 0.85]),
-            cl.ExactMatch("phone_std"),
-            cl.LevenshteinAtThresholds("street_std", [1, 3]),
-            cl.ExactMatch("contact_std"),
-            cl.ExactMatch("district_std"),
+            cl.JaroWinklerAtThresholds("name_std", [0.95, 0.88, 0.75]).configure(
+                m_probabilities=[0.7, 0.15, 0.08, 0.04, 0.03]
+            ),
+            cl.JaroWinklerAtThresholds("account_std", [0.95, 0.85]).configure(
+                m_probabilities=[0.75, 0.12, 0.08, 0.05]
+            ),
+            cl.ExactMatch("phone_std").configure(m_probabilities=[0.6, 0.4]),
+            cl.LevenshteinAtThresholds("street_std", [1, 3]).configure(
+                m_probabilities=[0.88, 0.06, 0.03, 0.03]
+            ),
+            cl.ExactMatch("contact_std").configure(m_probabilities=[0.8, 0.2]),
+            cl.ExactMatch("district_std").configure(m_probabilities=[0.95, 0.05]),
         ],
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
@@ -129,10 +141,14 @@ def find_duplicates(prepared: pd.DataFrame, params: DedupeParams = DedupeParams(
     linker.training.estimate_u_using_random_sampling(
         max_pairs=params.max_pairs_for_u, seed=params.seed
     )
-    for rule in (block_on("phone_std"), block_on("street_std"), block_on("name_std")):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, fix_probability_two_random_records_match=True
-        )
+    if params.em:
+        for rule in (block_on("phone_std"), block_on("street_std"), block_on("name_std")):
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, fix_probability_two_random_records_match=True
+                )
+            except ValueError:  # too few duplicates for EM to converge: keep the priors
+                break
     pred = linker.inference.predict(
         threshold_match_probability=params.threshold, warning_mode="never"
     )

@@ -34,6 +34,7 @@ COMPANY_SUFFIXES = (
 )
 
 _PUNCT = re.compile(r"[\s·.,，。、'\"“”‘’`~!！?？:：;；\-—_/\\|]+")
+_BRACKETED_SUFFIX = re.compile(r"\((?:股份有限公司|有限责任公司|有限公司|责任公司|公司)\)$")
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")"})
 
 
@@ -70,6 +71,7 @@ def normalize_name(name: str | None) -> str:
         return ""
     s = to_simplified(fold_width(name)).lower().translate(_BRACKETS)
     s = _PUNCT.sub("", s)
+    s = _BRACKETED_SUFFIX.sub("", s)
     s = strip_company_suffix(s)
     return s
 
