@@ -139,9 +139,11 @@ def _reference_tables(
     con: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
     raw: Path,
+    home: Path,
     staged: list[StagedFiles],
 ) -> tuple[References, list[str]]:
     refs: dict[tuple[str, str], str] = {}
+    quarantined: dict[tuple[str, str], str] = {}
     notes: list[str] = []
     for col in TABLES[spec.table].columns:
         if not col.references:
@@ -162,7 +164,23 @@ def _reference_tables(
             [files],
         )
         refs[(rt, rc)] = name
-    return References(refs), notes
+        if TABLES[rt].grain[0] != rc:
+            continue
+        q_replaced = {s.quarantine_target for s in staged if s.result.table == rt}
+        q_files = [str(s.quarantine_file) for s in staged if s.result.table == rt]
+        qdir = home / "quarantine" / rt
+        if qdir.is_dir():
+            q_files += [str(p) for p in sorted(qdir.glob("*.parquet")) if p not in q_replaced]
+        if q_files:
+            qname = f"qref_{rt}_{rc}"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {qname} AS SELECT DISTINCT key AS k "
+                f"FROM read_parquet(?, union_by_name = true) WHERE key IS NOT NULL "
+                f"EXCEPT SELECT k FROM {name}",
+                [q_files],
+            )
+            quarantined[(rt, rc)] = qname
+    return References(refs, quarantined), notes
 
 
 def _with_rows(
@@ -243,7 +261,7 @@ def stage_load(
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
-        refs, ref_notes = _reference_tables(con, spec, raw, staged)
+        refs, ref_notes = _reference_tables(con, spec, raw, home, staged)
         result.notes += ref_notes
         sql = validation_sql(
             spec,
@@ -295,6 +313,7 @@ def stage_load(
                                 bad.column("_value"),
                                 bad.column("_problems"),
                                 bad.column("_raw"),
+                                bad.column("_key"),
                             )
                         )
                         for reason, cnt in Counter(

@@ -20,6 +20,7 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("value", pa.string()),  # its text in the source
         pa.field("reason", pa.string(), nullable=False),  # every problem, "column: reason; ..."
         pa.field("raw", pa.string()),  # the whole source row (JSON object or line text)
+        pa.field("key", pa.string()),  # the row's own id (first grain column), if readable
     ]
 )
 
@@ -38,6 +39,7 @@ def quarantine_batch(
     values: pa.Array,
     reasons: pa.Array,
     raws: pa.Array,
+    keys: pa.Array | None = None,
 ) -> pa.RecordBatch:
     """A batch of quarantine rows (constant load id, source and table)."""
     n = len(rows)
@@ -51,6 +53,7 @@ def quarantine_batch(
             values.cast(pa.string()),
             reasons.cast(pa.string()),
             raws.cast(pa.string()),
+            keys.cast(pa.string()) if keys is not None else pa.nulls(n, pa.string()),
         ],
         schema=QUARANTINE_SCHEMA,
     )

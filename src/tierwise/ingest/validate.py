@@ -9,7 +9,7 @@ problem listed, the first failing column and its value, and the whole source row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -62,6 +62,7 @@ class References:
     """Referenced key sets available as DuckDB tables: (table, column) -> SQL table name."""
 
     tables: dict[tuple[str, str], str]
+    quarantined: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _parsed(col: Column, text: str) -> str:
@@ -78,7 +79,12 @@ def _parsed(col: Column, text: str) -> str:
     if col.type == "float64":
         return f"coalesce(TRY_CAST({text} AS DOUBLE), TRY_CAST(replace({norm}, ',', '') AS DOUBLE))"
     if col.type == "money":
-        cleaned = f"regexp_replace({norm}, '[¥￥元,\\s]|RMB|CNY', '', 'g')"
+        bare = f"regexp_replace({norm}, '[¥￥元\\s]|RMB|CNY', '', 'g')"
+        # Thousands separators only in groups of three: "1,2,3.4" is not an amount.
+        grouped = f"regexp_full_match({bare}, '-?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?')"
+        cleaned = (
+            f"(CASE WHEN strpos({bare}, ',') = 0 OR {grouped} THEN replace({bare}, ',', '') END)"
+        )
         return f"coalesce(TRY_CAST({text} AS DECIMAL(18,2)), TRY_CAST({cleaned} AS DECIMAL(18,2)))"
     fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS[1:]) + "]"
     first = lit(DATE_FORMATS[0])
@@ -152,6 +158,14 @@ def _problem(
         )
     if col.references:
         rt, rc = col.references.split(".")
+        qref = refs.quarantined.get((rt, rc))
+        if qref is not None:
+            whens.append(
+                (
+                    f"{value} IN (SELECT k FROM {qref})",
+                    lit(f"its {rt} row is in quarantine (no {rt} row loaded with this {rc})"),
+                )
+            )
         ref = refs.tables.get((rt, rc))
         if ref is not None:
             whens.append(
@@ -234,7 +248,7 @@ WITH t AS (SELECT *, {", ".join(texts)} FROM {source_rel}),
 v AS MATERIALIZED (SELECT *, {", ".join(values)} FROM t),
 p AS (SELECT *, {", ".join(p_cols)} FROM v),
 r AS (SELECT *, nullif(concat_ws('; ', {labelled}), '') AS _problems FROM p)
-SELECT {canon}, _row, _problems,
+SELECT {canon}, _row, _problems, CASE WHEN _problems IS NOT NULL THEN {q("t_" + t.grain[0])} END AS _key,
        CASE WHEN _problems IS NOT NULL THEN coalesce({first_col}) END AS _column,
        CASE WHEN _problems IS NOT NULL THEN coalesce({first_val}) END AS _value,
        CASE WHEN _problems IS NOT NULL THEN CAST({raw_json} AS VARCHAR) END AS _raw
