@@ -16,12 +16,13 @@ street; the model learns that from the data, and the name comparison is on the o
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from tierwise.clean.address import Gazetteer, split_address
-from tierwise.clean.names import normalize_name, normalize_phone
+from tierwise.clean.names import fold_width, normalize_name, normalize_phone
 
 LINK_COLUMNS = ("source_id", "customer_id", "match_probability", "cluster_size")
 
@@ -43,10 +44,15 @@ class DedupeParams:
         duplicates at a few per cent EM tends to drift or underflow; the priors hold).
     """
 
-    threshold: float = 0.95
+    threshold: float = 0.99
     max_pairs_for_u: float = 2e6
     seed: int = 7
     em: bool = False
+
+
+def house_number(street: str) -> str:
+    """The numbers of a street address (路382号附1号 -> 382-1): outlets differ here."""
+    return "-".join(re.findall(r"\d+", fold_width(street or "")))
 
 
 def prepare(customers: pd.DataFrame, gazetteer: Gazetteer | None = None) -> pd.DataFrame:
@@ -70,6 +76,7 @@ def prepare(customers: pd.DataFrame, gazetteer: Gazetteer | None = None) -> pd.D
             "contact_std": [normalize_name(n) for n in customers["contact_name"]],
             "district_std": [a.province + a.city + a.district for a in addr],
             "street_std": [normalize_name(a.street) for a in addr],
+            "house_std": [house_number(a.street) for a in addr],
         }
     )
     for col in out.columns[1:]:
@@ -78,6 +85,7 @@ def prepare(customers: pd.DataFrame, gazetteer: Gazetteer | None = None) -> pd.D
 
 
 def _settings() -> object:
+    import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
@@ -91,7 +99,8 @@ def _settings() -> object:
             block_on("district_std", "contact_std"),
         ],
         # m probabilities start from what a clerk's re-entry looks like (same district and
-        # street, a close name, the phone often changed); u comes from random pairs.
+        # street, a close name, the phone often changed); u comes from random pairs. The
+        # contact person is only used for blocking: the outlets of a chain often share it.
         comparisons=[
             cl.JaroWinklerAtThresholds("name_std", [0.95, 0.88, 0.75]).configure(
                 m_probabilities=[0.7, 0.15, 0.08, 0.04, 0.03]
@@ -100,10 +109,19 @@ def _settings() -> object:
                 m_probabilities=[0.75, 0.12, 0.08, 0.05]
             ),
             cl.ExactMatch("phone_std").configure(m_probabilities=[0.6, 0.4]),
-            cl.LevenshteinAtThresholds("street_std", [1, 3]).configure(
-                m_probabilities=[0.88, 0.06, 0.03, 0.03]
+            # Two outlets of a chain on the same street differ in the house number, so a
+            # near-equal street only counts when the numbers agree.
+            cl.CustomComparison(
+                output_column_name="street_std",
+                comparison_levels=[
+                    cll.NullLevel("street_std"),
+                    cll.ExactMatchLevel("street_std").configure(m_probability=0.95),
+                    cll.And(
+                        cll.LevenshteinLevel("street_std", 2), cll.ExactMatchLevel("house_std")
+                    ).configure(m_probability=0.03),
+                    cll.ElseLevel().configure(m_probability=0.02),
+                ],
             ),
-            cl.ExactMatch("contact_std").configure(m_probabilities=[0.8, 0.2]),
             cl.ExactMatch("district_std").configure(m_probabilities=[0.95, 0.05]),
         ],
         retain_intermediate_calculation_columns=False,
