@@ -18,11 +18,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from tierwise.clean.address import Gazetteer, split_address
 from tierwise.clean.names import fold_width, normalize_name, normalize_phone
+
+if TYPE_CHECKING:
+    from splink import SettingsCreator
 
 LINK_COLUMNS = ("source_id", "customer_id", "match_probability", "cluster_size")
 
@@ -84,7 +88,7 @@ def prepare(customers: pd.DataFrame, gazetteer: Gazetteer | None = None) -> pd.D
     return out
 
 
-def _settings() -> object:
+def _settings() -> SettingsCreator:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
@@ -170,7 +174,7 @@ def find_duplicates(prepared: pd.DataFrame, params: DedupeParams = DedupeParams(
     pred = linker.inference.predict(
         threshold_match_probability=params.threshold, warning_mode="never"
     )
-    df = pred.as_pandas_dataframe()
+    df: pd.DataFrame = pred.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     return df[["unique_id_l", "unique_id_r", "match_probability"]].copy()
 
 

@@ -42,15 +42,16 @@ def clean_command(
             raw, lake, dedupe=DedupeParams(threshold=threshold), step=lambda s: status.update(s)
         )
     t = RichTable(title="clean")
+    counts: dict[str, int]
     for c in ("table", "rows in", "exact duplicates", "grain conflicts", "rows out"):
         t.add_column(c)
-    for name, c in res.tables.items():
+    for name, counts in res.tables.items():
         t.add_row(
             name,
-            f"{c.get('rows_in', 0):,}",
-            f"{c.get('exact_duplicates_dropped', 0):,}",
-            f"{c.get('grain_conflicts_dropped', 0):,}",
-            f"{c.get('rows_out', 0):,}",
+            f"{counts.get('rows_in', 0):,}",
+            f"{counts.get('exact_duplicates_dropped', 0):,}",
+            f"{counts.get('grain_conflicts_dropped', 0):,}",
+            f"{counts.get('rows_out', 0):,}",
         )
     _out.print(t)
     _js, page = write_report(clean_report(res, raw=raw, lake=lake), home / "reports", "clean")
