@@ -160,6 +160,11 @@ def find_duplicates(prepared: pd.DataFrame, params: DedupeParams = DedupeParams(
     linker.training.estimate_probability_two_random_records_match(
         [block_on("phone_std", "name_std"), block_on("name_std", "street_std")], recall=0.8
     )
+    n = len(prepared)
+    floor = 1.0 / (n * (n - 1) / 2)  # one duplicate pair in the book
+    prior = linker._settings_obj._probability_two_random_records_match
+    if not floor <= prior < 0.5:  # too few records to estimate it (a tiny book)
+        linker._settings_obj._probability_two_random_records_match = min(max(prior, floor), 0.5)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=params.max_pairs_for_u, seed=params.seed
     )

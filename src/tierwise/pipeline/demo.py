@@ -7,11 +7,13 @@ step reads what earlier steps left in the :class:`DemoContext` and adds its own 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tierwise.generate import GenerateConfig, GenerateResult, generate
+from tierwise.generate.config import DEFAULT_END_DATE
 from tierwise.generate.book import ProgressFn
 from tierwise.generate.summary import BookSummary, read_summary
 
@@ -60,9 +62,51 @@ def _summarize(ctx: DemoContext) -> None:
     ctx.summary = read_summary(ctx.book_dir)
 
 
+def _load_time(ctx: DemoContext) -> dt.datetime:
+    """The exports are as of the book's last day: load them the next morning."""
+    end = DEFAULT_END_DATE
+    if ctx.generated is not None and "book_end" in ctx.generated.manifest.get("generator", {}):
+        end = dt.date.fromisoformat(str(ctx.generated.manifest["generator"]["book_end"])[:10])
+    return dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+
+
+def _ingest(ctx: DemoContext) -> None:
+    from tierwise.ingest.mapping import default_mapping
+    from tierwise.ingest.report import ingest_report, write_report
+    from tierwise.ingest.run import ingest
+
+    raw = ctx.home / "raw"
+    run = ingest(
+        ctx.book_dir / "exports", default_mapping(), raw=raw, home=ctx.home,
+        now=_load_time(ctx), force=True,
+    )  # fmt: skip
+    write_report(
+        ingest_report(run, source=str(ctx.book_dir / "exports"), raw=raw, home=ctx.home),
+        ctx.home / "reports",
+        "ingest-demo",
+    )
+    ctx.extra["ingest"] = run
+
+
+def _clean(ctx: DemoContext) -> None:
+    from tierwise.clean.report import clean_report
+    from tierwise.clean.run import clean
+    from tierwise.ingest.report import write_report
+
+    res = clean(ctx.home / "raw", ctx.home / "lake")
+    write_report(
+        clean_report(res, raw=ctx.home / "raw", lake=ctx.home / "lake"),
+        ctx.home / "reports",
+        "clean-demo",
+    )
+    ctx.extra["clean"] = res
+
+
 DEMO_STEPS: tuple[Step, ...] = (
     Step("generate", "generate a distributor's book: lake, dirty exports, truth", _generate),
     Step("summarize", "summarise the book: customers, orders per month, dirt injected", _summarize),
+    Step("ingest", "load the dirty exports into the raw lake, quarantine bad rows", _ingest),
+    Step("clean", "merge duplicate customers, drop duplicate rows, flag outliers", _clean),
 )
 
 
