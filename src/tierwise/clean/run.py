@@ -137,6 +137,71 @@ def _unpack_sql(table: str, agg: str) -> str:
     return f"SELECT {cols} FROM {agg}"
 
 
+def _clean_customers(
+    con: duckdb.DuckDBPyConnection,
+    raw: Path,
+    lake: Path,
+    present: list[str],
+    res: CleanResult,
+    dedupe: DedupeParams,
+    say: Step,
+) -> None:
+    """Standardize and de-duplicate customers; write them and the link table."""
+    say("customers: standardize")
+    con.execute(
+        f"CREATE TEMP TABLE agg_customers AS {_grain_dedupe_sql('customers', 'raw_customers')}"
+    )
+    cust = con.execute(_unpack_sql("customers", "agg_customers")).fetch_df()
+    res.customers_in = int(con.execute("SELECT count(*) FROM raw_customers").fetchone()[0])  # type: ignore[index]
+    gaz = None
+    if "regions" in present:
+        places = con.execute("SELECT province, city, district FROM raw_regions").fetchall()
+        gaz = Gazetteer([(str(p), str(c), str(d)) for p, c, d in places])
+    cust = _standard_customers(cust, gaz)
+    say("customers: find duplicates (Splink)")
+    pairs = find_duplicates(prepare(cust, gaz), dedupe)
+    order_counts: dict[str, int] = {}
+    if "orders" in present:
+        order_counts = dict(
+            con.execute("SELECT customer_id, count(*) FROM raw_orders GROUP BY 1").fetchall()
+        )
+    signup = dict(zip(cust["customer_id"], cust["signup_date"], strict=True))
+    # The record entered first survives (a duplicate is a later re-entry); then the busier.
+    priority: dict[str, tuple[object, ...]] = {
+        c: (str(signup.get(c)), -order_counts.get(c, 0), c) for c in cust["customer_id"]
+    }
+    links = cluster(list(cust["customer_id"]), pairs, priority)
+    survivors = set(links.loc[links.source_id == links.customer_id, "customer_id"])
+    res.merged = int(len(links) - len(survivors))
+    cust_out = cust[cust["customer_id"].isin(survivors)]
+    res.customers_out = len(cust_out)
+    con.register("links_df", links)
+    con.execute("CREATE TABLE customer_links AS SELECT * FROM links_df")
+    links_schema = pa.schema(
+        [
+            pa.field("source_id", pa.string(), nullable=False),
+            pa.field("customer_id", pa.string(), nullable=False),
+            pa.field("match_probability", pa.float64(), nullable=False),
+            pa.field("cluster_size", pa.int32(), nullable=False),
+        ]
+    )
+    write_atomic_stream(
+        pa.Table.from_pandas(links, preserve_index=False).to_reader(),
+        links_schema,
+        lake / "_clean" / "customer_links.parquet",
+    )
+    cust_schema = arrow_schema(TABLES["customers"])
+    cust_tbl = pa.Table.from_pandas(cust_out[list(cust_schema.names)], preserve_index=False)
+    write_atomic_stream(cust_tbl.to_reader(), cust_schema, lake / "customers" / CLEAN_FILE)
+    con.register("customers_arrow", cust_tbl)
+    con.execute("CREATE TABLE customers AS SELECT * FROM customers_arrow")
+    res.tables["customers"] = {
+        "rows_in": res.customers_in,
+        "rows_out": res.customers_out,
+        "merged_duplicates": res.merged,
+    }
+
+
 def clean(
     raw: Path,
     lake: Path,
@@ -160,9 +225,9 @@ def clean(
         Called with the name of each step as it starts (progress display).
     """
     say = step or (lambda _s: None)
-    if not _files(raw, "customers"):
+    if not any(_files(raw, t) for t in TABLES):
         raise DataError(
-            f"the raw lake at {raw} has no customers",
+            f"the raw lake at {raw} has no tables",
             hint="run `tierwise ingest` first, or pass --raw",
             lake=str(raw),
         )
@@ -176,59 +241,14 @@ def clean(
             con.execute(
                 f"CREATE VIEW raw_{t} AS SELECT * FROM read_parquet({files}, union_by_name = true)"
             )
-        # 1-2. customers: distinct, standard forms, duplicates
-        say("customers: standardize")
-        con.execute(
-            f"CREATE TEMP TABLE agg_customers AS {_grain_dedupe_sql('customers', 'raw_customers')}"
-        )
-        cust = con.execute(_unpack_sql("customers", "agg_customers")).fetch_df()
-        res.customers_in = int(con.execute("SELECT count(*) FROM raw_customers").fetchone()[0])  # type: ignore[index]
-        gaz = None
-        if "regions" in present:
-            places = con.execute("SELECT province, city, district FROM raw_regions").fetchall()
-            gaz = Gazetteer([(str(p), str(c), str(d)) for p, c, d in places])
-        cust = _standard_customers(cust, gaz)
-        say("customers: find duplicates (Splink)")
-        pairs = find_duplicates(prepare(cust, gaz), dedupe or DedupeParams())
-        order_counts: dict[str, int] = {}
-        if "orders" in present:
-            order_counts = dict(
-                con.execute("SELECT customer_id, count(*) FROM raw_orders GROUP BY 1").fetchall()
+        if "customers" in present:
+            _clean_customers(con, raw, lake, present, res, dedupe or DedupeParams(), say)
+        else:
+            res.notes.append("no customers in the raw lake: no de-duplication, ids kept")
+            con.execute(
+                "CREATE TABLE customer_links (source_id VARCHAR, customer_id VARCHAR, "
+                "match_probability DOUBLE, cluster_size INTEGER)"
             )
-        signup = dict(zip(cust["customer_id"], cust["signup_date"], strict=True))
-        priority: dict[str, tuple[object, ...]] = {
-            c: (-order_counts.get(c, 0), str(signup.get(c)), c) for c in cust["customer_id"]
-        }
-        links = cluster(list(cust["customer_id"]), pairs, priority)
-        survivors = set(links.loc[links.source_id == links.customer_id, "customer_id"])
-        res.merged = int(len(links) - len(survivors))
-        cust_out = cust[cust["customer_id"].isin(survivors)]
-        res.customers_out = len(cust_out)
-        con.register("links_df", links)
-        con.execute("CREATE TABLE customer_links AS SELECT * FROM links_df")
-        links_schema = pa.schema(
-            [
-                pa.field("source_id", pa.string(), nullable=False),
-                pa.field("customer_id", pa.string(), nullable=False),
-                pa.field("match_probability", pa.float64(), nullable=False),
-                pa.field("cluster_size", pa.int32(), nullable=False),
-            ]
-        )
-        write_atomic_stream(
-            pa.Table.from_pandas(links, preserve_index=False).to_reader(),
-            links_schema,
-            lake / "_clean" / "customer_links.parquet",
-        )
-        cust_schema = arrow_schema(TABLES["customers"])
-        cust_tbl = pa.Table.from_pandas(cust_out[list(cust_schema.names)], preserve_index=False)
-        write_atomic_stream(cust_tbl.to_reader(), cust_schema, lake / "customers" / CLEAN_FILE)
-        con.register("customers_arrow", cust_tbl)
-        con.execute("CREATE TABLE customers AS SELECT * FROM customers_arrow")
-        res.tables["customers"] = {
-            "rows_in": res.customers_in,
-            "rows_out": res.customers_out,
-            "merged_duplicates": res.merged,
-        }
         # 3. other tables: one row per grain key, customer ids remapped to survivors
         for t in present:
             if t == "customers":
@@ -286,7 +306,7 @@ def clean(
             write_atomic_stream(
                 flags.to_reader(), FLAG_SCHEMA, lake / "_flags" / "refund_outliers.parquet"
             )
-        if "orders" in present:
+        if "orders" in present and "customers" in present:
             say("flags: order brushing")
             flags = order_brushing(con, brushing or BrushingParams())
             res.flags["order_brushing"] = flags.num_rows

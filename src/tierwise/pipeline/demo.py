@@ -6,15 +6,15 @@ step reads what earlier steps left in the :class:`DemoContext` and adds its own 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tierwise.generate import GenerateConfig, GenerateResult, generate
-from tierwise.generate.config import DEFAULT_END_DATE
 from tierwise.generate.book import ProgressFn
+from tierwise.generate.config import DEFAULT_END_DATE
 from tierwise.generate.summary import BookSummary, read_summary
 
 DEMO_CUSTOMERS = 2000
