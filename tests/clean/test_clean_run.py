@@ -63,3 +63,21 @@ def test_orders_of_merged_customers_move_to_the_survivor_and_exact_copies_go(
     assert n_orders[0] == n_orders[1]
     assert (lake / "_flags" / "refund_outliers.parquet").exists()
     assert (lake / "_flags" / "order_brushing.parquet").exists()
+
+
+def test_grain_dedupe_tells_exact_copies_from_conflicts() -> None:
+    from tierwise.clean.run import grain_dedupe
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE src AS SELECT * FROM (VALUES "
+        "('O1', 'C1', TIMESTAMP '2025-01-01 10:00', 'online', 10.00::DECIMAL(18,2)), "
+        "('O1', 'C1', TIMESTAMP '2025-01-01 10:00', 'online', 10.00::DECIMAL(18,2)), "  # copy
+        "('O2', 'C1', TIMESTAMP '2025-01-02 10:00', 'online', 20.00::DECIMAL(18,2)), "
+        "('O2', 'C1', TIMESTAMP '2025-01-02 10:00', 'online', 25.00::DECIMAL(18,2)), "  # conflict
+        "('O3', 'C2', TIMESTAMP '2025-01-03 10:00', 'retail', 5.00::DECIMAL(18,2))"
+        ") t(order_id, customer_id, order_time, channel, amount)"
+    )
+    assert grain_dedupe(con, "orders", "src", "agg") == (5, 1, 1)
+    kept = con.execute("SELECT order_id, _s.amount FROM agg ORDER BY 1").fetchall()
+    assert [(o, str(a)) for o, a in kept] == [("O1", "10.00"), ("O2", "20.00"), ("O3", "5.00")]

@@ -113,22 +113,42 @@ def _standard_customers(cust: pd.DataFrame, gazetteer: Gazetteer | None) -> pd.D
     return out
 
 
-def _grain_dedupe_sql(table: str, source: str) -> str:
-    """One row per grain key (the smallest of its variants), with how many rows and variants.
+def grain_dedupe(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, name: str
+) -> tuple[int, int, int]:
+    """Create table ``name``: one row per grain key of ``source`` (other columns packed in _s).
 
-    A single hash aggregation drops exact duplicates and grain conflicts at once; ``_n`` and
-    ``_variants`` let the caller count both.
+    One hash aggregation keeps one row per key; only the keys seen more than once (few) are
+    read again to keep their smallest variant, so the choice is reproducible, and to tell
+    exact duplicates from conflicting rows.
+
+    Returns
+    -------
+    rows_in, exact_duplicates, grain_conflicts
     """
     t = TABLES[table]
-    grain = [f'"{g}"' for g in t.grain]
+    grain = ", ".join(f'"{g}"' for g in t.grain)
     others = [c for c in t.names if c not in t.grain]
     packed = "struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in others) + ")"
-    return (
-        f"SELECT {', '.join(grain)}, min(_s) AS _s, count(*) AS _n, "
-        f"count(DISTINCT _s) AS _variants "
-        f"FROM (SELECT {', '.join(grain)}, {packed} AS _s FROM {source}) "
-        f"GROUP BY {', '.join(grain)}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {grain}, first(_s) AS _s, "
+        f"count(*) AS _n FROM (SELECT {grain}, {packed} AS _s FROM {source}) GROUP BY {grain}"
     )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name}_multi AS "
+        f"SELECT {grain}, min(_s) AS _s, count(DISTINCT _s) AS _variants, count(*) AS _n "
+        f"FROM (SELECT {grain}, {packed} AS _s FROM {source} r "
+        f"SEMI JOIN (SELECT {grain} FROM {name} WHERE _n > 1) m USING ({grain})) "
+        f"GROUP BY {grain}"
+    )
+    on = " AND ".join(f'{name}."{g}" = m."{g}"' for g in t.grain)
+    con.execute(f"UPDATE {name} SET _s = m._s FROM {name}_multi m WHERE {on}")
+    (n_in,) = con.execute(f"SELECT coalesce(sum(_n), 0) FROM {name}").fetchone()  # type: ignore[misc]
+    multi_rows, variants, multi_keys = con.execute(
+        f"SELECT coalesce(sum(_n), 0), coalesce(sum(_variants), 0), count(*) FROM {name}_multi"
+    ).fetchone()  # type: ignore[misc]
+    con.execute(f"DROP TABLE {name}_multi")
+    return int(n_in), int(multi_rows - variants), int(variants - multi_keys)
 
 
 def _unpack_sql(table: str, agg: str) -> str:
@@ -148,9 +168,7 @@ def _clean_customers(
 ) -> None:
     """Standardize and de-duplicate customers; write them and the link table."""
     say("customers: standardize")
-    con.execute(
-        f"CREATE TEMP TABLE agg_customers AS {_grain_dedupe_sql('customers', 'raw_customers')}"
-    )
+    grain_dedupe(con, "customers", "raw_customers", "agg_customers")
     cust = con.execute(_unpack_sql("customers", "agg_customers")).fetch_df()
     res.customers_in = int(con.execute("SELECT count(*) FROM raw_customers").fetchone()[0])  # type: ignore[index]
     gaz = None
@@ -255,10 +273,8 @@ def clean(
                 continue
             say(f"{t}: drop duplicates, remap merged customers")
             table = TABLES[t]
-            con.execute(f"CREATE TEMP TABLE agg_{t} AS {_grain_dedupe_sql(t, f'raw_{t}')}")
-            n_in, n_variants, n_keys = con.execute(
-                f"SELECT coalesce(sum(_n), 0), coalesce(sum(_variants), 0), count(*) FROM agg_{t}"
-            ).fetchone()  # type: ignore[misc]
+            n_in, n_exact, n_conflicts = grain_dedupe(con, t, f"raw_{t}", f"agg_{t}")
+            n_keys = n_in - n_exact - n_conflicts
             query = _unpack_sql(t, f"agg_{t}")
             if "customer_id" in table.names:
                 cols = ", ".join(
@@ -293,8 +309,8 @@ def clean(
             con.execute(f"DROP TABLE agg_{t}")
             res.tables[t] = {
                 "rows_in": int(n_in),
-                "exact_duplicates_dropped": int(n_in - n_variants),
-                "grain_conflicts_dropped": int(n_variants - n_keys),
+                "exact_duplicates_dropped": n_exact,
+                "grain_conflicts_dropped": n_conflicts,
                 "merged_customer_rows_combined": int(n_keys - n_out),
                 "rows_out": n_out,
             }

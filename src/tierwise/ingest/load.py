@@ -13,14 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -36,9 +39,11 @@ from tierwise.model.arrow import arrow_schema
 from tierwise.model.tables import TABLES
 
 LOG_NAME = "_loads.jsonl"
+PREFETCH = True  # parse the next block while DuckDB validates this one
 STAGING = "_staging"
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -203,6 +208,49 @@ def _with_rows(
     return pa.RecordBatchReader.from_batches(schema, gen())
 
 
+_DONE = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Iterate ``items`` in a background thread, ``depth`` items ahead.
+
+    Parsing the next CSV block (pyarrow) and validating the current one (DuckDB) both release
+    the GIL, so they overlap on two cores. Errors are re-raised in the consumer.
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+        except BaseException as exc:  # handed to the consumer
+            q.put(_Failure(exc))
+        q.put(_DONE)
+
+    thread = threading.Thread(target=work, name="tierwise-prefetch", daemon=True)
+    thread.start()
+    try:
+        while (got := q.get()) is not _DONE:
+            if isinstance(got, _Failure):
+                raise got.exc
+            yield got  # type: ignore[misc]
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    exc: BaseException
+
+
 def _short(reason: str) -> str:
     return reason.split(";")[0].strip()
 
@@ -281,7 +329,7 @@ def stage_load(
             pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w,
         ):
             try:
-                for batch in reader:
+                for batch in prefetch(iter(reader)) if PREFETCH else reader:
                     con.register("src", batch)
                     out = con.execute(sql).fetch_arrow_table().combine_chunks()
                     con.unregister("src")

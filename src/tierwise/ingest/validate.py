@@ -65,6 +65,16 @@ class References:
     quarantined: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
+def _first(fast: str, slow: str) -> str:
+    """``fast``, or ``slow`` where it is NULL.
+
+    A CASE rather than ``coalesce``: DuckDB evaluates CASE branches only for the rows that
+    reach them, while it may hoist ``coalesce`` arguments and compute them for every row
+    (measured 5x slower on plain amounts).
+    """
+    return f"(CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow} END)"
+
+
 def _parsed(col: Column, text: str) -> str:
     """The parse expression of a column; the cheap common case first, the slow fixes after."""
     fw = "[" + FULL_WIDTH + "]"
@@ -75,9 +85,13 @@ def _parsed(col: Column, text: str) -> str:
     if col.type == "string":
         return text
     if col.type in ("int32", "int64"):
-        return f"coalesce(TRY_CAST({text} AS BIGINT), TRY_CAST(replace({norm}, ',', '') AS BIGINT))"
+        return _first(
+            f"TRY_CAST({text} AS BIGINT)", f"TRY_CAST(replace({norm}, ',', '') AS BIGINT)"
+        )
     if col.type == "float64":
-        return f"coalesce(TRY_CAST({text} AS DOUBLE), TRY_CAST(replace({norm}, ',', '') AS DOUBLE))"
+        return _first(
+            f"TRY_CAST({text} AS DOUBLE)", f"TRY_CAST(replace({norm}, ',', '') AS DOUBLE)"
+        )
     if col.type == "money":
         bare = f"regexp_replace({norm}, '[¥￥元\\s]|RMB|CNY', '', 'g')"
         # Thousands separators only in groups of three: "1,2,3.4" is not an amount.
@@ -85,13 +99,13 @@ def _parsed(col: Column, text: str) -> str:
         cleaned = (
             f"(CASE WHEN strpos({bare}, ',') = 0 OR {grouped} THEN replace({bare}, ',', '') END)"
         )
-        return f"coalesce(TRY_CAST({text} AS DECIMAL(18,2)), TRY_CAST({cleaned} AS DECIMAL(18,2)))"
+        return _first(f"TRY_CAST({text} AS DECIMAL(18,2))", f"TRY_CAST({cleaned} AS DECIMAL(18,2))")
     fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS[1:]) + "]"
     first = lit(DATE_FORMATS[0])
     spaced = f"regexp_replace(trim({norm}), '\\s+', ' ', 'g')"
-    ts = f"coalesce(try_strptime({text}, {first}), try_strptime({spaced}, {fmts}))"
+    ts = _first(f"try_strptime({text}, {first})", f"try_strptime({spaced}, {fmts})")
     if col.type == "date":
-        return f"coalesce(TRY_CAST({text} AS DATE), CAST(try_strptime({spaced}, {fmts}) AS DATE))"
+        return _first(f"TRY_CAST({text} AS DATE)", f"CAST(try_strptime({spaced}, {fmts}) AS DATE)")
     if col.type == "timestamp":
         return f"CAST({ts} AS TIMESTAMP)"
     if col.type == "bool":
@@ -204,7 +218,13 @@ def validation_sql(
     for col in t.columns:
         pos = positions.get(col.name)
         raw = f"c{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
-        text_expr = f"nullif(trim({raw}, ' \t\r\n\u3000'), '')"
+        # Trim only the values that need it (trimming every value costs 4x).
+        text_expr = (
+            f"(CASE WHEN {raw} = '' THEN NULL WHEN starts_with({raw}, ' ') "
+            f"OR ends_with({raw}, ' ') OR strpos({raw}, '\u3000') > 0 OR strpos({raw}, '\t') > 0 "
+            f"OR strpos({raw}, '\r') > 0 THEN nullif(trim({raw}, ' \t\r\n\u3000'), '') "
+            f"ELSE {raw} END)"
+        )
         recode = mapping.values_for(spec, col)
         if recode:
             cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in recode.items())
