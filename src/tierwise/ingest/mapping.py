@@ -215,6 +215,10 @@ def resolve_columns(
                     + (
                         f"if the headers look garbled the file is not {encoding}, pass --encoding; "
                         if encoding
+                        and (
+                            any("\ufffd" in h for h in headers)
+                            or encoding not in ("utf-8", "utf-8-sig")
+                        )
                         else ""
                     )
                     + "map it in the mapping file (columns: {"
