@@ -19,6 +19,7 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["--customers", "300", "--months", "6", "--no-exports-run", "--no-doc"],
     ),
     ("bench.bench_publish", ["--customers", "2000000"], ["--customers", "20000"]),
+    ("bench.bench_ingest", [], ["--lines", "200000", "--no-doc"]),
 ]
 
 
