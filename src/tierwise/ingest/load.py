@@ -13,17 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import re
 import shutil
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -32,6 +29,7 @@ import pyarrow.parquet as pq
 
 from tierwise.errors import DataError
 from tierwise.ingest.mapping import Mapping, SourceSpec, resolve_columns
+from tierwise.ingest.prefetch import prefetch
 from tierwise.ingest.quarantine import QUARANTINE_SCHEMA, quarantine_batch, quarantine_path
 from tierwise.ingest.readers import Batch, Source
 from tierwise.ingest.validate import References, validation_sql
@@ -43,7 +41,6 @@ PREFETCH = True  # parse the next block while DuckDB validates this one
 STAGING = "_staging"
 
 Progress = Callable[[int], None]
-T = TypeVar("T")
 
 
 @dataclass
@@ -206,49 +203,6 @@ def _with_rows(
             raise
 
     return pa.RecordBatchReader.from_batches(schema, gen())
-
-
-_DONE = object()
-
-
-def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """Iterate ``items`` in a background thread, ``depth`` items ahead.
-
-    Parsing the next CSV block (pyarrow) and validating the current one (DuckDB) both release
-    the GIL, so they overlap on two cores. Errors are re-raised in the consumer.
-    """
-    q: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                q.put(item)
-        except BaseException as exc:  # handed to the consumer
-            q.put(_Failure(exc))
-        q.put(_DONE)
-
-    thread = threading.Thread(target=work, name="tierwise-prefetch", daemon=True)
-    thread.start()
-    try:
-        while (got := q.get()) is not _DONE:
-            if isinstance(got, _Failure):
-                raise got.exc
-            yield got  # type: ignore[misc]
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.05)
-
-
-@dataclass(frozen=True)
-class _Failure:
-    exc: BaseException
 
 
 def _short(reason: str) -> str:

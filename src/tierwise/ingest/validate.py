@@ -231,15 +231,15 @@ def validation_sql(
             text_expr = f"(CASE {text_expr} {cases} ELSE {text_expr} END)"
         texts.append(f"{text_expr} AS {q('t_' + col.name)}")
         text = q("t_" + col.name)
-        values.append(f"{_parsed(col, text)} AS {q('v_' + col.name)}")
+        if col.type != "string":  # a string's value is its text: no second copy
+            values.append(f"{_parsed(col, text)} AS {q('v_' + col.name)}")
+        value = text if col.type == "string" else q("v_" + col.name)
         cs = spec.column_spec(col)
         problems.append(
             (
                 col.name,
                 text,
-                _problem(
-                    col, text, q("v_" + col.name), encoding, mapping, cs.max, now, refs, t.name
-                ),
+                _problem(col, text, value, encoding, mapping, cs.max, now, refs, t.name),
             )
         )
     p_cols = [f"{expr} AS {q('p_' + name)}" for name, _, expr in problems]
@@ -259,13 +259,13 @@ def validation_sql(
         (
             f"CAST({q('v_' + c.name)} AS INTEGER) AS {q(c.name)}"
             if c.type == "int32"
-            else f"{q('v_' + c.name)} AS {q(c.name)}"
+            else f"{q(('t_' if c.type == 'string' else 'v_') + c.name)} AS {q(c.name)}"
         )
         for c in t.columns
     )
     return f"""
 WITH t AS (SELECT *, {", ".join(texts)} FROM {source_rel}),
-v AS MATERIALIZED (SELECT *, {", ".join(values)} FROM t),
+v AS MATERIALIZED (SELECT *{"".join(", " + v for v in values)} FROM t),
 p AS (SELECT *, {", ".join(p_cols)} FROM v),
 r AS (SELECT *, nullif(concat_ws('; ', {labelled}), '') AS _problems FROM p)
 SELECT {canon}, _row, _problems, CASE WHEN _problems IS NOT NULL THEN {q("t_" + t.grain[0])} END AS _key,
