@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from datetime import datetime
@@ -125,6 +126,7 @@ def main() -> None:
     print(f"writing {args.lines:,} order lines ...", flush=True)
     files = list(write_inputs(args.work / "csv", args.lines))
     size_mb = sum(f.stat().st_size for f in files) / 2**20
+    load_before = os.getloadavg()[0]
     # Warm the page cache and the imports once, so neither side pays for them.
     duckdb_read(files)
     small = list(write_inputs(args.work / "warm", 2000))
@@ -157,7 +159,9 @@ run, after one warm-up read.
 | Tierwise `clean` (duplicates, grain, remap, flags, Parquet) | {t_clean:.1f} | {t_clean / t_duck:.2f} |
 | **ingest + clean** | **{t_ingest + t_clean:.1f}** | **{ratio:.2f}** (target ≤ {TARGET_RATIO:.0f}: {verdict}) |
 
-Peak RSS of the benchmark process: {peak_rss_self_mb():,.0f} MiB.
+Peak RSS of the benchmark process: {peak_rss_self_mb():,.0f} MiB. Load average (1 min) of
+the shared machine: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; the two sides run
+one after the other, so contention from other users moves the ratio from run to run.
 Counts: {", ".join(f"{k} {v:,}" for k, v in counts.items())}.
 """
     if not args.no_doc:
