@@ -31,7 +31,7 @@ from tierwise.ingest.mapping import Mapping, SourceSpec, resolve_columns
 from tierwise.ingest.prefetch import prefetch
 from tierwise.ingest.quarantine import QUARANTINE_SCHEMA, quarantine_batch, quarantine_path
 from tierwise.ingest.readers import Batch, Source
-from tierwise.ingest.validate import References, lit, q, validation_sql
+from tierwise.ingest.validate import References, fast_sql, lit, q, validation_sql
 from tierwise.model.tables import TABLES
 
 LOG_NAME = "_loads.jsonl"
@@ -280,7 +280,9 @@ def stage_load(
             encoding=source.encoding or "utf-8",
             now=now,
             refs=refs,
+            source_rel="slow_src",
         )
+        first_pass = fast_sql(spec, mapping, positions, now=now, refs=refs)
         malformed: list[Batch] = []
         errors: list[BaseException] = []
         reader = _with_rows(source, malformed, errors)
@@ -294,17 +296,31 @@ def stage_load(
         with pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w:
             try:
                 for batch in prefetch(iter(reader)) if PREFETCH else reader:
-                    con.register("src", batch)
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE res AS {sql}")
-                    con.unregister("src")
-                    n_all, n_bad = con.execute(
-                        "SELECT count(*), count(_problems) FROM res"
+                    # First pass: rows already in plain form go straight in; the full
+                    # query repairs or rejects the others.
+                    con.register("src", pa.Table.from_batches([batch]))
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE fast AS {first_pass}")
+                    n_fast, n_all = con.execute(
+                        "SELECT count(*) FILTER (WHERE _ok), count(*) FROM fast"
                     ).fetchone()  # type: ignore[misc]
-                    n_ok = n_all - n_bad
-                    if n_ok:
+                    if n_fast:
+                        con.execute(f"INSERT INTO good SELECT {names} FROM fast WHERE _ok")
+                    n_ok, n_bad = n_fast, 0
+                    if n_fast < n_all:
                         con.execute(
-                            f"INSERT INTO good SELECT {names} FROM res WHERE _problems IS NULL"
+                            "CREATE OR REPLACE TEMP TABLE slow_src AS SELECT src.* FROM src "
+                            "SEMI JOIN (SELECT _row FROM fast WHERE NOT _ok) f USING (_row)"
                         )
+                        con.execute(f"CREATE OR REPLACE TEMP TABLE res AS {sql}")
+                        n_slow, n_bad = con.execute(
+                            "SELECT count(*), count(_problems) FROM res"
+                        ).fetchone()  # type: ignore[misc]
+                        if n_slow - n_bad:
+                            con.execute(
+                                f"INSERT INTO good SELECT {names} FROM res WHERE _problems IS NULL"
+                            )
+                        n_ok += n_slow - n_bad
+                    con.unregister("src")
                     if n_bad:
                         bad = con.execute(
                             "SELECT _row, _column, _value, _problems, _raw, _key FROM res "
