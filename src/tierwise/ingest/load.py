@@ -32,7 +32,7 @@ from tierwise.ingest.prefetch import prefetch
 from tierwise.ingest.quarantine import QUARANTINE_SCHEMA, quarantine_batch, quarantine_path
 from tierwise.ingest.readers import Batch, Source
 from tierwise.ingest.validate import References, fast_sql, lit, q, validation_sql
-from tierwise.model.tables import TABLES
+from tierwise.model.tables import TABLES, Table
 
 LOG_NAME = "_loads.jsonl"
 SQL_TYPES = {
@@ -213,6 +213,85 @@ def _with_rows(
     return pa.RecordBatchReader.from_batches(schema, gen())
 
 
+NO_REFS = References({}, {})
+
+
+def _check_references(
+    con: duckdb.DuckDBPyConnection,
+    t: Table,
+    refs: References,
+    q_w: pq.ParquetWriter,
+    load_id: str,
+    source: str,
+    result: LoadResult,
+    problems: Counter[str],
+) -> None:
+    """Move loaded rows whose reference does not exist from ``good`` to the quarantine.
+
+    One anti-join per reference over the whole load: checking each block would build the
+    hash table of the referenced keys once per block.
+    """
+    for col in t.columns:
+        if not col.references:
+            continue
+        rt, rc = col.references.split(".")
+        ref = refs.tables.get((rt, rc))
+        if ref is None:
+            continue
+        qref = refs.quarantined.get((rt, rc))
+        orphan = lit(f"{col.name}: orphan: no {rt} row has this {rc}")
+        reason = orphan
+        if qref is not None:
+            parent = lit(
+                f"{col.name}: its {rt} row is in quarantine (no {rt} row loaded with this {rc})"
+            )
+            reason = (
+                f"CASE WHEN {q(col.name)} IN (SELECT k FROM {qref}) THEN {parent} ELSE {orphan} END"
+            )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE fk_bad AS SELECT * FROM good "
+            f"WHERE {q(col.name)} IS NOT NULL AND {q(col.name)} NOT IN (SELECT k FROM {ref})"
+        )
+        packed = ", ".join(f"{q(c)} := {q(c)}" for c in t.names)
+        bad = con.execute(
+            f"SELECT _row, {lit(col.name)} AS _column, CAST({q(col.name)} AS VARCHAR) AS _value, "
+            f"{reason} AS _problems, CAST(to_json(struct_pack({packed})) AS VARCHAR) AS _raw, "
+            f"CAST({q(t.grain[0])} AS VARCHAR) AS _key FROM fk_bad ORDER BY _row"
+        ).fetch_arrow_table()
+        if not bad.num_rows:
+            continue
+        con.execute("DELETE FROM good WHERE _row IN (SELECT _row FROM fk_bad)")
+        q_w.write_table(
+            pa.Table.from_batches(
+                [
+                    quarantine_batch(
+                        load_id,
+                        source,
+                        t.name,
+                        *(
+                            bad.column(c).combine_chunks()
+                            for c in ("_row", "_column", "_value", "_problems", "_raw", "_key")
+                        ),
+                    )
+                ]
+            )
+        )
+        for r, cnt in Counter(_short(x) for x in bad.column("_problems").to_pylist()).items():
+            problems[r] += cnt
+        result.rows_loaded -= bad.num_rows
+        result.rows_quarantined += bad.num_rows
+        if len(result.examples) < 20:
+            for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
+                result.examples.append(
+                    {
+                        "row": r["_row"],
+                        "column": r["_column"],
+                        "value": r["_value"],
+                        "reason": r["_problems"],
+                    }
+                )
+
+
 def _short(reason: str) -> str:
     return reason.split(";")[0].strip()
 
@@ -279,10 +358,11 @@ def stage_load(
             source.headers,
             encoding=source.encoding or "utf-8",
             now=now,
-            refs=refs,
+            refs=NO_REFS,
             source_rel="slow_src",
         )
-        first_pass = fast_sql(spec, mapping, positions, now=now, refs=refs)
+        # References are checked once per load (see _check_references), not per block.
+        first_pass = fast_sql(spec, mapping, positions, now=now, refs=NO_REFS)
         malformed: list[Batch] = []
         errors: list[BaseException] = []
         reader = _with_rows(source, malformed, errors)
@@ -291,7 +371,7 @@ def stage_load(
         # written by one parallel COPY; converting them to Arrow in Python cost a third more.
         con.execute(f"SET temp_directory = {lit(str(stage_dir / 'spill'))}")
         cols = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in t.columns)
-        con.execute(f"CREATE TEMP TABLE good ({cols})")
+        con.execute(f"CREATE TEMP TABLE good ({cols}, _row BIGINT)")
         names = ", ".join(q(c) for c in t.names)
         with pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w:
             try:
@@ -304,7 +384,7 @@ def stage_load(
                         "SELECT count(*) FILTER (WHERE _ok), count(*) FROM fast"
                     ).fetchone()  # type: ignore[misc]
                     if n_fast:
-                        con.execute(f"INSERT INTO good SELECT {names} FROM fast WHERE _ok")
+                        con.execute(f"INSERT INTO good SELECT {names}, _row FROM fast WHERE _ok")
                     n_ok, n_bad = n_fast, 0
                     if n_fast < n_all:
                         con.execute(
@@ -317,7 +397,7 @@ def stage_load(
                         ).fetchone()  # type: ignore[misc]
                         if n_slow - n_bad:
                             con.execute(
-                                f"INSERT INTO good SELECT {names} FROM res WHERE _problems IS NULL"
+                                f"INSERT INTO good SELECT {names}, _row FROM res WHERE _problems IS NULL"
                             )
                         n_ok += n_slow - n_bad
                     con.unregister("src")
@@ -386,7 +466,11 @@ def stage_load(
                     )
                     problems["malformed row: " + re.sub(r"\d+", "N", m.reason)] += 1
                     result.rows_quarantined += 1
-        con.execute(f"COPY good TO {lit(str(lake_file))} (FORMAT parquet, COMPRESSION zstd)")
+            _check_references(con, t, refs, q_w, load_id, source.name, result, problems)
+        con.execute(
+            f"COPY (SELECT {names} FROM good) TO {lit(str(lake_file))} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
         con.execute("DROP TABLE good")
     except BaseException:
         shutil.rmtree(stage_dir, ignore_errors=True)
