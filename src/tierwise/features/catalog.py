@@ -339,8 +339,11 @@ NOTES: tuple[str, ...] = (
     "Every feature uses rows whose event time is on or before as_of (timestamps: before the day "
     "after as_of). Customers whose signup_date is after as_of do not exist yet and get no row.",
     "At account level (entity: account) the same definitions run with the account as the key: "
-    "orders of all outlets count together, ratios are recomputed from the sums, and master data "
-    "comes from the account's first outlet (contract amount: the largest outlet contract).",
+    "orders of all outlets count together, ratios are recomputed from the sums (never averaged), "
+    "text attributes take the smallest value over the outlets (deterministic), tenure starts "
+    "at the first outlet's signup, the contract amount is the largest outlet contract, "
+    "delivery cost and competition are outlet means, legal disputes are summed and the credit "
+    "rating is the worst outlet's.",
 )
 
 
