@@ -10,7 +10,6 @@ import pytest
 
 from tierwise.features.build import build_features
 from tierwise.features.sources import all_tables, connect, open_lake
-
 from tinylake import ts, write_lake
 
 AS_OF = dt.date(2025, 6, 30)
@@ -156,7 +155,7 @@ def feature_rows(
 ) -> dict[str, dict[str, Any]]:
     """Every feature of every entity as of ``as_of``, by entity id."""
     con = connect()
-    expr = build_features(open_lake(con, lake, all_tables()), as_of, entity=entity)  # type: ignore[arg-type]
+    expr = build_features(open_lake(con, lake, all_tables()), as_of, entity=entity)
     return {r["entity_id"]: r for r in con.to_pyarrow(expr).to_pylist()}
 
 

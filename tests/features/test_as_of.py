@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AS_OF, feature_rows, lake_rows  # type: ignore[import-not-found]
-from tinylake import ts, write_lake  # type: ignore[import-not-found]
 
+from conftest import AS_OF, feature_rows, lake_rows
 from tierwise.model.tables import TABLES
+from tinylake import ts, write_lake
 
 LATER = dt.date(2025, 7, 1)  # the day after as_of
 LATE_TS = ts(2025, 7, 1, 0)  # the first instant after as_of
@@ -79,6 +79,7 @@ def test_the_same_rows_count_the_day_after(tmp_path: Path) -> None:
     lake = write_lake(tmp_path / "lake", rows)
     before = feature_rows(lake, as_of=AS_OF)
     after = feature_rows(lake, as_of=LATER)
-    assert "late" in after and "late" not in before
+    assert "late" in after
+    assert "late" not in before
     assert after["c1"]["orders_365d"] == before["c1"]["orders_365d"] + 1
     assert after["c1"]["legal_disputes"] == 7

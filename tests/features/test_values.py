@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import feature_rows  # type: ignore[import-not-found]
 
+from conftest import feature_rows
 
 C1 = {
     "recency_days": 0,  # an order at 23:00 on the as_of day counts

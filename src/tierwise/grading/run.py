@@ -91,7 +91,7 @@ def run_grading(
         graded = con.create_table(
             f"graded_{uuid.uuid4().hex}", grade_frame(ft, policy, model), temp=True
         )
-        cut_rows = con.execute(cutoffs_expr(graded)).to_dict("records")
+        cut_rows = con.to_pyarrow(cutoffs_expr(graded)).to_pylist()
         cutoffs = cutoffs_from_rows(cut_rows, policy)
         out = add_upgrade(graded, policy, cutoffs)
         # assignments carry the grading; the features stay in features.parquet
@@ -163,7 +163,7 @@ def _counts(con: Any, graded: Any, policy: Policy, cutoffs: list[Cutoff]) -> dic
     tags = [f"tag_{t.code}" for t in policy.tags]
     for t in tags:
         aggs[t] = graded[t].sum()
-    row = con.execute(graded.aggregate(**aggs)).to_dict("records")[0]
+    row = con.to_pyarrow(graded.aggregate(**aggs)).to_pylist()[0]
     entities, n = int(row["entities"]), int(row["graded"] or 0)
     return {
         "entities": entities,

@@ -11,7 +11,7 @@ from typing import Any
 from tierwise.features.catalog import CATALOG
 from tierwise.policy.names import Stage, name_types
 from tierwise.policy.presets import PRESETS
-from tierwise.policy.rules import Rule, RuleError
+from tierwise.policy.rules import Rule, RuleError, did_you_mean
 
 Problem = tuple[str, str]  # (key path, message)
 
@@ -28,15 +28,15 @@ def check_raw(data: dict[str, Any]) -> list[Problem]:
     tiers = data.get("tiers")
     codes: list[str] = []
     if isinstance(tiers, dict):
-        codes = _levels(out, "tiers", tiers.get("levels"), "score", tiers.get("method"))
+        codes = _levels(out, "tiers.levels", tiers.get("levels"), "score", tiers.get("method"))
     layers = data.get("layers")
     if isinstance(layers, dict):
         for name, layer in layers.items():
             if isinstance(layer, dict):
-                _levels(out, f"layers.{name}", layer.get("levels"), "labels", "threshold")
+                _levels(out, f"layers.{name}.levels", layer.get("levels"), "labels", "threshold")
     seg = data.get("segments")
     if isinstance(seg, dict):
-        _levels(out, "segments", seg.get("levels"), "labels", "threshold")
+        _levels(out, "segments.levels", seg.get("levels"), "labels", "threshold")
     for i, tag in enumerate(data.get("tags") or []):
         if isinstance(tag, dict):
             _rule(out, f"tags[{i}].when", tag.get("when"), "labels")
@@ -62,7 +62,7 @@ def _feature(out: list[Problem], path: str, name: Any) -> None:
         return
     f = CATALOG.get(name)
     if f is None:
-        out.append((path, f"unknown feature {name!r}; see docs/features.md"))
+        out.append((path, f"unknown feature {name!r}{did_you_mean(name, CATALOG)}"))
     elif f.kind != "number":
         out.append((path, f"feature {name!r} is text; a score needs a number"))
 

@@ -12,8 +12,9 @@ expression (any backend) and evaluates on one Python row (explanations).
 from __future__ import annotations
 
 import ast
+import difflib
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -42,6 +43,14 @@ _PYOPS: dict[str, Callable[[Any, Any], Any]] = {
     "*": operator.mul,
     "/": operator.truediv,
 }
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """A hint naming the closest known names, or pointing at the catalog."""
+    close = difflib.get_close_matches(name, list(known), n=2, cutoff=0.75)
+    if close:
+        return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    return "; see docs/features.md"
 
 
 class RuleError(ValueError):
@@ -100,7 +109,8 @@ class Rule:
             return self._compare(n)
         if isinstance(n, ast.Name):
             if n.id not in self._types:
-                raise RuleError(f"unknown name {n.id!r} in {self.text!r}; see docs/features.md")
+                hint = did_you_mean(n.id, self._types)
+                raise RuleError(f"unknown name {n.id!r} in {self.text!r}{hint}")
             self.names.add(n.id)
             return self._types[n.id]
         if isinstance(n, ast.Constant):
