@@ -101,11 +101,19 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
             else f"{pts} points short of {lab('next_tier')} (cutoff {p['cutoff']:g})"
         )
     if c == "UPGRADE_FEATURE":
-        amount = _amount(str(p["feature"]), p.get("amount"), lang)
+        feat = str(p["feature"])
+        amount = _amount(feat, p.get("amount"), lang)
         more = p.get("direction") == "more"
         target = lab("next_tier") if p.get("next_tier") else ("分级" if zh else "grading")
+        if "required" in p:  # a rule's bound: say the bound, where the customer is, the gap
+            req = _amount(feat, float(p["required"]), lang)
+            cur = _amount(feat, p.get("current"), lang)
+            op = str(p["op"])
+            if zh:
+                return f"{fname}需 {op} {req}（当前 {cur}，差 {amount}）才能达到{target}"
+            return f"{fname} must be {op} {req} (now {cur}, {amount} to go) to reach {target}"
         if zh:
-            return f"{fname}{'再增加' if more else '降低'} {amount} 即可升至{target}"
+            return f"{fname}再增加 {amount} 即可升至{target}"
         return f"{'Add' if more else 'Cut'} {amount} ({fname}) to reach {target}"
     if c == "UPGRADE_RULE":
         return (
