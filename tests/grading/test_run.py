@@ -48,9 +48,9 @@ def test_run_layout_and_record(lake: Path, tmp_path: Path) -> None:
     assert record["as_of"] == "2025-06-30"
     assert record["data_fingerprint"] == data_fingerprint(lake, record["tables_read"])
     assert record["counts"]["entities"] == 12
-    # c0 has no orders; c1 has 3 orders but its first is only 18 days old
-    assert record["counts"]["insufficient_data"] == 2
-    assert sum(record["counts"]["tiers"].values()) == 10
+    # c0 and c11 have no orders; c1 has 3 orders but its first is only 20 days old
+    assert record["counts"]["insufficient_data"] == 3
+    assert sum(record["counts"]["tiers"].values()) == 9
     assert set(record["timings"]) == {"features_s", "grade_s", "write_s", "total_s"}
     a = pq.read_table(result.path / layout.ASSIGNMENTS)
     assert a.column_names[:3] == ["entity_id", "run_id", "as_of"]
