@@ -31,7 +31,12 @@ def _root() -> None:
 
 
 # Each module adds its commands to `app` on import. Keep one line per noun.
-_COMMAND_MODULES = ("tierwise.cli.docs", "tierwise.cli.grade")
+_COMMAND_MODULES = (
+    "tierwise.cli.docs",
+    "tierwise.cli.db",
+    "tierwise.cli.generate",
+    "tierwise.cli.grade",
+)
 
 _err = Console(stderr=True, highlight=False)
 
