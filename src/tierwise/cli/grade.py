@@ -19,14 +19,13 @@ from tierwise.explain import explain, render
 from tierwise.features.build import build_features
 from tierwise.features.sources import all_tables, connect, open_lake
 from tierwise.grading import layout
-from tierwise.grading.run import run_grading
+from tierwise.grading.run import RunResult, run_grading
 from tierwise.lake import write_parquet_atomic
-from tierwise.policy import load_policy, parse_policy
+from tierwise.policy import DEFAULT_POLICY, Policy, load_policy, parse_policy
 from tierwise.policy.tiering import Cutoff
 from tierwise.settings import get_settings
 
 _out = Console(highlight=False)
-DEFAULT_POLICY = Path("policies/kuailv.yaml")
 
 
 def _date(text: str) -> dt.date:
@@ -62,6 +61,11 @@ def grade_command(
             now=dt.datetime.now(dt.UTC),
             policy_dir=policy.parent,
         )
+    print_tier_mix(_out, result, pol, lang, as_of)
+
+
+def print_tier_mix(console: Console, result: RunResult, pol: Policy, lang: str, as_of: str) -> None:
+    """The tier mix of a finished run as a Rich table, then tags and timing."""
     c = result.counts
     table = Table(title=f"{pol.name} · as of {as_of} · run {result.run_id}")
     for col in ("tier", "label", "customers", "share", "min score"):
@@ -79,11 +83,11 @@ def grade_command(
         "",
         "",
     )
-    _out.print(table)
+    console.print(table)
     if c["tags"]:
-        _out.print("tags: " + ", ".join(f"{k} {v:,}" for k, v in c["tags"].items()))
+        console.print("tags: " + ", ".join(f"{k} {v:,}" for k, v in c["tags"].items()))
     t = result.timings
-    _out.print(f"{c['entities']:,} entities in {t['total_s']:.2f} s → {result.path}")
+    console.print(f"{c['entities']:,} entities in {t['total_s']:.2f} s → {result.path}")
 
 
 def _run_dir(run: str | None) -> Path:
