@@ -34,6 +34,10 @@ _BUILDERS: dict[Group, Callable[[Context], ir.Table]] = {
 }
 # groups whose derived features need another group's columns
 _NEEDS: dict[Group, tuple[Group, ...]] = {"returns": ("orders",), "tickets": ("orders",)}
+_DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
+    "return_rate": ("return_amount", "spend_lookback"),
+    "complaint_rate": ("complaints_lookback", "orders_lookback"),
+}
 # features an entity without rows in a group gets instead of null
 _DEFAULTS: dict[str, float] = {"on_time_payment_rate": 1.0}
 _KEEP_NULL = {
@@ -102,7 +106,11 @@ def build_features(
     """
     wanted = list(CATALOG) if names is None else list(dict.fromkeys(names))
     groups = groups_for(wanted)
-    ctx = Context(tables, as_of, lookback_days, entity)
+    inner = set(wanted)
+    for name, inputs in _DERIVED_INPUTS.items():
+        if name in inner:
+            inner.update(inputs)
+    ctx = Context(tables, as_of, lookback_days, entity, frozenset(inner))
     out = master_features(ctx)
     for g in groups:
         if g != "master":
@@ -114,11 +122,11 @@ def build_features(
     }
     out = out.mutate(**{c: out[c].fill_null(v) for c, v in fills.items()})
     derived: dict[str, ir.Value] = {}
-    if "returns" in groups:
+    if "return_rate" in inner:
         derived["return_rate"] = ibis.ifelse(
             out.spend_lookback > 0, out.return_amount / out.spend_lookback, 0.0
         )
-    if "tickets" in groups:
+    if "complaint_rate" in inner:
         derived["complaint_rate"] = ibis.ifelse(
             out.orders_lookback > 0,
             out.complaints_lookback / out.orders_lookback.cast("float64"),

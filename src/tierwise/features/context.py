@@ -31,12 +31,20 @@ class Context:
         Length of the policy's lookback window ending at ``as_of``.
     entity:
         ``outlet`` (one row per customer) or ``account`` (one row per chain account).
+    wanted:
+        Features the caller needs; a group computes only the aggregates these read (DuckDB
+        does not drop an unused aggregate by itself). ``None``: everything.
     """
 
     tables: dict[str, ir.Table]
     as_of: dt.date
     lookback_days: int = 365
     entity: Entity = "outlet"
+    wanted: frozenset[str] | None = None
+
+    def wants(self, *names: str) -> bool:
+        """Whether any of ``names`` is needed."""
+        return self.wanted is None or any(n in self.wanted for n in names)
 
     # -- time ------------------------------------------------------------------------------
     def day_start(self, days: int) -> dt.date:
