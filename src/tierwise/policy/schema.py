@@ -119,10 +119,15 @@ class Eligibility(Strict):
 
 
 class Stability(Strict):
-    """Transition rules (R-GRD-10), applied by the publishing step, stored with the run."""
+    """Transition rules (R-GRD-10), applied when a run is published (``tierwise.stability``).
 
-    downgrade_after_runs: Annotated[int, Field(ge=0)] = 0
+    Defaults mean no grace: a customer below their tier is downgraded by the next run.
+    """
+
+    downgrade_after_runs: Annotated[int, Field(ge=1)] = 1
+    downgrade_after_days: Annotated[int, Field(ge=1)] | None = None
     max_steps_down: Annotated[int, Field(ge=1)] = 1
+    stay_margin: Annotated[float, Field(ge=0)] = 0.0
 
 
 class Policy(Strict):
