@@ -123,6 +123,26 @@ def test_value_formula_verbatim_with_normalize_none() -> None:
     assert out["x"]["score"] == pytest.approx(10 * 0.3 + 200 * 0.4 + 0.9 * 0.25 - 0.1 * 0.05)
 
 
+def test_percentile_normalization_gives_ties_their_mean_position() -> None:
+    rows = [{"entity_id": f"e{i}", "repurchase_rate": 1.0 if i >= 4 else i / 10} for i in range(10)]
+    policy = _policy({"method": "weighted", "weights": {"repurchase_rate": 1}, "scale": 1})
+    out, _ = grade_rows(rows, policy)
+    # e4..e9 tie at the top: the highest value maps to 1; e0 is lowest and maps to 0;
+    # between them the positions 1, 2, 3 of the mid-ranks 0..6.5
+    assert out["e0"]["score"] == 0
+    assert out["e1"]["score"] == pytest.approx(round(1 / 6.5, 6))
+    assert {out[f"e{i}"]["score"] for i in range(4, 10)} == {1.0}
+
+
+def test_percentile_normalization_no_penalty_for_the_tied_best() -> None:
+    """Most customers never complain: with a negative weight they lose nothing."""
+    rows = [{"entity_id": f"e{i}", "complaint_rate": 0.0 if i < 8 else i / 10} for i in range(10)]
+    policy = _policy({"method": "weighted", "weights": {"complaint_rate": -1}, "scale": 1})
+    out, _ = grade_rows(rows, policy)
+    assert {out[f"e{i}"]["score"] for i in range(8)} == {0.0}
+    assert out["e9"]["score"] == -1.0
+
+
 def test_percentile_normalization_ranks_among_eligible_only() -> None:
     policy = parse_policy(
         {

@@ -86,6 +86,12 @@ def print_tier_mix(console: Console, result: RunResult, pol: Policy, lang: str, 
     console.print(table)
     if c["tags"]:
         console.print("tags: " + ", ".join(f"{k} {v:,}" for k, v in c["tags"].items()))
+    for w in c.get("share_warnings", []):
+        console.print(
+            f"[yellow]warning:[/] {w['tier']} holds {w['actual']:.1%} of graded customers "
+            f"(target {w['target']:.1%}): tied scores share a tier; a finer score (rfm_quantile, "
+            "weighted, larger RFM steps) separates them"
+        )
     t = result.timings
     console.print(f"{c['entities']:,} entities in {t['total_s']:.2f} s → {result.path}")
 

@@ -32,7 +32,7 @@ def _amount(name: str, v: float | None, lang: str) -> str:
         text = f"{n:,}".replace(",", " ")
         return f"{text} {_UNITS_ZH[unit]}" if lang == "zh" else f"{text} {unit}"
     text = f"{v:,.2f}".rstrip("0").rstrip(".").replace(",", " ")
-    return f"{text} {_UNITS_ZH.get(unit, unit)}" if lang == "zh" else f"{text} {unit}"
+    return (f"{text} {_UNITS_ZH.get(unit, unit)}" if lang == "zh" else f"{text} {unit}").strip()
 
 
 def _label(policy: Policy, code: Any, lang: str) -> str:

@@ -24,7 +24,7 @@ from tierwise.grading.fingerprint import data_fingerprint
 from tierwise.policy.engine import grade_frame, required_features
 from tierwise.policy.load import policy_hash
 from tierwise.policy.schema import ModelScore, Policy
-from tierwise.policy.tiering import Cutoff, cutoffs_expr, cutoffs_from_rows
+from tierwise.policy.tiering import Cutoff, cutoffs_expr, cutoffs_from_rows, share_warnings
 from tierwise.policy.upgrade import add_upgrade
 
 _DROP = {"eligible", "run_id", "as_of"}
@@ -171,4 +171,5 @@ def _counts(con: Any, graded: Any, policy: Policy, cutoffs: list[Cutoff]) -> dic
         "insufficient_data": entities - n,
         "tiers": {c.tier: c.count for c in cutoffs},
         "tags": {t.removeprefix("tag_"): int(row[t] or 0) for t in tags},
+        "share_warnings": share_warnings(cutoffs, n) if policy.tiers.method == "percentile" else [],
     }

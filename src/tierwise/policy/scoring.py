@@ -101,10 +101,11 @@ def _rfm_quantile(t: ir.Table, s: RfmQuantile, names: tuple[str, str, str]) -> i
 
 
 def normalized(t: ir.Table, name: str, how: str) -> ir.NumericValue:
-    """Feature ``name`` normalized among the eligible: percentile, minmax, zscore or none."""
+    """Feature ``name`` normalized among the eligible: minmax, zscore or none.
+
+    (``percentile`` needs two passes of windows; :func:`_weighted` does it.)
+    """
     x = t[name].cast("float64").fill_null(0)
-    if how == "percentile":
-        return ibis.percent_rank().over(group_by=t.eligible, order_by=x)
     w = ibis.window(group_by=t.eligible)
     if how == "minmax":
         lo, hi = x.min().over(w), x.max().over(w)
@@ -115,12 +116,37 @@ def normalized(t: ir.Table, name: str, how: str) -> ir.NumericValue:
     return x
 
 
+def _mid_rank(t: ir.Table, name: str) -> ir.NumericValue:
+    """Position 0..n-1 among the eligible, a tied block taking the mean of its positions."""
+    x = t[name].cast("float64").fill_null(0)
+    n = t.count().over(ibis.window(group_by=t.eligible))
+    pr = ibis.percent_rank().over(group_by=t.eligible, order_by=x)
+    cd = ibis.cume_dist().over(group_by=t.eligible, order_by=x)
+    return (pr * (n - 1) + cd * n - 1) / 2
+
+
 def _weighted(t: ir.Table, s: Weighted) -> ir.Table:
     weights = effective_weights(s.preset, s.weights)
-    contrib = {
-        f"contrib_{n}": s.scale * w * normalized(t, n, s.normalize) for n, w in weights.items()
-    }
-    return _finish(t, contrib)
+    if s.normalize != "percentile":
+        contrib = {
+            f"contrib_{n}": s.scale * w * normalized(t, n, s.normalize) for n, w in weights.items()
+        }
+        return _finish(t, contrib)
+    # percentile: the mid-rank rescaled so the lowest value maps to 0 and the highest to 1;
+    # a tied block sits at the mean of its positions (60 % repurchasing every month all get
+    # 1.0 as the top block; the many customers with no complaint all get 0, no penalty)
+    temp = [f"_mr_{n}" for n in weights]
+    t = t.mutate(**{f"_mr_{n}": _mid_rank(t, n) for n in weights})
+    w = ibis.window(group_by=t.eligible)
+    lo_hi = {f"_lo_{n}": t[f"_mr_{n}"].min().over(w) for n in weights}
+    lo_hi |= {f"_hi_{n}": t[f"_mr_{n}"].max().over(w) for n in weights}
+    t = t.mutate(**lo_hi)
+    temp += list(lo_hi)
+    contrib = {}
+    for n, wt in weights.items():
+        mr, lo, hi = t[f"_mr_{n}"], t[f"_lo_{n}"], t[f"_hi_{n}"]
+        contrib[f"contrib_{n}"] = s.scale * wt * ibis.ifelse(hi > lo, (mr - lo) / (hi - lo), 0.0)
+    return _finish(t, contrib).drop(*temp)
 
 
 def _model(t: ir.Table, s: ModelScore, model: ir.Table) -> ir.Table:

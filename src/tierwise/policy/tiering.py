@@ -102,3 +102,22 @@ def tier_for_score(score: float, cutoffs: Sequence[Cutoff]) -> Cutoff:
         if c.min_score is not None and score >= c.min_score:
             return c
     return cutoffs[-1]
+
+
+def share_warnings(cutoffs: Sequence[Cutoff], graded: int) -> list[dict[str, object]]:
+    """Percentile tiers whose size is far from their target because scores tie.
+
+    Ties share a tier, so a coarse score (the seed's RFM formula has few distinct values
+    and saturates at 5) can put far more than 5 % in the top tier and leave the next empty.
+    An operator must see that rather than trust the nominal shares.
+    """
+    out: list[dict[str, object]] = []
+    prev = 0.0
+    for c in cutoffs:
+        if c.top is None or graded == 0:
+            break
+        target, actual = c.top - prev, c.count / graded
+        prev = c.top
+        if actual > 1.5 * target + 0.01 or actual < 0.5 * target - 0.01:
+            out.append({"tier": c.tier, "target": round(target, 4), "actual": round(actual, 4)})
+    return out
