@@ -16,6 +16,12 @@ _UNITS_ZH = {
     "days": "天",
     "orders/month": "单/月",
     "orders/week": "单/周",
+    "orders/quarter": "单/季",
+    "yuan/order": "元/单",
+    "yuan/year": "元/年",
+    "complaints/order": "次/单",
+    "logins/week": "次/周",
+    "count": "个",
 }
 
 

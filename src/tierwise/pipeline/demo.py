@@ -78,6 +78,7 @@ def _grade(ctx: DemoContext) -> None:
         policy_dir=DEFAULT_POLICY.parent,
     )
     ctx.extra["grading_policy"] = policy
+    ctx.extra["grading_as_of"] = DEFAULT_END_DATE
 
 
 DEMO_STEPS: tuple[Step, ...] = (
