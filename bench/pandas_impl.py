@@ -107,3 +107,31 @@ def grade_pandas(lake: Path, as_of: dt.date, out: Path) -> int:
     )
     f.reset_index().to_parquet(out)
     return len(f)
+
+
+def grade_pandas_rfm(lake: Path, as_of: dt.date, out: Path) -> int:
+    """The RFM-only policy (bench/rfm_only.yaml) in pandas."""
+    asof = pd.Timestamp(as_of)
+    c = _read(lake, "customers", ["customer_id", "signup_date"])
+    c = c[pd.to_datetime(c.signup_date) <= asof].set_index("customer_id")
+    o = _read(lake, "orders", ["customer_id", "order_time", "amount"])
+    o = o[o.order_time < asof + pd.Timedelta(days=1)]
+    o["amt"] = o.amount.astype(float)
+    g = o.groupby("customer_id")
+    f = pd.DataFrame(index=c.index)
+    f["recency_days"] = (asof - g.order_time.max().dt.normalize()).dt.days
+    recent = o[o.order_time >= asof - pd.Timedelta(days=364)].groupby("customer_id")
+    f["orders_365d"] = recent.size()
+    f["spend_365d"] = recent.amt.sum()
+    f = f.fillna({"orders_365d": 0, "spend_365d": 0})
+    r = 5 - np.minimum(f.recency_days.fillna(1e6) // 30, 4)
+    fs = np.minimum(f.orders_365d // 10, 5)
+    m = np.minimum(f.spend_365d // 10000, 5)
+    f["score"] = (0.4 * r + 0.3 * fs + 0.3 * m).round(6)
+    e = f[f.orders_365d >= 1]
+    pos = (e.score.rank(method="min", ascending=False) - 1) / len(e)
+    f.loc[e.index, "tier"] = np.select(
+        [pos < 0.05, pos < 0.20, pos < 0.50], ["platinum", "gold", "silver"], "bronze"
+    )
+    f.reset_index().to_parquet(out)
+    return len(f)
