@@ -58,6 +58,20 @@ def test_percentile_explanation_names_the_cutoff_and_both_ways_up() -> None:
     assert "Add 5 orders (orders 365d) to reach Gold" in en
 
 
+def test_a_lapsed_customer_is_told_one_order_brings_them_up() -> None:
+    """c07 (r3 f1 m3 = 2.4, silver) needs 3.7 for gold: one order today gives R 5, +0.8."""
+    policy, out, cutoffs = _kuailv()
+    assert out["c07"]["order_now_reaches_next"] is False  # 0.8 < 1.3
+    # c10 (r4 f0 m0 = 1.6, bronze) needs 2.4 for silver: one order today gives +0.4, not enough
+    assert out["c10"]["order_now_reaches_next"] is False
+    # c20 (r4 f0 m1 = 1.9, bronze): 0.5 short of silver (2.4); R 4 → 5 gives 0.4: not enough
+    # c08 (r2 f1 m1 = 1.4, bronze): 1.0 short; R 2 → 5 gives 1.2: enough
+    assert out["c08"]["order_now_reaches_next"] is True
+    reasons = explain(out["c08"], {}, policy, cutoffs)
+    now = next(r for r in reasons if r.code == "UPGRADE_ORDER_NOW")
+    assert render(now, policy) == "现在下一单（最近采购回到 30 天内）即可升至白银"
+
+
 def test_top_tier_has_no_way_up() -> None:
     policy, out, cutoffs = _kuailv()
     reasons = explain(out["c01"], {}, policy, cutoffs)

@@ -5,7 +5,8 @@ Built from the entity's row of a run's assignments and features, the policy and 
 
 ``INSUFFICIENT_DATA`` (unmet eligibility conditions), ``TIER_BY_PERCENTILE``,
 ``TIER_BY_RULES``, ``TIER_FALLBACK``, ``CONTRIBUTION`` (one per scored feature),
-``TOP_TIER``, ``UPGRADE_SCORE``, ``UPGRADE_FEATURE`` (one per way up), ``UPGRADE_RULE``
+``TOP_TIER``, ``UPGRADE_SCORE``, ``UPGRADE_ORDER_NOW``, ``UPGRADE_FEATURE`` (one per way
+up), ``UPGRADE_RULE``
 (a condition that cannot be said as an amount), ``LAYER``, ``SEGMENT``, ``TAG``.
 """
 
@@ -138,6 +139,8 @@ def _upgrade(
             {"next_tier": nxt.code, "points": _num(a.get("gap_score")), "cutoff": cut},
         )
     )
+    if a.get("order_now_reaches_next"):
+        out.append(Reason("UPGRADE_ORDER_NOW", {"next_tier": nxt.code}))
     for k, v in a.items():
         if not k.startswith("need_"):
             continue

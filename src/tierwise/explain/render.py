@@ -121,6 +121,10 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
         if zh:
             return f"{fname}再增加 {amount} 即可升至{target}"
         return f"{'Add' if more else 'Cut'} {amount} ({fname}) to reach {target}"
+    if c == "UPGRADE_ORDER_NOW":
+        if zh:
+            return f"现在下一单（最近采购回到 30 天内）即可升至{lab('next_tier')}"
+        return f"One order now (last purchase back within 30 days) reaches {lab('next_tier')}"
     if c == "UPGRADE_RULE":
         return (
             f"升至{lab('next_tier')}还需满足：{p['rule']}"

@@ -6,7 +6,8 @@ customer needs to add (or shed, for an upper bound) to reach the next tier when 
 said in the feature's own unit:
 
 * threshold tiers: every ``feature op constant`` condition of the next tier;
-* the RFM formula: the spend and the orders that lift M or F enough to close the gap;
+* the RFM formula: the spend and the orders that lift M or F enough to close the gap, and
+  ``order_now_reaches_next`` when one order today (R back to 5) is enough;
 * weighted scores normalized linearly (minmax, none): the feature change worth the gap.
 """
 
@@ -79,8 +80,11 @@ def _threshold(t: ir.Table, policy: Policy) -> ir.Table:
 
 def _rfm(t: ir.Table, s: RfmFormula, names: tuple[str, str, str]) -> ir.Table:
     """Spend (M) or orders (F) that close the gap alone, if the capped point scale allows."""
-    _, wf, wm = s.weights
-    out: dict[str, ir.Value] = {}
+    wr, wf, wm = s.weights
+    out: dict[str, ir.Value] = {
+        # one order today puts R back to 5 (and only adds to F and M)
+        "order_now_reaches_next": (t.gap_score > 0) & (wr * (5 - t.r_score) >= t.gap_score - 1e-9)
+    }
     for name, w, step, pts in (
         (names[2], wm, s.monetary_step, t.m_score),
         (names[1], wf, s.frequency_step, t.f_score),
