@@ -36,6 +36,7 @@ _COMMAND_MODULES = (
     "tierwise.cli.db",
     "tierwise.cli.generate",
     "tierwise.cli.grade",
+    "tierwise.cli.runs",
 )
 
 _err = Console(stderr=True, highlight=False)
