@@ -12,7 +12,10 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+from cny_history import CUT_IN_CLOSURE, CnyHistory, make_cny_history
 from pandas.errors import Pandas4Warning
+
+from tierwise.models.snapshots import build_snapshots, training_cut_dates
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +68,15 @@ def cdnow_transactions(lifetimes: ModuleType) -> pd.DataFrame:
     )
     raw["order_time"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     return raw[["customer_id", "order_time", "amount"]]
+
+
+@pytest.fixture(scope="session")
+def cny_history() -> CnyHistory:
+    return make_cny_history()
+
+
+@pytest.fixture(scope="session")
+def cny_snapshots(cny_history: CnyHistory) -> pd.DataFrame:
+    """Training rows as of the cut in the 2026 closure: 60 fortnightly cuts back to 2023."""
+    cuts = training_cut_dates(CUT_IN_CLOSURE, horizon_days=90, n_cuts=60, every_days=14)
+    return build_snapshots(cny_history.orders, cuts, CUT_IN_CLOSURE)
