@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         """Canonical Parquet tables, one directory per table."""
         return self.home / "lake"
 
+    @property
+    def models_dir(self) -> Path:
+        """Fitted models, one folder per name and version (``models/<name>/<version>/``)."""
+        return self.home / "models"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -31,7 +31,7 @@ def _root() -> None:
 
 
 # Each module adds its commands to `app` on import. Keep one line per noun.
-_COMMAND_MODULES = ("tierwise.cli.docs",)
+_COMMAND_MODULES = ("tierwise.cli.docs", "tierwise.cli.model")
 
 _err = Console(stderr=True, highlight=False)
 

@@ -35,7 +35,12 @@ def as_relation(data: Any, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRel
     if isinstance(data, duckdb.DuckDBPyRelation):
         return data
     if isinstance(data, pd.DataFrame):
-        return con.from_df(data)
+        try:
+            return con.from_df(data)
+        except duckdb.Error:
+            # DuckDB cannot scan columns that are negative-stride views (df.iloc[::-1]);
+            # a copy lays them out plainly.
+            return con.from_df(data.copy())
     try:
         return con.from_arrow(data)
     except Exception as err:  # duckdb raises several types for "not a table"
