@@ -55,3 +55,10 @@ def test_not_fitted_and_bad_spend() -> None:
     bad = pd.DataFrame({"frequency": [2.0, 1.0], "monetary_value": [10.0, -3.0]})
     with pytest.raises(DataError, match="monetary_value <= 0"):
         GammaGammaModel().fit(bad)
+
+
+def test_starts_on_a_subsample_reach_the_full_data_optimum(cdnow_summary: pd.DataFrame) -> None:
+    full = GammaGammaModel(multistart_sample=0).fit(cdnow_summary)
+    sub = GammaGammaModel(multistart_sample=200).fit(cdnow_summary)
+    for k, v in full.params_.items():
+        assert sub.params_[k] == pytest.approx(v, rel=1e-4)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -25,9 +26,11 @@ from sklearn.utils.validation import check_is_fitted
 from tierwise.errors import DataError
 from tierwise.models._fitting import (
     FloatArray,
+    Objective,
     check_weights,
     columns_as_arrays,
     minimize_multistart,
+    subsample,
 )
 
 RFM_COLUMNS = ("frequency", "recency", "T")
@@ -48,9 +51,25 @@ def _rfm(X: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
 
 
 def bgnbd_log_likelihood(
-    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+    params: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    x_codes: tuple[FloatArray, NDArray[np.intp]] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood and its gradient with respect to (r, α, a, b).
+
+    Parameters
+    ----------
+    params
+        (r, α, a, b).
+    x, t_x, T
+        Frequency, recency and age of each customer.
+    x_codes
+        ``np.unique(x, return_inverse=True)``, if already known. The special functions
+        depend on x only, and x takes few distinct values (tens to hundreds for millions of
+        customers), so they are evaluated once per distinct value: this makes a fit over
+        2 M customers about ten times faster.
 
     Returns
     -------
@@ -59,28 +78,49 @@ def bgnbd_log_likelihood(
         (2005), written in logs: ll = A1 + A2 + log(exp(A3) + [x > 0] exp(A4)).
     """
     r, alpha, a, b = (float(v) for v in params)
+    xu, inv = x_codes if x_codes is not None else np.unique(x, return_inverse=True)
+    # Terms of x alone, on the distinct values.
+    has_u = xu > 0
+    bx1_u = np.where(has_u, b + xu - 1.0, 1.0)  # b + x - 1 only matters where x > 0
+    a12_u = gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xu) - betaln(a, b)
+    psi_abx_u = digamma(a + b + xu)
+    g_r_u = digamma(r + xu) - digamma(r) + np.log(alpha)
+    g_a_u = digamma(a + b) - psi_abx_u
+    g_b_u = digamma(a + b) - digamma(b) + digamma(b + xu) - psi_abx_u
+    log_a4_u = np.where(has_u, np.log(a) - np.log(bx1_u), -np.inf)
+
     rx = r + x
     log_at = np.log(alpha + T)
     log_atx = np.log(alpha + t_x)
-    a1 = gammaln(rx) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b)
     a3 = -rx * log_at
-    has = x > 0
-    # b + x - 1 is only used where x > 0; the where keeps the log finite elsewhere.
-    bx1 = np.where(has, b + x - 1.0, 1.0)
-    a4 = np.where(has, np.log(a) - np.log(bx1) - rx * log_atx, -np.inf)
+    a4 = log_a4_u[inv] - rx * log_atx
     tail = np.logaddexp(a3, a4)
-    ll = a1 + a2 + tail
+    ll = a12_u[inv] + tail
 
     w4 = np.exp(a4 - tail)  # share of the "dropped out after the last purchase" branch
     w3 = 1.0 - w4
-    psi_rx = digamma(rx)
-    psi_abx = digamma(a + b + x)
-    g_r = psi_rx - digamma(r) + np.log(alpha) - w3 * log_at - w4 * log_atx
-    g_alpha = r / alpha - w3 * rx / (alpha + T) - w4 * rx / (alpha + t_x)
-    g_a = digamma(a + b) - psi_abx + w4 / a
-    g_b = digamma(a + b) - digamma(b) + digamma(b + x) - psi_abx - w4 / bx1
+    g_r = g_r_u[inv] - w3 * log_at - w4 * log_atx
+    g_alpha = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    g_a = g_a_u[inv] + w4 / a
+    g_b = g_b_u[inv] - w4 / bx1_u[inv]
     return ll, np.vstack([g_r, g_alpha, g_a, g_b])
+
+
+def _objective(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray, pen: float
+) -> Objective:
+    """Mean negative log-likelihood (plus L2 penalty) and its gradient in log-parameters."""
+    codes = np.unique(x, return_inverse=True)
+    total = float(w.sum())
+
+    def objective(log_p: FloatArray) -> tuple[float, FloatArray]:
+        p = np.exp(log_p)
+        ll, grad = bgnbd_log_likelihood(p, x, t_x, T, codes)
+        value = -float(ll @ w) / total + pen * float(p @ p)
+        g = -(grad @ w) / total + 2.0 * pen * p
+        return value, g * p  # chain rule to log-parameters
+
+    return objective
 
 
 class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
@@ -96,6 +136,10 @@ class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
         Seed of the extra starting points.
     max_iter
         Iteration limit of each L-BFGS-B run.
+    multistart_sample
+        With more customers than this, the starts run on a random subsample of this size
+        and only the distinct optima found are refined on all customers (0: all starts on
+        all customers).
 
     Attributes
     ----------
@@ -108,7 +152,8 @@ class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
     converged_ : bool
         Whether the best L-BFGS-B run reported convergence.
     start_objectives_ : tuple[float, ...]
-        Objective reached from each start (mean negative log-likelihood), for diagnosis.
+        Objective reached from each start (mean negative log-likelihood, on the subsample
+        when one is used), for diagnosis.
     """
 
     def __init__(
@@ -117,11 +162,13 @@ class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
         n_starts: int = 4,
         random_state: int | None = 0,
         max_iter: int = 500,
+        multistart_sample: int = 20_000,
     ) -> None:
         self.penalizer_coef = penalizer_coef
         self.n_starts = n_starts
         self.random_state = random_state
         self.max_iter = max_iter
+        self.multistart_sample = multistart_sample
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> BetaGeoModel:
         """Fit on an RFM summary.
@@ -147,20 +194,14 @@ class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
         if total <= 0:
             raise DataError("cannot fit the BG/NBD model on zero customers")
         pen = float(self.penalizer_coef)
-
-        def objective(log_p: FloatArray) -> tuple[float, FloatArray]:
-            p = np.exp(log_p)
-            ll, grad = bgnbd_log_likelihood(p, x, t_x, T)
-            value = -float(ll @ w) / total + pen * float(p @ p)
-            g = -(grad @ w) / total + 2.0 * pen * p
-            return value, g * p  # chain rule to log-parameters
-
+        idx = subsample(len(x), self.multistart_sample, self.random_state)
         res = minimize_multistart(
-            objective,
+            _objective(x, t_x, T, w, pen),
             4,
             n_starts=self.n_starts,
             seed=self.random_state,
             max_iter=self.max_iter,
+            explore=None if idx is None else _objective(x[idx], t_x[idx], T[idx], w[idx], pen),
         )
         p = np.exp(res.log_params)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in p), strict=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -18,9 +19,11 @@ from sklearn.utils.validation import check_is_fitted
 from tierwise.errors import DataError
 from tierwise.models._fitting import (
     FloatArray,
+    Objective,
     check_weights,
     columns_as_arrays,
     minimize_multistart,
+    subsample,
 )
 
 MONETARY_COLUMNS = ("frequency", "monetary_value")
@@ -28,31 +31,49 @@ PARAM_NAMES = ("p", "q", "gamma")
 
 
 def gamma_gamma_log_likelihood(
-    params: FloatArray, x: FloatArray, m: FloatArray
+    params: FloatArray,
+    x: FloatArray,
+    m: FloatArray,
+    x_codes: tuple[FloatArray, NDArray[np.intp]] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood of mean spend ``m`` over ``x`` transactions, and gradient.
 
     ln f = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q lnγ + (px−1) ln m + px ln x − (px+q) ln(γ + m x).
+    ``x_codes`` (``np.unique(x, return_inverse=True)``) lets the special functions run once
+    per distinct x, as in :func:`tierwise.models.bgnbd.bgnbd_log_likelihood`.
     """
     p, q, g = (float(v) for v in params)
+    xu, inv = x_codes if x_codes is not None else np.unique(x, return_inverse=True)
+    pxu = p * xu
+    psi_u = digamma(pxu + q)
+    const_u = gammaln(pxu + q) - gammaln(pxu) - gammaln(q) + q * np.log(g) + pxu * np.log(xu)
+    g_p_u = xu * (psi_u - digamma(pxu) + np.log(xu))
+    g_q_u = psi_u - digamma(q) + np.log(g)
+
     px = p * x
-    log_gmx = np.log(g + m * x)
+    gmx = g + m * x
+    log_gmx = np.log(gmx)
     log_m = np.log(m)
-    log_x = np.log(x)
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(g)
-        + (px - 1.0) * log_m
-        + px * log_x
-        - (px + q) * log_gmx
-    )
-    psi = digamma(px + q)
-    g_p = x * (psi - digamma(px) + log_m + log_x - log_gmx)
-    g_q = psi - digamma(q) + np.log(g) - log_gmx
-    g_g = q / g - (px + q) / (g + m * x)
+    ll = const_u[inv] + (px - 1.0) * log_m - (px + q) * log_gmx
+    g_p = g_p_u[inv] + x * (log_m - log_gmx)
+    g_q = g_q_u[inv] - log_gmx
+    g_g = q / g - (px + q) / gmx
     return ll, np.vstack([g_p, g_q, g_g])
+
+
+def _objective(x: FloatArray, m: FloatArray, w: FloatArray, pen: float) -> Objective:
+    """Mean negative log-likelihood (plus L2 penalty) and its gradient in log-parameters."""
+    codes = np.unique(x, return_inverse=True)
+    total = float(w.sum())
+
+    def objective(log_p: FloatArray) -> tuple[float, FloatArray]:
+        p = np.exp(log_p)
+        ll, grad = gamma_gamma_log_likelihood(p, x, m, codes)
+        value = -float(ll @ w) / total + pen * float(p @ p)
+        g = -(grad @ w) / total + 2.0 * pen * p
+        return value, g * p
+
+    return objective
 
 
 class GammaGammaModel(BaseEstimator):  # type: ignore[misc]
@@ -60,7 +81,7 @@ class GammaGammaModel(BaseEstimator):  # type: ignore[misc]
 
     Parameters
     ----------
-    penalizer_coef, n_starts, random_state, max_iter
+    penalizer_coef, n_starts, random_state, max_iter, multistart_sample
         As for :class:`tierwise.models.bgnbd.BetaGeoModel`.
 
     Attributes
@@ -81,11 +102,13 @@ class GammaGammaModel(BaseEstimator):  # type: ignore[misc]
         n_starts: int = 4,
         random_state: int | None = 0,
         max_iter: int = 500,
+        multistart_sample: int = 20_000,
     ) -> None:
         self.penalizer_coef = penalizer_coef
         self.n_starts = n_starts
         self.random_state = random_state
         self.max_iter = max_iter
+        self.multistart_sample = multistart_sample
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GammaGammaModel:
         """Fit on customers' ``frequency`` and ``monetary_value``.
@@ -122,16 +145,14 @@ class GammaGammaModel(BaseEstimator):  # type: ignore[misc]
         if total <= 0:
             raise DataError("cannot fit the Gamma-Gamma model: no customer has a repeat purchase")
         pen = float(self.penalizer_coef)
-
-        def objective(log_p: FloatArray) -> tuple[float, FloatArray]:
-            p = np.exp(log_p)
-            ll, grad = gamma_gamma_log_likelihood(p, x, m)
-            value = -float(ll @ w) / total + pen * float(p @ p)
-            g = -(grad @ w) / total + 2.0 * pen * p
-            return value, g * p
-
+        idx = subsample(len(x), self.multistart_sample, self.random_state)
         res = minimize_multistart(
-            objective, 3, n_starts=self.n_starts, seed=self.random_state, max_iter=self.max_iter
+            _objective(x, m, w, pen),
+            3,
+            n_starts=self.n_starts,
+            seed=self.random_state,
+            max_iter=self.max_iter,
+            explore=None if idx is None else _objective(x[idx], m[idx], w[idx], pen),
         )
         p = np.exp(res.log_params)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in p), strict=True))
