@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
@@ -75,6 +76,18 @@ def test_fit_and_list_models(home: Path) -> None:
     assert clv.data_fingerprint.startswith("orders:")
     assert {"r", "alpha", "a", "b", "p", "q", "gamma"} <= set(clv.params)
     assert 0.5 < cards["churn"].metrics["auc"] <= 1.0
+
+    out = home / "predictions.parquet"
+    result = runner.invoke(app, ["model", "predict", "--as-of", "2026-01-15", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    pred = pd.read_parquet(out)
+    assert pred["entity_id"].is_unique
+    assert {"p_alive", "expected_spend", "churn_probability", "churn_warning"} <= set(pred)
+    assert {"predicted_spend", "learned_score"} <= set(pred)
+    assert pred["p_alive"].between(0, 1).all()
+    # Outlets that stopped long ago have no churn score (they are churned already).
+    active = pred["churn_probability"].notna()
+    assert 0 < active.sum() < len(pred)
 
     result = runner.invoke(app, ["model", "list"], env={"COLUMNS": "160"})
     assert result.exit_code == 0

@@ -11,15 +11,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
+import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from tierwise.cli.main import app
-from tierwise.lake import parquet_glob, require_table
+from tierwise.errors import NotFoundError
+from tierwise.lake import parquet_glob, require_table, write_parquet_atomic
 from tierwise.models.churn import ChurnModel
 from tierwise.models.clv import ClvModel
-from tierwise.models.registry import ModelCard, list_models, orders_fingerprint, save_model
+from tierwise.models.predict import predict_customers
+from tierwise.models.registry import (
+    ModelCard,
+    list_models,
+    load_model,
+    orders_fingerprint,
+    save_model,
+)
 from tierwise.models.rfm import rfm_summary
 from tierwise.models.snapshots import build_snapshots, training_cut_dates
 from tierwise.models.value import ValueModel
@@ -165,6 +174,41 @@ def fit_value(
     _report(save_model(root, weights, w_card))
     _out.print("proposed policy score block (paste into a policy; review its dry-run first):")
     typer.echo(proposed_policy_fragment(weights.weights_))
+
+
+@model_app.command("predict")
+def predict_command(
+    as_of: AsOf,
+    out: Annotated[Path, typer.Option(help="Parquet file to write (entity_id + predictions).")],
+    lake: Lake = None,
+    horizon_days: Annotated[float, typer.Option(help="CLV horizon in days.")] = 365.0,
+    churn_threshold: Annotated[float, typer.Option(help="Churn-warning threshold.")] = 0.5,
+) -> None:
+    """Write the latest clv, churn, value and weights models' predictions as of --as-of."""
+    day = as_of.date()
+    root = get_settings().models_dir
+    available = {c.name for c in list_models(root)}
+    loaded: dict[str, Any] = {}
+    for name in ("clv", "churn", "value", "weights"):
+        if name in available:
+            loaded[name], card = load_model(root, name)
+            _out.print(f"using {name} {card.version} (trained as of {card.as_of})")
+    if not loaded:
+        raise NotFoundError(
+            f"no saved models under {root}", hint="fit them with `tierwise model fit-clv` ..."
+        )
+    con = duckdb.connect()
+    with _out.status("predicting"):
+        table = predict_customers(
+            _orders(lake, con),
+            day,
+            horizon_days=horizon_days,
+            churn_threshold=churn_threshold,
+            con=con,
+            **loaded,
+        )
+    write_parquet_atomic(pa.Table.from_pandas(table, preserve_index=False), out)
+    _out.print(f"wrote {len(table):,} customers to {out}")
 
 
 _HEADLINE = {
