@@ -22,12 +22,12 @@ lint: setup
 	$(UV) mypy
 
 pytest: setup
-	$(UV) pytest
+	bash scripts/test.sh
 
 test: lint pytest
 
 bench: setup
-	$(UV) python bench/run_all.py
+	$(UV) python -m bench.run_all
 
 docs: setup
 	$(UV) tierwise docs

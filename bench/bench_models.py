@@ -8,8 +8,8 @@ rule. The RFM summary itself is timed in DuckDB over generated transactions.
 
 Usage::
 
-    uv run python bench/bench_models.py                      # 2 M customers, 20 M orders
-    uv run python bench/bench_models.py --customers 20000 --orders 200000 --no-write
+    uv run python -m bench.bench_models                      # 2 M customers, 20 M orders
+    uv run python -m bench.bench_models --customers 20000 --orders 200000 --no-write
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ import scipy
 import sklearn
 from threadpoolctl import threadpool_limits
 
+from bench.common import record
 from tierwise.models.churn import ChurnModel
 from tierwise.models.clv import ClvModel
 from tierwise.models.pit_features import FEATURE_COLUMNS
 from tierwise.models.rfm import rfm_summary
 
 TRUTH = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "gamma": 15.44}
-SECTION = "## Models: CLV and churn (bench/bench_models.py)"
+SECTION = "## Models: CLV and churn (`bench/bench_models.py`)"
 
 
 def simulate_rfm(n: int, seed: int = 0) -> pd.DataFrame:
@@ -122,18 +123,6 @@ def machine() -> str:
     )
 
 
-def write_section(path: Path, body: str) -> None:
-    """Replace (or append) this benchmark's section of ``path``, keeping the others."""
-    text = path.read_text("utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start >= 0:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[nxt + 1 :] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=2_000_000)
@@ -167,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
 
-    cmd = "uv run python bench/bench_models.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    cmd = "uv run python -m bench.bench_models " + " ".join(sys.argv[1:] if argv is None else argv)
     body = f"""{SECTION}
 
 Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{cmd.strip()}`.
@@ -185,7 +174,7 @@ parameters; the fit recovered: {recovered}. Churn features and labels are random
 logistic rule (hold-out AUC {churn.metrics_["auc"]:.3f}).
 """
     if not args.no_write:
-        write_section(Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md", body)
+        record("models", body)
         print("wrote docs/benchmarks.md")
 
 

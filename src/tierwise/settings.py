@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tierwise.schedules import Schedule
+
 
 class Settings(BaseSettings):
     """Process-wide settings. Read once; pass the object down, do not re-read inside stages."""
@@ -19,6 +21,16 @@ class Settings(BaseSettings):
         description="Working directory for the lake, quarantine, runs and the state database.",
     )
     env: str = Field(default="development", description="development | test | production")
+    database_url: str | None = Field(
+        default=None,
+        description="Operational store (SQLAlchemy URL); default: SQLite at HOME/state.db. "
+        "PostgreSQL in production: postgresql+psycopg://user:password@host:5432/tierwise",
+    )
+    schedules: list[Schedule] = Field(
+        default_factory=list,
+        description='Scheduled runs, a JSON list: [{"name": "daily", "cron": "0 3 * * *", '
+        '"policy": "policies/kuailv.yaml"}] (cron read in Asia/Shanghai unless "timezone" says).',
+    )
 
     @property
     def lake_dir(self) -> Path:
@@ -29,6 +41,11 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Fitted models, one folder per name and version (``models/<name>/<version>/``)."""
         return self.home / "models"
+
+    @property
+    def state_url(self) -> str:
+        """The operational store's URL."""
+        return self.database_url or f"sqlite:///{self.home / 'state.db'}"
 
 
 @lru_cache(maxsize=1)

@@ -31,7 +31,12 @@ def _root() -> None:
 
 
 # Each module adds its commands to `app` on import. Keep one line per noun.
-_COMMAND_MODULES = ("tierwise.cli.docs", "tierwise.cli.model")
+_COMMAND_MODULES = (
+    "tierwise.cli.docs",
+    "tierwise.cli.db",
+    "tierwise.cli.generate",
+    "tierwise.cli.model",
+)
 
 _err = Console(stderr=True, highlight=False)
 

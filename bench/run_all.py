@@ -1,0 +1,49 @@
+"""Run every benchmark in turn (``make bench``); each rewrites its own section of docs/benchmarks.md.
+
+Sizes are the ones the issues name; pass ``--quick`` for a small smoke run of the same scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from bench.common import ROOT
+
+# (module, full-size arguments, quick arguments)
+BENCHES: list[tuple[str, list[str], list[str]]] = [
+    (
+        "bench.bench_generator",
+        [],
+        ["--customers", "300", "--months", "6", "--no-exports-run", "--no-doc"],
+    ),
+    ("bench.bench_publish", ["--customers", "2000000"], ["--customers", "20000"]),
+    (
+        "bench.bench_models",
+        [],
+        ["--customers", "20000", "--orders", "200000", "--no-write"],
+    ),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, to check the scripts run"
+    )
+    args = parser.parse_args()
+    failed = []
+    for module, full, quick in BENCHES:
+        print(f"== {module}", flush=True)
+        rc = subprocess.call(
+            [sys.executable, "-m", module, *(quick if args.quick else full)], cwd=ROOT
+        )
+        if rc:
+            failed.append(module)
+    if failed:
+        sys.exit(f"benchmarks failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()

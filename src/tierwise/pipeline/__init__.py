@@ -1,0 +1,1 @@
+"""Pipelines: ordered steps that chain the stages and own the I/O between them."""

@@ -1,0 +1,1 @@
+"""The operational store: runs, current tiers, change history, overrides (SQLAlchemy 2)."""

@@ -1,0 +1,174 @@
+"""Tables of the operational store (DESIGN.md: "published state").
+
+SQLite (WAL) by default, PostgreSQL in production. Alembic migrations in
+``tierwise/store/migrations`` create exactly these tables; a test compares the two.
+The seeds' ``customer_grades`` and ``grade_benefits`` are covered by ``customer_tiers`` and
+the policy's benefits (stored with the policy).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Run(Base):
+    """One grading run: what was computed, from what, and whether it is published."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    policy_name: Mapped[str] = mapped_column(String(200))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[date] = mapped_column(Date)
+    data_fingerprint: Mapped[str] = mapped_column(String(64))
+    # running → published | failed. Only a published run is ever current.
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    trigger: Mapped[str] = mapped_column(String(32), default="manual")
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # host:pid of the process running it, and its last sign of life (to detect a dead run)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_runs_status_published", "status", "published_at"),
+        # Two runs never overlap: at most one row may be "running" (a partial unique index,
+        # so the database itself refuses the second one, whatever process tries).
+        Index(
+            "uq_runs_one_running",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+
+class RunCutoff(Base):
+    """Score at each tier boundary of a run (real-time regrade applies these)."""
+
+    __tablename__ = "run_cutoffs"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)  # 0 = top tier
+    min_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class RunAssignment(Base):
+    """The tier a run computed for one customer, before stability rules.
+
+    The big per-customer tables carry ``run_id`` without a foreign key: PostgreSQL checks a
+    foreign key with one trigger call per row, which doubled the time to publish millions of
+    rows; :class:`tierwise.store.runs.RunStore` is the only writer and writes them in the
+    same transaction as the run.
+    """
+
+    __tablename__ = "run_assignments"
+
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(24))  # graded | insufficient_data
+
+
+class CustomerTier(Base):
+    """The published, current tier of one customer (after stability rules and overrides)."""
+
+    __tablename__ = "customer_tiers"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    since: Mapped[date] = mapped_column(Date)
+    # Runs in a row the computed tier was below the current one (downgrade grace, R-GRD-10).
+    runs_below: Mapped[int] = mapped_column(Integer, default=0)
+    below_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    downgrade_warning: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_customer_tiers_tier", "tier"),)
+
+
+class TierChange(Base):
+    """History: every change of a customer's published tier, with a structured reason."""
+
+    __tablename__ = "tier_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    from_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    to_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    effective: Mapped[date] = mapped_column(Date)
+    reason_code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Override(Base):
+    """A manual tier set by a person, with a reason and an expiry (R-GRD-10)."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    tier: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Webhook(Base):
+    """A CRM/ERP endpoint that receives tier changes (R-INT-1)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(String(2000))
+    # HMAC key shared with the receiver; never returned by the API after creation.
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxMessage(Base):
+    """One message to one webhook, written in the same transaction as what it reports.
+
+    ``pending`` until the receiver answers 2xx (``delivered``); after ``max_attempts`` failures
+    it is ``dead`` but kept, and can be sent again. Nothing is ever deleted by delivery.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_outbox_due", "status", "webhook_id", "id"),)
