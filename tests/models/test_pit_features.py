@@ -90,3 +90,14 @@ def test_long_gone_customers_are_left_out() -> None:
     )
     f = point_in_time_features(_orders(rows), date(2025, 6, 30), active_days=120)
     assert list(f.index) == ["here"]
+
+
+def test_outside_the_festival_calendar_the_festival_features_are_empty() -> None:
+    rows = _weekly("a", date(1997, 1, 6), date(1997, 9, 22))
+    f = point_in_time_features(_orders(rows), date(1997, 9, 30))
+    assert f.loc["a", ["days_from_cny", "cny_pause_last_year_days"]].isna().all()
+    assert (
+        f.loc["a", "orders_same_cny_offset_last_year"]
+        != f.loc["a", "orders_same_cny_offset_last_year"]
+    )
+    assert f.loc["a", "days_since_last_order_excl_cny"] == f.loc["a", "days_since_last_order"] == 8

@@ -36,6 +36,7 @@ _COMMAND_MODULES = (
     "tierwise.cli.db",
     "tierwise.cli.generate",
     "tierwise.cli.model",
+    "tierwise.cli.evaluate",
 )
 
 _err = Console(stderr=True, highlight=False)

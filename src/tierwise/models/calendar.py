@@ -31,7 +31,13 @@ CHINESE_NEW_YEAR: tuple[date, ...] = (
     date(2030, 2, 3),
     date(2031, 1, 23),
     date(2032, 2, 11),
+    date(2033, 1, 31),
 )
+
+
+def covered(day: date) -> bool:
+    """Whether ``day`` is within the years the calendar covers."""
+    return CHINESE_NEW_YEAR[1] <= day <= CHINESE_NEW_YEAR[-1]
 
 
 def nearest_cny(day: date) -> tuple[date, date]:
@@ -42,7 +48,7 @@ def nearest_cny(day: date) -> tuple[date, date]:
     UsageError
         When ``day`` is outside the calendar's years.
     """
-    if not CHINESE_NEW_YEAR[1] <= day <= CHINESE_NEW_YEAR[-1]:
+    if not covered(day):
         raise UsageError(
             f"no Chinese New Year calendar around {day.isoformat()}",
             hint=f"dates from {CHINESE_NEW_YEAR[1]} to {CHINESE_NEW_YEAR[-1]} are covered",

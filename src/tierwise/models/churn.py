@@ -26,6 +26,15 @@ from tierwise.models._split import group_split
 from tierwise.models.pit_features import FEATURE_COLUMNS
 
 
+def informative(feats: pd.DataFrame) -> pd.DataFrame:
+    """The columns with at least two distinct values (an all-empty column, such as the
+    festival features on data outside the festival calendar, carries nothing to learn)."""
+    keep = [c for c in feats.columns if feats[c].nunique(dropna=True) >= 2]
+    if not keep:
+        raise DataError("every feature column is constant or empty: nothing to learn from")
+    return feats.loc[:, keep]
+
+
 def feature_matrix(X: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """The model's feature columns of ``X`` as floats, or a DataError naming what is missing."""
     missing = [c for c in columns if c not in X.columns]
@@ -60,7 +69,7 @@ class ChurnModel(BaseEstimator):  # type: ignore[misc]
     calibrated_ : CalibratedClassifierCV
         Isotonic calibration of the frozen booster, fitted on the calibration customers.
     feature_names_in_ : numpy.ndarray
-        Feature names seen in ``fit``.
+        Feature names used (those of ``features`` with at least two distinct values).
     metrics_ : dict[str, float]
         Hold-out ``auc``, ``brier`` (calibrated), ``brier_uncalibrated``, ``base_rate`` and
         row counts.
@@ -104,7 +113,7 @@ class ChurnModel(BaseEstimator):  # type: ignore[misc]
         ChurnModel
             ``self``, fitted.
         """
-        feats = feature_matrix(X, tuple(self.features))
+        feats = informative(feature_matrix(X, tuple(self.features)))
         target = np.asarray(y, dtype=np.int64)
         if len(np.unique(target)) < 2:
             raise DataError("churn labels hold a single class: need churned and retained rows")

@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from tierwise.models.calendar import nearest_cny
+from tierwise.models.calendar import covered, nearest_cny
 from tierwise.models.rfm import as_relation, require_columns
 
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -102,7 +102,14 @@ def point_in_time_features(
     con = con if con is not None else duckdb.connect()
     rel = as_relation(orders, con)
     require_columns(rel, ("customer_id", "order_time", "amount"), "the orders table")
-    cny, cny_prev = nearest_cny(as_of)
+    if covered(as_of):
+        cny, cny_prev = nearest_cny(as_of)
+        offset_sql = f"{float((as_of - cny).days)!r}"
+    else:
+        # Outside the festival calendar (e.g. the 1997 CDNOW data): the festival features are
+        # empty and the closure adjustment is off (a window in the far past).
+        cny, cny_prev = date(1900, 1, 31), date(1899, 2, 10)
+        offset_sql = "CAST(NULL AS DOUBLE)"
     closed_from = _lit(cny - timedelta(days=CLOSURE_BEFORE_DAYS))
     closed_to = _lit(cny + timedelta(days=CLOSURE_AFTER_DAYS))
     offset = (as_of - cny).days
@@ -172,7 +179,7 @@ def point_in_time_features(
                 date_diff('day', first_day, {cut}))), 0) AS order_rate_ratio,
             rec_excl::DOUBLE AS days_since_last_order_excl_cny,
             rec_excl / NULLIF(median_gap, 0) AS recency_gap_ratio_excl_cny,
-            {float(offset)!r} AS days_from_cny,
+            {offset_sql} AS days_from_cny,
             cny_pause_ly::DOUBLE AS cny_pause_last_year_days,
             CASE WHEN first_day <= {_lit(same_point_ly - timedelta(days=14))}
                  THEN COALESCE(orders_cny_offset_ly, 0)::DOUBLE END
@@ -183,4 +190,7 @@ def point_in_time_features(
         WHERE last_day > {cut} - {int(active_days)}
         ORDER BY customer_id
     """
-    return rel.query("orders_in", sql).df().set_index("customer_id")
+    out = rel.query("orders_in", sql).df().set_index("customer_id")
+    if not covered(as_of):
+        out[["cny_pause_last_year_days", "orders_same_cny_offset_last_year"]] = float("nan")
+    return out

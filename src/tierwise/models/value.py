@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tierwise.errors import DataError
 from tierwise.models._split import group_split
-from tierwise.models.churn import feature_matrix
+from tierwise.models.churn import feature_matrix, informative
 from tierwise.models.pit_features import FEATURE_COLUMNS
 from tierwise.models.ranking import ranking_metrics
 
@@ -42,7 +42,7 @@ class ValueModel(BaseEstimator):  # type: ignore[misc]
     regressor_ : HistGradientBoostingRegressor
         The fitted booster.
     feature_names_in_ : numpy.ndarray
-        Feature names seen in ``fit``.
+        Feature names used (those of ``features`` with at least two distinct values).
     metrics_ : dict[str, float]
         Hold-out ``mae``, ``spearman`` and top-5 % / top-20 % precision, capture and lift
         (:func:`tierwise.models.ranking.ranking_metrics`).
@@ -74,7 +74,7 @@ class ValueModel(BaseEstimator):  # type: ignore[misc]
         ValueModel
             ``self``, fitted.
         """
-        feats = feature_matrix(X, tuple(self.features))
+        feats = informative(feature_matrix(X, tuple(self.features)))
         target = np.asarray(y, dtype=np.float64)
         if (target < 0).any() or not np.isfinite(target).all():
             raise DataError("future spend must be finite and non-negative")
