@@ -64,7 +64,8 @@ def test_policy_fragment_is_a_weighted_percentile_score() -> None:
         proposed_policy_fragment({})
 
 
-def test_percentiles_are_per_grading_date_and_missing_is_neutral() -> None:
-    X = pd.DataFrame({"a": [1.0, 2.0, 10.0, 20.0, np.nan]})
-    pct = percentile_normalize(X, groups=[1, 1, 2, 2, 2])
-    assert pct["a"].tolist() == [0.5, 1.0, 0.5, 1.0, 0.5]
+def test_percentiles_are_per_grading_date_like_the_policy_engine() -> None:
+    # Missing counts as 0; mid-rank rescaled to 0..1; ties share their mean position.
+    X = pd.DataFrame({"a": [1.0, 2.0, 10.0, 20.0, np.nan, 3.0, 3.0, 5.0]})
+    pct = percentile_normalize(X, groups=[1, 1, 2, 2, 2, 3, 3, 3])
+    assert pct["a"].tolist() == [0.0, 1.0, 0.5, 1.0, 0.0, 0.0, 0.0, 1.0]

@@ -43,9 +43,22 @@ WEIGHT_FEATURES: tuple[str, ...] = (
 
 
 def percentile_normalize(X: pd.DataFrame, groups: Any = None) -> pd.DataFrame:
-    """Percentile rank (0..1] of each column, within each group; missing values get 0.5."""
-    ranked = X.rank(pct=True) if groups is None else X.groupby(np.asarray(groups)).rank(pct=True)
-    return ranked.fillna(0.5)
+    """Percentile of each column within each group, as a ``weighted`` policy computes it.
+
+    Missing values count as 0; the mid-rank (a tied block takes the mean of its positions)
+    is rescaled so the lowest value maps to 0 and the highest to 1 (0 everywhere for a
+    constant column). This mirrors ``normalize: percentile`` of the policy engine
+    (``tierwise.policy.scoring`` on branch ``grade``), so learned weights mean the same
+    thing when a policy applies them.
+    """
+    filled = X.astype("float64").fillna(0.0)
+    keys = np.asarray(groups) if groups is not None else np.zeros(len(X))
+    grouped = filled.groupby(keys)
+    mid = grouped.rank(method="average") - 1.0
+    lo = mid.groupby(keys).transform("min")
+    hi = mid.groupby(keys).transform("max")
+    span = hi - lo
+    return ((mid - lo) / span.where(span > 0)).fillna(0.0)
 
 
 class RankWeights(BaseEstimator):  # type: ignore[misc]
