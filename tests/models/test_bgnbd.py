@@ -116,3 +116,12 @@ def test_starts_on_a_subsample_reach_the_full_data_optimum(
     for k, v in fitted.params_.items():
         assert model.params_[k] == pytest.approx(v, rel=1e-4)
     assert model.log_likelihood_ == pytest.approx(-9582.4, abs=0.05)
+
+
+def test_very_frequent_buyers_get_finite_expectations(fitted: BetaGeoModel) -> None:
+    # A restaurant ordering several times a day for 130 weeks: the paper's closed form
+    # overflows (0 * inf); Euler's transformation keeps it finite and near its own rate.
+    X = pd.DataFrame({"frequency": [3000.0], "recency": [130.0], "T": [130.0]})
+    expected = fitted.conditional_expected_purchases(52, X)[0]
+    assert np.isfinite(expected)
+    assert expected == pytest.approx(3000 / 130 * 52, rel=0.05)

@@ -243,8 +243,13 @@ class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
         if abs(a - 1.0) < 1e-10:
             a = 1.0 + 1e-10  # the closed form has a removable singularity at a = 1
         z = t / (alpha + T + t)
-        log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
-        bracket = 1.0 - np.exp(log_ratio) * hyp2f1(r + x, b + x, a + b + x - 1.0, z)
+        # The paper's ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; z) under Euler's
+        # transformation 2F1(p, q; c; z) = (1−z)^(c−p−q) 2F1(c−p, c−q; c; z): the same value
+        # as (1−z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z), whose parameters do not grow with
+        # x. The original form overflows (0 · inf) for customers with thousands of purchases.
+        bracket = 1.0 - (1.0 - z) ** (a - 1.0) * hyp2f1(
+            a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+        )
         head = (a + b + x - 1.0) / (a - 1.0) * bracket
         has = x > 0
         bx1 = np.where(has, b + x - 1.0, 1.0)
