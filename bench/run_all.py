@@ -24,6 +24,11 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["--write-doc"],
         ["--lines", "1000000", "--pandas-lines", "1000000"],
     ),
+    (
+        "bench.bench_models",
+        [],
+        ["--customers", "20000", "--orders", "200000", "--no-write"],
+    ),
 ]
 
 

@@ -37,6 +37,8 @@ _COMMAND_MODULES = (
     "tierwise.cli.generate",
     "tierwise.cli.grade",
     "tierwise.cli.runs",
+    "tierwise.cli.model",
+    "tierwise.cli.evaluate",
 )
 
 _err = Console(stderr=True, highlight=False)
