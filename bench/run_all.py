@@ -20,6 +20,16 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
     ),
     ("bench.bench_publish", ["--customers", "2000000"], ["--customers", "20000"]),
     ("bench.bench_ingest", [], ["--lines", "200000", "--no-doc"]),
+    (
+        "bench.bench_grading",
+        ["--write-doc"],
+        ["--lines", "1000000", "--pandas-lines", "1000000"],
+    ),
+    (
+        "bench.bench_models",
+        [],
+        ["--customers", "20000", "--orders", "200000", "--no-write"],
+    ),
 ]
 
 

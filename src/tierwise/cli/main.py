@@ -37,6 +37,10 @@ _COMMAND_MODULES = (
     "tierwise.cli.generate",
     "tierwise.cli.ingest",
     "tierwise.cli.clean",
+    "tierwise.cli.grade",
+    "tierwise.cli.runs",
+    "tierwise.cli.model",
+    "tierwise.cli.evaluate",
 )
 
 _err = Console(stderr=True, highlight=False)

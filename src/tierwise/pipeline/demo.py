@@ -16,6 +16,9 @@ from tierwise.generate import GenerateConfig, GenerateResult, generate
 from tierwise.generate.book import ProgressFn
 from tierwise.generate.config import DEFAULT_END_DATE
 from tierwise.generate.summary import BookSummary, read_summary
+from tierwise.grading.layout import runs_dir
+from tierwise.grading.run import run_grading
+from tierwise.policy import DEFAULT_POLICY, load_policy
 
 DEMO_CUSTOMERS = 2000
 DEMO_MONTHS = 30
@@ -100,6 +103,20 @@ def _clean(ctx: DemoContext) -> None:
         "clean-demo",
     )
     ctx.extra["clean"] = res
+def _grade(ctx: DemoContext) -> None:
+    """Grade the generated lake with the default policy as of the book's last day."""
+    assert ctx.generated is not None, "the grade step needs the generate step"
+    policy = load_policy(DEFAULT_POLICY)
+    ctx.extra["grading"] = run_grading(
+        policy,
+        as_of=DEFAULT_END_DATE,
+        lake=ctx.generated.lake,
+        runs=runs_dir(ctx.home),
+        now=dt.datetime.now(dt.UTC),
+        policy_dir=DEFAULT_POLICY.parent,
+    )
+    ctx.extra["grading_policy"] = policy
+    ctx.extra["grading_as_of"] = DEFAULT_END_DATE
 
 
 DEMO_STEPS: tuple[Step, ...] = (
@@ -107,6 +124,9 @@ DEMO_STEPS: tuple[Step, ...] = (
     Step("summarize", "summarise the book: customers, orders per month, dirt injected", _summarize),
     Step("ingest", "load the dirty exports into the raw lake, quarantine bad rows", _ingest),
     Step("clean", "merge duplicate customers, drop duplicate rows, flag outliers", _clean),
+    Step(
+        "grade", "grade every customer with policies/kuailv.yaml as of the book's last day", _grade
+    ),
 )
 
 
