@@ -103,6 +103,8 @@ def _clean(ctx: DemoContext) -> None:
         "clean-demo",
     )
     ctx.extra["clean"] = res
+
+
 def _grade(ctx: DemoContext) -> None:
     """Grade the generated lake with the default policy as of the book's last day."""
     assert ctx.generated is not None, "the grade step needs the generate step"
