@@ -17,7 +17,6 @@ from tierwise.generate.book import ProgressFn
 from tierwise.generate.config import DEFAULT_END_DATE
 from tierwise.generate.summary import BookSummary, read_summary
 from tierwise.grading.layout import runs_dir
-from tierwise.grading.run import run_grading
 from tierwise.policy import DEFAULT_POLICY, load_policy
 
 DEMO_CUSTOMERS = 2000
@@ -34,6 +33,7 @@ class DemoContext:
     months: int = DEMO_MONTHS
     seed: int = DEMO_SEED
     progress: ProgressFn | None = None
+    state_url: str | None = None  # the operational store; SQLite in ``home`` by default
     generated: GenerateResult | None = None
     summary: BookSummary | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -106,17 +106,26 @@ def _clean(ctx: DemoContext) -> None:
 
 
 def _grade(ctx: DemoContext) -> None:
-    """Grade the generated lake with the default policy as of the book's last day."""
-    assert ctx.generated is not None, "the grade step needs the generate step"
+    """Grade the cleaned lake with the default policy as of the book's last day, and publish
+    the run to the operational store (stability rules, current tiers, history)."""
+    from tierwise.pipeline.publish import grade_and_publish
+    from tierwise.store.db import make_engine, sqlite_url
+    from tierwise.store.migrate import upgrade
+
     policy = load_policy(DEFAULT_POLICY)
-    ctx.extra["grading"] = run_grading(
+    engine = make_engine(ctx.state_url or sqlite_url(ctx.home / "state.db"))
+    upgrade(engine)
+    published = grade_and_publish(
         policy,
         as_of=DEFAULT_END_DATE,
-        lake=ctx.generated.lake,
+        lake=ctx.home / "lake",
         runs=runs_dir(ctx.home),
-        now=dt.datetime.now(dt.UTC),
+        engine=engine,
+        trigger="demo",
         policy_dir=DEFAULT_POLICY.parent,
     )
+    ctx.extra["grading"] = published.result
+    ctx.extra["published"] = published.summary
     ctx.extra["grading_policy"] = policy
     ctx.extra["grading_as_of"] = DEFAULT_END_DATE
 
@@ -127,7 +136,10 @@ DEMO_STEPS: tuple[Step, ...] = (
     Step("ingest", "load the dirty exports into the raw lake, quarantine bad rows", _ingest),
     Step("clean", "merge duplicate customers, drop duplicate rows, flag outliers", _clean),
     Step(
-        "grade", "grade every customer with policies/kuailv.yaml as of the book's last day", _grade
+        "grade",
+        f"grade the cleaned lake with policies/{DEFAULT_POLICY.name} as of the book's last day "
+        "and publish it",
+        _grade,
     ),
 )
 
