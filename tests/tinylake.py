@@ -78,3 +78,20 @@ def write_lake(lake: Path, tables: dict[str, list[dict[str, Any]]]) -> Path:
 
 def ts(y: int, m: int, d: int, h: int = 10) -> dt.datetime:
     return dt.datetime(y, m, d, h)
+
+
+def small_book(lake: Path, customers: int = 6) -> Path:
+    """A lake where customer ``c<i>`` placed ``6 i`` orders of ``900 i`` yuan, every 5 days up
+    to 2025-06-25 (``c0`` never ordered): enough history to grade as of 2025-06-30."""
+    rows = [{"customer_id": f"c{i}"} for i in range(customers)]
+    orders = [
+        {
+            "order_id": f"o{i}-{k}",
+            "customer_id": f"c{i}",
+            "order_time": ts(2025, 6, 25) - dt.timedelta(days=5 * k),
+            "amount": 900 * i,
+        }
+        for i in range(1, customers)
+        for k in range(6 * i)
+    ]
+    return write_lake(lake, {"customers": rows, "orders": orders})

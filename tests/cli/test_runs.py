@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tinylake import ts, write_lake
+from tinylake import small_book
 
 
 def tierwise(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -23,18 +22,7 @@ def tierwise(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_grade_publish_then_list_and_history(tmp_path: Path) -> None:
-    customers = [{"customer_id": f"c{i}"} for i in range(6)]
-    orders = [
-        {
-            "order_id": f"o{i}-{k}",
-            "customer_id": f"c{i}",
-            "order_time": ts(2025, 6, 25) - dt.timedelta(days=5 * k),
-            "amount": 900 * i,
-        }
-        for i in range(1, 6)
-        for k in range(6 * i)
-    ]
-    write_lake(tmp_path / "lake", {"customers": customers, "orders": orders})
+    small_book(tmp_path / "lake")
     first = tierwise("grade", "--as-of", "2025-06-30", "--publish", home=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "published run" in first.stdout

@@ -11,7 +11,7 @@ from tierwise.settings import Settings
 from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import RunStore
-from tinylake import ts, write_lake
+from tinylake import small_book
 
 
 def test_no_schedules_no_scheduler(tmp_path: Path) -> None:
@@ -33,18 +33,7 @@ def test_one_wake_up_job_that_never_overlaps_itself(tmp_path: Path) -> None:
 
 
 def test_a_due_schedule_grades_the_lake_and_publishes(tmp_path: Path) -> None:
-    customers = [{"customer_id": f"c{i}"} for i in range(6)]
-    orders = [
-        {
-            "order_id": f"o{i}-{k}",
-            "customer_id": f"c{i}",
-            "order_time": ts(2025, 6, 25) - dt.timedelta(days=5 * k),
-            "amount": 900 * i,
-        }
-        for i in range(1, 6)
-        for k in range(6 * i)
-    ]
-    write_lake(tmp_path / "lake", {"customers": customers, "orders": orders})
+    small_book(tmp_path / "lake")
     engine = make_engine(sqlite_url(tmp_path / "s.db"))
     upgrade(engine)
     daily = Schedule(name="daily", cron="0 3 * * *")
