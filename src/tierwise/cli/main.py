@@ -39,6 +39,7 @@ _COMMAND_MODULES = (
     "tierwise.cli.runs",
     "tierwise.cli.model",
     "tierwise.cli.evaluate",
+    "tierwise.cli.events",
 )
 
 _err = Console(stderr=True, highlight=False)
