@@ -40,6 +40,8 @@ _COMMAND_MODULES = (
     "tierwise.cli.model",
     "tierwise.cli.evaluate",
     "tierwise.cli.events",
+    "tierwise.cli.backfill",
+    "tierwise.cli.policy",
 )
 
 _err = Console(stderr=True, highlight=False)
