@@ -182,3 +182,34 @@ def test_invalid_events_are_refused_with_every_field() -> None:
     assert parse_event('{"kind":"return","return_id":"r","order_id":"o","customer_id":"c",'
                        '"return_time":"2025-07-01T10:00:00+08:00","amount":"12.50"}'
                        ).event_time == dt.datetime(2025, 7, 1, 2)  # fmt: skip
+
+
+def test_the_api_intake_body_maps_to_events() -> None:
+    from tierwise.realtime.events import from_intake
+
+    ev = from_intake(
+        {"idempotency_key": "k-000001", "kind": "order", "customer_id": "C1",
+         "occurred_at": "2026-11-22T18:00:00+08:00", "amount": 1234.5, "reference": "SO-9",
+         "lines": []}
+    )  # fmt: skip
+    assert isinstance(ev, OrderEvent)
+    assert (ev.key, ev.order_id, ev.order_time) == (
+        "k-000001",
+        "SO-9",
+        dt.datetime(2026, 11, 22, 10),
+    )
+    assert ev.amount == Decimal("1234.50")
+    r = from_intake(
+        {"idempotency_key": "k-000002", "kind": "return", "customer_id": "C1",
+         "occurred_at": "2026-11-23T10:00:00Z", "amount": 100.0, "order_id": "SO-9"}
+    )  # fmt: skip
+    assert isinstance(r, ReturnEvent) and (r.return_id, r.order_id) == ("k-000002", "SO-9")
+    p = from_intake(
+        {"idempotency_key": "k-000003", "kind": "payment", "customer_id": "C1",
+         "occurred_at": "2026-11-23T10:00:00Z", "amount": 5.0, "reference": "INV-1"}
+    )  # fmt: skip
+    assert (
+        isinstance(p, PaymentEvent)
+        and p.invoice_id == "INV-1"
+        and p.paid_date == dt.date(2026, 11, 23)
+    )

@@ -20,7 +20,7 @@ from tierwise.grading import layout
 from tierwise.grading.handoff import read_run
 from tierwise.policy import Policy
 from tierwise.policy.schema import ModelScore
-from tierwise.policy.tiering import Cutoff
+from tierwise.policy.tiering import Cutoff, tier_for_score
 from tierwise.realtime.scorer import Scorer
 from tierwise.stability import StabilityRule
 
@@ -65,10 +65,7 @@ class RunContext:
             return None
         if self.policy.tiers.method == "threshold":
             return self.order[rule_rank if rule_rank is not None else len(self.order) - 1]
-        for c in self.cutoffs[:-1]:
-            if c.min_score is not None and score >= c.min_score:
-                return c.tier
-        return self.cutoffs[-1].tier
+        return tier_for_score(score, self.cutoffs).tier
 
 
 def load_context(run_id: str, started_at: dt.datetime, runs: Path) -> RunContext:

@@ -127,3 +127,37 @@ def parse_event(data: str | bytes | dict[str, Any]) -> OrderEvent | ReturnEvent 
 def event_json(event: OrderEvent | ReturnEvent | PaymentEvent) -> str:
     """The event as JSON text (what ``tierwise events send`` puts on the stream)."""
     return event.model_dump_json(exclude_none=True)
+
+
+def from_intake(body: dict[str, Any]) -> OrderEvent | ReturnEvent | PaymentEvent:
+    """An event from the API's generic intake body (branch ``api``, ``EventCreate``).
+
+    That body has ``idempotency_key``, ``kind``, ``customer_id``, ``occurred_at``, ``amount``,
+    ``reference`` (the order / return / payment number) and ``lines``; a return also needs
+    ``order_id`` (the returned order: without it a return cannot undo an upgrade) and a
+    payment may give ``invoice_id`` (default: the reference). The source id defaults to the
+    reference, else the idempotency key.
+    """
+    kind = body.get("kind")
+    key = body.get("idempotency_key")
+    ref = body.get("reference") or key
+    when = body.get("occurred_at")
+    amount = body.get("amount")
+    common: dict[str, Any] = {
+        "kind": kind,
+        "customer_id": body.get("customer_id"),
+        "amount": None if amount is None else f"{Decimal(str(amount)):.2f}",
+        "idempotency_key": key,
+    }
+    if kind == "order":
+        extra: dict[str, Any] = {"order_id": ref, "order_time": when}
+        if body.get("lines"):
+            extra["lines"] = body["lines"]
+    elif kind == "return":
+        extra = {"return_id": ref, "order_id": body.get("order_id"), "return_time": when}
+    elif kind == "payment":
+        day = str(when)[:10] if when is not None else None
+        extra = {"payment_id": ref, "invoice_id": body.get("invoice_id") or ref, "paid_date": day}
+    else:
+        extra = {}
+    return parse_event({**common, **extra})
