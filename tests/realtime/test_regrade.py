@@ -8,6 +8,7 @@ import itertools
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from conftest import RFM_POLICY, World, make_world
@@ -213,3 +214,34 @@ def test_the_api_intake_body_maps_to_events() -> None:
         and p.invoice_id == "INV-1"
         and p.paid_date == dt.date(2026, 11, 23)
     )
+
+
+@pytest.mark.parametrize("normalize", ["none", "percentile", "zscore"])
+def test_without_events_the_regrade_reproduces_the_runs_scores(
+    tmp_path: Path, normalize: str
+) -> None:
+    # The same scoring expression as the batch run: per-row and population-relative scores
+    # alike give every customer exactly the run's score and tier back, and change nothing.
+    policy = {
+        "name": "rt-n",
+        "entity": "outlet",
+        "lookback_days": 365,
+        "eligibility": {"when": "orders_lookback >= 1"},
+        "score": {"method": "weighted", "normalize": normalize,
+                  "weights": {"spend_365d": 0.5, "orders_365d": 0.3, "recency_days": -0.2}},
+        "tiers": RFM_POLICY["tiers"],
+    }  # fmt: skip
+    engine = make_engine(sqlite_url(tmp_path / "s.db"))
+    w = make_world(engine, tmp_path, policy)
+    before = {c: (t.tier, t.score) for c, t in _states(engine).items()}
+    for i in range(1, 9):  # one at a time: a batch of one must be placed among the run's others
+        assert w.regrader.regrade([f"c{i}"]) == []
+    assert {c: (t.tier, t.score) for c, t in _states(engine).items()} == before
+    engine.dispose()
+
+
+def _states(engine: Engine) -> dict[str, CustomerTier]:
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as s:
+        return {t.customer_id: t for t in s.scalars(select(CustomerTier))}
