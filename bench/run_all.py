@@ -26,6 +26,11 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["--lines", "1000000", "--pandas-lines", "1000000"],
     ),
     (
+        "bench.bench_realtime",
+        ["--customers", "100000", "--months", "4", "--rate", "200", "--duration", "30"],
+        ["--customers", "2000", "--months", "3", "--rate", "50", "--duration", "5", "--no-write"],
+    ),
+    (
         "bench.bench_models",
         [],
         ["--customers", "20000", "--orders", "200000", "--no-write"],

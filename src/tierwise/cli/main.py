@@ -41,6 +41,9 @@ _COMMAND_MODULES = (
     "tierwise.cli.runs",
     "tierwise.cli.model",
     "tierwise.cli.evaluate",
+    "tierwise.cli.events",
+    "tierwise.cli.backfill",
+    "tierwise.cli.policy",
 )
 
 _err = Console(stderr=True, highlight=False)

@@ -38,10 +38,9 @@ def add_upgrade(t: ir.Table, policy: Policy, cutoffs: Sequence[Cutoff]) -> ir.Ta
     )
     if policy.tiers.method == "threshold":
         return _threshold(t, policy)
-    cut = ibis.cases(
-        *[(nxt == c.tier_rank, c.min_score) for c in cutoffs if c.min_score is not None],
-        else_=ibis.null("float64"),
-    )
+    branches = [(nxt == c.tier_rank, c.min_score) for c in cutoffs if c.min_score is not None]
+    # a run with nobody graded (a backfill date before the first order) has no cutoff at all
+    cut = ibis.cases(*branches, else_=ibis.null("float64")) if branches else ibis.null("float64")
     t = t.mutate(gap_score=ibis.greatest(cut - t.score, 0.0).round(6))
     s = policy.score
     if isinstance(s, RfmFormula):

@@ -9,9 +9,22 @@ the policy's benefits (stored with the policy).
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -172,3 +185,28 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (Index("ix_outbox_due", "status", "webhook_id", "id"),)
+
+
+class Event(Base):
+    """An order, return or payment event received in real time (API or Redis Streams).
+
+    ``key`` is the idempotency key: a second event with the same key is ignored. Events are
+    kept (never deleted by a regrade): a customer's regrade recomputes from the run's features
+    plus *all* of the customer's events since the run, so arrival order does not matter.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # order | return | payment
+    customer_id: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str] = mapped_column(String(80))  # order_id / return_id / payment_id
+    order_id: Mapped[str | None] = mapped_column(String(80), nullable=True)  # a return's order
+    event_time: Mapped[datetime] = mapped_column(DateTime)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("ix_events_customer", "customer_id", "event_time"),)

@@ -1,0 +1,398 @@
+"""Real-time regrade: store events, regrade their customers with the latest run's cutoffs.
+
+:meth:`Regrader.ingest` is the one entry point (the API's events route, the Redis consumer
+and the tests call it): in **one transaction** it stores the events (a duplicate idempotency
+key is ignored), recomputes each affected customer's features from the run's features plus
+all of the customer's events since the run (so a late or out-of-order event gives the same
+result as in order), rescores them with the policy's own expression, places the score
+against the run's stored cutoffs, applies the stability rules (:mod:`tierwise.realtime.decide`)
+and writes ``customer_tiers``, ``tier_changes`` and the webhook outbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tierwise.errors import UsageError
+from tierwise.realtime.context import RunContext, load_context
+from tierwise.realtime.decide import UPGRADE_REVERTED, realtime_transition, revert_upgrade
+from tierwise.realtime.events import OrderEvent, PaymentEvent, ReturnEvent
+from tierwise.realtime.features import EventRow, apply_events
+from tierwise.stability import Decision, TierState
+from tierwise.store.schema import CustomerTier, Event, Override, Run, TierChange
+from tierwise.store.webhooks import enqueue_tier_changes
+
+AnyEvent = OrderEvent | ReturnEvent | PaymentEvent
+SOURCE = "realtime"
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one :meth:`Regrader.ingest` call did."""
+
+    stored: list[str]  # idempotency keys stored now
+    duplicates: list[str]  # keys seen before (ignored)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # tier changes written
+    regraded: int = 0
+    run_id: str | None = None
+
+
+def _insert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+class Regrader:
+    """Regrades customers from their events against the latest published run.
+
+    Parameters
+    ----------
+    engine:
+        The operational store (at the latest schema).
+    runs:
+        The runs directory the published runs were graded into (their ``features.parquet``).
+    clock:
+        Naive-UTC wall clock (a parameter for tests).
+    """
+
+    def __init__(
+        self, engine: Engine, runs: Path, clock: Callable[[], dt.datetime] = _utcnow
+    ) -> None:
+        self.engine = engine
+        self.runs = runs
+        self.clock = clock
+        self._ctx: RunContext | None = None
+
+    @property
+    def current_run_id(self) -> str | None:
+        """The run whose cutoffs the last regrade used."""
+        return None if self._ctx is None else self._ctx.run_id
+
+    def context(self, conn: Connection) -> RunContext | None:
+        """The current run's context, reloaded when another run has been published."""
+        row = conn.execute(
+            select(Run.id, Run.started_at)
+            .where(Run.status == "published")
+            .order_by(Run.published_at.desc(), Run.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        if self._ctx is None or self._ctx.run_id != row.id:
+            if self._ctx is not None:
+                self._ctx.scorer.close()
+            self._ctx = load_context(row.id, row.started_at, self.runs)
+            # The run's features are long-lived: keep the cyclic garbage collector from
+            # walking them on every full collection (pauses that show up as p99 latency).
+            gc.collect()
+            gc.freeze()
+        return self._ctx
+
+    def ingest(
+        self,
+        events: Sequence[AnyEvent],
+        *,
+        received_at: dt.datetime | Sequence[dt.datetime] | None = None,
+    ) -> IngestResult:
+        """Store ``events`` and regrade their customers, all in one transaction.
+
+        ``received_at``: when the events were received (one time, or one per event; default
+        now). Events whose key is already stored are ignored (reported in ``duplicates``).
+        Without a published run the events are stored and nobody is regraded yet (the first
+        run's features do not include them: they are regraded with the first later event).
+        """
+        now = self.clock()
+        times = (
+            [received_at or now] * len(events)
+            if received_at is None or isinstance(received_at, dt.datetime)
+            else list(received_at)
+        )
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for ev, at in zip(events, times, strict=True):
+            if ev.key in seen:
+                continue
+            seen.add(ev.key)
+            rows.append(
+                {
+                    "key": ev.key,
+                    "kind": ev.kind,
+                    "customer_id": ev.customer_id,
+                    "source_id": ev.source_id,
+                    "order_id": ev.order_id if isinstance(ev, ReturnEvent) else None,
+                    "event_time": ev.event_time,
+                    "amount": ev.amount,
+                    "payload": ev.model_dump(mode="json", exclude_none=True),
+                    "received_at": at,
+                }
+            )
+        all_keys = [e.key for e in events]
+        if not rows:
+            return IngestResult([], all_keys)
+        with self.engine.begin() as conn:
+            ctx = self.context(conn)
+            if ctx is not None:  # applied in this transaction
+                rows = [{**r, "applied_at": now} for r in rows]
+            stmt = (
+                _insert(conn)(Event)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(Event.key)
+            )
+            stored = set(conn.execute(stmt, rows).scalars().all())
+            new = [r for r in rows if r["key"] in stored]
+            dups = [k for k in all_keys if k not in stored]
+            if ctx is None or not new:
+                return IngestResult(sorted(stored), dups, run_id=ctx.run_id if ctx else None)
+            customers = sorted({r["customer_id"] for r in new})
+            new_by_customer: dict[str, list[dict[str, Any]]] = {}
+            for r in new:
+                new_by_customer.setdefault(r["customer_id"], []).append(r)
+            changes = self._regrade(conn, ctx, customers, new_by_customer, now)
+        return IngestResult(
+            [r["key"] for r in new], dups, changes, regraded=len(customers), run_id=ctx.run_id
+        )
+
+    def regrade(self, customer_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Regrade customers from their stored events (e.g. after a publish); the changes."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            ctx = self.context(conn)
+            if ctx is None:
+                raise UsageError("no published run: grade and publish one first")
+            return self._regrade(conn, ctx, sorted(set(customer_ids)), {}, now)
+
+    # -- the regrade itself -------------------------------------------------------------
+
+    def _events(
+        self, conn: Connection, ctx: RunContext, customers: list[str]
+    ) -> dict[str, list[EventRow]]:
+        """Each customer's events the run did not see: after its as_of, or received after
+        it started (a late event with an older time)."""
+        after = dt.datetime.combine(ctx.as_of + dt.timedelta(days=1), dt.time())
+        q = select(
+            Event.key,
+            Event.kind,
+            Event.customer_id,
+            Event.source_id,
+            Event.order_id,
+            Event.event_time,
+            Event.amount,
+        ).where(
+            Event.customer_id.in_(customers),
+            or_(Event.event_time >= after, Event.received_at > ctx.started_at),
+        )
+        out: dict[str, list[EventRow]] = {c: [] for c in customers}
+        for r in conn.execute(q):
+            out[r.customer_id].append(
+                EventRow(r.key, r.kind, r.source_id, r.order_id, r.event_time, float(r.amount))
+            )
+        return out
+
+    def _regrade(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        customers: list[str],
+        new_events: dict[str, list[dict[str, Any]]],
+        now: dt.datetime,
+    ) -> list[dict[str, Any]]:
+        events = self._events(conn, ctx, customers)
+        base = ctx.base_rows(customers)
+        cols = ctx.columns
+        feats = [
+            {
+                "entity_id": c,
+                **apply_events(
+                    base.get(c),
+                    events[c],
+                    as_of=ctx.as_of,
+                    lookback_days=ctx.policy.lookback_days,
+                    columns=cols,
+                ),
+            }
+            for c in customers
+        ]
+        scored = ctx.scorer.score(pa.Table.from_pylist(feats, schema=ctx.features.schema))
+
+        state_q = select(CustomerTier).where(CustomerTier.customer_id.in_(customers))
+        if conn.dialect.name == "postgresql":
+            state_q = state_q.with_for_update()
+        states = {r.customer_id: r for r in conn.execute(state_q)}
+        overrides = {
+            r.customer_id: r.tier
+            for r in conn.execute(
+                select(Override.customer_id, Override.tier)
+                .where(
+                    Override.customer_id.in_(customers),
+                    Override.revoked_at.is_(None),
+                    Override.expires_at > now,
+                )
+                .order_by(Override.created_at)
+            )
+        }
+        last_id = (
+            select(TierChange.customer_id, func.max(TierChange.id).label("id"))
+            .where(TierChange.customer_id.in_(customers))
+            .group_by(TierChange.customer_id)
+            .subquery()
+        )
+        last_change = {
+            r.customer_id: r
+            for r in conn.execute(
+                select(TierChange).join(
+                    last_id,
+                    and_(TierChange.id == last_id.c.id),
+                )
+            )
+        }
+
+        day = now.date()
+        order = ctx.order
+        changes: list[dict[str, Any]] = []
+        upserts: list[dict[str, Any]] = []
+        for c in customers:
+            s = scored.get(c, {"eligible": False, "score": None, "rule_rank": None})
+            score = s["score"]
+            computed = ctx.tier_of(bool(s["eligible"]), score, s["rule_rank"])
+            st = states.get(c)
+            current = (
+                None
+                if st is None
+                else TierState(
+                    st.tier, st.since, st.runs_below, st.below_since, st.downgrade_warning
+                )
+            )
+            prev_score = None if st is None else st.score
+            fresh = new_events.get(c, [])
+            decision = self._revert(ctx, current, computed, score, last_change.get(c), fresh, day)
+            if decision is None:
+                decision = realtime_transition(
+                    current,
+                    computed,
+                    score,
+                    order=order,
+                    cutoffs=ctx.stay_cutoffs,
+                    rule=ctx.rule,
+                    day=day,
+                    override=overrides.get(c),
+                )
+            new = decision.state
+            upserts.append(
+                {
+                    "customer_id": c,
+                    "tier": new.tier,
+                    "score": score,
+                    "run_id": ctx.run_id if st is None else st.run_id,
+                    "since": new.since,
+                    "runs_below": new.runs_below,
+                    "below_since": new.below_since,
+                    "downgrade_warning": new.downgrade_warning,
+                    "updated_at": now,
+                }
+            )
+            if decision.change is not None:
+                ch = decision.change
+                reason = {**ch.reason, "source": SOURCE, "previous_score": prev_score}
+                if ch.reason_code in ("upgrade", "initial"):
+                    orders = sorted(
+                        (e for e in fresh if e["kind"] == "order"),
+                        key=lambda e: (e["event_time"], e["amount"]),
+                    )
+                    if orders:
+                        reason["order_id"] = orders[-1]["source_id"]
+                        reason["orders"] = [e["source_id"] for e in orders]
+                    reason["events"] = [e["key"] for e in fresh]
+                changes.append(
+                    {
+                        "customer_id": c,
+                        "run_id": ctx.run_id,
+                        "from_tier": ch.from_tier,
+                        "to_tier": ch.to_tier,
+                        "changed_at": now,
+                        "effective": day,
+                        "reason_code": ch.reason_code,
+                        "reason": reason,
+                    }
+                )
+        if upserts:
+            ins = _insert(conn)(CustomerTier)
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["customer_id"],
+                    set_={
+                        k: getattr(ins.excluded, k)
+                        for k in (
+                            "tier",
+                            "score",
+                            "run_id",
+                            "since",
+                            "runs_below",
+                            "below_since",
+                            "downgrade_warning",
+                            "updated_at",
+                        )
+                    },
+                ),
+                upserts,
+            )
+        if changes:
+            conn.execute(insert(TierChange), changes)
+            enqueue_tier_changes(
+                conn,
+                ctx.run_id,
+                pa.Table.from_pylist(
+                    [{**ch, "reason": json.dumps(ch["reason"], default=str)} for ch in changes]
+                ),
+                now,
+            )
+        return changes
+
+    def _revert(
+        self,
+        ctx: RunContext,
+        current: TierState | None,
+        computed: str | None,
+        score: float | None,
+        last: Any,
+        fresh: list[dict[str, Any]],
+        day: dt.date,
+    ) -> Decision | None:
+        """Revert a real-time upgrade at once when a new return undoes its order."""
+        if current is None or last is None or last.reason_code != "upgrade":
+            return None
+        reason = last.reason or {}
+        if reason.get("source") != SOURCE or last.to_tier != current.tier:
+            return None
+        returned = {e["order_id"] for e in fresh if e["kind"] == "return"}
+        hit = returned & set(reason.get("orders") or [])
+        if not hit:
+            return None
+        return revert_upgrade(
+            current,
+            computed,
+            last.from_tier,
+            order=ctx.order,
+            day=day,
+            reason={
+                "score": score,
+                "returned_orders": sorted(hit),
+                "upgrade_change_id": last.id,
+                "computed": computed,
+            },
+        )
+
+
+__all__ = ["UPGRADE_REVERTED", "IngestResult", "Regrader"]
