@@ -35,6 +35,9 @@ _COMMAND_MODULES = (
     "tierwise.cli.docs",
     "tierwise.cli.db",
     "tierwise.cli.generate",
+    "tierwise.cli.serve",
+    "tierwise.cli.profiles",
+    "tierwise.cli.users",
 )
 
 _err = Console(stderr=True, highlight=False)

@@ -1,0 +1,1 @@
+"""Repositories: every SQL statement the API runs lives here, never in a route."""
