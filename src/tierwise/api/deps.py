@@ -76,14 +76,29 @@ _api_key = APIKeyHeader(
 
 
 async def current_principal(
+    request: Request,
     ctx: Ctx,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    """The caller, from a bearer token or an API key; 401 without valid credentials."""
+    """The caller, from a bearer token or an API key; 401 without valid credentials.
+
+    A request carrying both is refused: one of them would otherwise be ignored unchecked.
+    """
+    authorization = request.headers.get("authorization")
+    if api_key and authorization is not None:
+        raise AuthenticationError(
+            "both an Authorization header and an API key were sent",
+            hint="send exactly one credential",
+        )
     if api_key:
         return ctx.users.principal_for_key(api_key)
-    if bearer is not None and bearer.credentials:
+    if authorization is not None:
+        if bearer is None or not bearer.credentials:
+            raise AuthenticationError(
+                "the Authorization header is not a bearer token",
+                hint="send Authorization: Bearer <token from POST /auth/token>",
+            )
         return read_token(bearer.credentials, ctx.signing_key)
     raise AuthenticationError(
         "no credentials", hint="send Authorization: Bearer <token> or X-API-Key: <key>"

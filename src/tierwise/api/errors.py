@@ -6,6 +6,7 @@ Every error answer has the body of :meth:`TierwiseError.to_dict` (``error``, ``m
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -124,8 +125,25 @@ def install(app: FastAPI) -> None:
             status_code=422,
         )
 
+    allowed: list[tuple[re.Pattern[str], list[str]]] = []
+
+    def allowed_methods(path: str) -> list[str]:
+        # Starlette's 405 names only the first route matching the path; answer with every
+        # method the OpenAPI document gives the path.
+        if not allowed:
+            for template, ops in app.openapi()["paths"].items():
+                regex = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+                allowed.append((re.compile(f"^{regex}$"), sorted(m.upper() for m in ops)))
+        for pattern, methods in allowed:
+            if pattern.match(path):
+                return methods
+        return []
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.url.path))
         names = {404: "NotFoundError", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
         return JSONResponse(
             {
@@ -134,5 +152,5 @@ def install(app: FastAPI) -> None:
                 "hint": "send less, or page the data" if exc.status_code == 413 else None,
             },
             status_code=exc.status_code,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )

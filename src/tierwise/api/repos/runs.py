@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from tierwise.errors import NotFoundError
-from tierwise.store.schema import Run
+from tierwise.store.schema import Run, RunCutoff
 
 _COLS = (
     Run.id,
@@ -48,3 +48,22 @@ class RunRepo:
         if row is None:
             raise NotFoundError(f"no run {run_id!r}", run_id=run_id)
         return dict(row._mapping)
+
+    def current_tiers(self) -> list[str]:
+        """Tier codes of the latest published run, top first (empty before any run)."""
+        with self.engine.connect() as conn:
+            run_id = conn.execute(
+                select(Run.id)
+                .where(Run.status == "published")
+                .order_by(Run.published_at.desc(), Run.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if run_id is None:
+                return []
+            return list(
+                conn.execute(
+                    select(RunCutoff.tier)
+                    .where(RunCutoff.run_id == run_id)
+                    .order_by(RunCutoff.rank)
+                ).scalars()
+            )

@@ -13,6 +13,8 @@ from tierwise.api.auth import hash_api_key, hash_password, new_api_key, verify_p
 from tierwise.errors import AuthenticationError, ConflictError, NotFoundError, UsageError
 from tierwise.store.schema import ApiKey, User
 
+_DUMMY = hash_password("tierwise-no-such-user")
+
 
 def _check_binding(role: Role, manager_id: str | None, customer_id: str | None) -> None:
     if role is Role.SALES and not manager_id:
@@ -89,9 +91,19 @@ class UserRepo:
     def authenticate(self, name: str, password: str) -> Principal:
         """The principal of a user whose password matches; 401 otherwise (same message)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(User).where(User.name == name)).first()
-        user = row[0] if row is not None else None
-        if user is None or not user.active or not verify_password(user.password_hash, password):
+            user = conn.execute(
+                select(
+                    User.name,
+                    User.role,
+                    User.password_hash,
+                    User.active,
+                    User.manager_id,
+                    User.customer_id,
+                ).where(User.name == name)
+            ).first()
+        # an unknown name costs one hash too, so timing does not tell which names exist
+        ok = verify_password(user.password_hash if user else _DUMMY, password)
+        if user is None or not user.active or not ok:
             raise AuthenticationError("wrong user name or password", hint="check both")
         return Principal(f"user:{user.name}", Role(user.role), user.manager_id, user.customer_id)
 

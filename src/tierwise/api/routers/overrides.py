@@ -2,36 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from tierwise.api.access import Action, CustomerRef, Principal, decide, scope
 from tierwise.api.deps import Ctx, allow
-from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND
+from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.schemas.admin import OverrideCreate, OverridePublic
 from tierwise.api.schemas.common import MAX_PAGE_SIZE, Page
-from tierwise.errors import NotFoundError, PermissionDeniedError, UsageError
+from tierwise.errors import ConflictError, NotFoundError, PermissionDeniedError
 
 router = APIRouter(prefix="/overrides", tags=["overrides"], responses={**AUTH_ERRORS, **BAD_INPUT})
 OverrideId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.post("", status_code=201, response_model=OverridePublic, responses=NOT_FOUND)
+@router.post(
+    "", status_code=201, response_model=OverridePublic, responses={**NOT_FOUND, **CONFLICT}
+)
 def create_override(
     ctx: Ctx,
     principal: Annotated[Principal, allow(Action.OVERRIDE_WRITE)],
     body: OverrideCreate,
 ) -> OverridePublic:
-    """Set a customer's tier by hand until ``expires_at``; the next publish applies it."""
+    """Set a customer's tier by hand for ``days`` days; the next publish applies it.
+
+    The tier must be one of the current run's tiers (409 otherwise)."""
     now = ctx.now()
-    expires = body.expires_at
-    if expires.tzinfo is not None:
-        expires = expires.astimezone(UTC).replace(tzinfo=None)
-    if expires <= now:
-        raise UsageError(
-            "expires_at is not in the future", hint="give a UTC time after now", field="expires_at"
+    expires = now + timedelta(days=body.days)
+    tiers = ctx.runs.current_tiers()
+    if body.tier not in tiers:
+        raise ConflictError(
+            f"tier {body.tier!r} is not a tier of the current policy",
+            hint="tiers are " + (", ".join(tiers) or "none yet: publish a run first"),
+            field="tier",
         )
     ref = ctx.customers.ref(body.customer_id)
     if ref is None:

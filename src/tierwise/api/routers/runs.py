@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND
-from tierwise.api.schemas.common import MAX_PAGE_SIZE, Page
+from tierwise.api.schemas.common import MAX_PAGE_SIZE, Page, Timestamp
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses={**AUTH_ERRORS, **BAD_INPUT})
 
@@ -24,9 +24,9 @@ class RunPublic(BaseModel):
     data_fingerprint: str
     status: str
     trigger: str
-    started_at: datetime
-    finished_at: datetime | None
-    published_at: datetime | None
+    started_at: Timestamp
+    finished_at: Timestamp | None
+    published_at: Timestamp | None
     counts: dict[str, Any]
     error: str | None
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from tierwise.api.access import Action, Principal
+from tierwise.api.access import Action, Principal, Role
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.schemas.admin import (
@@ -30,17 +30,16 @@ def list_users(ctx: Ctx, _p: Allowed) -> list[UserPublic]:
 def create_user(ctx: Ctx, principal: Allowed, body: UserCreate) -> UserPublic:
     """Add a user (password stored as an argon2 hash)."""
     now = ctx.now()
+    role = Role(body.role)
     row = ctx.users.add_user(
         body.name,
-        body.role,
+        role,
         body.password,
         now=now,
-        manager_id=body.manager_id,
-        customer_id=body.customer_id,
+        manager_id=getattr(body, "manager_id", None),
+        customer_id=getattr(body, "customer_id", None),
     )
-    ctx.audit.record(
-        principal, "user.create", now=now, target=body.name, detail={"role": body.role.value}
-    )
+    ctx.audit.record(principal, "user.create", now=now, target=body.name, detail={"role": role})
     return UserPublic(**row)
 
 
@@ -53,12 +52,15 @@ def list_api_keys(ctx: Ctx, _p: Allowed) -> list[ApiKeyPublic]:
 def create_api_key(ctx: Ctx, principal: Allowed, body: ApiKeyCreate) -> ApiKeyCreated:
     """A new key for a system; the key is in this answer only (stored as SHA-256)."""
     now = ctx.now()
+    role = Role(body.role)
     key, row = ctx.users.create_key(
-        body.name, body.role, now=now, manager_id=body.manager_id, customer_id=body.customer_id
+        body.name,
+        role,
+        now=now,
+        manager_id=getattr(body, "manager_id", None),
+        customer_id=getattr(body, "customer_id", None),
     )
-    ctx.audit.record(
-        principal, "apikey.create", now=now, target=body.name, detail={"role": body.role.value}
-    )
+    ctx.audit.record(principal, "apikey.create", now=now, target=body.name, detail={"role": role})
     return ApiKeyCreated(**row, key=key)
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
 
-from tierwise.api.access import Role
-from tierwise.api.schemas.common import Input, StrictBool, StrictFloat, StrictInt
+from tierwise.api.schemas.common import Input, StrictBool, StrictFloat, StrictInt, Timestamp
 
 Name = str
 
@@ -17,7 +15,9 @@ class OverrideCreate(Input):
     customer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     tier: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     reason: str = Field(min_length=3, max_length=2000, description="Why (shown in history)")
-    expires_at: datetime = Field(description="When the override ends (UTC, in the future)")
+    days: StrictInt = Field(
+        ge=1, le=366, description="How long it holds: it expires this many days from now"
+    )
 
 
 class OverridePublic(BaseModel):
@@ -26,9 +26,9 @@ class OverridePublic(BaseModel):
     tier: str
     reason: str
     author: str
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
+    created_at: Timestamp
+    expires_at: Timestamp
+    revoked_at: Timestamp | None
 
 
 class WebhookCreate(Input):
@@ -47,7 +47,7 @@ class WebhookPublic(BaseModel):
     url: str
     events: list[str]
     active: bool
-    created_at: datetime
+    created_at: Timestamp
     outbox: dict[str, int] = Field(description="Messages by status")
 
 
@@ -55,12 +55,44 @@ class WebhookCreated(WebhookPublic):
     secret: str = Field(description="HMAC key: shown once, never again")
 
 
-class UserCreate(Input):
-    name: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
-    role: Role
-    password: str = Field(min_length=10, max_length=200)
-    manager_id: str | None = Field(default=None, max_length=40)
-    customer_id: str | None = Field(default=None, max_length=40)
+STAFF_ROLES = Literal["admin", "analyst", "marketing", "risk", "service"]
+UserName = Annotated[str, Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, Field(min_length=10, max_length=200)]
+ManagerId = Annotated[
+    str, Field(min_length=1, max_length=40, description="customers.account_manager")
+]
+BoundCustomer = Annotated[
+    str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$", description="customer_id")
+]
+
+
+class StaffUserCreate(Input):
+    name: UserName
+    role: STAFF_ROLES
+    password: Password
+
+
+class SalesUserCreate(Input):
+    """An account manager: sees only customers whose account_manager is ``manager_id``."""
+
+    name: UserName
+    role: Literal["sales"]
+    password: Password
+    manager_id: ManagerId
+
+
+class CustomerUserCreate(Input):
+    """A customer signing in to its own view (``/me``)."""
+
+    name: UserName
+    role: Literal["customer"]
+    password: Password
+    customer_id: BoundCustomer
+
+
+UserCreate = Annotated[
+    StaffUserCreate | SalesUserCreate | CustomerUserCreate, Field(discriminator="role")
+]
 
 
 class UserPublic(BaseModel):
@@ -70,14 +102,34 @@ class UserPublic(BaseModel):
     manager_id: str | None
     customer_id: str | None
     active: bool
-    created_at: datetime
+    created_at: Timestamp
 
 
-class ApiKeyCreate(Input):
-    name: str = Field(min_length=1, max_length=80)
-    role: Role
-    manager_id: str | None = Field(default=None, max_length=40)
-    customer_id: str | None = Field(default=None, max_length=40)
+KeyName = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class StaffKeyCreate(Input):
+    name: KeyName
+    role: STAFF_ROLES
+
+
+class SalesKeyCreate(Input):
+    name: KeyName
+    role: Literal["sales"]
+    manager_id: ManagerId
+
+
+class CustomerKeyCreate(Input):
+    """A key for the customer app acting for one customer."""
+
+    name: KeyName
+    role: Literal["customer"]
+    customer_id: BoundCustomer
+
+
+ApiKeyCreate = Annotated[
+    StaffKeyCreate | SalesKeyCreate | CustomerKeyCreate, Field(discriminator="role")
+]
 
 
 class ApiKeyPublic(BaseModel):
@@ -87,8 +139,8 @@ class ApiKeyPublic(BaseModel):
     role: str
     manager_id: str | None
     customer_id: str | None
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Timestamp
+    revoked_at: Timestamp | None
 
 
 class ApiKeyCreated(ApiKeyPublic):
@@ -97,7 +149,7 @@ class ApiKeyCreated(ApiKeyPublic):
 
 class AuditPublic(BaseModel):
     id: int
-    at: datetime
+    at: Timestamp
     actor: str
     role: str
     action: str
@@ -117,13 +169,10 @@ class TokenPublic(BaseModel):
     role: str
 
 
-Money = StrictFloat | StrictInt
-
-
 class OrderLineIn(Input):
     sku: str = Field(min_length=1, max_length=40)
-    quantity: StrictFloat | StrictInt = Field(gt=0)
-    unit_price: Money = Field(ge=0)
+    quantity: StrictFloat = Field(gt=0)
+    unit_price: StrictFloat = Field(ge=0)
 
 
 class EventCreate(Input):
@@ -134,8 +183,8 @@ class EventCreate(Input):
     )
     kind: Literal["order", "return", "payment"]
     customer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    occurred_at: datetime
-    amount: Money = Field(ge=0, le=100_000_000, description="Yuan")
+    occurred_at: AwareDatetime = Field(description="When it happened, with its zone")
+    amount: StrictFloat = Field(ge=0, le=100_000_000, description="Yuan")
     reference: str | None = Field(
         default=None, max_length=60, description="Order / return / payment number"
     )
@@ -147,4 +196,4 @@ class EventAccepted(BaseModel):
     idempotency_key: str
     status: str
     duplicate: bool = Field(description="True when this key was already received")
-    received_at: datetime
+    received_at: Timestamp

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 500
-StrictInt = Annotated[int, Strict()]
+
+
+def _integer(value: Any) -> Any:
+    """JSON's idea of an integer: 3 and 3.0, never ``true`` or ``"3"`` (pydantic's strict mode
+    refuses 3.0, which JSON Schema calls an integer; its lax mode takes ``true``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a valid integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("Input should be a valid integer, got a number with a fraction")
+        return int(value)
+    return value
+
+
+StrictInt = Annotated[int, BeforeValidator(_integer)]
 StrictBool = Annotated[bool, Strict()]
-StrictFloat = Annotated[float, Strict()]
+StrictFloat = Annotated[float, Strict()]  # takes 3 and 3.0, refuses true and "3"
+
+
+def _utc(value: datetime) -> datetime:
+    """The store keeps naive UTC times; answers carry the zone (RFC 3339 ``+00:00``)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
 
 
 class Input(BaseModel):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from tierwise.api.schemas.common import Timestamp
 
 
 class CustomerPublic(BaseModel):
@@ -49,7 +51,7 @@ class TierChangePublic(BaseModel):
     run_id: str | None
     from_tier: str | None
     to_tier: str | None
-    changed_at: datetime
+    changed_at: Timestamp
     effective: date
     reason_code: str
     reason: dict[str, Any]
