@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -28,6 +32,26 @@ from tierwise.store.db import make_engine
 ROUTERS = (auth, customers, me, runs, events, overrides, webhooks, analytics, exports, audit, users)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Flush buffered audit entries four times a second, and once more at shutdown."""
+    ctx: AppContext = app.state.ctx
+    stop = threading.Event()
+
+    def flusher() -> None:
+        while not stop.wait(0.25):
+            ctx.audit.flush()
+
+    thread = threading.Thread(target=flusher, name="audit-flush", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        ctx.audit.flush()
+
+
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """The API on ``settings``' store. Refuses a default secret outside development/test.
 
@@ -40,6 +64,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         version="1.0",
         description="Customer grading (客户分级) and tiered operations. Roles, masking and "
         "audit: see docs/api.md.",
+        lifespan=_lifespan,
     )
     app.state.ctx = AppContext(settings, engine or make_engine(settings.state_url), key)
     errors.install(app)

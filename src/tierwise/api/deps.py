@@ -128,14 +128,22 @@ CustomerId = Annotated[
 
 @dataclass(frozen=True)
 class CustomerAccess:
-    """A caller allowed to act on one customer, and that customer's reference."""
+    """A caller allowed to act on one customer, and that customer's profile row."""
 
     principal: Principal
     customer: CustomerRef
+    row: dict[str, Any]
 
 
 class AuthorizeCustomer(Authorize):
-    """Authorization on one customer (path ``customer_id``): role table plus row scope."""
+    """Authorization on one customer (path ``customer_id``): role table plus row scope.
+
+    ``full`` loads the heavy columns too (features, explanation, upgrade path).
+    """
+
+    def __init__(self, action: Action, *, full: bool = False) -> None:
+        super().__init__(action)
+        self.full = full
 
     async def __call__(  # type: ignore[override]
         self, principal: Caller, ctx: Ctx, customer_id: CustomerId
@@ -143,13 +151,15 @@ class AuthorizeCustomer(Authorize):
         d = decide(principal, self.action)
         if not d:
             raise PermissionDeniedError(d.reason, action=self.action.value)
-        ref = ctx.customers.ref(customer_id)
-        if ref is None:
+        # the whole row in one lookup: the route needs it, and the decision needs its manager
+        row = ctx.customers.get(customer_id, full=self.full)
+        if row is None:
             raise NotFoundError(f"no customer {customer_id!r}", customer_id=customer_id)
+        ref = CustomerRef(row["customer_id"], row["account_manager"])
         d = decide(principal, self.action, ref)
         if not d:
             raise PermissionDeniedError(d.reason, action=self.action.value)
-        return CustomerAccess(principal, ref)
+        return CustomerAccess(principal, ref, row)
 
 
 def allow(action: Action) -> Any:
@@ -157,6 +167,6 @@ def allow(action: Action) -> Any:
     return Depends(Authorize(action))
 
 
-def allow_customer(action: Action) -> Any:
+def allow_customer(action: Action, *, full: bool = False) -> Any:
     """``Depends`` on the authorization of ``action`` on the path's customer."""
-    return Depends(AuthorizeCustomer(action))
+    return Depends(AuthorizeCustomer(action, full=full))

@@ -23,8 +23,7 @@ def serve_command(
     ] = True,
 ) -> None:
     """Serve the REST API (docs at /docs, schema at /openapi.json)."""
-    import uvicorn
-
+    from tierwise.api import server
     from tierwise.api.auth import signing_key
     from tierwise.cli.profiles import refresh_if_possible
     from tierwise.store.db import make_engine
@@ -38,11 +37,4 @@ def serve_command(
         refresh_if_possible(settings, engine, _out)
     engine.dispose()
     _out.print(f"serving on http://{host}:{port} (docs at /docs)")
-    uvicorn.run(
-        "tierwise.api.main:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    server.run(host, port, workers)

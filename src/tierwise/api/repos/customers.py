@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, exists, false, func, or_, select
+from sqlalchemy import Engine, Select, bindparam, exists, false, func, or_, select
 
 from tierwise.api.access import CustomerRef, Scope
 from tierwise.store.schema import CustomerLayer, CustomerProfile, CustomerTag, TierChange
 
 _P = CustomerProfile
 _COLS = list(_P.__table__.columns)
+# Built once: the hot path (GET /customers/{id}) only binds the id.
+_HEAVY = {"features", "explanation", "upgrade", "refreshed_at"}
+_BY_ID_FULL = select(*_COLS).where(_P.customer_id == bindparam("cid"))
+_BY_ID = select(*(c for c in _COLS if c.name not in _HEAVY)).where(
+    _P.customer_id == bindparam("cid")
+)
+_REF = select(_P.customer_id, _P.account_manager).where(_P.customer_id == bindparam("cid"))
 
 
 @dataclass(frozen=True)
@@ -77,20 +84,18 @@ class CustomerRepo:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def get(self, customer_id: str) -> dict[str, Any] | None:
-        """The profile row of one customer, or None."""
+    def get(self, customer_id: str, *, full: bool = True) -> dict[str, Any] | None:
+        """The profile row of one customer (without features, explanation and upgrade path
+        unless ``full``), or None."""
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(select(*_COLS).where(_P.customer_id == customer_id)).mappings().first()
-            )
+            stmt = _BY_ID_FULL if full else _BY_ID
+            row = conn.execute(stmt, {"cid": customer_id}).mappings().first()
         return dict(row) if row is not None else None
 
     def ref(self, customer_id: str) -> CustomerRef | None:
         """What access decisions need to know of a customer."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(_P.customer_id, _P.account_manager).where(_P.customer_id == customer_id)
-            ).first()
+            row = conn.execute(_REF, {"cid": customer_id}).first()
         return CustomerRef(row.customer_id, row.account_manager) if row is not None else None
 
     def page(
