@@ -19,6 +19,11 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["--customers", "300", "--months", "6", "--no-exports-run", "--no-doc"],
     ),
     ("bench.bench_publish", ["--customers", "2000000"], ["--customers", "20000"]),
+    (
+        "bench.bench_api",
+        ["--customers", "100000"],
+        ["--customers", "2000", "--duration", "3", "--no-doc"],
+    ),
 ]
 
 

@@ -125,3 +125,10 @@ def test_unmasked_reads_are_audited(client: TestClient) -> None:
     targets = {(e["actor"], e["target"]) for e in log}
     assert ("user:risk-test", "C0000011") in targets
     assert not any(t == "C0000012" for _, t in targets)
+
+
+def test_policies_are_listed(client: TestClient) -> None:
+    files = client.get("/policies", headers=ANALYST).json()
+    assert [(p["name"], p["file"], p["title"]["zh"]) for p in files] == [
+        ("sample", "sample.yaml", "示例分级")
+    ]

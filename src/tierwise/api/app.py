@@ -22,6 +22,7 @@ from tierwise.api.routers import (
     exports,
     me,
     overrides,
+    policies,
     runs,
     users,
     webhooks,
@@ -29,7 +30,20 @@ from tierwise.api.routers import (
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine
 
-ROUTERS = (auth, customers, me, runs, events, overrides, webhooks, analytics, exports, audit, users)
+ROUTERS = (
+    auth,
+    customers,
+    me,
+    runs,
+    policies,
+    events,
+    overrides,
+    webhooks,
+    analytics,
+    exports,
+    audit,
+    users,
+)
 
 
 @asynccontextmanager

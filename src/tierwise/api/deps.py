@@ -23,6 +23,7 @@ from tierwise.api.repos.audit import AuditRepo
 from tierwise.api.repos.customers import CustomerRepo
 from tierwise.api.repos.events import EventRepo
 from tierwise.api.repos.overrides import OverrideRepo
+from tierwise.api.repos.policies import PolicyRepo
 from tierwise.api.repos.runs import RunRepo
 from tierwise.api.repos.users import UserRepo
 from tierwise.api.repos.webhooks import WebhookRepo
@@ -45,6 +46,7 @@ class AppContext:
     webhooks: WebhookRepo = field(init=False)
     runs: RunRepo = field(init=False)
     analytics: AnalyticsRepo = field(init=False)
+    policies: PolicyRepo = field(init=False)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -57,6 +59,7 @@ class AppContext:
         self.webhooks = WebhookRepo(e)
         self.runs = RunRepo(e)
         self.analytics = AnalyticsRepo(e)
+        self.policies = PolicyRepo(e, self.settings.policies_dir)
 
     def now(self) -> datetime:
         return utcnow()

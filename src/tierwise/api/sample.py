@@ -48,6 +48,19 @@ _CUISINES = ("川菜", "火锅", "粤菜", "湘菜", "批发", "商超")
 _FAMILY = "王李张刘陈杨赵黄周吴"
 _ROADS = ("人民南路", "春熙路", "解放碑街", "迎宾大道", "凤城路")
 RUN_1, RUN_2 = "sample-run-1", "sample-run-2"
+POLICY_YAML = """\
+# The sample book's policy: the seed's RFM formula and percentile tiers (R-GRD-1, R-GRD-3)
+name: sample
+title: {zh: 示例分级, en: Sample grading}
+score: {method: rfm_formula}
+tiers:
+  method: percentile
+  levels:
+    - {code: platinum, label: {zh: 铂金, en: Platinum}, top: 0.05}
+    - {code: gold, label: {zh: 黄金, en: Gold}, top: 0.20}
+    - {code: silver, label: {zh: 白银, en: Silver}, top: 0.50}
+    - {code: bronze, label: {zh: 青铜, en: Bronze}}
+"""
 
 
 def customers_table(n: int, seed: int = 0) -> pa.Table:
@@ -170,4 +183,6 @@ def seed(engine: Engine, home: Path, n: int = 40, *, seed: int = 0) -> RefreshSu
             now=datetime(2026, 11, k, 3, 5),
         )
     _write_run_details(home / "runs", RUN_2, ids, date(2026, 10, 31))
+    (home / "policies").mkdir(parents=True, exist_ok=True)
+    (home / "policies" / "sample.yaml").write_text(POLICY_YAML, encoding="utf-8")
     return refresh_profiles(engine, home / "lake", home / "runs", now=datetime(2026, 11, 2, 4, 0))
