@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, select
 
 from tierwise.lake import require_table
-from tierwise.store.bulk import insert_arrow, read_arrow, replace_table
+from tierwise.store.bulk import read_arrow, replace_table
 from tierwise.store.schema import Base, Run
 
 _T = Base.metadata.tables
@@ -224,7 +224,7 @@ def refresh_profiles(
         ]
     profiles = pa.Table.from_pylist(rows, schema=_profile_schema())
     with engine.begin() as conn:
-        _replace(conn, "customer_profiles", profiles, JSON_COLUMNS)
+        _replace(conn, "customer_profiles", profiles)
         _replace(
             conn,
             "customer_tags",
@@ -265,14 +265,30 @@ def _profile_schema() -> pa.Schema:
     return pa.schema(fields)
 
 
-def _replace(
-    conn: Connection, name: str, data: pa.Table, json_columns: tuple[str, ...] = ()
-) -> int:
+def _replace(conn: Connection, name: str, data: pa.Table) -> int:
     """Replace every row of table ``name`` by ``data`` (JSON columns given as text)."""
     if conn.dialect.name == "postgresql":
         return replace_table(conn, _T[name], data)  # COPY takes the JSON text as it is
     conn.execute(_T[name].delete())
-    return insert_arrow(conn, _T[name], data, json_columns=json_columns)
+    return _sqlite_insert(conn, name, data)
+
+
+def _sqlite_insert(conn: Connection, name: str, data: pa.Table) -> int:
+    """Plain executemany of the rows: SQLite keeps JSON as text, so the JSON text goes in as
+    it is (through SQLAlchemy's JSON type it would be parsed and dumped again: 3x slower).
+    Dates and times are written in the text form SQLAlchemy's SQLite types read back."""
+    cols = []
+    for field, col in zip(data.schema, data.columns, strict=True):
+        if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            col = pc.cast(col, pa.string())
+        cols.append(col.to_pylist())
+    names = ", ".join(f'"{n}"' for n in data.column_names)
+    marks = ", ".join("?" for _ in data.column_names)
+    sql = f'INSERT INTO "{name}" ({names}) VALUES ({marks})'
+    rows = list(zip(*cols, strict=True))
+    for start in range(0, len(rows), 50_000):
+        conn.exec_driver_sql(sql, rows[start : start + 50_000])
+    return len(rows)
 
 
 def write_profiles(engine: Engine, profiles: pa.Table) -> int:
@@ -282,4 +298,4 @@ def write_profiles(engine: Engine, profiles: pa.Table) -> int:
     """
     data = profiles.select(_profile_schema().names).cast(_profile_schema())
     with engine.begin() as conn:
-        return _replace(conn, "customer_profiles", data, JSON_COLUMNS)
+        return _replace(conn, "customer_profiles", data)
