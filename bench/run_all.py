@@ -20,6 +20,11 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
     ),
     ("bench.bench_publish", ["--customers", "2000000"], ["--customers", "20000"]),
     (
+        "bench.bench_grading",
+        ["--write-doc"],
+        ["--lines", "1000000", "--pandas-lines", "1000000"],
+    ),
+    (
         "bench.bench_api",
         ["--customers", "100000"],
         ["--customers", "2000", "--duration", "3", "--no-doc"],

@@ -120,6 +120,12 @@ def demo_command(
         run_demo(ctx, on_step=announce)
     if ctx.summary is not None:
         render_summary(_console, ctx.summary, ctx.book_dir)
+    if "grading" in ctx.extra:
+        from tierwise.cli.grade import print_tier_mix
+
+        print_tier_mix(
+            _console, ctx.extra["grading"], ctx.extra["grading_policy"], "zh", "book end"
+        )
     _console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not no_serve:
         _console.print(

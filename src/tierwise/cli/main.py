@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "tierwise.cli.docs",
     "tierwise.cli.db",
     "tierwise.cli.generate",
+    "tierwise.cli.grade",
     "tierwise.cli.serve",
     "tierwise.cli.profiles",
     "tierwise.cli.users",

@@ -6,6 +6,7 @@ step reads what earlier steps left in the :class:`DemoContext` and adds its own 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,11 @@ from typing import Any
 
 from tierwise.generate import GenerateConfig, GenerateResult, generate
 from tierwise.generate.book import ProgressFn
+from tierwise.generate.config import DEFAULT_END_DATE
 from tierwise.generate.summary import BookSummary, read_summary
+from tierwise.grading.layout import runs_dir
+from tierwise.grading.run import run_grading
+from tierwise.policy import DEFAULT_POLICY, load_policy
 
 DEMO_CUSTOMERS = 2000
 DEMO_MONTHS = 30
@@ -60,9 +65,28 @@ def _summarize(ctx: DemoContext) -> None:
     ctx.summary = read_summary(ctx.book_dir)
 
 
+def _grade(ctx: DemoContext) -> None:
+    """Grade the generated lake with the default policy as of the book's last day."""
+    assert ctx.generated is not None, "the grade step needs the generate step"
+    policy = load_policy(DEFAULT_POLICY)
+    ctx.extra["grading"] = run_grading(
+        policy,
+        as_of=DEFAULT_END_DATE,
+        lake=ctx.generated.lake,
+        runs=runs_dir(ctx.home),
+        now=dt.datetime.now(dt.UTC),
+        policy_dir=DEFAULT_POLICY.parent,
+    )
+    ctx.extra["grading_policy"] = policy
+    ctx.extra["grading_as_of"] = DEFAULT_END_DATE
+
+
 DEMO_STEPS: tuple[Step, ...] = (
     Step("generate", "generate a distributor's book: lake, dirty exports, truth", _generate),
     Step("summarize", "summarise the book: customers, orders per month, dirt injected", _summarize),
+    Step(
+        "grade", "grade every customer with policies/kuailv.yaml as of the book's last day", _grade
+    ),
 )
 
 

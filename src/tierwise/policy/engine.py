@@ -1,0 +1,57 @@
+"""The grading engine: features → eligibility → score → tiers → labels, one Ibis expression.
+
+Pure: it takes Ibis tables and returns Ibis tables; the run (:mod:`tierwise.grading.run`)
+executes them, computes cutoffs, adds upgrade paths and writes the result.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+from tierwise.features.catalog import CATALOG
+from tierwise.policy.labels import add_labels
+from tierwise.policy.names import name_types
+from tierwise.policy.rules import Rule
+from tierwise.policy.schema import Policy, RfmQuantile
+from tierwise.policy.scoring import add_score, score_features
+from tierwise.policy.tiering import add_tiers
+
+
+def policy_rules(policy: Policy) -> list[str]:
+    """Every rule text in the policy."""
+    texts = [policy.eligibility.when]
+    texts += [r for lv in policy.tiers.levels for r in lv.rules]
+    if isinstance(policy.score, RfmQuantile):
+        texts += [r for lv in policy.score.segments for r in lv.rules]
+    for layer in [*policy.layers.values(), *([policy.segments] if policy.segments else [])]:
+        texts += [r for lv in layer.levels for r in lv.rules]
+    texts += [t.when for t in policy.tags]
+    return texts
+
+
+def required_features(policy: Policy) -> list[str]:
+    """The features a policy reads (score, rules), in catalog order; plus account_id."""
+    names = {"account_id", *score_features(policy)}
+    types = name_types("labels")
+    for text in policy_rules(policy):
+        names |= Rule(text, types).names
+    return [n for n in CATALOG if n in names]
+
+
+def grade_frame(features: ir.Table, policy: Policy, model: ir.Table | None = None) -> ir.Table:
+    """Features plus eligible, score, contributions, status, tier and labels.
+
+    Parameters
+    ----------
+    features:
+        One row per entity with ``entity_id`` and at least :func:`required_features`.
+    policy:
+        A validated policy.
+    model:
+        For ``score.method: model``: a table with ``entity_id`` and the score column.
+    """
+    elig = Rule(policy.eligibility.when, name_types("eligibility"))
+    t = features.mutate(eligible=elig.to_ibis(lambda n: features[n]))
+    t = add_score(t, policy, model)
+    t = add_tiers(t, policy)
+    return add_labels(t, policy)

@@ -1,0 +1,72 @@
+"""Load a policy file: YAML → validated :class:`Policy`, every problem reported at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tierwise.errors import PolicyError
+from tierwise.policy.check import Problem, check_raw
+from tierwise.policy.schema import Policy
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("rfm_formula", "rfm_quantile", "weighted", "model"):
+            continue  # the discriminator tag pydantic adds to the path
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top)"
+
+
+def parse_policy(data: Any, *, source: str = "<policy>") -> Policy:
+    """Validate raw policy data; raise one :class:`PolicyError` listing every problem."""
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: a policy is a mapping of keys", file=source, problems=[])
+    problems: list[Problem] = []
+    policy: Policy | None = None
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as err:
+        for e in err.errors():
+            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            problems.append((_loc(e["loc"]), msg))
+    problems += check_raw(data)
+    if problems or policy is None:
+        listing = "; ".join(f"{path}: {msg}" for path, msg in problems)
+        raise PolicyError(
+            f"{source}: {len(problems)} problem(s): {listing}",
+            hint="see docs/policy.md",
+            file=source,
+            problems=[{"path": p, "message": m} for p, m in problems],
+        )
+    return policy
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate the policy file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PolicyError(f"cannot read policy {path}: {err.strerror}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyError(f"{path}: not valid YAML{where}", file=str(path)) from None
+    return parse_policy(data, source=str(path))
+
+
+def policy_hash(policy: Policy) -> str:
+    """SHA-256 of the policy's canonical JSON: the same rules give the same hash."""
+    blob = json.dumps(policy.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -1,0 +1,149 @@
+"""The policy schema: YAML → pydantic models that forbid unknown keys.
+
+``docs/policy.md`` documents every key. Rule strings are checked separately (see
+:mod:`tierwise.policy.check`) so that structural and rule errors are reported together.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
+Conditions = str | list[str]
+BenefitValue = str | int | float | bool | list[str]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(Strict):
+    """A name shown to people, in Chinese and English."""
+
+    zh: str
+    en: str
+
+
+class Level(Strict):
+    """One tier, layer level, or segment.
+
+    ``top`` (percentile tiers): cumulative share of eligible customers, e.g. 0.05, 0.20.
+    ``when`` (threshold tiers, layers, segments): rule(s) that must all hold; the last level
+    has none and catches everybody else.
+    """
+
+    code: Code
+    label: Label
+    top: Annotated[float, Field(gt=0, le=1)] | None = None
+    when: Conditions | None = None
+
+    @property
+    def rules(self) -> list[str]:
+        return [] if self.when is None else [self.when] if isinstance(self.when, str) else self.when
+
+
+class RfmFormula(Strict):
+    """The seed's RFM formula exactly (R-GRD-1)."""
+
+    method: Literal["rfm_formula"]
+    recency: str = "recency_days"
+    frequency: str = "orders_365d"
+    monetary: str | None = None  # default: spend_365d, or gross_margin_lookback
+    weights: tuple[float, float, float] = (0.4, 0.3, 0.3)
+    recency_step_days: Annotated[int, Field(gt=0)] = 30
+    frequency_step: Annotated[float, Field(gt=0)] = 10
+    monetary_step: Annotated[float, Field(gt=0)] = 10000
+
+
+class RfmQuantile(Strict):
+    """R, F and M scored 1..bins by rank among eligible customers; ties share a bin."""
+
+    method: Literal["rfm_quantile"]
+    bins: Annotated[int, Field(ge=2, le=10)] = 5
+    recency: str = "recency_days"
+    frequency: str = "orders_365d"
+    monetary: str | None = None
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    segments: list[Level] = Field(default_factory=list)
+
+
+class Weighted(Strict):
+    """Any features, any weights (R-GRD-2), optionally starting from a goal preset."""
+
+    method: Literal["weighted"]
+    preset: Literal["value", "profit", "scale"] | None = None
+    weights: dict[str, float] = Field(default_factory=dict)
+    normalize: Literal["percentile", "minmax", "zscore", "none"] = "percentile"
+    scale: Annotated[float, Field(gt=0)] = 100.0
+
+
+class ModelScore(Strict):
+    """A score column supplied by a model (e.g. a CLV prediction), joined on ``entity_id``."""
+
+    method: Literal["model"]
+    column: str
+    path: str  # Parquet file with entity_id and the column; relative to the policy file
+
+
+Score = Annotated[RfmFormula | RfmQuantile | Weighted | ModelScore, Field(discriminator="method")]
+
+
+class Tiers(Strict):
+    """Percentile tiers (R-GRD-3) or threshold tiers (R-GRD-4), ordered from the top."""
+
+    method: Literal["percentile", "threshold"]
+    levels: Annotated[list[Level], Field(min_length=2)]
+
+
+class Layer(Strict):
+    """An independent dimension (R-GRD-5) or the business segments (R-GRD-7): first match."""
+
+    label: Label
+    levels: Annotated[list[Level], Field(min_length=1)]
+
+
+class Tag(Strict):
+    """A special tag (R-GRD-6): set when the rule holds."""
+
+    code: Code
+    label: Label
+    when: str
+
+
+class Eligibility(Strict):
+    """Who has enough history to be graded; the others get ``insufficient_data``."""
+
+    when: str = "orders_lookback >= 1"
+
+
+class Stability(Strict):
+    """Transition rules (R-GRD-10), applied when a run is published (``tierwise.stability``).
+
+    Defaults mean no grace: a customer below their tier is downgraded by the next run.
+    """
+
+    downgrade_after_runs: Annotated[int, Field(ge=1)] = 1
+    downgrade_after_days: Annotated[int, Field(ge=1)] | None = None
+    max_steps_down: Annotated[int, Field(ge=1)] = 1
+    stay_margin: Annotated[float, Field(ge=0)] = 0.0
+
+
+class Policy(Strict):
+    """A grading policy: who, how scored, how tiered, labelled and explained."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
+    title: Label | None = None
+    description: str = ""
+    entity: Literal["outlet", "account"] = "outlet"
+    monetary: Literal["revenue", "gross_margin"] = "revenue"
+    lookback_days: Annotated[int, Field(ge=28, le=1095)] = 365
+    eligibility: Eligibility = Eligibility()
+    score: Score
+    tiers: Tiers
+    layers: dict[Code, Layer] = Field(default_factory=dict)
+    segments: Layer | None = None
+    tags: list[Tag] = Field(default_factory=list)
+    benefits: dict[str, dict[str, BenefitValue]] = Field(default_factory=dict)
+    stability: Stability = Stability()
