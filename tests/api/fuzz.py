@@ -74,6 +74,8 @@ def fuzz(
         return subprocess.run(
             [
                 str(exe),
+                "--config-file",
+                str(Path(__file__).with_name("schemathesis.toml")),
                 "run",
                 f"{base}/openapi.json",
                 "--checks",

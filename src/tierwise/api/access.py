@@ -28,7 +28,10 @@ class Action(StrEnum):
     PERSONAL_READ = "personal.read"  # see phone, contact name and street address unmasked
     SELF_READ = "self.read"  # the customer-facing view of one's own tier
     RUN_LIST = "run.list"
+    RUN_START = "run.start"
     POLICY_LIST = "policy.list"
+    POLICY_VALIDATE = "policy.validate"  # validate and dry-run
+    POLICY_PUBLISH = "policy.publish"
     EVENT_INGEST = "event.ingest"
     OVERRIDE_LIST = "override.list"
     OVERRIDE_WRITE = "override.write"  # create and revoke
@@ -45,7 +48,9 @@ _STAFF_READ = {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.ANALYTICS_READ, _A.POLICY_
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {_A.SELF_READ}),
     # analysts tune policies and study results; they never need a phone number
-    Role.ANALYST: frozenset(_STAFF_READ | {_A.OVERRIDE_LIST, _A.EXPORT}),
+    Role.ANALYST: frozenset(
+        _STAFF_READ | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+    ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM)
     Role.MARKETING: frozenset(_STAFF_READ | {_A.EXPORT}),
     # credit control: overrides (e.g. force prepayment tiers) and contacts for collection

@@ -184,6 +184,8 @@ def refresh_profiles(
     feats: dict[str, dict[str, Any]] = {}
     if runs is not None and run_id is not None and (runs / run_id).is_dir():
         details, feats = run_details(runs / run_id)
+        if explainer is None:
+            explainer = run_explainer(runs / run_id)
 
     rows: list[dict[str, Any]] = []
     tag_rows: list[dict[str, str]] = []
@@ -246,6 +248,35 @@ def refresh_profiles(
 
 
 JSON_COLUMNS = ("tags", "layers", "upgrade", "explanation", "features")
+
+
+def run_explainer(run_dir: Path) -> Explainer | None:
+    """Reasons of a grading run's rows, rendered in zh-CN and English (R-INT-3).
+
+    None when the folder is not a grading run this version can read back.
+    """
+    from tierwise.errors import TierwiseError
+    from tierwise.explain import explain, render
+    from tierwise.grading.handoff import read_run
+
+    try:
+        run = read_run(run_dir)
+    except (TierwiseError, OSError, KeyError, TypeError, ValueError):
+        return None
+    policy, cutoffs = run.policy, run.cutoffs
+
+    def reasons(a: Mapping[str, Any], f: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": r.code,
+                "params": {k: _clean(v) for k, v in r.params.items()},
+                "zh": render(r, policy, "zh"),
+                "en": render(r, policy, "en"),
+            }
+            for r in explain(a, f, policy, cutoffs)
+        ]
+
+    return reasons
 
 
 def _profile_schema() -> pa.Schema:

@@ -24,7 +24,9 @@ class Run(Base):
 
     __tablename__ = "runs"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(
+        String(120), primary_key=True
+    )  # grading run ids: <as_of>-<policy name>-<time>
     policy_name: Mapped[str] = mapped_column(String(200))
     policy_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[date] = mapped_column(Date)
@@ -78,7 +80,7 @@ class RunAssignment(Base):
 
     __tablename__ = "run_assignments"
 
-    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -93,7 +95,7 @@ class CustomerTier(Base):
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    run_id: Mapped[str] = mapped_column(String(40))
+    run_id: Mapped[str] = mapped_column(String(120))
     since: Mapped[date] = mapped_column(Date)
     # Runs in a row the computed tier was below the current one (downgrade grace, R-GRD-10).
     runs_below: Mapped[int] = mapped_column(Integer, default=0)
@@ -111,7 +113,7 @@ class TierChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
-    run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     from_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     to_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime)
@@ -208,7 +210,7 @@ class CustomerProfile(Base):
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)  # personal
     special_needs: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # from the published state and the current run
-    run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     status: Mapped[str | None] = mapped_column(String(24), nullable=True)
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -75,3 +75,10 @@ class PolicyRepo:
             ).inserted_primary_key
         assert pk is not None
         return int(pk[0])
+
+    def path_of(self, name: str) -> Path | None:
+        """The file of the policy called ``name`` (by its ``name:`` key or its file name)."""
+        for p in self.files():
+            if name in (p["name"], p["file"].removesuffix(".yaml")):
+                return self.folder / str(p["file"])
+        return None

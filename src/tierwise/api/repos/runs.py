@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from tierwise.errors import NotFoundError
-from tierwise.store.schema import Run, RunCutoff
+from tierwise.store.schema import CustomerTier, Run, RunCutoff
 
 _COLS = (
     Run.id,
@@ -67,3 +67,9 @@ class RunRepo:
                     .order_by(RunCutoff.rank)
                 ).scalars()
             )
+
+    def current_state(self) -> dict[str, str | None]:
+        """The published tier of every customer."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(CustomerTier.customer_id, CustomerTier.tier)).all()
+        return {r.customer_id: r.tier for r in rows}
