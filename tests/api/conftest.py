@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from store.conftest import _pg_engine
 from tierwise.api.access import Principal, Role
 from tierwise.api.app import create_app
 from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
@@ -29,13 +30,22 @@ class Book:
     settings: Settings
 
 
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def book(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Book]:
+    """The sample book in a store of each supported kind."""
     home = tmp_path_factory.mktemp("book")
-    engine = make_engine(sqlite_url(home / "state.db"))
+    if request.param == "sqlite":
+        engines: Iterator[Engine] = iter([make_engine(sqlite_url(home / "state.db"))])
+    else:
+        engines = _pg_engine()
+    engine = next(engines)
     seed(engine, home, 40)
     yield Book(home, engine, Settings(home=home, env="test", max_body_bytes=4096))
     engine.dispose()
+    for _ in engines:  # drops the PostgreSQL database
+        pass
 
 
 @pytest.fixture(scope="module")

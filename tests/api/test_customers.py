@@ -132,3 +132,10 @@ def test_policies_are_listed(client: TestClient) -> None:
     assert [(p["name"], p["file"], p["title"]["zh"]) for p in files] == [
         ("sample", "sample.yaml", "示例分级")
     ]
+
+
+def test_sales_exports_only_their_customers(client: TestClient) -> None:
+    text = client.get("/exports/customers.csv?limit=500", headers=auth(Role.SALES)).text
+    rows = text.lstrip("\ufeff").strip().splitlines()[1:]
+    manager = rows[0].split(",")[10]
+    assert rows and {r.split(",")[10] for r in rows} == {manager} == {"AM003"}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tierwise.api.access import Role
+from tierwise.store.schema import IntakeEvent
 
-from .conftest import auth
+from .conftest import Book, auth
 
 ADMIN = auth(Role.ADMIN)
 
@@ -127,3 +129,17 @@ def test_bad_tokens_are_401(client: TestClient) -> None:
 def test_405_lists_every_method_of_the_path(client: TestClient) -> None:
     r = client.put("/overrides", headers=ADMIN)
     assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
+
+
+def test_event_money_is_stored_as_exact_yuan(client: TestClient, book: Book) -> None:
+    r = client.post(
+        "/events",
+        json=_event(idempotency_key="money-0001", amount=0.1 + 0.2, lines=[]),
+        headers=auth(Role.SERVICE),
+    )
+    assert r.status_code == 202
+    with book.engine.connect() as conn:
+        payload = conn.execute(
+            select(IntakeEvent.payload).where(IntakeEvent.idempotency_key == "money-0001")
+        ).scalar_one()
+    assert payload["amount"] == "0.30"

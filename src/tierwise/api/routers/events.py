@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Response
@@ -10,6 +11,12 @@ from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT
 from tierwise.api.schemas.admin import EventAccepted, EventCreate
+
+
+def yuan(value: float) -> str:
+    """``1280.5`` → ``"1280.50"`` (Decimal from the shortest repr, rounded half up to fen)."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
 
 router = APIRouter(prefix="/events", tags=["events"], responses={**AUTH_ERRORS, **BAD_INPUT})
 
@@ -30,6 +37,10 @@ def post_event(
     """Store the event and acknowledge (202). The same idempotency key again answers 200 with
     the first receipt; the same key with a different event is 409."""
     payload = event.model_dump(mode="json", exclude={"idempotency_key", "kind", "customer_id"})
+    # money is kept as exact yuan text with two decimals, never as a binary float
+    payload["amount"] = yuan(event.amount)
+    for line, given in zip(payload["lines"], event.lines, strict=True):
+        line["unit_price"] = yuan(given.unit_price)
     row, created = ctx.events.add(
         event.idempotency_key,
         event.kind,
