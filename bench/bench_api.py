@@ -122,6 +122,7 @@ def main() -> None:
             else:
                 raise RuntimeError((home / "serve.log").read_text())
             rows = []
+            first = True
             for role in (Role.ANALYST, Role.SERVICE):
                 token = issue_token(
                     Principal(f"user:bench-{role.value}", role),
@@ -136,12 +137,14 @@ def main() -> None:
                 script = home / f"{role.value}.lua"
                 script.write_text(LUA % {"seed": 7, "token": token, "n": args.customers})
                 for c in args.connections:
-                    # a short warm-up, then the measured run
+                    # a warm-up (longer the first time: the workers' page caches start cold),
+                    # then the measured run
                     subprocess.run(
-                        [wrk, "-t1", f"-c{c}", "-d2s", "-s", str(script), base],
+                        [wrk, "-t1", f"-c{c}", f"-d{8 if first else 2}s", "-s", str(script), base],
                         capture_output=True,
                         check=True,
                     )
+                    first = False
                     measure = [wrk, "-t1", f"-c{c}", f"-d{args.duration}s", "--latency"]
                     out = subprocess.run(
                         [*measure, "-s", str(script), base],
