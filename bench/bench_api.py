@@ -92,6 +92,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per scenario")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="measured runs per scenario (shared machine)"
+    )
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
     wrk = ensure_wrk()
@@ -146,15 +149,17 @@ def main() -> None:
                     )
                     first = False
                     measure = [wrk, "-t1", f"-c{c}", f"-d{args.duration}s", "--latency"]
-                    out = subprocess.run(
-                        [*measure, "-s", str(script), base],
-                        capture_output=True,
-                        text=True,
-                        check=True,
-                    ).stdout
-                    r = parse_wrk(out)
-                    print(role.value, c, r, flush=True)
-                    rows.append((role.value, c, r))
+                    for k in range(args.repeats):
+                        out = subprocess.run(
+                            [*measure, "-s", str(script), base],
+                            capture_output=True,
+                            text=True,
+                            check=True,
+                        ).stdout
+                        r = parse_wrk(out)
+                        r["load"] = os.getloadavg()[0]
+                        print(role.value, c, k + 1, r, flush=True)
+                        rows.append((role.value, c, r))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -163,26 +168,30 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
     load = os.getloadavg()
     table = [
-        "| caller | connections | requests | p50 ms | p99 ms | requests/s | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| caller | connections | requests | p50 ms | p99 ms | requests/s | non-2xx | load (1 min) | targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for role, c, r in rows:
+        met = "met" if r["p99_ms"] < 20 and r["rps"] >= 500 else "missed"
         table.append(
             f"| {role} | {c} | {int(r['requests']):,} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
-            f"| {r['rps']:,.0f} | {int(r['non_2xx'])} |"
+            f"| {r['rps']:,.0f} | {int(r['non_2xx'])} | {r['load']:.1f} | {met} |"
         )
     body = f"""## REST API: `GET /customers/{{id}}` (issue 6)
 
-`uv run python -m bench.bench_api --customers {args.customers} --duration {args.duration}`
+`uv run python -m bench.bench_api --customers {args.customers} --duration {args.duration} --repeats {args.repeats}`
 ({machine_facts()}; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} while other
 engineers' jobs shared the machine).
 
 {args.customers:,} customers in the `customer_profiles` read model (SQLite, seeded in
 {seed_s:.0f} s), `tierwise serve --workers {args.workers}` (uvicorn, httptools, uvloop), loaded
 from a second process on loopback by `wrk -t1 -cN -d{args.duration}s --latency` on random
-customer ids (closed loop: N requests in flight). `analyst` sees masked fields and writes
-nothing; `service` sees them unmasked, so each read also queues an audit entry.
-Targets: p99 < 20 ms and >= 500 requests/s.
+customer ids (closed loop: N requests in flight), {args.repeats} measured runs per scenario,
+each row one run with the machine's load average when it ended. `analyst` sees masked
+fields and writes nothing; `service` sees them unmasked, so each read also queues an audit
+entry. Targets: p99 < 20 ms and >= 500 requests/s. The machine has 2 cores shared with
+other engineers' benchmarks; a load average above 2 means the service, wrk and other jobs
+were queueing for the CPU, which shows in the p99 first.
 
 {chr(10).join(table)}
 """
