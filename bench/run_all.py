@@ -35,6 +35,11 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         [],
         ["--customers", "20000", "--orders", "200000", "--no-write"],
     ),
+    (
+        "bench.bench_api",
+        ["--customers", "100000"],
+        ["--customers", "2000", "--duration", "3", "--no-doc"],
+    ),
 ]
 
 

@@ -73,3 +73,21 @@ class NotFoundError(TierwiseError):
     """A requested object (customer, run, policy ...) does not exist."""
 
     exit_code = 5
+
+
+class AuthenticationError(TierwiseError):
+    """No credentials, or credentials that are wrong, expired or revoked (HTTP 401)."""
+
+    exit_code = 6
+
+
+class PermissionDeniedError(TierwiseError):
+    """The caller is known but its role may not do this (HTTP 403)."""
+
+    exit_code = 6
+
+
+class ConflictError(TierwiseError):
+    """The request clashes with the current state: a name taken, a run already running (409)."""
+
+    exit_code = 2

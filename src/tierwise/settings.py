@@ -26,11 +26,30 @@ class Settings(BaseSettings):
         description="Operational store (SQLAlchemy URL); default: SQLite at HOME/state.db. "
         "PostgreSQL in production: postgresql+psycopg://user:password@host:5432/tierwise",
     )
+    secret_key: str = Field(
+        default="",
+        description="Key that signs the API's access tokens (JWT, HS256). Required outside "
+        "env=development|test: at least 32 random characters (`openssl rand -hex 32`).",
+    )
+    token_minutes: int = Field(default=60, ge=1, description="Lifetime of an access token.")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body the API accepts (413)."
+    )
     schedules: list[Schedule] = Field(
         default_factory=list,
         description='Scheduled runs, a JSON list: [{"name": "daily", "cron": "0 3 * * *", '
         '"policy": "policies/kuailv.yaml"}] (cron read in Asia/Shanghai unless "timezone" says).',
     )
+
+    @property
+    def runs_dir(self) -> Path:
+        """Grading runs, one folder each (tierwise.grading.layout)."""
+        return self.home / "runs"
+
+    @property
+    def policies_dir(self) -> Path:
+        """Policy YAML files the API lists, validates and publishes."""
+        return self.home / "policies"
 
     @property
     def lake_dir(self) -> Path:

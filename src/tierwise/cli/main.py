@@ -44,6 +44,9 @@ _COMMAND_MODULES = (
     "tierwise.cli.events",
     "tierwise.cli.backfill",
     "tierwise.cli.policy",
+    "tierwise.cli.serve",
+    "tierwise.cli.profiles",
+    "tierwise.cli.users",
 )
 
 _err = Console(stderr=True, highlight=False)

@@ -19,6 +19,7 @@ from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
+from tierwise.store.profiles import refresh_profiles
 from tierwise.store.runs import Cutoff, PublishSummary, RunStore
 
 
@@ -100,4 +101,7 @@ def grade_and_publish(
     except BaseException as err:
         store.fail(run_id, f"{type(err).__name__}: {err}", clock())
         raise
+    # the API's read model follows the published state (a failure here leaves the run
+    # published; `tierwise profiles refresh` rebuilds it)
+    refresh_profiles(engine, lake, runs, now=clock())
     return Published(result, output, summary)

@@ -37,7 +37,9 @@ class Run(Base):
 
     __tablename__ = "runs"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(
+        String(120), primary_key=True
+    )  # grading run ids: <as_of>-<policy name>-<time>
     policy_name: Mapped[str] = mapped_column(String(200))
     policy_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[date] = mapped_column(Date)
@@ -91,7 +93,7 @@ class RunAssignment(Base):
 
     __tablename__ = "run_assignments"
 
-    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -106,7 +108,7 @@ class CustomerTier(Base):
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    run_id: Mapped[str] = mapped_column(String(40))
+    run_id: Mapped[str] = mapped_column(String(120))
     since: Mapped[date] = mapped_column(Date)
     # Runs in a row the computed tier was below the current one (downgrade grace, R-GRD-10).
     runs_below: Mapped[int] = mapped_column(Integer, default=0)
@@ -124,7 +126,7 @@ class TierChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
-    run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     from_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     to_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime)
@@ -210,3 +212,160 @@ class Event(Base):
     applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (Index("ix_events_customer", "customer_id", "event_time"),)
+
+
+class CustomerProfile(Base):
+    """Read model of the API: one denormalized row per customer (issue 6).
+
+    Master data from the lake's ``customers`` table joined with the published tier
+    (``customer_tiers``) and the grading details of the current run (score, tags, layers,
+    segment, upgrade path, explanation, features). Rebuilt by
+    :func:`tierwise.store.profiles.refresh_profiles` after every publish, so that reading one
+    customer is one primary-key lookup, never a Parquet scan.
+    """
+
+    __tablename__ = "customer_profiles"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    account_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    business_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cuisine: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    scale: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    province: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    district: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(400), nullable=True)  # personal
+    region_id: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    signup_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contract_amount: Mapped[float | None] = mapped_column(Float, nullable=True)
+    payment_terms: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    credit_limit: Mapped[float | None] = mapped_column(Float, nullable=True)
+    account_manager: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    contact_name: Mapped[str | None] = mapped_column(String(80), nullable=True)  # personal
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)  # personal
+    special_needs: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # from the published state and the current run
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tier_since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    segment: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    spend_365d: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ltv: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    layers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    upgrade: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    explanation: Mapped[list[Any]] = mapped_column(default=list)
+    features: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_customer_profiles_tier", "tier"),
+        Index("ix_customer_profiles_manager", "account_manager"),
+        Index("ix_customer_profiles_region", "province", "city", "district"),
+        Index("ix_customer_profiles_cuisine", "cuisine"),
+        Index("ix_customer_profiles_name", "name"),
+        Index("ix_customer_profiles_phone", "phone"),
+    )
+
+
+class CustomerTag(Base):
+    """Tags of the current run, one row per (customer, tag): filters and counts by tag."""
+
+    __tablename__ = "customer_tags"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    __table_args__ = (Index("ix_customer_tags_tag", "tag"),)
+
+
+class CustomerLayer(Base):
+    """Layer levels of the current run, one row per (customer, layer)."""
+
+    __tablename__ = "customer_layers"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    level: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_customer_layers_level", "layer", "level"),)
+
+
+class User(Base):
+    """A person who signs in (password hashed with argon2) and acts in one role (R-INT-5)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # sales: the account-manager id of customers.account_manager; customer: its customer_id
+    manager_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApiKey(Base):
+    """A key for a system (CRM, ERP, the customer app); only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    manager_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what sensitive thing: read personal data, changed a policy, overrode, exported."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(120))  # user:<name> | key:<name>
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class IntakeEvent(Base):
+    """An order, return or payment posted to the API; the idempotency key makes a retry free."""
+
+    __tablename__ = "intake_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # order | return | payment
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    # received → graded once the real-time regrade has seen it
+    status: Mapped[str] = mapped_column(String(16), default="received")
+
+
+class PolicyVersion(Base):
+    """A policy published through the API: its YAML text, hash and who published it."""
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(120))
+    published_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,7 +1,7 @@
 """realtime events (order / return / payment) with an idempotency key
 
-Revision ID: 0010
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-22
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,145 @@
+"""Access control as data plus one pure decision (R-INT-5, CONVENTIONS 9).
+
+:data:`ROLE_ACTIONS` says which role may do which :class:`Action`; :func:`decide` adds the
+row scopes (an account manager only sees the customers whose ``account_manager`` is theirs, a
+customer only itself) and returns a :class:`Decision` with the reason. Routes never test
+roles themselves: each route names one action and :mod:`tierwise.api.deps` enforces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    MARKETING = "marketing"
+    RISK = "risk"
+    SALES = "sales"
+    SERVICE = "service"
+    CUSTOMER = "customer"
+
+
+class Action(StrEnum):
+    CUSTOMER_LIST = "customer.list"
+    CUSTOMER_READ = "customer.read"
+    PERSONAL_READ = "personal.read"  # see phone, contact name and street address unmasked
+    SELF_READ = "self.read"  # the customer-facing view of one's own tier
+    RUN_LIST = "run.list"
+    RUN_START = "run.start"
+    POLICY_LIST = "policy.list"
+    POLICY_VALIDATE = "policy.validate"  # validate and dry-run
+    POLICY_PUBLISH = "policy.publish"
+    EVENT_INGEST = "event.ingest"
+    OVERRIDE_LIST = "override.list"
+    OVERRIDE_WRITE = "override.write"  # create and revoke
+    WEBHOOK_MANAGE = "webhook.manage"
+    ANALYTICS_READ = "analytics.read"
+    EXPORT = "export"
+    AUDIT_READ = "audit.read"
+    USER_MANAGE = "user.manage"  # users and API keys
+
+
+_A = Action
+_STAFF_READ = {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.ANALYTICS_READ, _A.POLICY_LIST, _A.RUN_LIST}
+
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(set(Action) - {_A.SELF_READ}),
+    # analysts tune policies and study results; they never need a phone number
+    Role.ANALYST: frozenset(
+        _STAFF_READ | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+    ),
+    # campaigns by tier: lists and exports, masked (sending goes through the CRM)
+    Role.MARKETING: frozenset(_STAFF_READ | {_A.EXPORT}),
+    # credit control: overrides (e.g. force prepayment tiers) and contacts for collection
+    Role.RISK: frozenset(
+        _STAFF_READ | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
+    ),
+    # account managers: their own customers only, with contacts
+    Role.SALES: frozenset(
+        {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.EXPORT}
+    ),
+    # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
+    Role.SERVICE: frozenset(
+        {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.PERSONAL_READ, _A.EVENT_INGEST, _A.RUN_LIST}
+    ),
+    Role.CUSTOMER: frozenset({_A.SELF_READ}),
+}
+
+# Actions on one customer, checked against the customer's row (scoped roles)
+CUSTOMER_SCOPED = frozenset({_A.CUSTOMER_READ, _A.PERSONAL_READ, _A.SELF_READ, _A.EXPORT})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed-in user or an API key, in one role."""
+
+    subject: str  # user:<name> | key:<name>
+    role: Role
+    manager_id: str | None = None  # sales: the account-manager id they are
+    customer_id: str | None = None  # customer: the one customer they are
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    """The part of a customer that access decisions look at."""
+
+    customer_id: str
+    account_manager: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Row filter a list must apply for a principal (None: no restriction)."""
+
+    account_manager: str | None = None
+    customer_id: str | None = None
+    nothing: bool = False  # the principal may list nothing (e.g. sales without a manager id)
+
+
+def decide(principal: Principal, action: Action, resource: CustomerRef | None = None) -> Decision:
+    """Whether ``principal`` may do ``action`` (on ``resource``, a customer, when given)."""
+    if action not in ROLE_ACTIONS[principal.role]:
+        return Decision(False, f"role {principal.role.value} may not {action.value}")
+    if resource is None or action not in CUSTOMER_SCOPED:
+        return Decision(True, f"role {principal.role.value} may {action.value}")
+    if principal.role is Role.SALES and (
+        principal.manager_id is None or resource.account_manager != principal.manager_id
+    ):
+        return Decision(False, "account managers see only their own customers")
+    if principal.role is Role.CUSTOMER and resource.customer_id != principal.customer_id:
+        return Decision(False, "a customer sees only itself")
+    return Decision(True, f"role {principal.role.value} may {action.value} this customer")
+
+
+def scope(principal: Principal) -> Scope:
+    """The rows of the customer list ``principal`` may see."""
+    if principal.role is Role.SALES:
+        return (
+            Scope(account_manager=principal.manager_id)
+            if principal.manager_id
+            else Scope(nothing=True)
+        )
+    if principal.role is Role.CUSTOMER:
+        return (
+            Scope(customer_id=principal.customer_id)
+            if principal.customer_id
+            else Scope(nothing=True)
+        )
+    return Scope()
+
+
+def sees_personal(principal: Principal, resource: CustomerRef | None = None) -> bool:
+    """Whether ``principal`` sees personal data (of ``resource``) unmasked (R-INT-4)."""
+    return decide(principal, Action.PERSONAL_READ, resource).allowed

@@ -1,0 +1,152 @@
+"""What the API does with policies and runs: validate, dry-run, publish, start (R-GRD-12).
+
+Plain functions over the grading engine (:mod:`tierwise.policy`, :mod:`tierwise.grading`) and
+the store; the routers only translate HTTP. A run started here is graded in a background
+thread, published through :class:`tierwise.store.runs.RunStore` and then refreshes the read
+model (:func:`tierwise.pipeline.publish.grade_and_publish`), so ``GET /runs/{id}`` shows
+``running`` → ``published`` (or ``failed`` with the error).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import yaml
+from sqlalchemy import Engine
+
+from tierwise.api.repos.runs import RunRepo
+from tierwise.errors import ConflictError, PolicyError
+from tierwise.features.build import GROUP_TABLES, groups_for
+from tierwise.grading.handoff import read_run
+from tierwise.grading.run import make_run_id, run_grading
+from tierwise.pipeline.publish import grade_and_publish
+from tierwise.policy import Policy, parse_policy, policy_hash
+from tierwise.policy.engine import required_features
+
+
+def parse_text(text: str, source: str = "<request>") -> Policy:
+    """A policy from YAML text; :class:`PolicyError` with every problem otherwise."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyError(
+            f"{source}: not valid YAML{where}",
+            file=source,
+            problems=[{"path": "(yaml)", "message": f"not valid YAML{where}"}],
+        ) from None
+    return parse_policy(data, source=source)
+
+
+def check(text: str) -> dict[str, Any]:
+    """Validation result of a policy text (never raises for an invalid policy)."""
+    try:
+        policy = parse_text(text)
+    except PolicyError as err:
+        problems = err.fields.get("problems") or [{"path": "(top)", "message": err.message}]
+        return {
+            "valid": False,
+            "name": None,
+            "policy_hash": None,
+            "tiers": [],
+            "problems": problems,
+        }
+    return {
+        "valid": True,
+        "name": policy.name,
+        "policy_hash": policy_hash(policy),
+        "tiers": [lv.code for lv in policy.tiers.levels],
+        "problems": [],
+    }
+
+
+def tables_read(policy: Policy) -> list[str]:
+    """The lake tables the policy's features read."""
+    return sorted({t for g in groups_for(required_features(policy)) for t in GROUP_TABLES[g]})
+
+
+def dry_run(
+    policy: Policy, *, as_of: dt.date, lake: Path, current: dict[str, str | None], now: dt.datetime
+) -> dict[str, Any]:
+    """Grade with ``policy`` into a scratch folder and compare with the published tiers.
+
+    Returns the computed tier counts and the matrix current tier → computed tier (before
+    stability rules: what the policy itself would do). Nothing is published.
+    """
+    with tempfile.TemporaryDirectory(prefix="tierwise-dry-run-") as tmp:
+        result = run_grading(policy, as_of=as_of, lake=lake, runs=Path(tmp), now=now)
+        data = read_run(result.path).assignments(["entity_id", "tier"])
+    ids = data["entity_id"].to_pylist()
+    tiers = pc.fill_null(data["tier"], "").to_pylist()
+    matrix: Counter[tuple[str | None, str | None]] = Counter()
+    for cid, tier in zip(ids, tiers, strict=True):
+        matrix[(current.get(cid), tier or None)] += 1
+    changed = sum(n for (a, b), n in matrix.items() if a != b)
+    return {
+        "policy_name": policy.name,
+        "policy_hash": policy_hash(policy),
+        "as_of": as_of,
+        "customers": len(ids),
+        "changed": changed,
+        "tiers": dict(Counter(t or None for t in tiers if t)),
+        "matrix": [
+            {"from_tier": a, "to_tier": b, "customers": n}
+            for (a, b), n in sorted(matrix.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
+        ],
+    }
+
+
+def start_run(
+    engine: Engine,
+    policy: Policy,
+    *,
+    as_of: dt.date,
+    lake: Path,
+    runs: Path,
+    policy_dir: Path | None,
+    now: dt.datetime,
+    trigger: str = "api",
+) -> tuple[str, threading.Thread]:
+    """Grade, publish and refresh the read model in a background thread; the run's id now.
+
+    The work is :func:`tierwise.pipeline.publish.grade_and_publish`, the path every caller
+    takes; its clock starts at ``now`` so the run id is known before the thread starts.
+    :class:`ConflictError` while another run is running (the store refuses overlapping runs
+    in any case; this answers 409 instead of a run that fails at once).
+    """
+    running = RunRepo(engine).running()
+    if running is not None:
+        raise ConflictError(
+            f"run {running!r} is still running", hint="wait for it to finish", run_id=running
+        )
+    run_id = make_run_id(policy, as_of, now)
+    times = [now]
+
+    def clock() -> dt.datetime:
+        return times.pop() if times else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def work() -> None:
+        # a failure is recorded on the run by grade_and_publish; nothing else to do here
+        with contextlib.suppress(Exception):
+            grade_and_publish(
+                policy,
+                as_of=as_of,
+                lake=lake,
+                runs=runs,
+                engine=engine,
+                trigger=trigger,
+                policy_dir=policy_dir,
+                clock=clock,
+            )
+
+    thread = threading.Thread(target=work, name=f"run-{run_id}", daemon=True)
+    thread.start()
+    return run_id, thread

@@ -1,0 +1,182 @@
+"""Users (passwords) and API keys (hashed), and resolving them to a :class:`Principal`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tierwise.api.access import Principal, Role
+from tierwise.api.auth import hash_api_key, hash_password, new_api_key, verify_password
+from tierwise.errors import AuthenticationError, ConflictError, NotFoundError, UsageError
+from tierwise.store.schema import ApiKey, User
+
+_DUMMY = hash_password("tierwise-no-such-user")
+
+
+def _check_binding(role: Role, manager_id: str | None, customer_id: str | None) -> None:
+    if role is Role.SALES and not manager_id:
+        raise UsageError(
+            "a sales user needs the account-manager id they are (manager_id)",
+            hint="pass --manager AM001 (the value of customers.account_manager)",
+            field="manager_id",
+        )
+    if role is Role.CUSTOMER and not customer_id:
+        raise UsageError(
+            "a customer principal needs the customer_id it is bound to",
+            hint="pass --customer C0000001",
+            field="customer_id",
+        )
+
+
+class UserRepo:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add_user(
+        self,
+        name: str,
+        role: Role,
+        password: str,
+        *,
+        now: datetime,
+        manager_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a user; :class:`ConflictError` if the name is taken."""
+        _check_binding(role, manager_id, customer_id)
+        try:
+            with self.engine.begin() as conn:
+                uid = conn.execute(
+                    insert(User).values(
+                        name=name,
+                        role=role.value,
+                        password_hash=hash_password(password),
+                        manager_id=manager_id,
+                        customer_id=customer_id,
+                        active=True,
+                        created_at=now,
+                    )
+                ).inserted_primary_key
+        except IntegrityError:
+            raise ConflictError(f"user {name!r} exists", hint="choose another name") from None
+        assert uid is not None
+        return {
+            "id": int(uid[0]),
+            "name": name,
+            "role": role.value,
+            "manager_id": manager_id,
+            "customer_id": customer_id,
+            "active": True,
+            "created_at": now,
+        }
+
+    def list_users(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    User.id,
+                    User.name,
+                    User.role,
+                    User.manager_id,
+                    User.customer_id,
+                    User.active,
+                    User.created_at,
+                ).order_by(User.id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def authenticate(self, name: str, password: str) -> Principal:
+        """The principal of a user whose password matches; 401 otherwise (same message)."""
+        with self.engine.connect() as conn:
+            user = conn.execute(
+                select(
+                    User.name,
+                    User.role,
+                    User.password_hash,
+                    User.active,
+                    User.manager_id,
+                    User.customer_id,
+                ).where(User.name == name)
+            ).first()
+        # an unknown name costs one hash too, so timing does not tell which names exist
+        ok = verify_password(user.password_hash if user else _DUMMY, password)
+        if user is None or not user.active or not ok:
+            raise AuthenticationError("wrong user name or password", hint="check both")
+        return Principal(f"user:{user.name}", Role(user.role), user.manager_id, user.customer_id)
+
+    def create_key(
+        self,
+        name: str,
+        role: Role,
+        *,
+        now: datetime,
+        manager_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """A new API key (returned once, in clear) and its public record."""
+        _check_binding(role, manager_id, customer_id)
+        key = new_api_key()
+        with self.engine.begin() as conn:
+            kid = conn.execute(
+                insert(ApiKey).values(
+                    name=name,
+                    prefix=key[:10],
+                    key_hash=hash_api_key(key),
+                    role=role.value,
+                    manager_id=manager_id,
+                    customer_id=customer_id,
+                    created_at=now,
+                )
+            ).inserted_primary_key
+        assert kid is not None
+        return key, {
+            "id": int(kid[0]),
+            "name": name,
+            "prefix": key[:10],
+            "role": role.value,
+            "manager_id": manager_id,
+            "customer_id": customer_id,
+            "created_at": now,
+            "revoked_at": None,
+        }
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    ApiKey.id,
+                    ApiKey.name,
+                    ApiKey.prefix,
+                    ApiKey.role,
+                    ApiKey.manager_id,
+                    ApiKey.customer_id,
+                    ApiKey.created_at,
+                    ApiKey.revoked_at,
+                ).order_by(ApiKey.id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def revoke_key(self, key_id: int, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(ApiKey)
+                .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+                .values(revoked_at=now)
+            ).rowcount
+        if not n:
+            raise NotFoundError(f"no active API key {key_id}", key_id=key_id)
+
+    def principal_for_key(self, key: str) -> Principal:
+        """The principal of an API key; 401 if unknown or revoked."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ApiKey.name, ApiKey.role, ApiKey.manager_id, ApiKey.customer_id).where(
+                    ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            raise AuthenticationError("unknown or revoked API key", hint="ask an admin for a key")
+        return Principal(f"key:{row.name}", Role(row.role), row.manager_id, row.customer_id)

@@ -1,0 +1,60 @@
+"""``/events``: order / return / payment intake, idempotent; regrading happens later."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+
+from tierwise.api.access import Action, Principal
+from tierwise.api.deps import Ctx, allow
+from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT
+from tierwise.api.schemas.admin import EventAccepted, EventCreate
+
+
+def yuan(value: float) -> str:
+    """``1280.5`` → ``"1280.50"`` (Decimal from the shortest repr, rounded half up to fen)."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+router = APIRouter(prefix="/events", tags=["events"], responses={**AUTH_ERRORS, **BAD_INPUT})
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=EventAccepted,
+    responses={**CONFLICT, 200: {"model": EventAccepted, "description": "Already received"}},
+    summary="Post an order, return or payment",
+)
+def post_event(
+    ctx: Ctx,
+    principal: Annotated[Principal, allow(Action.EVENT_INGEST)],
+    event: EventCreate,
+    response: Response,
+) -> EventAccepted:
+    """Store the event and acknowledge (202). The same idempotency key again answers 200 with
+    the first receipt; the same key with a different event is 409."""
+    payload = event.model_dump(mode="json", exclude={"idempotency_key", "kind", "customer_id"})
+    # money is kept as exact yuan text with two decimals, never as a binary float
+    payload["amount"] = yuan(event.amount)
+    for line, given in zip(payload["lines"], event.lines, strict=True):
+        line["unit_price"] = yuan(given.unit_price)
+    row, created = ctx.events.add(
+        event.idempotency_key,
+        event.kind,
+        event.customer_id,
+        payload,
+        actor=principal.subject,
+        now=ctx.now(),
+    )
+    if not created:
+        response.status_code = 200
+    return EventAccepted(
+        id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        status=row["status"],
+        duplicate=not created,
+        received_at=row["received_at"],
+    )

@@ -1,0 +1,104 @@
+"""``/runs``: grading runs recorded in the store (list, status)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from tierwise.api import grading
+from tierwise.api.access import Action, Principal
+from tierwise.api.deps import Ctx, allow
+from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
+from tierwise.api.schemas.common import MAX_PAGE_SIZE, Input, Page, Timestamp
+from tierwise.errors import NotFoundError
+
+router = APIRouter(prefix="/runs", tags=["runs"], responses={**AUTH_ERRORS, **BAD_INPUT})
+
+
+class RunPublic(BaseModel):
+    id: str
+    policy_name: str
+    policy_hash: str
+    as_of: date
+    data_fingerprint: str
+    status: str
+    trigger: str
+    started_at: Timestamp
+    finished_at: Timestamp | None
+    published_at: Timestamp | None
+    counts: dict[str, Any]
+    error: str | None
+
+
+@router.get("", response_model=Page[RunPublic])
+def list_runs(
+    ctx: Ctx,
+    _p: Annotated[Principal, allow(Action.RUN_LIST)],
+    status: Annotated[Literal["running", "published", "failed"] | None, Query()] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Page[RunPublic]:
+    """Runs, newest first."""
+    rows, total = ctx.runs.page(status=status, offset=offset, limit=limit)
+    return Page(items=[RunPublic(**r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+class RunStart(Input):
+    policy: str = Field(
+        min_length=1, max_length=80, description="Name of a policy under $TIERWISE_HOME/policies"
+    )
+    as_of: date = Field(description="Grade with data up to this day")
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    status: str = Field(description="running: poll GET /runs/{run_id}")
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=RunAccepted,
+    responses={**NOT_FOUND, **CONFLICT, 422: BAD_INPUT[422]},
+    summary="Start a grading run",
+)
+def start_run(
+    ctx: Ctx, principal: Annotated[Principal, allow(Action.RUN_START)], body: RunStart
+) -> RunAccepted:
+    """Grade the lake with a published policy, then publish the run and refresh the read
+    model, in the background (202). 409 while another run is running; 422 if the policy is
+    invalid."""
+    path = ctx.policies.path_of(body.policy)
+    if path is None:
+        raise NotFoundError(
+            f"no policy {body.policy!r}",
+            hint="publish it first (POST /policies/publish) or list them (GET /policies)",
+            policy=body.policy,
+        )
+    policy = grading.parse_text(path.read_text(encoding="utf-8"), source=path.name)
+    run_id, _thread = grading.start_run(
+        ctx.engine,
+        policy,
+        as_of=body.as_of,
+        lake=ctx.settings.lake_dir,
+        runs=ctx.settings.runs_dir,
+        policy_dir=path.parent,
+        now=ctx.now(),
+    )
+    ctx.audit.record(
+        principal, "run.start", now=ctx.now(), target=run_id, detail={"policy": body.policy}
+    )
+    return RunAccepted(run_id=run_id, status="running")
+
+
+@router.get("/{run_id}", response_model=RunPublic, responses=NOT_FOUND)
+def get_run(
+    ctx: Ctx,
+    _p: Annotated[Principal, allow(Action.RUN_LIST)],
+    run_id: Annotated[str, Path(min_length=1, max_length=120)],
+) -> RunPublic:
+    """One run: its status, counts and error if it failed."""
+    return RunPublic(**ctx.runs.get(run_id))

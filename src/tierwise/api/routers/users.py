@@ -1,0 +1,73 @@
+"""``/users`` and ``/api-keys``: who may sign in, and keys for systems."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from tierwise.api.access import Action, Principal, Role
+from tierwise.api.deps import Ctx, allow
+from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
+from tierwise.api.schemas.admin import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    UserCreate,
+    UserPublic,
+)
+
+router = APIRouter(tags=["users"], responses={**AUTH_ERRORS, **BAD_INPUT})
+Allowed = Annotated[Principal, allow(Action.USER_MANAGE)]
+
+
+@router.get("/users", response_model=list[UserPublic])
+def list_users(ctx: Ctx, _p: Allowed) -> list[UserPublic]:
+    return [UserPublic(**u) for u in ctx.users.list_users()]
+
+
+@router.post("/users", status_code=201, response_model=UserPublic, responses=CONFLICT)
+def create_user(ctx: Ctx, principal: Allowed, body: UserCreate) -> UserPublic:
+    """Add a user (password stored as an argon2 hash)."""
+    now = ctx.now()
+    role = Role(body.role)
+    row = ctx.users.add_user(
+        body.name,
+        role,
+        body.password,
+        now=now,
+        manager_id=getattr(body, "manager_id", None),
+        customer_id=getattr(body, "customer_id", None),
+    )
+    ctx.audit.record(principal, "user.create", now=now, target=body.name, detail={"role": role})
+    return UserPublic(**row)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyPublic])
+def list_api_keys(ctx: Ctx, _p: Allowed) -> list[ApiKeyPublic]:
+    return [ApiKeyPublic(**k) for k in ctx.users.list_keys()]
+
+
+@router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
+def create_api_key(ctx: Ctx, principal: Allowed, body: ApiKeyCreate) -> ApiKeyCreated:
+    """A new key for a system; the key is in this answer only (stored as SHA-256)."""
+    now = ctx.now()
+    role = Role(body.role)
+    key, row = ctx.users.create_key(
+        body.name,
+        role,
+        now=now,
+        manager_id=getattr(body, "manager_id", None),
+        customer_id=getattr(body, "customer_id", None),
+    )
+    ctx.audit.record(principal, "apikey.create", now=now, target=body.name, detail={"role": role})
+    return ApiKeyCreated(**row, key=key)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, responses=NOT_FOUND)
+def revoke_api_key(
+    ctx: Ctx, principal: Allowed, key_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> None:
+    now = ctx.now()
+    ctx.users.revoke_key(key_id, now)
+    ctx.audit.record(principal, "apikey.revoke", now=now, target=str(key_id))

@@ -1,0 +1,1 @@
+"""Request (create/update) and response (public) schemas, one module per resource."""

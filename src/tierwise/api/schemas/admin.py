@@ -1,0 +1,199 @@
+"""Overrides, webhooks, users, API keys, audit entries, events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, Field
+
+from tierwise.api.schemas.common import Input, StrictBool, StrictFloat, StrictInt, Timestamp
+
+Name = str
+
+
+class OverrideCreate(Input):
+    customer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    tier: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    reason: str = Field(min_length=3, max_length=2000, description="Why (shown in history)")
+    days: StrictInt = Field(
+        ge=1, le=366, description="How long it holds: it expires this many days from now"
+    )
+
+
+class OverridePublic(BaseModel):
+    id: int
+    customer_id: str
+    tier: str
+    reason: str
+    author: str
+    created_at: Timestamp
+    expires_at: Timestamp
+    revoked_at: Timestamp | None
+
+
+class WebhookCreate(Input):
+    name: str = Field(min_length=1, max_length=120)
+    url: AnyHttpUrl
+    events: list[Literal["tier.changed"]] = Field(default=["tier.changed"], min_length=1)
+
+
+class WebhookUpdate(Input):
+    active: StrictBool
+
+
+class WebhookPublic(BaseModel):
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    active: bool
+    created_at: Timestamp
+    outbox: dict[str, int] = Field(description="Messages by status")
+
+
+class WebhookCreated(WebhookPublic):
+    secret: str = Field(description="HMAC key: shown once, never again")
+
+
+STAFF_ROLES = Literal["admin", "analyst", "marketing", "risk", "service"]
+UserName = Annotated[str, Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, Field(min_length=10, max_length=200)]
+ManagerId = Annotated[
+    str, Field(min_length=1, max_length=40, description="customers.account_manager")
+]
+BoundCustomer = Annotated[
+    str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$", description="customer_id")
+]
+
+
+class StaffUserCreate(Input):
+    name: UserName
+    role: STAFF_ROLES
+    password: Password
+
+
+class SalesUserCreate(Input):
+    """An account manager: sees only customers whose account_manager is ``manager_id``."""
+
+    name: UserName
+    role: Literal["sales"]
+    password: Password
+    manager_id: ManagerId
+
+
+class CustomerUserCreate(Input):
+    """A customer signing in to its own view (``/me``)."""
+
+    name: UserName
+    role: Literal["customer"]
+    password: Password
+    customer_id: BoundCustomer
+
+
+UserCreate = Annotated[
+    StaffUserCreate | SalesUserCreate | CustomerUserCreate, Field(discriminator="role")
+]
+
+
+class UserPublic(BaseModel):
+    id: int
+    name: str
+    role: str
+    manager_id: str | None
+    customer_id: str | None
+    active: bool
+    created_at: Timestamp
+
+
+KeyName = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class StaffKeyCreate(Input):
+    name: KeyName
+    role: STAFF_ROLES
+
+
+class SalesKeyCreate(Input):
+    name: KeyName
+    role: Literal["sales"]
+    manager_id: ManagerId
+
+
+class CustomerKeyCreate(Input):
+    """A key for the customer app acting for one customer."""
+
+    name: KeyName
+    role: Literal["customer"]
+    customer_id: BoundCustomer
+
+
+ApiKeyCreate = Annotated[
+    StaffKeyCreate | SalesKeyCreate | CustomerKeyCreate, Field(discriminator="role")
+]
+
+
+class ApiKeyPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    role: str
+    manager_id: str | None
+    customer_id: str | None
+    created_at: Timestamp
+    revoked_at: Timestamp | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str = Field(description="The key: shown once, never again")
+
+
+class AuditPublic(BaseModel):
+    id: int
+    at: Timestamp
+    actor: str
+    role: str
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+
+
+class TokenRequest(Input):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds")
+    role: str
+
+
+class OrderLineIn(Input):
+    sku: str = Field(min_length=1, max_length=40)
+    quantity: StrictFloat = Field(gt=0, le=1_000_000)
+    unit_price: StrictFloat = Field(ge=0, le=100_000_000, description="Yuan")
+
+
+class EventCreate(Input):
+    """An order, a return or a payment of one customer."""
+
+    idempotency_key: str = Field(
+        min_length=8, max_length=120, description="Unique per event; a retry sends the same"
+    )
+    kind: Literal["order", "return", "payment"]
+    customer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    occurred_at: AwareDatetime = Field(description="When it happened, with its zone")
+    amount: StrictFloat = Field(ge=0, le=100_000_000, description="Yuan")
+    reference: str | None = Field(
+        default=None, max_length=60, description="Order / return / payment number"
+    )
+    lines: list[OrderLineIn] = Field(default_factory=list, max_length=500)
+
+
+class EventAccepted(BaseModel):
+    id: int
+    idempotency_key: str
+    status: str
+    duplicate: bool = Field(description="True when this key was already received")
+    received_at: Timestamp

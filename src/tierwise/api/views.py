@@ -1,0 +1,53 @@
+"""Turning profile rows into what a caller may see (masking applied here, once)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tierwise.api.access import CustomerRef, Principal, sees_personal
+from tierwise.api.masking import mask_record
+from tierwise.api.schemas.customers import CustomerPublic, UpgradeProgress
+
+_LIST_FIELDS = set(CustomerPublic.model_fields) - {"masked"}
+
+
+def public_row(row: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """A profile row reduced to the public fields, masked for ``principal`` (R-INT-4)."""
+    ref = CustomerRef(row["customer_id"], row.get("account_manager"))
+    unmasked = sees_personal(principal, ref)
+    out = mask_record({k: row.get(k) for k in _LIST_FIELDS}, unmasked=unmasked)
+    out["tags"] = row.get("tags") or []
+    out["layers"] = {str(k): str(v) for k, v in (row.get("layers") or {}).items()}
+    out["masked"] = not unmasked
+    return out
+
+
+def upgrade_of(row: dict[str, Any]) -> UpgradeProgress:
+    up = row.get("upgrade") or {}
+    needs = {str(k): float(v) for k, v in (up.get("needs") or {}).items() if v is not None}
+    return UpgradeProgress(
+        tier=row.get("tier"),
+        next_tier=up.get("next_tier"),
+        gap_score=up.get("gap_score"),
+        needs=needs,
+    )
+
+
+def benefits_of(
+    runs: Path, run_id: str | None, tier: str | None, cache: dict[str, Any]
+) -> dict[str, Any]:
+    """The benefits the policy of ``run_id`` gives ``tier`` (from the run's run.json)."""
+    if not run_id or not tier:
+        return {}
+    key = f"benefits:{run_id}"
+    if key not in cache:
+        path = runs / run_id / "run.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            cache[key] = (record.get("policy") or {}).get("benefits") or {}
+        except (OSError, ValueError):
+            cache[key] = {}
+    benefits: dict[str, Any] = cache[key].get(tier, {})
+    return dict(benefits)

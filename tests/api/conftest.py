@@ -1,0 +1,70 @@
+"""API fixtures: a seeded sample book on SQLite, the app, and a credential per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from store.conftest import _pg_engine
+from tierwise.api.access import Principal, Role
+from tierwise.api.app import create_app
+from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
+from tierwise.api.sample import seed
+from tierwise.settings import Settings
+from tierwise.store.db import make_engine, sqlite_url
+
+# The customer the "customer" principal is bound to, and the manager "sales" is
+SELF_ID = "C0000005"
+MANAGER = "AM003"
+
+
+@dataclass
+class Book:
+    home: Path
+    engine: Engine
+    settings: Settings
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def book(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Book]:
+    """The sample book in a store of each supported kind."""
+    home = tmp_path_factory.mktemp("book")
+    if request.param == "sqlite":
+        engines: Iterator[Engine] = iter([make_engine(sqlite_url(home / "state.db"))])
+    else:
+        engines = _pg_engine()
+    engine = next(engines)
+    seed(engine, home, 40)
+    yield Book(home, engine, Settings(home=home, env="test", max_body_bytes=4096))
+    engine.dispose()
+    for _ in engines:  # drops the PostgreSQL database
+        pass
+
+
+@pytest.fixture(scope="module")
+def client(book: Book) -> Iterator[TestClient]:
+    app = create_app(book.settings, engine=book.engine)
+    with TestClient(app) as c:
+        yield c
+
+
+def principal(role: Role) -> Principal:
+    return Principal(
+        f"user:{role.value}-test",
+        role,
+        manager_id=MANAGER if role is Role.SALES else None,
+        customer_id=SELF_ID if role is Role.CUSTOMER else None,
+    )
+
+
+def auth(role: Role) -> dict[str, str]:
+    """Headers carrying a valid token for a test user in ``role``."""
+    tok = issue_token(principal(role), DEV_SECRET, now=utcnow(), minutes=5)
+    return {"Authorization": f"Bearer {tok}"}
