@@ -31,7 +31,7 @@ def _event(**over: Any) -> dict[str, Any]:
 def test_events_are_idempotent(client: TestClient) -> None:
     h = auth(Role.SERVICE)
     first = client.post("/events", json=_event(), headers=h)
-    assert first.status_code == 202 and first.json()["duplicate"] is False
+    assert first.status_code == 202 and first.json()["duplicate"] is False, first.text
     again = client.post("/events", json=_event(), headers=h)
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     assert again.json()["duplicate"] is True

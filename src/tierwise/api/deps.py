@@ -28,6 +28,7 @@ from tierwise.api.repos.runs import RunRepo
 from tierwise.api.repos.users import UserRepo
 from tierwise.api.repos.webhooks import WebhookRepo
 from tierwise.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from tierwise.realtime import Regrader
 from tierwise.settings import Settings
 
 
@@ -47,6 +48,7 @@ class AppContext:
     runs: RunRepo = field(init=False)
     analytics: AnalyticsRepo = field(init=False)
     policies: PolicyRepo = field(init=False)
+    regrader: Regrader = field(init=False)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -60,6 +62,8 @@ class AppContext:
         self.runs = RunRepo(e)
         self.analytics = AnalyticsRepo(e)
         self.policies = PolicyRepo(e, self.settings.policies_dir)
+        # real-time regrades against the latest published run (loaded on first use)
+        self.regrader = Regrader(e, self.settings.runs_dir)
 
     def now(self) -> datetime:
         return utcnow()

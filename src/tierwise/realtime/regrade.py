@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tierwise.errors import UsageError
+from tierwise.errors import TierwiseError, UsageError
 from tierwise.realtime.context import RunContext, load_context
 from tierwise.realtime.decide import UPGRADE_REVERTED, realtime_transition, revert_upgrade
 from tierwise.realtime.events import OrderEvent, PaymentEvent, ReturnEvent
@@ -34,6 +35,9 @@ from tierwise.store.webhooks import enqueue_tier_changes
 
 AnyEvent = OrderEvent | ReturnEvent | PaymentEvent
 SOURCE = "realtime"
+
+
+log = logging.getLogger(__name__)
 
 
 def _utcnow() -> dt.datetime:
@@ -143,7 +147,14 @@ class Regrader:
         if not rows:
             return IngestResult([], all_keys)
         with self.engine.begin() as conn:
-            ctx = self.context(conn)
+            try:
+                ctx = self.context(conn)
+            except TierwiseError as err:
+                # The current run's folder is missing or unreadable: keep the events (they are
+                # applied with the customer's next event once a usable run is published), but
+                # never lose them because grading output is broken.
+                log.warning("events stored without a regrade: %s", err)
+                ctx = None
             if ctx is not None:  # applied in this transaction
                 rows = [{**r, "applied_at": now} for r in rows]
             stmt = (

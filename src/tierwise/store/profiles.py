@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -330,3 +330,23 @@ def write_profiles(engine: Engine, profiles: pa.Table) -> int:
     data = profiles.select(_profile_schema().names).cast(_profile_schema())
     with engine.begin() as conn:
         return _replace(conn, "customer_profiles", data)
+
+
+def sync_profile_tiers(engine: Engine, customer_ids: Sequence[str]) -> dict[str, str | None]:
+    """Copy the published tier and score of ``customer_ids`` into the read model (after a
+    real-time regrade, which changes ``customer_tiers`` between runs); returns their tiers."""
+    tiers = Base.metadata.tables["customer_tiers"]
+    profiles = Base.metadata.tables["customer_profiles"]
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(tiers.c.customer_id, tiers.c.tier, tiers.c.score).where(
+                tiers.c.customer_id.in_(list(customer_ids))
+            )
+        ).all()
+        for r in rows:
+            conn.execute(
+                profiles.update()
+                .where(profiles.c.customer_id == r.customer_id)
+                .values(tier=r.tier, score=r.score)
+            )
+    return {r.customer_id: r.tier for r in rows}

@@ -1,4 +1,4 @@
-"""``/events``: order / return / payment intake, idempotent; regrading happens later."""
+"""``/events``: order / return / payment intake, idempotent, regraded in real time (R-GRD-9)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT
 from tierwise.api.schemas.admin import EventAccepted, EventCreate
+from tierwise.realtime import ingest_event
+from tierwise.realtime.events import from_intake
+from tierwise.store.profiles import sync_profile_tiers
 
 
 def yuan(value: float) -> str:
@@ -34,8 +37,11 @@ def post_event(
     event: EventCreate,
     response: Response,
 ) -> EventAccepted:
-    """Store the event and acknowledge (202). The same idempotency key again answers 200 with
-    the first receipt; the same key with a different event is 409."""
+    """Store the event, regrade the customer with the latest run's cutoffs and acknowledge
+    (202). The same idempotency key again answers 200 with the first receipt; the same key with
+    a different event is 409. A return needs ``order_id``."""
+    # validated as a real-time event first, so nothing is stored that cannot be applied
+    realtime_event = from_intake(event.model_dump(mode="json"))
     payload = event.model_dump(mode="json", exclude={"idempotency_key", "kind", "customer_id"})
     # money is kept as exact yuan text with two decimals, never as a binary float
     payload["amount"] = yuan(event.amount)
@@ -49,7 +55,17 @@ def post_event(
         actor=principal.subject,
         now=ctx.now(),
     )
-    if not created:
+    regraded, tier, changes = False, None, []
+    if created:
+        result = ingest_event(ctx.regrader, realtime_event, received_at=row["received_at"])
+        regraded = result.regraded > 0
+        changes = [
+            f"{c['from_tier'] or '—'}→{c['to_tier'] or '—'} ({c['reason_code']})"
+            for c in result.changes
+        ]
+        if regraded:
+            tier = sync_profile_tiers(ctx.engine, [event.customer_id]).get(event.customer_id)
+    else:
         response.status_code = 200
     return EventAccepted(
         id=row["id"],
@@ -57,4 +73,7 @@ def post_event(
         status=row["status"],
         duplicate=not created,
         received_at=row["received_at"],
+        regraded=regraded,
+        tier=tier,
+        changes=changes,
     )

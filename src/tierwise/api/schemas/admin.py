@@ -189,6 +189,15 @@ class EventCreate(Input):
         default=None, max_length=60, description="Order / return / payment number"
     )
     lines: list[OrderLineIn] = Field(default_factory=list, max_length=500)
+    order_id: str | None = Field(
+        default=None,
+        max_length=60,
+        description="A return's order number: required for returns (a return that undoes the "
+        "order behind an upgrade reverts it)",
+    )
+    invoice_id: str | None = Field(
+        default=None, max_length=60, description="A payment's invoice (default: the reference)"
+    )
 
 
 class EventAccepted(BaseModel):
@@ -197,3 +206,12 @@ class EventAccepted(BaseModel):
     status: str
     duplicate: bool = Field(description="True when this key was already received")
     received_at: Timestamp
+    regraded: bool = Field(
+        default=False,
+        description="True when the customer was regraded with the latest run's cutoffs "
+        "(false before any run is published, and for a duplicate)",
+    )
+    tier: str | None = Field(default=None, description="The customer's published tier after it")
+    changes: list[str] = Field(
+        default_factory=list, description="Tier changes it caused, e.g. 'silver→gold (upgrade)'"
+    )
