@@ -26,6 +26,7 @@ def serve_command(
     from tierwise.api import server
     from tierwise.api.auth import signing_key
     from tierwise.cli.profiles import refresh_if_possible
+    from tierwise.pipeline.scheduler import start_scheduler
     from tierwise.store.db import make_engine
     from tierwise.store.migrate import upgrade
 
@@ -36,5 +37,14 @@ def serve_command(
     if refresh:
         refresh_if_possible(settings, engine, _out)
     engine.dispose()
+    # Scheduled runs (TIERWISE_SCHEDULES) are started by this process only, never by each worker.
+    scheduler = start_scheduler(settings, make_engine(settings.state_url))
+    if scheduler is not None:
+        names = ", ".join(f"{s.name} ({s.cron}, {s.timezone})" for s in settings.schedules)
+        _out.print(f"scheduled grading runs: {names}")
     _out.print(f"serving on http://{host}:{port} (docs at /docs)")
-    server.run(host, port, workers)
+    try:
+        server.run(host, port, workers)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
