@@ -22,13 +22,14 @@ import yaml
 from sqlalchemy import Engine
 
 from tierwise.api.repos.runs import RunRepo
-from tierwise.errors import ConflictError, PolicyError
+from tierwise.errors import ConflictError, PolicyError, UsageError
 from tierwise.features.build import GROUP_TABLES, groups_for
 from tierwise.grading.handoff import read_run
-from tierwise.grading.run import make_run_id, run_grading
-from tierwise.pipeline.publish import grade_and_publish
+from tierwise.grading.run import run_grading
+from tierwise.pipeline.publish import begin_run, grade_and_publish
 from tierwise.policy import Policy, parse_policy, policy_hash
 from tierwise.policy.engine import required_features
+from tierwise.store.runs import RunStore
 
 
 def parse_text(text: str, source: str = "<request>") -> Policy:
@@ -117,8 +118,9 @@ def start_run(
 ) -> tuple[str, threading.Thread]:
     """Grade, publish and refresh the read model in a background thread; the run's id now.
 
-    The work is :func:`tierwise.pipeline.publish.grade_and_publish`, the path every caller
-    takes; its clock starts at ``now`` so the run id is known before the thread starts.
+    The run is recorded (:func:`tierwise.pipeline.publish.begin_run`) before this returns;
+    the work is :func:`tierwise.pipeline.publish.grade_and_publish`, the path every caller
+    takes.
     :class:`ConflictError` while another run is running (the store refuses overlapping runs
     in any case; this answers 409 instead of a run that fails at once).
     """
@@ -127,11 +129,11 @@ def start_run(
         raise ConflictError(
             f"run {running!r} is still running", hint="wait for it to finish", run_id=running
         )
-    run_id = make_run_id(policy, as_of, now)
-    times = [now]
-
-    def clock() -> dt.datetime:
-        return times.pop() if times else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    # recorded before answering, so GET /runs/{id} finds it at once
+    try:
+        run_id = begin_run(RunStore(engine), policy, as_of=as_of, started=now, trigger=trigger)
+    except UsageError as err:  # another run began meanwhile: the store refuses overlap
+        raise ConflictError(str(err.message), hint=err.hint, **err.fields) from err
 
     def work() -> None:
         # a failure is recorded on the run by grade_and_publish; nothing else to do here
@@ -144,7 +146,7 @@ def start_run(
                 engine=engine,
                 trigger=trigger,
                 policy_dir=policy_dir,
-                clock=clock,
+                run_id=run_id,
             )
 
     thread = threading.Thread(target=work, name=f"run-{run_id}", daemon=True)

@@ -41,6 +41,23 @@ def store_cutoffs(output: RunOutput) -> list[Cutoff]:
     return [Cutoff(c.tier, c.tier_rank, c.min_score) for c in output.cutoffs]
 
 
+def begin_run(
+    store: RunStore, policy: Policy, *, as_of: dt.date, started: dt.datetime, trigger: str
+) -> str:
+    """Record a run of ``policy`` as running (refused while another runs); returns its id."""
+    run_id = make_run_id(policy, as_of, started)
+    store.begin(
+        run_id,
+        policy_name=policy.name,
+        policy_hash=policy_hash(policy),
+        as_of=as_of,
+        data_fingerprint="",
+        started_at=started,
+        trigger=trigger,
+    )
+    return run_id
+
+
 def grade_and_publish(
     policy: Policy,
     *,
@@ -51,6 +68,7 @@ def grade_and_publish(
     trigger: str = "manual",
     policy_dir: Path | None = None,
     clock: Callable[[], dt.datetime] = _utcnow,
+    run_id: str | None = None,
 ) -> Published:
     """Grade every customer of ``lake`` as of ``as_of`` and publish the run to the store.
 
@@ -64,19 +82,14 @@ def grade_and_publish(
         What started the run: ``manual``, ``schedule:<name>``, ``api:<user>`` ...
     clock:
         Wall-clock time in naive UTC (a parameter so tests and backfills can set it).
+    run_id:
+        A run already recorded with :func:`begin_run` (e.g. by the API, which answers with the
+        id before grading in the background); recorded here otherwise.
     """
     store = RunStore(engine)
     started = clock()
-    run_id = make_run_id(policy, as_of, started)
-    store.begin(
-        run_id,
-        policy_name=policy.name,
-        policy_hash=policy_hash(policy),
-        as_of=as_of,
-        data_fingerprint="",
-        started_at=started,
-        trigger=trigger,
-    )
+    if run_id is None:
+        run_id = begin_run(store, policy, as_of=as_of, started=started, trigger=trigger)
     try:
         result = run_grading(
             policy,
