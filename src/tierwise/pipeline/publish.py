@@ -12,11 +12,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
+from tierwise.lake import LakeLocation
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
 from tierwise.store.runs import Cutoff, PublishSummary, RunStore
@@ -44,19 +46,20 @@ def grade_and_publish(
     policy: Policy,
     *,
     as_of: dt.date,
-    lake: Path,
+    lake: LakeLocation,
     runs: Path,
     engine: Engine,
     trigger: str = "manual",
     policy_dir: Path | None = None,
+    con: Any = None,
     clock: Callable[[], dt.datetime] = _utcnow,
 ) -> Published:
     """Grade every customer of ``lake`` as of ``as_of`` and publish the run to the store.
 
     Parameters
     ----------
-    policy, as_of, lake, runs, policy_dir:
-        As for :func:`tierwise.grading.run.run_grading`.
+    policy, as_of, lake, runs, policy_dir, con:
+        As for :func:`tierwise.grading.run.run_grading` (``con``: the compute backend).
     engine:
         The operational store (already upgraded to the latest schema).
     trigger:
@@ -84,6 +87,7 @@ def grade_and_publish(
             runs=runs,
             now=started,
             policy_dir=policy_dir,
+            con=con,
             run_id=run_id,
         )
         output = read_run(result.path)
