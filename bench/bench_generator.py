@@ -31,6 +31,8 @@ import psutil
 import pyarrow
 import pyarrow.parquet as pq
 
+from bench.common import figure
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 OUT = ROOT / "bench" / "out" / "generator"
@@ -135,6 +137,34 @@ def render(results: list[Measure], facts: dict[str, str]) -> str:
             f"| lake{extra} | `{m.command}` | {m.order_lines:,} | {m.orders:,} | {m.seconds:.1f} s "
             f"| {m.peak_rss_gb:.2f} GB | {m.order_lines / m.seconds:,.0f} | {verdict} |"
         )
+    small = next((m for m in results if not m.exports), None)
+    for m in results:
+        if m is small or m.exports or small is None:
+            continue
+        ratio = round(m.seconds / small.seconds, 1)
+        scale = m.order_lines / small.order_lines
+        lines += [
+            "",
+            f"Scaling: {m.order_lines / 1e6:.0f} M lines took **{ratio}x** the time of "
+            f"{small.order_lines / 1e6:.0f} M ({scale:.1f}x the lines) in the same run.",
+            figure(
+                f"generator {m.order_lines / 1e6:.0f} M / {small.order_lines / 1e6:.0f} M lines, time",
+                ratio,
+                f"generator at {small.order_lines / 1e6:.0f} M lines",
+                f"≤ {1.2 * scale:.0f}x (linear + 20 %), RSS < {TARGET_RSS_GB:.0f} GB",
+                ratio <= 1.2 * scale and m.peak_rss_gb < TARGET_RSS_GB,
+            ),
+        ]
+    if small is not None:
+        lines.append(
+            figure(
+                f"generator {small.order_lines / 1e6:.0f} M lines, time / {TARGET_SECONDS:.0f} s target",
+                round(small.seconds / TARGET_SECONDS, 2),
+                f"{TARGET_SECONDS:.0f} s budget (no peer generator to run side by side)",
+                f"< 1x, RSS < {TARGET_RSS_GB:.0f} GB",
+                small.seconds < TARGET_SECONDS and small.peak_rss_gb < TARGET_RSS_GB,
+            )
+        )
     lines += ["", "Machine:", ""]
     lines += [f"- {k}: {v}" for k, v in facts.items()]
     lines += [
@@ -161,11 +191,13 @@ def write_doc(section: str, doc: Path = DOC) -> None:
 
 def run(
     customers: int = CUSTOMERS, months: int = MONTHS, seed: int = SEED, with_exports: bool = True,
-    doc: Path | None = DOC,
+    doc: Path | None = DOC, big_customers: int = 0,
 ) -> list[Measure]:  # fmt: skip
     """Run the benchmark (lake only, then optionally with exports) and update ``doc``."""
     facts = machine()
     results = [measure(customers, months, seed, False, OUT)]
+    if big_customers:  # the same months, 10x the customers: 100 M lines
+        results.append(measure(big_customers, months, seed, False, OUT))
     if with_exports:
         results.append(measure(customers, months, seed, True, OUT))
     shutil.rmtree(OUT, ignore_errors=True)
@@ -186,8 +218,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-exports-run", action="store_true", help="skip the run with exports")
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--big-customers", type=int, default=0,
+        help="also a lake-only run with this many customers (146000: about 100 M lines)",
+    )  # fmt: skip
     a = parser.parse_args()
-    run(a.customers, a.months, a.seed, not a.no_exports_run, None if a.no_doc else DOC)
+    run(
+        a.customers, a.months, a.seed, not a.no_exports_run, None if a.no_doc else DOC,
+        big_customers=a.big_customers,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import scipy
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from bench.common import record
+from bench.common import figure, record
 from tierwise.models.churn import ChurnModel
 from tierwise.models.clv import ClvModel
 from tierwise.models.pit_features import FEATURE_COLUMNS
@@ -105,6 +105,38 @@ def bench_rfm(n_orders: int, n_customers: int) -> float:
     return seconds
 
 
+def bench_peer_rfm(n_orders: int, n_customers: int) -> tuple[float, float, float]:
+    """(ours s, lifetimes s, largest difference) on the same orders as a pandas DataFrame.
+
+    The peer is ``lifetimes.utils.summary_data_from_transaction_data`` (daily frequency,
+    repeat-purchase monetary value), the RFM summary most BG/NBD users start from.
+    """
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    con = duckdb.connect()
+    df = con.sql(
+        f"""SELECT (hash(i) % {n_customers})::BIGINT AS customer_id,
+                   (TIMESTAMP '2024-01-01' + to_seconds((hash(i * 7) % (730 * 86400))::BIGINT))
+                       AS order_time,
+                   ((hash(i * 13) % 100000) / 100.0)::DOUBLE AS amount
+            FROM range({n_orders}) t(i)"""
+    ).df()
+    as_of = date(2025, 12, 31)
+    ours, ours_s = timed(lambda: rfm_summary(df, as_of))
+    peer, peer_s = timed(
+        lambda: summary_data_from_transaction_data(
+            df,
+            "customer_id",
+            "order_time",
+            monetary_value_col="amount",
+            observation_period_end=pd.Timestamp(as_of),
+        )
+    )
+    cols = ["frequency", "recency", "T", "monetary_value"]
+    diff = float((ours[cols].sort_index() - peer[cols].sort_index()).abs().max().max())
+    return ours_s, peer_s, diff
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -128,6 +160,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--customers", type=int, default=2_000_000)
     ap.add_argument("--orders", type=int, default=20_000_000, help="rows for the RFM summary")
     ap.add_argument("--threads", type=int, default=0, help="OpenMP threads (0: all)")
+    ap.add_argument(
+        "--peer-orders", type=int, default=2_000_000,
+        help="orders for the RFM summary vs lifetimes (pandas, so kept moderate)",
+    )  # fmt: skip
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args(argv)
     n = args.customers
@@ -136,6 +172,15 @@ def main(argv: list[str] | None = None) -> None:
 
     rfm_s = bench_rfm(args.orders, n)
     print(f"RFM summary, {args.orders:,} orders: {rfm_s:.1f} s", flush=True)
+
+    peer_n = max(args.peer_orders // 10, 1)
+    ours_s, peer_s, peer_diff = bench_peer_rfm(args.peer_orders, peer_n)
+    peer_ratio = round(peer_s / ours_s, 1)
+    print(
+        f"RFM summary vs lifetimes, {args.peer_orders:,} orders: ours {ours_s:.2f} s, "
+        f"lifetimes {peer_s:.2f} s ({peer_ratio}x), largest difference {peer_diff:.2g}",
+        flush=True,
+    )
 
     summary, sim_s = timed(lambda: simulate_rfm(n))
     model, clv_s = timed(lambda: ClvModel(unit_days=7).fit(summary))
@@ -165,6 +210,7 @@ Machine: {facts}.
 | step | size | time | target |
 |---|---|---|---|
 | RFM summary in DuckDB (`rfm_summary`) | {args.orders:,} orders, {n:,} customers | {rfm_s:.1f} s | — |
+| RFM summary (`tierwise.models.rfm.rfm_summary`) vs `lifetimes.utils.summary_data_from_transaction_data`, same pandas DataFrame | {args.peer_orders:,} orders, {peer_n:,} customers | ours {ours_s:.2f} s, lifetimes {peer_s:.2f} s: **{peer_ratio}x** (largest difference {peer_diff:.2g}) | faster than the peer |
 | CLV fit: BG/NBD + Gamma-Gamma, 4 L-BFGS-B starts each (explored on 20,000 customers, refined on all) | {n:,} customers | {clv_s:.1f} s | < 30 s |
 | CLV predictions over 365 days | {n:,} customers | {pred_s:.1f} s | — |
 | churn training: gradient boosting (70 % of customers) + isotonic calibration (15 %) + hold-out metrics (15 %) | {n:,} customers × {len(FEATURE_COLUMNS)} features, {threads} thread(s) | {churn_s:.1f} s | < 300 s |
@@ -172,6 +218,7 @@ Machine: {facts}.
 The RFM summaries are simulated from the BG/NBD and Gamma-Gamma processes with the CDNOW
 parameters; the fit recovered: {recovered}. Churn features and labels are random with a known
 logistic rule (hold-out AUC {churn.metrics_["auc"]:.3f}).
+{figure(f"lifetimes RFM summary / ours, {args.peer_orders / 1e6:g} M orders", peer_ratio, "lifetimes summary_data_from_transaction_data", "> 1x, same values (≤ 1e-6)", peer_ratio > 1 and peer_diff <= 1e-6)}
 """
     if not args.no_write:
         record("models", body)

@@ -6,6 +6,7 @@ only that section, so benchmarks can run alone or all together (``make bench``).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -57,6 +58,50 @@ def record(name: str, body: str) -> None:
         else text.rstrip() + "\n\n" + block + "\n"
     )
     DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text, encoding="utf-8")
+
+
+_FIGURE = re.compile(r"<!-- figure: (\{.*?\}) -->")
+SUMMARY_START, SUMMARY_END = "<!-- bench:summary -->", "<!-- /bench:summary -->"
+
+
+def figure(name: str, ratio: float | None, baseline: str, target: str, met: bool | None) -> str:
+    """A machine-readable line for the summary table, placed inside a bench's own section.
+
+    ``ratio`` is the figure over its baseline measured in the same run (None: no ratio,
+    e.g. an absolute memory figure); ``met`` None means the claim has no target.
+    """
+    data = {"figure": name, "ratio": ratio, "baseline": baseline, "target": target, "met": met}
+    return f"<!-- figure: {json.dumps(data, ensure_ascii=False)} -->"
+
+
+def write_summary() -> None:
+    """Rewrite the summary table at the top of docs/benchmarks.md from the sections' figures."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
+    pattern = re.compile(re.escape(SUMMARY_START) + r".*?" + re.escape(SUMMARY_END), re.S)
+    rest = pattern.sub("", text)
+    rows = [json.loads(m.group(1)) for m in _FIGURE.finditer(rest)]
+    lines = [
+        SUMMARY_START,
+        "## Summary",
+        "",
+        "Generated from the figures of the sections below (each measured against its baseline "
+        "in the same run).",
+        "",
+        "| figure | ratio | baseline | target | met? |",
+        "|---|---:|---|---|---|",
+    ]
+    for r in rows:
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:g}x"
+        met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
+        lines.append(f"| {r['figure']} | {ratio} | {r['baseline']} | {r['target']} | {met} |")
+    lines.append(SUMMARY_END)
+    block = "\n".join(lines)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: block, text)
+    else:
+        head, sep, tail = text.partition("\n<!--")
+        text = head.rstrip() + "\n\n" + block + "\n" + (sep + tail if sep else "")
     DOC.write_text(text, encoding="utf-8")
 
 

@@ -7,3 +7,8 @@ if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | awk '{print $2}')" != 
   python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 uv sync --frozen --quiet
+# PySpark (from the lock) needs a Java runtime; Java 17 is what Spark 4.0 is tested on.
+if ! command -v java >/dev/null 2>&1; then
+  echo "java not found: installing openjdk-17-jre-headless (for the Spark engine)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless
+fi

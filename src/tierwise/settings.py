@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body the API accepts (413)."
     )
+    engine: str = Field(
+        default="duckdb",
+        description="Compute engine for gradings: duckdb (embedded) or spark (see docs/spark.md).",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master: local[N], spark://host:7077 (standalone cluster) or "
+        "sc://host:15002 (Spark Connect).",
+    )
+    memory_limit: str | None = Field(
+        default=None,
+        description="Memory cap of a grading, e.g. 2GB: DuckDB memory_limit (spilling to "
+        "spill_dir beyond it); Spark driver/executor memory. Default: the engine's own.",
+    )
+    spill_dir: str | None = Field(
+        default=None,
+        description="Where an engine spills under the memory cap (default: a temp folder).",
+    )
     schedules: list[Schedule] = Field(
         default_factory=list,
         description='Scheduled runs, a JSON list: [{"name": "daily", "cron": "0 3 * * *", '
@@ -60,6 +79,17 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Fitted models, one folder per name and version (``models/<name>/<version>/``)."""
         return self.home / "models"
+
+    def compute_backend(self, engine: str | None = None, spark_master: str | None = None) -> Any:
+        """The Ibis backend of the configured engine, memory cap applied."""
+        from tierwise.engines import open_backend
+
+        return open_backend(
+            engine or self.engine,
+            spark_master=spark_master or self.spark_master,
+            memory_limit=self.memory_limit,
+            temp_dir=self.spill_dir,
+        )
 
     @property
     def state_url(self) -> str:

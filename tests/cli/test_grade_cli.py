@@ -83,3 +83,21 @@ def test_errors_are_one_line_with_exit_codes(
     assert "Traceback" not in err
     assert _cli(monkeypatch, "explain", "nobody") == 5
     assert _cli(monkeypatch, "grade", "--as-of", "30/06/2025") == 2
+
+
+def test_engine_option_and_memory_cap_from_settings(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = str(ROOT / "policies" / "kuailv.yaml")
+    monkeypatch.setenv("TIERWISE_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("TIERWISE_SPILL_DIR", str(home / "spill"))
+    get_settings.cache_clear()
+    args = ("grade", "--as-of", "2025-06-30", "--policy", policy, "--engine", "duckdb")
+    assert _cli(monkeypatch, *args) == 0
+    assert "6 entities" in capsys.readouterr().out
+    assert _cli(monkeypatch, "grade", "--as-of", "2025-06-30", "--engine", "polars") != 0
+    assert "duckdb or spark" in capsys.readouterr().err
+    monkeypatch.setenv("TIERWISE_MEMORY_LIMIT", "lots")
+    get_settings.cache_clear()
+    assert _cli(monkeypatch, "grade", "--as-of", "2025-06-30", "--policy", policy) != 0
+    assert "2GB" in capsys.readouterr().err

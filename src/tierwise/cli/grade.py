@@ -20,7 +20,7 @@ from tierwise.features.build import build_features
 from tierwise.features.sources import all_tables, connect, open_lake
 from tierwise.grading import layout
 from tierwise.grading.run import RunResult, run_grading
-from tierwise.lake import write_parquet_atomic
+from tierwise.lake import as_lake, write_parquet_atomic
 from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import DEFAULT_POLICY, Policy, load_policy, parse_policy
 from tierwise.policy.tiering import Cutoff
@@ -45,12 +45,26 @@ def grade_command(
     ],
     policy: Annotated[Path, typer.Option(help="Policy YAML file.")] = DEFAULT_POLICY,
     lake: Annotated[
-        Path | None, typer.Option(help="Lake folder (default $TIERWISE_HOME/lake).")
+        str | None,
+        typer.Option(
+            help="Lake folder or URL (hdfs://, s3a://; Spark only) (default $TIERWISE_HOME/lake)."
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Runs folder (default $TIERWISE_HOME/runs).")
     ] = None,
     lang: Annotated[str, typer.Option(help="zh or en labels.")] = "zh",
+    engine: Annotated[
+        str | None,
+        typer.Option(help="duckdb or spark (default $TIERWISE_ENGINE, else duckdb)."),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="local[N], spark://host:7077 or sc://host:15002 (default $TIERWISE_SPARK_MASTER).",
+        ),
+    ] = None,
     publish: Annotated[
         bool,
         typer.Option(
@@ -63,27 +77,32 @@ def grade_command(
     """Grade every customer: features → scores → tiers → layers → tags → explanations."""
     settings = get_settings()
     pol = load_policy(policy)
+    where = as_lake(lake) if lake else settings.lake_dir
+    with _out.status(f"starting {engine or settings.engine} ..."):
+        con = settings.compute_backend(engine, spark_master)
     with _out.status(f"grading with {pol.name} as of {as_of} ..."):
         if publish:
-            engine = make_engine(settings.state_url)
-            upgrade(engine)
+            store = make_engine(settings.state_url)
+            upgrade(store)
             published = grade_and_publish(
                 pol,
                 as_of=_date(as_of),
-                lake=lake or settings.lake_dir,
+                lake=where,
                 runs=out or layout.runs_dir(settings.home),
-                engine=engine,
+                engine=store,
                 policy_dir=policy.parent,
+                con=con,
             )
             result = published.result
         else:
             result = run_grading(
                 pol,
                 as_of=_date(as_of),
-                lake=lake or settings.lake_dir,
+                lake=where,
                 runs=out or layout.runs_dir(settings.home),
                 now=dt.datetime.now(dt.UTC),
                 policy_dir=policy.parent,
+                con=con,
             )
     print_tier_mix(_out, result, pol, lang, as_of)
     if publish:

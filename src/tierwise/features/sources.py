@@ -8,13 +8,12 @@ canonical schema, so a distributor without, say, credit reports still gets every
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from tierwise.lake import has_table, parquet_glob, require_table
+from tierwise.lake import LakeLocation, has_table, parquet_glob, require_table, table_location
 from tierwise.model.arrow import arrow_schema
 from tierwise.model.tables import table as canonical_table
 
@@ -26,8 +25,21 @@ def connect() -> Any:
     return ibis.duckdb.connect()
 
 
-def open_lake(con: Any, lake: Path, names: Iterable[str]) -> dict[str, ir.Table]:
-    """Register each table of ``names`` from ``lake`` on backend ``con``.
+def read_lake_table(con: Any, lake: LakeLocation, name: str) -> ir.Table:
+    """Table ``name`` of ``lake`` on backend ``con``: every Parquet file under its folder.
+
+    DuckDB reads a recursive glob; Spark reads the folder with ``recursiveFileLookup``
+    (it has no ``**`` glob, and the option also keeps it from adding partition columns).
+    """
+    if con.name == "pyspark":
+        return con.read_parquet(
+            table_location(lake, name), table_name=f"lake_{name}", recursiveFileLookup="true"
+        )
+    return con.read_parquet(parquet_glob(lake, name), table_name=f"lake_{name}")
+
+
+def open_lake(con: Any, lake: LakeLocation, names: Iterable[str]) -> dict[str, ir.Table]:
+    """Register each table of ``names`` from ``lake`` (a folder or a URL) on backend ``con``.
 
     Raises
     ------
@@ -39,7 +51,7 @@ def open_lake(con: Any, lake: Path, names: Iterable[str]) -> dict[str, ir.Table]
         if name in REQUIRED:
             require_table(lake, name)
         if has_table(lake, name):
-            out[name] = con.read_parquet(parquet_glob(lake, name), table_name=f"lake_{name}")
+            out[name] = read_lake_table(con, lake, name)
         else:
             out[name] = ibis.memtable(arrow_schema(canonical_table(name)).empty_table())
     return out

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,13 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tierwise.engines.output import materialize, write_parquet
 from tierwise.errors import DataError
 from tierwise.features.build import GROUP_TABLES, build_features, groups_for
 from tierwise.features.sources import connect, open_lake
 from tierwise.grading import layout
 from tierwise.grading.fingerprint import data_fingerprint
+from tierwise.lake import LakeLocation
 from tierwise.policy.engine import grade_frame, required_features
 from tierwise.policy.load import policy_hash
 from tierwise.policy.schema import ModelScore, Policy
@@ -50,7 +51,7 @@ def run_grading(
     policy: Policy,
     *,
     as_of: dt.date,
-    lake: Path,
+    lake: LakeLocation,
     runs: Path,
     now: dt.datetime,
     policy_dir: Path | None = None,
@@ -66,13 +67,15 @@ def run_grading(
     as_of:
         Only data on or before this day counts.
     lake, runs:
-        The lake to read and the folder runs are written to.
+        The lake to read (a folder or a URL the engine reads) and the folder runs are
+        written to.
     now:
         The wall-clock time of the run (for its id and record; never used in computation).
     policy_dir:
         Folder that a model score's relative ``path`` is resolved against.
     con:
-        An Ibis backend; a fresh DuckDB one by default.
+        An Ibis backend (see :func:`tierwise.engines.open_backend`); a fresh DuckDB one
+        by default.
     run_id:
         The run's id, when the caller recorded the run before grading (see
         :func:`tierwise.pipeline.publish.grade_and_publish`); made from the policy, as_of and
@@ -90,12 +93,10 @@ def run_grading(
         feats = build_features(
             tables, as_of, lookback_days=policy.lookback_days, entity=policy.entity, names=names
         )
-        ft = con.create_table(f"features_{uuid.uuid4().hex}", feats, temp=True)
+        ft, free_features = materialize(con, feats, "features")
         t1 = time.perf_counter()
         model = _model_table(con, policy, policy_dir)
-        graded = con.create_table(
-            f"graded_{uuid.uuid4().hex}", grade_frame(ft, policy, model), temp=True
-        )
+        graded, free_graded = materialize(con, grade_frame(ft, policy, model), "graded")
         cut_rows = con.to_pyarrow(cutoffs_expr(graded)).to_pylist()
         cutoffs = cutoffs_from_rows(cut_rows, policy)
         out = add_upgrade(graded, policy, cutoffs)
@@ -105,11 +106,13 @@ def run_grading(
         out = out.mutate(run_id=ibis.literal(run_id), as_of=ibis.literal(as_of))
         out = out.select("entity_id", "run_id", "as_of", *keep)
         t2 = time.perf_counter()
-        con.to_parquet(out, tmp / layout.ASSIGNMENTS)
-        con.to_parquet(ft, tmp / layout.FEATURES)
+        write_parquet(con, out, tmp / layout.ASSIGNMENTS)
+        write_parquet(con, ft, tmp / layout.FEATURES)
         pa_cut = pa.Table.from_pylist([asdict(c) for c in cutoffs])
         pq.write_table(pa_cut, tmp / layout.CUTOFFS)
         counts = _counts(con, graded, policy, cutoffs)
+        free_graded()
+        free_features()
         t3 = time.perf_counter()
         timings = {
             "features_s": round(t1 - t0, 3),

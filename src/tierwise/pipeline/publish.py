@@ -12,11 +12,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
+from tierwise.lake import LakeLocation
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
 from tierwise.store.profiles import refresh_profiles
@@ -62,11 +64,12 @@ def grade_and_publish(
     policy: Policy,
     *,
     as_of: dt.date,
-    lake: Path,
+    lake: LakeLocation,
     runs: Path,
     engine: Engine,
     trigger: str = "manual",
     policy_dir: Path | None = None,
+    con: Any = None,
     clock: Callable[[], dt.datetime] = _utcnow,
     run_id: str | None = None,
 ) -> Published:
@@ -74,8 +77,8 @@ def grade_and_publish(
 
     Parameters
     ----------
-    policy, as_of, lake, runs, policy_dir:
-        As for :func:`tierwise.grading.run.run_grading`.
+    policy, as_of, lake, runs, policy_dir, con:
+        As for :func:`tierwise.grading.run.run_grading` (``con``: the compute backend).
     engine:
         The operational store (already upgraded to the latest schema).
     trigger:
@@ -98,6 +101,7 @@ def grade_and_publish(
             runs=runs,
             now=started,
             policy_dir=policy_dir,
+            con=con,
             run_id=run_id,
         )
         output = read_run(result.path)
@@ -115,6 +119,8 @@ def grade_and_publish(
         store.fail(run_id, f"{type(err).__name__}: {err}", clock())
         raise
     # the API's read model follows the published state (a failure here leaves the run
-    # published; `tierwise profiles refresh` rebuilds it)
-    refresh_profiles(engine, lake, runs, now=clock())
+    # published; `tierwise profiles refresh` rebuilds it). It reads the lake's customers table
+    # from a local folder; a lake given as a URL (Spark on S3/HDFS) is not refreshed here.
+    if isinstance(lake, Path) or "://" not in lake:
+        refresh_profiles(engine, Path(lake), runs, now=clock())
     return Published(result, output, summary)

@@ -1,0 +1,49 @@
+"""Write an Ibis table to one local Parquet file, whichever engine computes it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
+    """Write ``expr`` to the single file ``path``.
+
+    DuckDB streams into the file itself. Spark writes folders of part files, so its
+    result (one row per customer: small next to the order lines) is fetched as Arrow
+    batches and written as one file, the layout every run reader expects. Columns are
+    cast to the expression's declared types: Spark SQL reads a literal such as ``0.3`` as
+    a DECIMAL, so ``0.3 * r_score`` (float64 to Ibis) comes back as decimal(22, 1).
+    """
+    if con.name == "duckdb":
+        con.to_parquet(expr, path)
+        return
+    schema = expr.schema().to_pyarrow()
+    reader = con.to_pyarrow_batches(expr)
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in reader:
+            writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+
+
+def materialize(con: Any, expr: ir.Table, prefix: str) -> tuple[ir.Table, Callable[[], None]]:
+    """Compute ``expr`` once and keep it for the later steps of a run.
+
+    Returns the table and a function that frees it. DuckDB: a temporary table (gone with
+    the connection). Spark, which has no temporary tables in Ibis: a cached DataFrame,
+    read back with the expression's declared column types (Spark SQL reads a literal
+    such as ``0.3`` as a DECIMAL, so ``0.3 * r_score``, float64 to Ibis, is cached as
+    decimal(22, 1)).
+    """
+    if con.name == "duckdb":
+        table = con.create_table(f"{prefix}_{uuid.uuid4().hex}", expr, temp=True)
+        return table, lambda: None
+    cached = expr.cache()
+    declared = expr.schema()
+    drifted = {n: t for n, t in declared.items() if cached.schema()[n] != t}
+    return cached.cast(drifted) if drifted else cached, cached.release
