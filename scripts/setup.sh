@@ -7,3 +7,13 @@ if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | awk '{print $2}')" != 
   python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 uv sync --frozen --quiet
+
+# The console's front-end packages, from the npm registry (never a CDN): installed into the
+# git-ignored var/static, served by the app from there. Idempotent: skipped when present.
+VENDOR=var/static
+if [ ! -f "$VENDOR/node_modules/echarts/dist/echarts.min.js" ] || \
+   [ ! -f "$VENDOR/node_modules/htmx.org/dist/htmx.min.js" ]; then
+  mkdir -p "$VENDOR"
+  npm install --prefix "$VENDOR" --no-save --no-audit --no-fund --no-package-lock --silent \
+    echarts@5.6.0 htmx.org@2.0.4 >/dev/null
+fi
