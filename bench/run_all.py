@@ -19,10 +19,16 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["--customers", "300", "--months", "6", "--no-exports-run", "--no-doc"],
     ),
     ("bench.bench_publish", ["--customers", "2000000"], ["--customers", "20000"]),
+    ("bench.bench_ingest", [], ["--lines", "200000", "--no-doc"]),
     (
         "bench.bench_grading",
         ["--write-doc"],
         ["--lines", "1000000", "--pandas-lines", "1000000"],
+    ),
+    (
+        "bench.bench_models",
+        [],
+        ["--customers", "20000", "--orders", "200000", "--no-write"],
     ),
     (
         "bench.bench_api",

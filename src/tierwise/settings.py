@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         return self.home / "lake"
 
     @property
+    def models_dir(self) -> Path:
+        """Fitted models, one folder per name and version (``models/<name>/<version>/``)."""
+        return self.home / "models"
+
+    @property
     def state_url(self) -> str:
         """The operational store's URL."""
         return self.database_url or f"sqlite:///{self.home / 'state.db'}"

@@ -3,11 +3,13 @@
 Plain functions over the grading engine (:mod:`tierwise.policy`, :mod:`tierwise.grading`) and
 the store; the routers only translate HTTP. A run started here is graded in a background
 thread, published through :class:`tierwise.store.runs.RunStore` and then refreshes the read
-model, so ``GET /runs/{id}`` shows ``running`` → ``published`` (or ``failed`` with the error).
+model (:func:`tierwise.pipeline.publish.grade_and_publish`), so ``GET /runs/{id}`` shows
+``running`` → ``published`` (or ``failed`` with the error).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
 import threading
@@ -19,15 +21,14 @@ import pyarrow.compute as pc
 import yaml
 from sqlalchemy import Engine
 
-from tierwise.errors import ConflictError, PolicyError, TierwiseError, UsageError
+from tierwise.api.repos.runs import RunRepo
+from tierwise.errors import ConflictError, PolicyError
 from tierwise.features.build import GROUP_TABLES, groups_for
-from tierwise.grading.fingerprint import data_fingerprint
 from tierwise.grading.handoff import read_run
 from tierwise.grading.run import make_run_id, run_grading
+from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import Policy, parse_policy, policy_hash
 from tierwise.policy.engine import required_features
-from tierwise.store.profiles import refresh_profiles
-from tierwise.store.runs import Cutoff, RunStore
 
 
 def parse_text(text: str, source: str = "<request>") -> Policy:
@@ -114,45 +115,36 @@ def start_run(
     now: dt.datetime,
     trigger: str = "api",
 ) -> tuple[str, threading.Thread]:
-    """Record the run as running, then grade, publish and refresh in a background thread.
+    """Grade, publish and refresh the read model in a background thread; the run's id now.
 
-    :class:`ConflictError` while another run is running (the store's one-running-run rule).
+    The work is :func:`tierwise.pipeline.publish.grade_and_publish`, the path every caller
+    takes; its clock starts at ``now`` so the run id is known before the thread starts.
+    :class:`ConflictError` while another run is running (the store refuses overlapping runs
+    in any case; this answers 409 instead of a run that fails at once).
     """
-    run_id = make_run_id(policy, as_of, now)
-    store = RunStore(engine)
-    try:
-        store.begin(
-            run_id,
-            policy_name=policy.name,
-            policy_hash=policy_hash(policy),
-            as_of=as_of,
-            data_fingerprint=data_fingerprint(lake, tables_read(policy)),
-            started_at=now,
-            trigger=trigger,
+    running = RunRepo(engine).running()
+    if running is not None:
+        raise ConflictError(
+            f"run {running!r} is still running", hint="wait for it to finish", run_id=running
         )
-    except UsageError as err:
-        raise ConflictError(err.message, hint="wait for the running run to finish") from None
+    run_id = make_run_id(policy, as_of, now)
+    times = [now]
+
+    def clock() -> dt.datetime:
+        return times.pop() if times else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     def work() -> None:
-        try:
-            result = run_grading(
-                policy, as_of=as_of, lake=lake, runs=runs, now=now, policy_dir=policy_dir
-            )
-            run = read_run(result.path)
-            done = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            store.publish(
-                run_id,
-                run.store_assignments(),
-                [Cutoff(c.tier, c.tier_rank, c.min_score) for c in run.cutoffs],
-                rule=run.stability_rule(),
-                now=done,
-                counts=run.record.get("counts"),
-                timings=run.record.get("timings"),
-            )
-            refresh_profiles(engine, lake, runs, now=done)
-        except (TierwiseError, Exception) as err:  # a failed run is recorded, never current
-            store.fail(
-                run_id, f"{type(err).__name__}: {err}", dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        # a failure is recorded on the run by grade_and_publish; nothing else to do here
+        with contextlib.suppress(Exception):
+            grade_and_publish(
+                policy,
+                as_of=as_of,
+                lake=lake,
+                runs=runs,
+                engine=engine,
+                trigger=trigger,
+                policy_dir=policy_dir,
+                clock=clock,
             )
 
     thread = threading.Thread(target=work, name=f"run-{run_id}", daemon=True)

@@ -109,7 +109,10 @@ def demo_command(
 ) -> None:
     """Generate the demo book into $TIERWISE_HOME/demo and print what is in it."""
     GenerateConfig(customers=customers, months=months)  # bad arguments fail before any work
-    ctx = DemoContext(home=get_settings().home, customers=customers, months=months)
+    settings = get_settings()
+    ctx = DemoContext(
+        home=settings.home, customers=customers, months=months, state_url=settings.state_url
+    )
     started = time.perf_counter()
 
     def announce(step: Step) -> None:
@@ -125,6 +128,13 @@ def demo_command(
 
         print_tier_mix(
             _console, ctx.extra["grading"], ctx.extra["grading_policy"], "zh", "book end"
+        )
+    if "published" in ctx.extra:
+        pub = ctx.extra["published"]
+        changes = ", ".join(f"{k} {v:,}" for k, v in sorted(pub.changes.items())) or "none"
+        _console.print(
+            f"published run {pub.run_id} to the store ({settings.state_url.split('://')[0]}): "
+            f"{pub.customers:,} customers, changes: {changes}"
         )
     _console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not no_serve:

@@ -21,9 +21,12 @@ from tierwise.features.sources import all_tables, connect, open_lake
 from tierwise.grading import layout
 from tierwise.grading.run import RunResult, run_grading
 from tierwise.lake import write_parquet_atomic
+from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import DEFAULT_POLICY, Policy, load_policy, parse_policy
 from tierwise.policy.tiering import Cutoff
 from tierwise.settings import get_settings
+from tierwise.store.db import make_engine
+from tierwise.store.migrate import upgrade
 
 _out = Console(highlight=False)
 
@@ -48,20 +51,47 @@ def grade_command(
         Path | None, typer.Option(help="Runs folder (default $TIERWISE_HOME/runs).")
     ] = None,
     lang: Annotated[str, typer.Option(help="zh or en labels.")] = "zh",
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="Also publish the run to the operational store: stability rules, current "
+            "tiers, history, webhooks (one transaction).",
+        ),
+    ] = False,
 ) -> None:
     """Grade every customer: features → scores → tiers → layers → tags → explanations."""
     settings = get_settings()
     pol = load_policy(policy)
     with _out.status(f"grading with {pol.name} as of {as_of} ..."):
-        result = run_grading(
-            pol,
-            as_of=_date(as_of),
-            lake=lake or settings.lake_dir,
-            runs=out or layout.runs_dir(settings.home),
-            now=dt.datetime.now(dt.UTC),
-            policy_dir=policy.parent,
-        )
+        if publish:
+            engine = make_engine(settings.state_url)
+            upgrade(engine)
+            published = grade_and_publish(
+                pol,
+                as_of=_date(as_of),
+                lake=lake or settings.lake_dir,
+                runs=out or layout.runs_dir(settings.home),
+                engine=engine,
+                policy_dir=policy.parent,
+            )
+            result = published.result
+        else:
+            result = run_grading(
+                pol,
+                as_of=_date(as_of),
+                lake=lake or settings.lake_dir,
+                runs=out or layout.runs_dir(settings.home),
+                now=dt.datetime.now(dt.UTC),
+                policy_dir=policy.parent,
+            )
     print_tier_mix(_out, result, pol, lang, as_of)
+    if publish:
+        changes = published.summary.changes
+        _out.print(
+            f"published run {result.run_id}: {published.summary.customers:,} customers, changes "
+            + (", ".join(f"{k} {v:,}" for k, v in sorted(changes.items())) or "none")
+        )
 
 
 def print_tier_mix(console: Console, result: RunResult, pol: Policy, lang: str, as_of: str) -> None:

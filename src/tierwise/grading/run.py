@@ -55,6 +55,7 @@ def run_grading(
     now: dt.datetime,
     policy_dir: Path | None = None,
     con: Any = None,
+    run_id: str | None = None,
 ) -> RunResult:
     """Grade every entity of ``lake`` as of ``as_of`` and publish the run under ``runs``.
 
@@ -72,13 +73,17 @@ def run_grading(
         Folder that a model score's relative ``path`` is resolved against.
     con:
         An Ibis backend; a fresh DuckDB one by default.
+    run_id:
+        The run's id, when the caller recorded the run before grading (see
+        :func:`tierwise.pipeline.publish.grade_and_publish`); made from the policy, as_of and
+        ``now`` otherwise.
     """
     con = con or connect()
     t0 = time.perf_counter()
     names = required_features(policy)
     tables_read = sorted({t for g in groups_for(names) for t in GROUP_TABLES[g]})
     tables = open_lake(con, lake, tables_read)
-    run_id = make_run_id(policy, as_of, now)
+    run_id = run_id or make_run_id(policy, as_of, now)
     tmp = runs / f".{run_id}.tmp"
     tmp.mkdir(parents=True, exist_ok=False)
     try:

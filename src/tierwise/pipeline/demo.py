@@ -17,7 +17,6 @@ from tierwise.generate.book import ProgressFn
 from tierwise.generate.config import DEFAULT_END_DATE
 from tierwise.generate.summary import BookSummary, read_summary
 from tierwise.grading.layout import runs_dir
-from tierwise.grading.run import run_grading
 from tierwise.policy import DEFAULT_POLICY, load_policy
 
 DEMO_CUSTOMERS = 2000
@@ -34,6 +33,7 @@ class DemoContext:
     months: int = DEMO_MONTHS
     seed: int = DEMO_SEED
     progress: ProgressFn | None = None
+    state_url: str | None = None  # the operational store; SQLite in ``home`` by default
     generated: GenerateResult | None = None
     summary: BookSummary | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,18 +65,67 @@ def _summarize(ctx: DemoContext) -> None:
     ctx.summary = read_summary(ctx.book_dir)
 
 
+def _load_time(ctx: DemoContext) -> dt.datetime:
+    """The exports are as of the book's last day: load them the next morning."""
+    end = DEFAULT_END_DATE
+    if ctx.generated is not None and "book_end" in ctx.generated.manifest.get("generator", {}):
+        end = dt.date.fromisoformat(str(ctx.generated.manifest["generator"]["book_end"])[:10])
+    return dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+
+
+def _ingest(ctx: DemoContext) -> None:
+    from tierwise.ingest.mapping import default_mapping
+    from tierwise.ingest.report import ingest_report, write_report
+    from tierwise.ingest.run import ingest
+
+    raw = ctx.home / "raw"
+    run = ingest(
+        ctx.book_dir / "exports", default_mapping(), raw=raw, home=ctx.home,
+        now=_load_time(ctx), force=True,
+    )  # fmt: skip
+    write_report(
+        ingest_report(run, source=str(ctx.book_dir / "exports"), raw=raw, home=ctx.home),
+        ctx.home / "reports",
+        "ingest-demo",
+    )
+    ctx.extra["ingest"] = run
+
+
+def _clean(ctx: DemoContext) -> None:
+    from tierwise.clean.report import clean_report
+    from tierwise.clean.run import clean
+    from tierwise.ingest.report import write_report
+
+    res = clean(ctx.home / "raw", ctx.home / "lake")
+    write_report(
+        clean_report(res, raw=ctx.home / "raw", lake=ctx.home / "lake"),
+        ctx.home / "reports",
+        "clean-demo",
+    )
+    ctx.extra["clean"] = res
+
+
 def _grade(ctx: DemoContext) -> None:
-    """Grade the generated lake with the default policy as of the book's last day."""
-    assert ctx.generated is not None, "the grade step needs the generate step"
+    """Grade the cleaned lake with the default policy as of the book's last day, and publish
+    the run to the operational store (stability rules, current tiers, history)."""
+    from tierwise.pipeline.publish import grade_and_publish
+    from tierwise.store.db import make_engine, sqlite_url
+    from tierwise.store.migrate import upgrade
+
     policy = load_policy(DEFAULT_POLICY)
-    ctx.extra["grading"] = run_grading(
+    engine = make_engine(ctx.state_url or sqlite_url(ctx.home / "state.db"))
+    upgrade(engine)
+    published = grade_and_publish(
         policy,
         as_of=DEFAULT_END_DATE,
-        lake=ctx.generated.lake,
+        lake=ctx.home / "lake",
         runs=runs_dir(ctx.home),
-        now=dt.datetime.now(dt.UTC),
+        engine=engine,
+        trigger="demo",
         policy_dir=DEFAULT_POLICY.parent,
     )
+    ctx.extra["grading"] = published.result
+    ctx.extra["published"] = published.summary
     ctx.extra["grading_policy"] = policy
     ctx.extra["grading_as_of"] = DEFAULT_END_DATE
 
@@ -84,8 +133,13 @@ def _grade(ctx: DemoContext) -> None:
 DEMO_STEPS: tuple[Step, ...] = (
     Step("generate", "generate a distributor's book: lake, dirty exports, truth", _generate),
     Step("summarize", "summarise the book: customers, orders per month, dirt injected", _summarize),
+    Step("ingest", "load the dirty exports into the raw lake, quarantine bad rows", _ingest),
+    Step("clean", "merge duplicate customers, drop duplicate rows, flag outliers", _clean),
     Step(
-        "grade", "grade every customer with policies/kuailv.yaml as of the book's last day", _grade
+        "grade",
+        f"grade the cleaned lake with policies/{DEFAULT_POLICY.name} as of the book's last day "
+        "and publish it",
+        _grade,
     ),
 )
 

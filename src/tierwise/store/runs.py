@@ -282,11 +282,13 @@ class RunStore:
         now: datetime,
         counts: dict[str, Any] | None = None,
         timings: dict[str, Any] | None = None,
+        data_fingerprint: str | None = None,
     ) -> PublishSummary:
         """Apply stability rules against the current state and publish, all or nothing.
 
         ``assignments`` has the columns of :data:`ASSIGNMENTS` (one row per customer). A tier
-        not named in ``cutoffs`` is refused before anything is written.
+        not named in ``cutoffs`` is refused before anything is written. ``data_fingerprint``
+        replaces the one given to :meth:`begin`, for callers that learn it while grading.
         """
         data = assignments if isinstance(assignments, pa.Table) else assignments_table(assignments)
         data = data.select(ASSIGNMENTS.names).cast(ASSIGNMENTS)
@@ -478,6 +480,7 @@ class RunStore:
                     finished_at=now,
                     counts={**(counts or {}), "customers": m, "changes": tally},
                     timings={**(timings or {}), "publish": clock.laps},
+                    **({"data_fingerprint": data_fingerprint} if data_fingerprint else {}),
                 )
             )
         return PublishSummary(run_id, m, tally)

@@ -1,0 +1,1 @@
+"""Cleaning: standard names and addresses, customer de-duplication, outlier flags (R-DAT-3)."""

@@ -1,0 +1,334 @@
+"""``tierwise clean``: the raw lake in, the clean lake out (R-DAT-3).
+
+Steps, each counted in the report:
+
+1. every table: exact duplicate rows dropped; rows repeating a grain key with other values
+   kept once (the first) and counted as conflicts;
+2. customers: names, phones and addresses standardized (省/市/区 from the regions table);
+   duplicates found with Splink and merged into one surviving id; the link table
+   ``LAKE/_clean/customer_links.parquet`` keeps every source id with its survivor;
+3. every table with a ``customer_id``: ids remapped to the survivor (activity of merged
+   customers summed per day, one credit report per customer and day);
+4. flags: ``LAKE/_flags/refund_outliers.parquet`` and ``LAKE/_flags/order_brushing.parquet``.
+
+Each output file is written to a temporary name and renamed, so an interrupted clean leaves
+the previous clean lake readable.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tierwise.clean.address import Gazetteer, split_address
+from tierwise.clean.dedupe import DedupeParams, cluster, find_duplicates, prepare
+from tierwise.clean.names import display_name, normalize_phone
+from tierwise.clean.outliers import (
+    FLAG_SCHEMA,
+    BrushingParams,
+    RefundParams,
+    order_brushing,
+    refund_outliers,
+)
+from tierwise.errors import DataError
+from tierwise.model.arrow import arrow_schema
+from tierwise.model.tables import TABLES
+
+CLEAN_FILE = "part-0.parquet"
+Step = Callable[[str], None]
+
+
+@dataclass
+class CleanResult:
+    """Counts of what the clean run did, per table and overall."""
+
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    customers_in: int = 0
+    customers_out: int = 0
+    merged: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tables": self.tables,
+            "customers_in": self.customers_in,
+            "customers_out": self.customers_out,
+            "merged": self.merged,
+            "flags": self.flags,
+            "notes": self.notes,
+        }
+
+
+def _files(raw: Path, table: str) -> list[str]:
+    d = raw / table
+    return sorted(str(p) for p in d.rglob("*.parquet")) if d.is_dir() else []
+
+
+def write_atomic_stream(reader: pa.RecordBatchReader, schema: pa.Schema, target: Path) -> int:
+    """Stream batches into ``target`` (temp file then rename); return the row count."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    n = 0
+    try:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
+            for rb in reader:
+                cols = [rb.column(f.name).cast(f.type) for f in schema]
+                w.write_batch(pa.record_batch(cols, schema=schema))
+                n += rb.num_rows
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return n
+
+
+def _standard_customers(cust: pd.DataFrame, gazetteer: Gazetteer | None) -> pd.DataFrame:
+    out = cust.copy()
+    addr = [
+        split_address(a, p, c, d, gazetteer)
+        for a, p, c, d in zip(
+            cust["address"], cust["province"], cust["city"], cust["district"], strict=True
+        )
+    ]
+    out["province"] = [a.province for a in addr]
+    out["city"] = [a.city for a in addr]
+    out["district"] = [a.district for a in addr]
+    out["address"] = [a.street for a in addr]
+    out["name"] = [display_name(n) for n in cust["name"]]
+    out["account_name"] = [display_name(n) for n in cust["account_name"]]
+    out["contact_name"] = [display_name(n) for n in cust["contact_name"]]
+    out["phone"] = [normalize_phone(p) or p for p in cust["phone"]]
+    return out
+
+
+def grain_dedupe(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, name: str
+) -> tuple[int, int, int]:
+    """Create table ``name``: one row per grain key of ``source`` (other columns packed in _s).
+
+    One hash aggregation keeps one row per key; only the keys seen more than once (few) are
+    read again to keep their smallest variant, so the choice is reproducible, and to tell
+    exact duplicates from conflicting rows.
+
+    Returns
+    -------
+    rows_in, exact_duplicates, grain_conflicts
+    """
+    t = TABLES[table]
+    grain = ", ".join(f'"{g}"' for g in t.grain)
+    others = [c for c in t.names if c not in t.grain]
+    packed = "struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in others) + ")"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {grain}, first(_s) AS _s, "
+        f"count(*) AS _n FROM (SELECT {grain}, {packed} AS _s FROM {source}) GROUP BY {grain}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name}_multi AS "
+        f"SELECT {grain}, min(_s) AS _s, count(DISTINCT _s) AS _variants, count(*) AS _n "
+        f"FROM (SELECT {grain}, {packed} AS _s FROM {source} r "
+        f"SEMI JOIN (SELECT {grain} FROM {name} WHERE _n > 1) m USING ({grain})) "
+        f"GROUP BY {grain}"
+    )
+    on = " AND ".join(f'{name}."{g}" = m."{g}"' for g in t.grain)
+    con.execute(f"UPDATE {name} SET _s = m._s FROM {name}_multi m WHERE {on}")
+    (n_in,) = con.execute(f"SELECT coalesce(sum(_n), 0) FROM {name}").fetchone()  # type: ignore[misc]
+    multi_rows, variants, multi_keys = con.execute(
+        f"SELECT coalesce(sum(_n), 0), coalesce(sum(_variants), 0), count(*) FROM {name}_multi"
+    ).fetchone()  # type: ignore[misc]
+    con.execute(f"DROP TABLE {name}_multi")
+    return int(n_in), int(multi_rows - variants), int(variants - multi_keys)
+
+
+def _unpack_sql(table: str, agg: str) -> str:
+    t = TABLES[table]
+    cols = ", ".join(f'"{c}"' if c in t.grain else f'_s."{c}" AS "{c}"' for c in t.names)
+    return f"SELECT {cols} FROM {agg}"
+
+
+def _clean_customers(
+    con: duckdb.DuckDBPyConnection,
+    raw: Path,
+    lake: Path,
+    present: list[str],
+    res: CleanResult,
+    dedupe: DedupeParams,
+    say: Step,
+) -> None:
+    """Standardize and de-duplicate customers; write them and the link table."""
+    say("customers: standardize")
+    grain_dedupe(con, "customers", "raw_customers", "agg_customers")
+    cust = con.execute(_unpack_sql("customers", "agg_customers")).fetch_df()
+    res.customers_in = int(con.execute("SELECT count(*) FROM raw_customers").fetchone()[0])  # type: ignore[index]
+    gaz = None
+    if "regions" in present:
+        places = con.execute("SELECT province, city, district FROM raw_regions").fetchall()
+        gaz = Gazetteer([(str(p), str(c), str(d)) for p, c, d in places])
+    cust = _standard_customers(cust, gaz)
+    say("customers: find duplicates (Splink)")
+    pairs = find_duplicates(prepare(cust, gaz), dedupe)
+    order_counts: dict[str, int] = {}
+    if "orders" in present:
+        order_counts = dict(
+            con.execute("SELECT customer_id, count(*) FROM raw_orders GROUP BY 1").fetchall()
+        )
+    signup = dict(zip(cust["customer_id"], cust["signup_date"], strict=True))
+    # The record entered first survives (a duplicate is a later re-entry); then the busier.
+    priority: dict[str, tuple[object, ...]] = {
+        c: (str(signup.get(c)), -order_counts.get(c, 0), c) for c in cust["customer_id"]
+    }
+    links = cluster(list(cust["customer_id"]), pairs, priority)
+    survivors = set(links.loc[links.source_id == links.customer_id, "customer_id"])
+    res.merged = int(len(links) - len(survivors))
+    cust_out = cust[cust["customer_id"].isin(survivors)]
+    res.customers_out = len(cust_out)
+    con.register("links_df", links)
+    con.execute("CREATE TABLE customer_links AS SELECT * FROM links_df")
+    links_schema = pa.schema(
+        [
+            pa.field("source_id", pa.string(), nullable=False),
+            pa.field("customer_id", pa.string(), nullable=False),
+            pa.field("match_probability", pa.float64(), nullable=False),
+            pa.field("cluster_size", pa.int32(), nullable=False),
+        ]
+    )
+    write_atomic_stream(
+        pa.Table.from_pandas(links, preserve_index=False).to_reader(),
+        links_schema,
+        lake / "_clean" / "customer_links.parquet",
+    )
+    cust_schema = arrow_schema(TABLES["customers"])
+    cust_tbl = pa.Table.from_pandas(cust_out[list(cust_schema.names)], preserve_index=False)
+    write_atomic_stream(cust_tbl.to_reader(), cust_schema, lake / "customers" / CLEAN_FILE)
+    con.register("customers_arrow", cust_tbl)
+    con.execute("CREATE TABLE customers AS SELECT * FROM customers_arrow")
+    res.tables["customers"] = {
+        "rows_in": res.customers_in,
+        "rows_out": res.customers_out,
+        "merged_duplicates": res.merged,
+    }
+
+
+def clean(
+    raw: Path,
+    lake: Path,
+    *,
+    dedupe: DedupeParams | None = None,
+    refunds: RefundParams | None = None,
+    brushing: BrushingParams | None = None,
+    step: Step | None = None,
+) -> CleanResult:
+    """Clean the raw lake into the clean lake.
+
+    Parameters
+    ----------
+    raw:
+        The raw lake written by ``tierwise ingest``.
+    lake:
+        The clean lake to write (each table's ``part-0.parquet`` replaced).
+    dedupe, refunds, brushing:
+        Parameters of the duplicate model and the outlier detectors.
+    step:
+        Called with the name of each step as it starts (progress display).
+    """
+    say = step or (lambda _s: None)
+    if not any(_files(raw, t) for t in TABLES):
+        raise DataError(
+            f"the raw lake at {raw} has no tables",
+            hint="run `tierwise ingest` first, or pass --raw",
+            lake=str(raw),
+        )
+    res = CleanResult()
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        present = [t for t in TABLES if _files(raw, t)]
+        for t in present:
+            files = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in _files(raw, t)) + "]"
+            con.execute(
+                f"CREATE VIEW raw_{t} AS SELECT * FROM read_parquet({files}, union_by_name = true)"
+            )
+        if "customers" in present:
+            _clean_customers(con, raw, lake, present, res, dedupe or DedupeParams(), say)
+        else:
+            res.notes.append("no customers in the raw lake: no de-duplication, ids kept")
+            con.execute(
+                "CREATE TABLE customer_links (source_id VARCHAR, customer_id VARCHAR, "
+                "match_probability DOUBLE, cluster_size INTEGER)"
+            )
+        # 3. other tables: one row per grain key, customer ids remapped to survivors
+        for t in present:
+            if t == "customers":
+                continue
+            say(f"{t}: drop duplicates, remap merged customers")
+            table = TABLES[t]
+            n_in, n_exact, n_conflicts = grain_dedupe(con, t, f"raw_{t}", f"agg_{t}")
+            n_keys = n_in - n_exact - n_conflicts
+            query = _unpack_sql(t, f"agg_{t}")
+            if "customer_id" in table.names:
+                cols = ", ".join(
+                    'coalesce(l.customer_id, r."customer_id") AS "customer_id"'
+                    if c == "customer_id"
+                    else f'r."{c}"'
+                    for c in table.names
+                )
+                query = (
+                    f"SELECT {cols} FROM ({query}) r "
+                    f"LEFT JOIN customer_links l ON l.source_id = r.customer_id"
+                )
+                if t == "activity":
+                    query = (
+                        "SELECT customer_id, date, CAST(sum(logins) AS INTEGER) AS logins, "
+                        "CAST(sum(interactions) AS INTEGER) AS interactions "
+                        f"FROM ({query}) GROUP BY customer_id, date"
+                    )
+                elif t == "credit":
+                    query = (
+                        f"SELECT * FROM ({query}) QUALIFY row_number() OVER "
+                        "(PARTITION BY customer_id, report_date ORDER BY rating DESC) = 1"
+                    )
+            if t in ("orders", "returns"):
+                con.execute(f"CREATE TABLE {t} AS {query}")
+                query = f"SELECT * FROM {t}"
+            n_out = write_atomic_stream(
+                con.execute(query).fetch_record_batch(262_144),
+                arrow_schema(table),
+                lake / t / CLEAN_FILE,
+            )
+            con.execute(f"DROP TABLE agg_{t}")
+            res.tables[t] = {
+                "rows_in": int(n_in),
+                "exact_duplicates_dropped": n_exact,
+                "grain_conflicts_dropped": n_conflicts,
+                "merged_customer_rows_combined": int(n_keys - n_out),
+                "rows_out": n_out,
+            }
+        # 4. flags
+        if "orders" in present and "returns" in present:
+            say("flags: abnormal refunds")
+            flags = refund_outliers(con, refunds or RefundParams())
+            res.flags["refund_outlier"] = flags.num_rows
+            write_atomic_stream(
+                flags.to_reader(), FLAG_SCHEMA, lake / "_flags" / "refund_outliers.parquet"
+            )
+        if "orders" in present and "customers" in present:
+            say("flags: order brushing")
+            flags = order_brushing(con, brushing or BrushingParams())
+            res.flags["order_brushing"] = flags.num_rows
+            write_atomic_stream(
+                flags.to_reader(), FLAG_SCHEMA, lake / "_flags" / "order_brushing.parquet"
+            )
+    finally:
+        con.close()
+    return res

@@ -1,0 +1,63 @@
+"""``tierwise clean``: the raw lake into the clean lake (standard names, merged duplicates, flags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from tierwise.clean.dedupe import DedupeParams
+from tierwise.clean.report import clean_report
+from tierwise.clean.run import clean
+from tierwise.cli.main import app
+from tierwise.ingest.report import write_report
+from tierwise.settings import get_settings
+
+_out = Console(highlight=False)
+
+
+@app.command("clean")
+def clean_command(
+    home: Annotated[
+        Path | None, typer.Option(help="Tierwise home (default $TIERWISE_HOME).")
+    ] = None,
+    raw: Annotated[Path | None, typer.Option(help="Raw lake to read (default HOME/raw).")] = None,
+    lake: Annotated[
+        Path | None, typer.Option(help="Clean lake to write (default HOME/lake).")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Match probability that merges two customers.")
+    ] = DedupeParams().threshold,
+) -> None:
+    """De-duplicate customers, drop duplicate rows, standardize names and addresses, flag outliers."""
+    settings = get_settings()
+    home = home or settings.home
+    raw = raw or home / "raw"
+    lake = lake or home / "lake"
+    with _out.status("cleaning") as status:
+        res = clean(
+            raw, lake, dedupe=DedupeParams(threshold=threshold), step=lambda s: status.update(s)
+        )
+    t = RichTable(title="clean")
+    counts: dict[str, int]
+    for c in ("table", "rows in", "exact duplicates", "grain conflicts", "rows out"):
+        t.add_column(c)
+    for name, counts in res.tables.items():
+        t.add_row(
+            name,
+            f"{counts.get('rows_in', 0):,}",
+            f"{counts.get('exact_duplicates_dropped', 0):,}",
+            f"{counts.get('grain_conflicts_dropped', 0):,}",
+            f"{counts.get('rows_out', 0):,}",
+        )
+    _out.print(t)
+    _js, page = write_report(clean_report(res, raw=raw, lake=lake), home / "reports", "clean")
+    _out.print(
+        f"customers: {res.customers_in:,} in, {res.merged:,} duplicates merged, "
+        f"{res.customers_out:,} out; flags: "
+        + ", ".join(f"{k} {v:,}" for k, v in res.flags.items())
+        + f"; clean lake {lake}; report {page}"
+    )

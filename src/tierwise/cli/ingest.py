@@ -1,0 +1,133 @@
+"""``tierwise ingest``: source files (or a SQL query) through a mapping into the raw lake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from tierwise.cli.main import app
+from tierwise.errors import UsageError
+from tierwise.ingest.mapping import Mapping, default_mapping, load_mapping
+from tierwise.ingest.report import ingest_report, write_report
+from tierwise.ingest.run import IngestRun, ingest, ingest_sql
+from tierwise.settings import get_settings
+
+_out = Console(highlight=False)
+
+
+@contextmanager
+def rows_progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """A Rich progress display; yields a factory of per-source row callbacks."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        transient=False,
+        console=Console(stderr=True),
+    ) as bar:
+
+        def factory(label: str, _size: int) -> Callable[[int], None]:
+            task = bar.add_task(label, total=None)
+            return lambda n: bar.update(task, completed=n)
+
+        yield factory
+
+
+def print_summary(run: IngestRun) -> None:
+    """The per-load summary table."""
+    t = RichTable(title="ingest")
+    for c in ("table", "source", "status", "rows in", "loaded", "quarantined", "top problem"):
+        t.add_column(c)
+    for r in run.loads:
+        top = next(iter(r.problems.items()), None)
+        t.add_row(
+            r.table,
+            Path(r.source).name,
+            r.status,
+            f"{r.rows_in:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            f"{top[0][:48]} ({top[1]:,})" if top else "",
+        )
+    _out.print(t)
+    if run.missing:
+        _out.print("not found (skipped): " + ", ".join(run.missing))
+
+
+def _mapping(path: Path | None) -> Mapping:
+    return load_mapping(path) if path is not None else default_mapping()
+
+
+@app.command("ingest")
+def ingest_command(
+    source: Annotated[
+        str,
+        typer.Argument(help="A folder of exports, one file, or a SQLAlchemy URL (with --query)."),
+    ],
+    mapping: Annotated[
+        Path | None, typer.Option(help="Mapping YAML (default: the generator's exports).")
+    ] = None,
+    table: Annotated[str | None, typer.Option(help="Canonical table a single file fills.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="utf-8, utf-8-sig, gbk or gb18030 (default: detect).")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="Table name or SELECT, for a SQL source.")
+    ] = None,
+    home: Annotated[
+        Path | None, typer.Option(help="Tierwise home (default $TIERWISE_HOME).")
+    ] = None,
+    raw: Annotated[Path | None, typer.Option(help="Raw lake folder (default HOME/raw).")] = None,
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="Load time; later event times are rejected (default: now)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Reload files whose checksum is unchanged.")] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Accept files with a header and no data rows.")
+    ] = False,
+) -> None:
+    """Load exports into the raw lake: validate every row, quarantine the bad ones with a reason."""
+    home = home or get_settings().home
+    raw = raw or home / "raw"
+    when = now or datetime.now()
+    m = _mapping(mapping)
+    with rows_progress() as progress:
+        if "://" in source:
+            if not (query and table):
+                raise UsageError("a SQL source needs --query and --table")
+            run = ingest_sql(
+                source, query, table, m, raw=raw, home=home, now=when, progress=progress
+            )
+        else:
+            run = ingest(
+                Path(source),
+                m,
+                raw=raw,
+                home=home,
+                now=when,
+                table=table,
+                encoding=encoding,
+                force=force,
+                allow_empty=allow_empty,
+                progress=progress,
+            )
+    print_summary(run)
+    js, page = write_report(
+        ingest_report(run, source=source, raw=raw, home=home),
+        home / "reports",
+        f"ingest-{when:%Y%m%dT%H%M%S}",
+    )
+    _out.print(
+        f"{run.rows_in:,} rows read: {run.rows_loaded:,} loaded into {raw}, "
+        f"{run.rows_quarantined:,} quarantined in {home / 'quarantine'}; report {page} and {js.name}"
+    )

@@ -1,0 +1,79 @@
+"""``tierwise runs``: the grading runs recorded in the operational store, and tier history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tierwise.cli.main import app
+from tierwise.settings import get_settings
+from tierwise.store.db import make_engine
+from tierwise.store.migrate import upgrade
+from tierwise.store.runs import RunStore
+from tierwise.store.schema import Run
+
+runs_app = typer.Typer(
+    help="Grading runs and tier history in the operational store.", no_args_is_help=True
+)
+app.add_typer(runs_app, name="runs")
+_out = Console(highlight=False)
+
+
+def _store() -> RunStore:
+    engine = make_engine(get_settings().state_url)
+    upgrade(engine)
+    return RunStore(engine)
+
+
+@runs_app.command("list")
+def list_command(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
+) -> None:
+    """Recent runs: status, policy, as_of, customers and changes."""
+    store = _store()
+    with Session(store.engine) as session:
+        runs = session.scalars(select(Run).order_by(Run.started_at.desc()).limit(limit)).all()
+    current = store.current_run()
+    table = Table(title="grading runs (newest first)")
+    for col in ("run", "status", "trigger", "policy", "as_of", "customers", "changes"):
+        table.add_column(col)
+    for r in runs:
+        mark = " ◀ current" if current is not None and r.id == current.id else ""
+        changes = r.counts.get("changes", {}) if r.counts else {}
+        table.add_row(
+            r.id + mark,
+            r.status + (f": {r.error}" if r.error else ""),
+            r.trigger,
+            r.policy_name,
+            r.as_of.isoformat(),
+            f"{r.counts.get('customers', '')}" if r.counts else "",
+            ", ".join(f"{k} {v}" for k, v in sorted(changes.items())),
+        )
+    _out.print(table)
+
+
+@runs_app.command("history")
+def history_command(customer_id: str) -> None:
+    """A customer's published tier changes, with their reasons."""
+    store = _store()
+    changes = store.history(customer_id)
+    if not changes:
+        _out.print(f"no tier changes recorded for {customer_id}")
+        return
+    table = Table(title=f"tier history of {customer_id}")
+    for col in ("effective", "from", "to", "reason", "run"):
+        table.add_column(col)
+    for c in changes:
+        table.add_row(
+            c.effective.isoformat(),
+            c.from_tier or "—",
+            c.to_tier or "—",
+            c.reason_code,
+            c.run_id or "",
+        )
+    _out.print(table)

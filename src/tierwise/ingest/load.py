@@ -1,0 +1,529 @@
+"""Safe loads: one source into one partition of the raw lake, all or nothing (R-DAT-2, R-DAT-4).
+
+A load reads its source as a stream, validates it with one DuckDB query, and writes the good rows
+to ``RAW/<table>/<partition>.parquet`` and the rejected ones to the quarantine, both first into
+``RAW/_staging/<load id>/``; :func:`commit` then renames the staged files over the previous ones
+(``os.replace`` is atomic), so a load killed half-way leaves the previous lake intact, and a
+re-ingest of the same file replaces its partition instead of appending to it. Each committed
+load appends one line to ``RAW/_loads.jsonl``: source, checksum, row counts and times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tierwise.errors import DataError
+from tierwise.ingest.mapping import Mapping, SourceSpec, resolve_columns
+from tierwise.ingest.prefetch import prefetch
+from tierwise.ingest.quarantine import QUARANTINE_SCHEMA, quarantine_batch, quarantine_path
+from tierwise.ingest.readers import Batch, Source
+from tierwise.ingest.validate import References, fast_sql, lit, q, validation_sql
+from tierwise.model.tables import TABLES, Table
+
+LOG_NAME = "_loads.jsonl"
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "money": "DECIMAL(18,2)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+PREFETCH = True  # parse the next block while DuckDB validates this one
+STAGING = "_staging"
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class LoadResult:
+    """What one load did: the facts written to the load log and the data-quality report."""
+
+    load_id: str
+    source: str
+    table: str
+    partition: str
+    checksum: str
+    bytes: int
+    encoding: str | None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    started: str = ""
+    finished: str = ""
+    seconds: float = 0.0
+    status: str = "staged"  # staged | loaded | unchanged
+    examples: list[dict[str, object]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class StagedFiles:
+    """A staged load: its result and where its files wait to be committed."""
+
+    result: LoadResult
+    lake_file: Path
+    lake_target: Path
+    quarantine_file: Path
+    quarantine_target: Path
+
+
+def file_checksum(path: Path, chunk: int = 8 * 1024 * 1024) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def partition_name(source_name: str) -> str:
+    """The lake partition of a source: its file name with unsafe characters replaced."""
+    base = Path(source_name.split(" :: ")[-1]).name
+    return re.sub(r"[^\w.\-]+", "_", base).strip("._") or "source"
+
+
+def read_load_log(raw: Path) -> list[dict[str, object]]:
+    """Every committed load of a raw lake, oldest first."""
+    path = raw / LOG_NAME
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def last_checksum(raw: Path, table: str, partition: str) -> str | None:
+    """The checksum of the last committed load of a partition, if its file still exists."""
+    if not (raw / table / f"{partition}.parquet").exists():
+        return None
+    for entry in reversed(read_load_log(raw)):
+        if entry.get("table") == table and entry.get("partition") == partition:
+            return str(entry.get("checksum"))
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_staging(raw: Path) -> int:
+    """Remove staging folders left by loads that were killed (their process is gone)."""
+    root = raw / STAGING
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for d in root.iterdir():
+        parts = d.name.split(".")
+        if len(parts) >= 3 and parts[-2].isdigit() and not _alive(int(parts[-2])):
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _reference_tables(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    raw: Path,
+    home: Path,
+    staged: list[StagedFiles],
+) -> tuple[References, list[str]]:
+    refs: dict[tuple[str, str], str] = {}
+    quarantined: dict[tuple[str, str], str] = {}
+    notes: list[str] = []
+    for col in TABLES[spec.table].columns:
+        if not col.references:
+            continue
+        rt, rc = col.references.split(".")
+        replaced = {s.lake_target for s in staged if s.result.table == rt}
+        files = [str(s.lake_file) for s in staged if s.result.table == rt]
+        tdir = raw / rt
+        if tdir.is_dir():
+            files += [str(p) for p in sorted(tdir.rglob("*.parquet")) if p not in replaced]
+        if not files:
+            notes.append(f"{col.name} not checked against {rt}.{rc}: no {rt} loaded yet")
+            continue
+        name = f"ref_{rt}_{rc}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
+            f"SELECT DISTINCT {rc} AS k FROM read_parquet(?)",
+            [files],
+        )
+        refs[(rt, rc)] = name
+        if TABLES[rt].grain[0] != rc:
+            continue
+        q_replaced = {s.quarantine_target for s in staged if s.result.table == rt}
+        q_files = [str(s.quarantine_file) for s in staged if s.result.table == rt]
+        qdir = home / "quarantine" / rt
+        if qdir.is_dir():
+            q_files += [str(p) for p in sorted(qdir.glob("*.parquet")) if p not in q_replaced]
+        if q_files:
+            qname = f"qref_{rt}_{rc}"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {qname} AS SELECT DISTINCT key AS k "
+                f"FROM read_parquet(?, union_by_name = true) WHERE key IS NOT NULL "
+                f"EXCEPT SELECT k FROM {name}",
+                [q_files],
+            )
+            quarantined[(rt, rc)] = qname
+    return References(refs, quarantined), notes
+
+
+def _with_rows(
+    source: Source, malformed: list[Batch], errors: list[BaseException]
+) -> pa.RecordBatchReader:
+    names = [f"c{i}" for i in range(len(source.headers))]
+    schema = pa.schema([pa.field(n, pa.string()) for n in names] + [pa.field("_row", pa.int64())])
+
+    def gen() -> Iterator[pa.RecordBatch]:
+        try:
+            for b in source.batches:
+                if b.malformed:
+                    malformed.append(b)
+                if b.data.num_rows:
+                    yield pa.record_batch([*b.data.columns, b.rows], schema=schema)
+        except Exception as exc:  # surfaced by stage_load after DuckDB stops
+            errors.append(exc)
+            raise
+
+    return pa.RecordBatchReader.from_batches(schema, gen())
+
+
+NO_REFS = References({}, {})
+
+
+def _check_references(
+    con: duckdb.DuckDBPyConnection,
+    t: Table,
+    refs: References,
+    q_w: pq.ParquetWriter,
+    load_id: str,
+    source: str,
+    result: LoadResult,
+    problems: Counter[str],
+) -> None:
+    """Move loaded rows whose reference does not exist from ``good`` to the quarantine.
+
+    One anti-join per reference over the whole load: checking each block would build the
+    hash table of the referenced keys once per block.
+    """
+    for col in t.columns:
+        if not col.references:
+            continue
+        rt, rc = col.references.split(".")
+        ref = refs.tables.get((rt, rc))
+        if ref is None:
+            continue
+        qref = refs.quarantined.get((rt, rc))
+        orphan = lit(f"{col.name}: orphan: no {rt} row has this {rc}")
+        reason = orphan
+        if qref is not None:
+            parent = lit(
+                f"{col.name}: its {rt} row is in quarantine (no {rt} row loaded with this {rc})"
+            )
+            reason = (
+                f"CASE WHEN {q(col.name)} IN (SELECT k FROM {qref}) THEN {parent} ELSE {orphan} END"
+            )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE fk_bad AS SELECT * FROM good "
+            f"WHERE {q(col.name)} IS NOT NULL AND {q(col.name)} NOT IN (SELECT k FROM {ref})"
+        )
+        packed = ", ".join(f"{q(c)} := {q(c)}" for c in t.names)
+        bad = con.execute(
+            f"SELECT _row, {lit(col.name)} AS _column, CAST({q(col.name)} AS VARCHAR) AS _value, "
+            f"{reason} AS _problems, CAST(to_json(struct_pack({packed})) AS VARCHAR) AS _raw, "
+            f"CAST({q(t.grain[0])} AS VARCHAR) AS _key FROM fk_bad ORDER BY _row"
+        ).fetch_arrow_table()
+        if not bad.num_rows:
+            continue
+        con.execute("DELETE FROM good WHERE _row IN (SELECT _row FROM fk_bad)")
+        q_w.write_table(
+            pa.Table.from_batches(
+                [
+                    quarantine_batch(
+                        load_id,
+                        source,
+                        t.name,
+                        *(
+                            bad.column(c).combine_chunks()
+                            for c in ("_row", "_column", "_value", "_problems", "_raw", "_key")
+                        ),
+                    )
+                ]
+            )
+        )
+        for r, cnt in Counter(_short(x) for x in bad.column("_problems").to_pylist()).items():
+            problems[r] += cnt
+        result.rows_loaded -= bad.num_rows
+        result.rows_quarantined += bad.num_rows
+        if len(result.examples) < 20:
+            for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
+                result.examples.append(
+                    {
+                        "row": r["_row"],
+                        "column": r["_column"],
+                        "value": r["_value"],
+                        "reason": r["_problems"],
+                    }
+                )
+
+
+def _short(reason: str) -> str:
+    return reason.split(";")[0].strip()
+
+
+def stage_load(
+    source: Source,
+    spec: SourceSpec,
+    mapping: Mapping,
+    *,
+    raw: Path,
+    home: Path,
+    checksum: str,
+    size: int,
+    now: datetime,
+    staged: list[StagedFiles] | None = None,
+    progress: Progress | None = None,
+    allow_empty: bool = False,
+) -> StagedFiles:
+    """Validate a source and write its lake and quarantine files to the staging folder.
+
+    Parameters
+    ----------
+    source:
+        The opened source (header read, batches not yet).
+    spec, mapping:
+        How its columns map to the canonical table, and the plausibility limits.
+    raw, home:
+        The raw lake and the Tierwise home (for the quarantine).
+    checksum, size:
+        The source's SHA-256 and byte size (the load id is derived from the checksum).
+    now:
+        Load time: later event times are rejected as "in the future".
+    staged:
+        Loads staged earlier in the same run (referenced tables are checked against them).
+    progress:
+        Called with the number of rows processed so far.
+    allow_empty:
+        Accept a source with a header and no data rows (otherwise an error, so an empty
+        export never silently replaces a full partition).
+    """
+    staged = staged or []
+    started = time.time()
+    t = TABLES[spec.table]
+    partition = partition_name(source.name)
+    load_id = f"{checksum[:16]}-{t.name}"
+    positions, notes = resolve_columns(spec, source.headers, source.name, source.encoding)
+    result = LoadResult(
+        load_id, source.name, t.name, partition, checksum, size, source.encoding, notes=notes
+    )
+    result.started = datetime.fromtimestamp(started).isoformat(timespec="seconds")
+    stage_dir = raw / STAGING / f"{load_id}.{os.getpid()}.{int(started * 1000)}"
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    lake_file = stage_dir / f"{t.name}.parquet"
+    q_file = stage_dir / f"{t.name}.quarantine.parquet"
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        refs, ref_notes = _reference_tables(con, spec, raw, home, staged)
+        result.notes += ref_notes
+        sql = validation_sql(
+            spec,
+            mapping,
+            positions,
+            source.headers,
+            encoding=source.encoding or "utf-8",
+            now=now,
+            refs=NO_REFS,
+            source_rel="slow_src",
+        )
+        # References are checked once per load (see _check_references), not per block.
+        first_pass = fast_sql(spec, mapping, positions, now=now, refs=NO_REFS)
+        malformed: list[Batch] = []
+        errors: list[BaseException] = []
+        reader = _with_rows(source, malformed, errors)
+        problems: Counter[str] = Counter()
+        # Good rows stay inside DuckDB (spilling to the staging folder when large) and are
+        # written by one parallel COPY; converting them to Arrow in Python cost a third more.
+        con.execute(f"SET temp_directory = {lit(str(stage_dir / 'spill'))}")
+        cols = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in t.columns)
+        con.execute(f"CREATE TEMP TABLE good ({cols}, _row BIGINT)")
+        names = ", ".join(q(c) for c in t.names)
+        with pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w:
+            try:
+                for batch in prefetch(iter(reader)) if PREFETCH else reader:
+                    # First pass: rows already in plain form go straight in; the full
+                    # query repairs or rejects the others.
+                    con.register("src", pa.Table.from_batches([batch]))
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE fast AS {first_pass}")
+                    n_fast, n_all = con.execute(
+                        "SELECT count(*) FILTER (WHERE _ok), count(*) FROM fast"
+                    ).fetchone()  # type: ignore[misc]
+                    if n_fast:
+                        con.execute(f"INSERT INTO good SELECT {names}, _row FROM fast WHERE _ok")
+                    n_ok, n_bad = n_fast, 0
+                    if n_fast < n_all:
+                        con.execute(
+                            "CREATE OR REPLACE TEMP TABLE slow_src AS SELECT src.* FROM src "
+                            "SEMI JOIN (SELECT _row FROM fast WHERE NOT _ok) f USING (_row)"
+                        )
+                        con.execute(f"CREATE OR REPLACE TEMP TABLE res AS {sql}")
+                        n_slow, n_bad = con.execute(
+                            "SELECT count(*), count(_problems) FROM res"
+                        ).fetchone()  # type: ignore[misc]
+                        if n_slow - n_bad:
+                            con.execute(
+                                f"INSERT INTO good SELECT {names}, _row FROM res WHERE _problems IS NULL"
+                            )
+                        n_ok += n_slow - n_bad
+                    con.unregister("src")
+                    if n_bad:
+                        bad = con.execute(
+                            "SELECT _row, _column, _value, _problems, _raw, _key FROM res "
+                            "WHERE _problems IS NOT NULL ORDER BY _row"
+                        ).fetch_arrow_table()
+                        q_w.write_table(
+                            pa.Table.from_batches(
+                                [
+                                    quarantine_batch(
+                                        load_id,
+                                        source.name,
+                                        t.name,
+                                        bad.column("_row").combine_chunks(),
+                                        bad.column("_column").combine_chunks(),
+                                        bad.column("_value").combine_chunks(),
+                                        bad.column("_problems").combine_chunks(),
+                                        bad.column("_raw").combine_chunks(),
+                                        bad.column("_key").combine_chunks(),
+                                    )
+                                ]
+                            )
+                        )
+                        for reason, cnt in Counter(
+                            _short(r) for r in bad.column("_problems").to_pylist()
+                        ).items():
+                            problems[reason] += cnt
+                        if len(result.examples) < 20:
+                            for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
+                                result.examples.append(
+                                    {
+                                        "row": r["_row"],
+                                        "column": r["_column"],
+                                        "value": r["_value"],
+                                        "reason": r["_problems"],
+                                    }
+                                )
+                    result.rows_loaded += n_ok
+                    result.rows_quarantined += n_bad
+                    if progress is not None:
+                        progress(result.rows_loaded + result.rows_quarantined)
+            except (duckdb.Error, pa.ArrowException, DataError) as exc:
+                cause = errors[0] if errors else exc
+                if isinstance(cause, DataError):
+                    raise cause from None
+                raise DataError(
+                    f"{source.name}: cannot read the source: {cause}",
+                    hint="check the file's format and encoding (pass --encoding)",
+                    file=source.name,
+                ) from None
+            for b in malformed:
+                for m in b.malformed:
+                    q_w.write_batch(
+                        quarantine_batch(
+                            load_id,
+                            source.name,
+                            t.name,
+                            pa.array([m.row], pa.int64()),
+                            pa.array([None], pa.string()),
+                            pa.array([None], pa.string()),
+                            pa.array([m.reason], pa.string()),
+                            pa.array([m.text], pa.string()),
+                        )
+                    )
+                    problems["malformed row: " + re.sub(r"\d+", "N", m.reason)] += 1
+                    result.rows_quarantined += 1
+            _check_references(con, t, refs, q_w, load_id, source.name, result, problems)
+        con.execute(
+            f"COPY (SELECT {names} FROM good) TO {lit(str(lake_file))} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        con.execute("DROP TABLE good")
+    except BaseException:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+        raise
+    finally:
+        con.close()
+    result.rows_in = result.rows_loaded + result.rows_quarantined
+    result.problems = dict(problems.most_common())
+    if result.rows_in == 0 and not allow_empty:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+        raise DataError(
+            f"{source.name} has a header row but no data rows; nothing loaded",
+            hint="check the export; pass --allow-empty to replace the partition with no rows",
+            file=source.name,
+        )
+    if source.encoding and source.encoding not in ("utf-8", "utf-8-sig") and result.rows_in:
+        result.notes.append(f"read as {source.encoding}")
+    result.finished = datetime.now().isoformat(timespec="seconds")
+    result.seconds = round(time.time() - started, 3)
+    return StagedFiles(
+        result,
+        lake_file,
+        raw / t.name / f"{partition}.parquet",
+        q_file,
+        quarantine_path(home, t.name, partition),
+    )
+
+
+def commit(staged: list[StagedFiles], raw: Path) -> list[LoadResult]:
+    """Move staged files over the previous partitions (atomic renames) and log the loads."""
+    for s in staged:
+        s.lake_target.parent.mkdir(parents=True, exist_ok=True)
+        s.quarantine_target.parent.mkdir(parents=True, exist_ok=True)
+        for f in (s.lake_file, s.quarantine_file):
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    log = raw / LOG_NAME
+    with open(log, "a", encoding="utf-8") as fh:
+        for s in staged:
+            # The quarantine may live on another filesystem than the lake: copy, then rename.
+            q_tmp = s.quarantine_target.with_name(f".{s.quarantine_target.name}.tmp")
+            shutil.copyfile(s.quarantine_file, q_tmp)
+            os.replace(q_tmp, s.quarantine_target)
+            os.replace(s.lake_file, s.lake_target)
+            s.result.status = "loaded"
+            fh.write(
+                json.dumps(
+                    {k: v for k, v in s.result.to_json().items() if k != "examples"},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+            fh.flush()
+            os.fsync(fh.fileno())
+            shutil.rmtree(s.lake_file.parent, ignore_errors=True)
+    return [s.result for s in staged]

@@ -1,0 +1,54 @@
+"""Fixtures of the CLI tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from threadpoolctl import threadpool_limits
+
+from tierwise.lake import table_dir, write_parquet_atomic
+from tierwise.model.arrow import arrow_schema
+from tierwise.model.tables import ORDERS
+from tierwise.settings import get_settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Boosters on one thread (see tests/models/conftest.py: OpenMP on a busy 2-core machine)."""
+    with threadpool_limits(1):
+        yield
+
+
+def _write_lake(lake: Path) -> None:
+    """120 outlets over two years: regular buyers, irregular ones and some who stop."""
+    rng = np.random.default_rng(3)
+    rows = []
+    start = datetime(2024, 1, 1, 9)
+    for c in range(120):
+        gap = [7, 3, 20][c % 3]
+        stop = 730 if c % 4 else int(rng.integers(200, 700))
+        day = int(rng.integers(0, 30))
+        while day < stop:
+            amount = Decimal(f"{rng.lognormal(6, 0.4):.2f}")
+            rows.append(
+                (f"O{len(rows):07d}", f"C{c:04d}", start + timedelta(days=day), "online", amount)
+            )
+            day += max(1, int(rng.normal(gap, gap / 4)))
+    cols = list(zip(*rows, strict=True))
+    table = pa.Table.from_arrays([pa.array(col) for col in cols], schema=arrow_schema(ORDERS))
+    write_parquet_atomic(table, table_dir(lake, "orders") / "2024" / "orders.parquet")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("TIERWISE_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    _write_lake(tmp_path / "lake")
+    yield tmp_path
+    get_settings.cache_clear()

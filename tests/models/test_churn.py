@@ -1,0 +1,81 @@
+"""Churn prediction (R-GRD-8) and the churn-warning tag (R-GRD-6) on generated orders.
+
+The generated outlets (tests/models/conftest.py) include regular weekly buyers who close for
+2-3 weeks at every 春节 and come back, and churners who fade out. At a cut date nine days
+into the 2026 closure the model must leave the first alone and flag the second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from cny_history import CUT_IN_CLOSURE, CnyHistory
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from tierwise.errors import DataError
+from tierwise.models.churn import ChurnModel, churn_warning
+from tierwise.models.pit_features import point_in_time_features
+
+
+@pytest.fixture(scope="module")
+def model(cny_snapshots: pd.DataFrame) -> ChurnModel:
+    return ChurnModel().fit(cny_snapshots, cny_snapshots["churned"])
+
+
+@pytest.fixture(scope="module")
+def warnings_at_cut(model: ChurnModel, cny_history: CnyHistory) -> pd.DataFrame:
+    features = point_in_time_features(cny_history.orders, CUT_IN_CLOSURE)
+    out = churn_warning(model, features).join(features)
+    out["kind"] = out.index.map(cny_history.kind)
+    return out
+
+
+def test_weekly_buyers_pausing_for_the_festival_are_not_flagged(
+    warnings_at_cut: pd.DataFrame,
+) -> None:
+    regular = warnings_at_cut[warnings_at_cut["kind"].isin(["weekly", "twice_weekly"])]
+    assert len(regular) == 300
+    # Every one of them is silent for longer than usual: a recency rule would flag them all.
+    assert (regular["recency_gap_ratio"] >= 1.5).mean() > 0.9
+    assert regular["churn_warning"].mean() <= 0.01
+    assert regular["churn_probability"].mean() < 0.05
+
+
+def test_churners_fading_out_before_the_festival_are_flagged(
+    warnings_at_cut: pd.DataFrame, cny_history: CnyHistory
+) -> None:
+    fading = warnings_at_cut[warnings_at_cut["kind"] == "fading_now"]
+    assert len(fading) == 60
+    # They really are gone: not one order after the cut.
+    after = cny_history.orders[cny_history.orders["order_time"].dt.date > CUT_IN_CLOSURE]
+    assert not set(after["customer_id"]) & set(fading.index)
+    assert fading["churn_warning"].mean() >= 0.75
+    assert fading["churn_probability"].mean() >= 0.6
+
+
+def test_probabilities_are_calibrated_and_ranked(model: ChurnModel) -> None:
+    m = model.metrics_
+    assert m["auc"] > 0.95
+    # Calibrated: far better than always predicting the base rate.
+    assert m["brier"] < 0.5 * m["base_rate"] * (1 - m["base_rate"])
+    assert m["rows_holdout"] > 0
+
+
+def test_estimator_contract(cny_snapshots: pd.DataFrame) -> None:
+    model = ChurnModel(max_iter=20)
+    with pytest.raises(NotFittedError):
+        model.predict_proba(cny_snapshots)
+    assert model.fit(cny_snapshots, cny_snapshots["churned"]) is model
+    proba = model.predict_proba(cny_snapshots.head(5))
+    assert proba.shape == (5, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert not hasattr(clone(model), "calibrated_")
+
+
+def test_missing_feature_and_single_class_are_clear_errors(cny_snapshots: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match=r"no column.*spend_30d"):
+        ChurnModel().fit(cny_snapshots.drop(columns="spend_30d"), cny_snapshots["churned"])
+    with pytest.raises(DataError, match="single class"):
+        ChurnModel().fit(cny_snapshots, np.zeros(len(cny_snapshots)))
