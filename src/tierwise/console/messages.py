@@ -98,6 +98,16 @@ ZH: dict[str, str] = {
     "run_running": "运行中",
     "run_published": "已发布",
     "run_failed": "失败",
+    "ungraded": "未定级",
+    "yes": "是",
+    "no": "否",
+    "b_service": "服务",
+    "b_promotions": "促销活动",
+    "b_rebate_pct": "返利（%）",
+    "b_payment_terms": "账期",
+    "b_priority_delivery": "优先配送",
+    "b_custom_selection": "定制选品",
+    "b_automated_operations": "自动化运营",
 }
 
 EN: dict[str, str] = {
@@ -192,6 +202,16 @@ EN: dict[str, str] = {
     "run_running": "running",
     "run_published": "published",
     "run_failed": "failed",
+    "ungraded": "Ungraded",
+    "yes": "yes",
+    "no": "no",
+    "b_service": "Service",
+    "b_promotions": "Promotions",
+    "b_rebate_pct": "Rebate (%)",
+    "b_payment_terms": "Payment terms",
+    "b_priority_delivery": "Priority delivery",
+    "b_custom_selection": "Custom selection",
+    "b_automated_operations": "Automated operations",
 }
 
 CATALOG = {"zh": ZH, "en": EN}
@@ -201,3 +221,12 @@ def translator(lang: str) -> Callable[[str], str]:
     """``t(key)`` in ``lang``; an unknown key shows as itself (and a test checks none is)."""
     table = CATALOG.get(lang, ZH)
     return lambda key: table.get(key, key)
+
+
+def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
+    """A benefit's label and value in ``lang`` (unknown keys show as they are in the policy)."""
+    table = CATALOG.get(lang, ZH)
+    label = table.get(f"b_{key}", key)
+    if isinstance(value, bool):
+        return label, table["yes" if value else "no"]
+    return label, str(value)

@@ -16,7 +16,7 @@ from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
 from tierwise.api.repos.customers import CustomerFilter
 from tierwise.api.views import benefits_of, public_row, upgrade_of
-from tierwise.console.session import SESSION_COOKIE, check_csrf, finish, language
+from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.web import PageDep, labels, render
 from tierwise.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from tierwise.explain.terms import feature_name
@@ -81,9 +81,9 @@ def dashboard(page: PageDep) -> Response:
     migration: list[dict[str, Any]] = []
     if len(runs) >= 2:
         migration = an.migration(runs[-2]["run_id"], runs[-1]["run_id"])
-    value = an.value_by_tier(sc)
+    value = sorted(an.value_by_tier(sc), key=lambda v: page.tier_rank(v["tier"]))
     data = {
-        "labels": lab,
+        "labels": {**lab, "": page.tier_label(None)},
         "value": value,
         "province": an.distribution("province", sc),
         "cuisine": an.distribution("cuisine", sc),
@@ -101,6 +101,7 @@ def dashboard(page: PageDep) -> Response:
         total=sum(v["customers"] for v in value),
         data_json=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
         label=page.tier_label,
+        migration_runs=data["migration_runs"],
     )
 
 
@@ -254,7 +255,7 @@ def _feature(name: str, value: Any, lang: str) -> tuple[str, str]:
         return feature_name(name, lang), "—" if value is None else str(value)
     if not isinstance(value, int | float):
         return feature_name(name, lang), str(value)
-    if name.endswith("_rate") or name.startswith("share_"):
+    if name.endswith(("_rate", "_growth")) or name.startswith("share_"):
         text = f"{value * 100:.1f} {u['pct']}"
     elif any(k in name for k in ("spend", "amount", "margin", "ltv", "cost", "limit")):
         text = f"{value:,.2f} {u['yuan']}"
@@ -286,7 +287,11 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         ctx.audit.record(
             page.principal, "personal.read", now=ctx.now(), target=customer_id, buffered=True
         )
-    features = [_feature(k, v, page.lang) for k, v in sorted((row.get("features") or {}).items())]
+    features = [
+        _feature(k, v, page.lang)
+        for k, v in sorted((row.get("features") or {}).items())
+        if isinstance(v, int | float)  # ids and texts are in the profile already
+    ]
     return page.render(
         "customer.html",
         c=profile,
@@ -296,7 +301,7 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         benefits=benefits_of(ctx.settings.runs_dir, row.get("run_id"), row.get("tier"), ctx.cache),
         upgrade=upgrade_of(row),
         label=page.tier_label,
-        feature_name=lambda n: feature_name(n, page.lang),
+        feature=lambda n, v: _feature(n, v, page.lang),
     )
 
 
@@ -327,6 +332,5 @@ def my_tier(page: PageDep) -> Response:
         progress=progress,
         explanation=row.get("explanation") or [],
         label=page.tier_label,
-        feature_name=lambda n: feature_name(n, page.lang),
-        language=language(page.request),
+        feature=lambda n, v: _feature(n, v, page.lang),
     )

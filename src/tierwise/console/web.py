@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tierwise.api.access import Action, Principal, decide
 from tierwise.api.deps import AppContext, Ctx
-from tierwise.console.messages import translator
+from tierwise.console.messages import benefit_text, translator
 from tierwise.console.session import csrf_token, finish, language, principal_of
 from tierwise.errors import PermissionDeniedError
 
@@ -69,7 +69,14 @@ class Page:
         return resp
 
     def tier_label(self, code: str | None) -> str:
-        return labels(self.ctx, self.lang).get(code or "", code or "—")
+        if not code:
+            return translator(self.lang)("ungraded")
+        return labels(self.ctx, self.lang).get(code, code)
+
+    def tier_rank(self, code: str | None) -> int:
+        """Position of ``code`` in the policy's tier order (top tier first; unknown last)."""
+        order = list(labels(self.ctx, self.lang))
+        return order.index(code) if code in order else len(order)
 
 
 def render(request: Request, template: str, **values: Any) -> str:
@@ -82,6 +89,7 @@ def render(request: Request, template: str, **values: Any) -> str:
     ]
     return ENV.get_template(template).render(
         t=translator(lang),
+        benefit=lambda k, v: benefit_text(k, v, lang),
         csrf=csrf_token(request),
         path=request.url.path,
         nav=nav,

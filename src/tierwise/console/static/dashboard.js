@@ -3,7 +3,7 @@
   "use strict";
   var d = JSON.parse(document.getElementById("dashboard-data").textContent);
   var T = window.TW_T;
-  var lab = function (c) { return (c && d.labels[c]) || c || "—"; };
+  var lab = function (c) { return d.labels[c || ""] || c; };
   var tiers = d.value.map(function (v) { return v.tier; });
   function chart(id, option) {
     var el = document.getElementById(id);
@@ -41,9 +41,9 @@
   d.migration.forEach(function (c) { [c.from_tier, c.to_tier].forEach(function (t) { if (mt.indexOf(t) < 0) { mt.push(t); } }); });
   var max = Math.max.apply(null, [1].concat(d.migration.map(function (c) { return c.customers; })));
   chart("c-migration", { tooltip: { position: "top" }, grid: { left: 80, bottom: 60, right: 10 },
-    xAxis: { type: "category", data: mt.map(lab), name: T.to + " " + (d.migration_runs[1] || ""), nameLocation: "middle", nameGap: 30 },
-    yAxis: { type: "category", data: mt.map(lab), name: T.from + " " + (d.migration_runs[0] || "") },
-    visualMap: { min: 0, max: max, calculable: false, orient: "horizontal", left: "center", bottom: 0, show: false },
+    xAxis: { type: "category", data: mt.map(lab), name: T.to, nameLocation: "middle", nameGap: 28 },
+    yAxis: { type: "category", data: mt.map(lab), name: T.from },
+    visualMap: { min: 0, max: max, show: false, inRange: { color: ["#eef4fb", "#1d6fb8"] } },
     series: [{ type: "heatmap", label: { show: true },
       data: d.migration.map(function (c) { return [mt.indexOf(c.to_tier), mt.indexOf(c.from_tier), c.customers]; }) }] });
   chart("c-tags", { tooltip: {}, grid: { left: 120, right: 10 }, yAxis: { type: "category", data: d.tags.map(function (r) { return lab(r.tag); }) },
