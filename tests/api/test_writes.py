@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -143,3 +144,19 @@ def test_event_money_is_stored_as_exact_yuan(client: TestClient, book: Book) -> 
             select(IntakeEvent.payload).where(IntakeEvent.idempotency_key == "money-0001")
         ).scalar_one()
     assert payload["amount"] == "0.30"
+
+
+def test_text_a_database_cannot_store_is_refused(client: TestClient) -> None:
+    h = auth(Role.SERVICE)
+    for bad in ("a\x00b", "a\ud800b"):
+        body = _event(idempotency_key="text-00001", reference=bad)
+        r = client.post(
+            "/events",
+            content=json.dumps(body).encode(),
+            headers={**h, "content-type": "application/json"},
+        )
+        assert r.status_code == 422, r.text
+    huge = _event(
+        idempotency_key="huge-00001", lines=[{"sku": "S", "quantity": 1, "unit_price": 1e300}]
+    )
+    assert client.post("/events", json=huge, headers=h).status_code == 422

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, false, func, select
 from sqlalchemy.orm import aliased
 
 from tierwise.api.access import Scope
+from tierwise.api.repos import storable
 from tierwise.errors import NotFoundError
 from tierwise.store.schema import CustomerProfile, CustomerTag, Run, RunAssignment
 
@@ -81,7 +82,10 @@ class AnalyticsRepo:
         """Customers moving from each tier of ``from_run`` to each tier of ``to_run``."""
         with self.engine.connect() as conn:
             for rid in (from_run, to_run):
-                if conn.execute(select(Run.id).where(Run.id == rid)).first() is None:
+                if (
+                    not storable(rid)
+                    or conn.execute(select(Run.id).where(Run.id == rid)).first() is None
+                ):
                     raise NotFoundError(f"no run {rid!r}", run_id=rid)
             a, b = aliased(RunAssignment), aliased(RunAssignment)
             rows = conn.execute(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from tierwise.api.access import Principal
+from tierwise.api.repos import storable
 from tierwise.store.schema import AuditEntry
 
 
@@ -68,6 +69,8 @@ class AuditRepo:
     ) -> tuple[list[dict[str, Any]], int]:
         """Entries, newest first, with the total (queued entries of this process included)."""
         self.flush()
+        if not storable(action, actor):
+            return [], 0
         stmt = select(AuditEntry.__table__)
         count = select(func.count()).select_from(AuditEntry)
         if action:

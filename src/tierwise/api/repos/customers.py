@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, bindparam, exists, false, func, or_, select
 
 from tierwise.api.access import CustomerRef, Scope
+from tierwise.api.repos import storable
 from tierwise.store.schema import CustomerLayer, CustomerProfile, CustomerTag, TierChange
 
 _P = CustomerProfile
@@ -39,7 +40,7 @@ class CustomerFilter:
 
 
 def _where(stmt: Select[Any], f: CustomerFilter, scope: Scope) -> Select[Any]:
-    if scope.nothing:
+    if scope.nothing or not storable(*(getattr(f, k) for k in f.__dataclass_fields__)):
         return stmt.where(false())
     if scope.account_manager is not None:
         stmt = stmt.where(_P.account_manager == scope.account_manager)
@@ -87,6 +88,8 @@ class CustomerRepo:
     def get(self, customer_id: str, *, full: bool = True) -> dict[str, Any] | None:
         """The profile row of one customer (without features, explanation and upgrade path
         unless ``full``), or None."""
+        if not storable(customer_id):
+            return None
         with self.engine.connect() as conn:
             stmt = _BY_ID_FULL if full else _BY_ID
             row = conn.execute(stmt, {"cid": customer_id}).mappings().first()
@@ -94,6 +97,8 @@ class CustomerRepo:
 
     def ref(self, customer_id: str) -> CustomerRef | None:
         """What access decisions need to know of a customer."""
+        if not storable(customer_id):
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(_REF, {"cid": customer_id}).first()
         return CustomerRef(row.customer_id, row.account_manager) if row is not None else None
@@ -130,6 +135,8 @@ class CustomerRepo:
 
     def history(self, customer_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The customer's tier changes, newest first."""
+        if not storable(customer_id):
+            return []
         with self.engine.connect() as conn:
             rows = (
                 conn.execute(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, false, func, insert, select, update
 
 from tierwise.api.access import Scope
+from tierwise.api.repos import storable
 from tierwise.errors import NotFoundError
 from tierwise.store.schema import CustomerProfile, Override
 
@@ -57,7 +58,7 @@ class OverrideRepo:
         limit: int,
     ) -> tuple[list[dict[str, Any]], int]:
         stmt = select(Override.__table__)
-        if scope.nothing:
+        if scope.nothing or not storable(customer_id):
             stmt = stmt.where(false())
         if scope.account_manager is not None:
             stmt = stmt.where(

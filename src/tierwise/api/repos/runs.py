@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from tierwise.api.repos import storable
 from tierwise.errors import NotFoundError
 from tierwise.store.schema import CustomerTier, Run, RunCutoff
 
@@ -43,8 +44,10 @@ class RunRepo:
             return [dict(r._mapping) for r in rows], int(total)
 
     def get(self, run_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(*_COLS).where(Run.id == run_id)).first()
+        row = None
+        if storable(run_id):
+            with self.engine.connect() as conn:
+                row = conn.execute(select(*_COLS).where(Run.id == run_id)).first()
         if row is None:
             raise NotFoundError(f"no run {run_id!r}", run_id=run_id)
         return dict(row._mapping)

@@ -171,8 +171,8 @@ class TokenPublic(BaseModel):
 
 class OrderLineIn(Input):
     sku: str = Field(min_length=1, max_length=40)
-    quantity: StrictFloat = Field(gt=0)
-    unit_price: StrictFloat = Field(ge=0)
+    quantity: StrictFloat = Field(gt=0, le=1_000_000)
+    unit_price: StrictFloat = Field(ge=0, le=100_000_000, description="Yuan")
 
 
 class EventCreate(Input):
