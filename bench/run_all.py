@@ -42,6 +42,7 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
         ["--customers", "100000"],
         ["--customers", "2000", "--duration", "3", "--no-doc"],
     ),
+    ("bench.bench_console", ["--customers", "100000"], ["--customers", "2000", "--no-doc"]),
 ]
 
 

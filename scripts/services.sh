@@ -84,8 +84,20 @@ pg_stop() {
 
 envline() { echo "TIERWISE_TEST_PG_URL=$(pg_url) TIERWISE_TEST_REDIS_URL=$(redis_url)"; }
 
+# The console's browser tests drive Debian's Chromium (Playwright needs no download of its
+# own); fonts-noto-cjk so that Chinese renders as text, not boxes, in the screenshots.
+browser_install() {
+  local want=()
+  [ -x /usr/bin/chromium ] || want+=(chromium)
+  [ -d /usr/share/fonts/opentype/noto ] || want+=(fonts-noto-cjk)
+  if [ ${#want[@]} -gt 0 ]; then
+    echo "installing ${want[*]} ..." >&2
+    apt_install "${want[@]}"
+  fi
+}
+
 case "${1:-}" in
-  start) pg_start; redis_start; envline ;;
+  start) pg_start; redis_start; browser_install; envline ;;
   stop) pg_stop; redis_stop ;;
   status)
     if pg_running; then echo "postgres: running on $PGPORT"; else echo "postgres: stopped"; fi

@@ -12,3 +12,13 @@ if ! command -v java >/dev/null 2>&1; then
   echo "java not found: installing openjdk-17-jre-headless (for the Spark engine)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless
 fi
+
+# The console's front-end packages, from the npm registry (never a CDN): installed into the
+# git-ignored var/static, served by the app from there. Idempotent: skipped when present.
+VENDOR=var/static
+if [ ! -f "$VENDOR/node_modules/echarts/dist/echarts.min.js" ] || \
+   [ ! -f "$VENDOR/node_modules/htmx.org/dist/htmx.min.js" ]; then
+  mkdir -p "$VENDOR"
+  npm install --prefix "$VENDOR" --no-save --no-audit --no-fund --no-package-lock --silent \
+    echarts@5.6.0 htmx.org@2.0.4 >/dev/null
+fi

@@ -27,6 +27,7 @@ from tierwise.api.routers import (
     users,
     webhooks,
 )
+from tierwise.console import app as console
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine
 
@@ -84,5 +85,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    console.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -27,7 +27,7 @@ from tierwise.generate import GenerateConfig, generate
 from tierwise.generate.book import ProgressFn
 from tierwise.generate.config import DEFAULT_END_DATE, prepare_out
 from tierwise.pipeline.demo import DEMO_CUSTOMERS, DEMO_MONTHS, DemoContext, Step, run_demo
-from tierwise.settings import get_settings
+from tierwise.settings import Settings, get_settings
 
 _console = Console(highlight=False)
 
@@ -106,8 +106,10 @@ def demo_command(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Run the job and exit.")] = False,
     customers: Annotated[int, typer.Option(help="Customers in the demo book.")] = DEMO_CUSTOMERS,
     months: Annotated[int, typer.Option(help="Months in the demo book.")] = DEMO_MONTHS,
+    host: Annotated[str, typer.Option(help="Interface the console listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port of the console.")] = 8000,
 ) -> None:
-    """Generate the demo book into $TIERWISE_HOME/demo and print what is in it."""
+    """Generate, ingest, clean, grade and publish the demo book, then serve the console."""
     GenerateConfig(customers=customers, months=months)  # bad arguments fail before any work
     settings = get_settings()
     ctx = DemoContext(
@@ -138,7 +140,28 @@ def demo_command(
         )
     _console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not no_serve:
-        _console.print(
-            "[yellow]not yet:[/] the web console is not built yet, so there is nothing to serve; "
-            "the demo book is ready under " + str(ctx.book_dir)
-        )
+        _serve_console(settings, host, port)
+
+
+def _serve_console(settings: Settings, host: str, port: int) -> None:
+    """Serve the API and the web console on the demo's store; print the address and login."""
+    from tierwise.api import server
+    from tierwise.api.auth import signing_key, utcnow
+    from tierwise.console.demo import copy_policies, demo_admin
+    from tierwise.policy import DEFAULT_POLICY
+    from tierwise.store.db import make_engine
+    from tierwise.store.migrate import upgrade
+
+    signing_key(settings)  # refuse a default secret outside development before serving
+    engine = make_engine(settings.state_url)
+    upgrade(engine)
+    user, password = demo_admin(engine, utcnow())
+    engine.dispose()
+    copy_policies(DEFAULT_POLICY.parent, settings.policies_dir)
+    _console.print(
+        f"[bold green]console:[/] http://{host}:{port}/  (API docs at /docs)\n"
+        f"  sign in as [bold]{user}[/] with password [bold]{password}[/] "
+        "(random, shown only now; the next demo run sets a new one)\n"
+        "  Ctrl-C stops the server"
+    )
+    server.run(host, port)

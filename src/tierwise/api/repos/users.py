@@ -88,6 +88,15 @@ class UserRepo:
             ).mappings()
             return [dict(r) for r in rows]
 
+    def set_password(self, name: str, password: str) -> None:
+        """Replace a user's password; :class:`NotFoundError` for an unknown name."""
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(User).where(User.name == name).values(password_hash=hash_password(password))
+            ).rowcount
+        if not n:
+            raise NotFoundError(f"no user {name!r}", user=name)
+
     def authenticate(self, name: str, password: str) -> Principal:
         """The principal of a user whose password matches; 401 otherwise (same message)."""
         with self.engine.connect() as conn:

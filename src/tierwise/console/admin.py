@@ -1,0 +1,173 @@
+"""Console pages for the data team: policies (edit, validate, dry-run, publish) and runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tierwise.api import grading
+from tierwise.api.access import Action
+from tierwise.console.session import check_csrf
+from tierwise.console.web import PageDep
+from tierwise.errors import NotFoundError, TierwiseError
+from tierwise.policy import policy_hash
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+Yaml = Annotated[str, Form(min_length=1, max_length=200_000)]
+Csrf = Annotated[str, Form(max_length=100)]
+
+
+def _default_as_of(page: PageDep) -> dt.date:
+    rows, _ = page.ctx.runs.page(status="published", offset=0, limit=1)
+    return rows[0]["as_of"] if rows else page.ctx.now().date()
+
+
+@router.get("/policies", response_class=HTMLResponse)
+def policies(page: PageDep) -> Response:
+    page.require(Action.POLICY_LIST)
+    return page.render("policies.html", files=page.ctx.policies.files())
+
+
+@router.get("/policies/{name}", response_class=HTMLResponse)
+def policy_edit(page: PageDep, name: str) -> Response:
+    page.require(Action.POLICY_LIST)
+    path = page.ctx.policies.path_of(name)
+    if path is None:
+        raise NotFoundError(f"no policy {name!r}", policy=name)
+    return page.render(
+        "policy.html",
+        name=name,
+        file=path.name,
+        text=path.read_text(encoding="utf-8"),
+        as_of=_default_as_of(page),
+        may_validate=page.may(Action.POLICY_VALIDATE),
+        may_publish=page.may(Action.POLICY_PUBLISH),
+    )
+
+
+@router.post("/policies/{name}/validate", response_class=HTMLResponse)
+def policy_validate(page: PageDep, name: str, yaml: Yaml, csrf: Csrf = "") -> Response:
+    """The check result as an htmx fragment: every problem with its file and key path."""
+    check_csrf(page.request, csrf)
+    page.require(Action.POLICY_VALIDATE)
+    result = grading.check(yaml)
+    return page.render("policy_check.html", result=result, file=f"{name}.yaml")
+
+
+@router.post("/policies/{name}/dry-run", response_class=HTMLResponse)
+def policy_dry_run(
+    page: PageDep,
+    name: str,
+    yaml: Yaml,
+    as_of: Annotated[dt.date, Form()],
+    csrf: Csrf = "",
+) -> Response:
+    """What the edited policy would change against the current tiers (nothing published)."""
+    check_csrf(page.request, csrf)
+    page.require(Action.POLICY_VALIDATE)
+    result = grading.check(yaml)
+    if not result["valid"]:
+        return page.render("policy_check.html", result=result, file=f"{name}.yaml")
+    policy = grading.parse_text(yaml)
+    ctx = page.ctx
+    try:
+        diff = grading.dry_run(
+            policy,
+            as_of=as_of,
+            lake=ctx.settings.lake_dir,
+            current=ctx.runs.current_state(),
+            now=ctx.now(),
+        )
+    except TierwiseError as err:
+        return page.render(
+            "policy_check.html",
+            status=422,
+            file=f"{name}.yaml",
+            result={"valid": False, "problems": [{"path": "(dry-run)", "message": err.message}]},
+        )
+    tiers = sorted(
+        {c["from_tier"] or "" for c in diff["matrix"]}
+        | {c["to_tier"] or "" for c in diff["matrix"]}
+    )
+    cells = {(c["from_tier"] or "", c["to_tier"] or ""): c["customers"] for c in diff["matrix"]}
+    return page.render(
+        "policy_diff.html", diff=diff, tiers=tiers, cells=cells, label=page.tier_label
+    )
+
+
+@router.post("/policies/{name}/publish", response_class=HTMLResponse)
+def policy_publish(page: PageDep, name: str, yaml: Yaml, csrf: Csrf = "") -> Response:
+    check_csrf(page.request, csrf)
+    page.require(Action.POLICY_PUBLISH)
+    result = grading.check(yaml)
+    if not result["valid"]:
+        return page.render("policy_check.html", result=result, file=f"{name}.yaml")
+    policy = grading.parse_text(yaml)
+    digest = policy_hash(policy)
+    ctx, now = page.ctx, page.ctx.now()
+    version = ctx.policies.record_publication(
+        policy.name, digest, yaml, author=page.principal.subject, now=now
+    )
+    ctx.audit.record(
+        page.principal,
+        "policy.publish",
+        now=now,
+        target=policy.name,
+        detail={"policy_hash": digest, "version_id": version, "via": "console"},
+    )
+    return page.render("policy_published.html", name=policy.name, digest=digest, version=version)
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs(page: PageDep, p: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """Runs, newest first; while one is running, htmx polls the table every 2 s."""
+    page.require(Action.RUN_LIST)
+    rows, total = page.ctx.runs.page(status=None, offset=(p - 1) * 25, limit=25)
+    partial = page.request.headers.get("hx-request") == "true"
+    return page.render(
+        "runs_table.html" if partial else "runs.html",
+        rows=rows,
+        total=total,
+        p=p,
+        running=any(r["status"] == "running" for r in rows),
+        files=page.ctx.policies.files() if not partial else [],
+        as_of=_default_as_of(page),
+        may_start=page.may(Action.RUN_START),
+    )
+
+
+@router.post("/runs")
+def run_start(
+    page: PageDep,
+    policy: Annotated[str, Form(min_length=1, max_length=80)],
+    as_of: Annotated[dt.date, Form()],
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(page.request, csrf)
+    page.require(Action.RUN_START)
+    ctx = page.ctx
+    path = ctx.policies.path_of(policy)
+    if path is None:
+        raise NotFoundError(f"no policy {policy!r}", policy=policy)
+    parsed = grading.parse_text(path.read_text(encoding="utf-8"), source=path.name)
+    run_id, _thread = grading.start_run(
+        ctx.engine,
+        parsed,
+        as_of=as_of,
+        lake=ctx.settings.lake_dir,
+        runs=ctx.settings.runs_dir,
+        policy_dir=path.parent,
+        now=ctx.now(),
+        trigger="console",
+    )
+    ctx.audit.record(
+        page.principal,
+        "run.start",
+        now=ctx.now(),
+        target=run_id,
+        detail={"policy": policy, "via": "console"},
+    )
+    return RedirectResponse("/console/runs", status_code=303)

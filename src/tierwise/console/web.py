@@ -1,0 +1,145 @@
+"""Shared plumbing of the console pages: templates, the caller, access checks, labels."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from tierwise.api.access import Action, Principal, decide
+from tierwise.api.deps import AppContext, Ctx
+from tierwise.console.messages import benefit_text, translator
+from tierwise.console.session import csrf_token, finish, language, principal_of
+from tierwise.errors import PermissionDeniedError
+
+HERE = Path(__file__).parent
+ENV = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
+)
+
+# Front-end packages installed from the npm registry by scripts/setup.sh
+NPM_PACKAGES = {"echarts": "echarts/dist", "htmx": "htmx.org/dist"}
+
+
+def vendor_dir() -> Path:
+    """Where scripts/setup.sh installs the npm packages (``TIERWISE_STATIC_DIR`` overrides)."""
+    env = os.environ.get("TIERWISE_STATIC_DIR")
+    if env:
+        return Path(env)
+    return HERE.parents[2] / "var" / "static" / "node_modules"
+
+
+# Which pages a role reaches from the menu: each entry names the action its page needs
+NAV = (
+    ("dashboard", "/console/", Action.ANALYTICS_READ),
+    ("customers", "/console/customers", Action.CUSTOMER_LIST),
+    ("policies", "/console/policies", Action.POLICY_LIST),
+    ("runs", "/console/runs", Action.RUN_LIST),
+    ("my_tier", "/console/me", Action.SELF_READ),
+)
+
+
+@dataclass
+class Page:
+    """One console request: the app context, the caller and their language."""
+
+    request: Request
+    ctx: AppContext
+    principal: Principal
+    lang: str
+
+    def require(self, action: Action) -> None:
+        """The one access check (the API's ``decide``); 403 page otherwise."""
+        d = decide(self.principal, action)
+        if not d:
+            raise PermissionDeniedError(d.reason, action=action.value)
+
+    def may(self, action: Action) -> bool:
+        return decide(self.principal, action).allowed
+
+    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        html = render(self.request, template, principal=self.principal, lang=self.lang, **values)
+        resp = HTMLResponse(html, status_code=status)
+        finish(self.request, resp, secure=self.ctx.settings.env == "production")
+        return resp
+
+    def tier_label(self, code: str | None) -> str:
+        if not code:
+            return translator(self.lang)("ungraded")
+        return labels(self.ctx, self.lang).get(code, code)
+
+    def tier_rank(self, code: str | None) -> int:
+        """Position of ``code`` in the policy's tier order (top tier first; unknown last)."""
+        order = list(labels(self.ctx, self.lang))
+        return order.index(code) if code in order else len(order)
+
+
+def render(request: Request, template: str, **values: Any) -> str:
+    lang = values.get("lang") or language(request)
+    principal: Principal | None = values.get("principal")
+    nav = [
+        (key, href)
+        for key, href, action in NAV
+        if principal is not None and decide(principal, action).allowed
+    ]
+    return ENV.get_template(template).render(
+        t=translator(lang),
+        benefit=lambda k, v: benefit_text(k, v, lang),
+        csrf=csrf_token(request),
+        path=request.url.path,
+        nav=nav,
+        **values,
+    )
+
+
+async def get_page(request: Request) -> Page:
+    ctx: AppContext = request.app.state.ctx
+    return Page(request, ctx, principal_of(request, ctx.signing_key), language(request))
+
+
+PageDep = Annotated[Page, Depends(get_page)]
+
+
+def labels(ctx: AppContext, lang: str) -> dict[str, str]:
+    """Tier, layer and tag labels of the current run's policy in ``lang`` (cached per run)."""
+    run_id = _current_run(ctx)
+    key = f"console-labels:{run_id}"
+    if key not in ctx.cache:
+        ctx.cache[key] = _policy_labels(ctx.settings.runs_dir / run_id) if run_id else {}
+    out: dict[str, dict[str, str]] = ctx.cache[key]
+    return out.get(lang, {})
+
+
+def _current_run(ctx: AppContext) -> str | None:
+    rows, _ = ctx.runs.page(status="published", offset=0, limit=1)
+    return str(rows[0]["id"]) if rows else None
+
+
+def _policy_labels(run_dir: Path) -> dict[str, dict[str, str]]:
+    from tierwise.errors import TierwiseError
+    from tierwise.grading.handoff import read_run
+
+    try:
+        policy = read_run(run_dir).policy
+    except (TierwiseError, OSError, KeyError, TypeError, ValueError):
+        return {}
+    out: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
+    levels = list(policy.tiers.levels)
+    for layer in policy.layers.values():
+        levels += layer.levels
+    for lv in levels:
+        out["zh"][lv.code] = lv.label.zh
+        out["en"][lv.code] = lv.label.en
+    for tag in policy.tags:
+        out["zh"][tag.code] = tag.label.zh
+        out["en"][tag.code] = tag.label.en
+    return out
+
+
+def current_run_id(ctx: Ctx) -> str | None:
+    return _current_run(ctx)

@@ -1,0 +1,197 @@
+"""The console in Debian's Chromium: roles and masking, filters, the 360° page, policies,
+runs, the customer view, and numbers that match the API's JSON for the same data."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import PASSWORD, Site, login, shot
+
+pytestmark = pytest.mark.browser
+
+
+def api(site: Site, user: str, path: str) -> Any:
+    """The API's JSON for ``path`` as ``user`` (signed in through POST /auth/token)."""
+    body = json.dumps({"username": user, "password": PASSWORD}).encode()
+    req = urllib.request.Request(
+        f"{site.url}/auth/token", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req) as r:
+        token = json.load(r)["access_token"]
+    req = urllib.request.Request(f"{site.url}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+
+
+def phones(page: Any) -> list[str]:
+    return [p.split()[0] for p in page.locator("#customer-table td.phone").all_inner_texts() if p]
+
+
+def test_analyst_sees_masked_phones_admin_and_sales_see_them_as_the_api_decides(
+    new_page: Any, site: Site
+) -> None:
+    analyst = new_page()
+    login(analyst, site, "analyst")
+    analyst.goto(f"{site.url}/console/customers")
+    shot(analyst, "01-customers-analyst-masked")
+    masked = phones(analyst)
+    assert masked and all(re.fullmatch(r"\d{3}\*+\d{4}", p) for p in masked), masked
+    first = api(site, "analyst", "/customers?limit=25")["items"]
+    assert masked == [c["phone"] for c in first if c["phone"]]
+
+    admin = new_page()
+    login(admin, site, "admin")
+    admin.goto(f"{site.url}/console/customers")
+    clear = phones(admin)
+    assert clear and not any("*" in p for p in clear)
+    assert clear == [c["phone"] for c in api(site, "admin", "/customers?limit=25")["items"]
+                     if c["phone"]]  # fmt: skip
+    shot(admin, "02-customers-admin-unmasked")
+
+    sales = new_page()
+    login(sales, site, "sales")
+    assert sales.url.endswith("/console/customers")  # no dashboard for account managers
+    managers = set(sales.locator("#customer-table tbody td:nth-child(7)").all_inner_texts())
+    assert managers == {site.manager}
+    assert int(sales.inner_text("#count")) == api(site, "sales", "/customers?limit=1")["total"]
+    assert "/console/policies" not in sales.content()  # not in the menu: decide says no
+    shot(sales, "03-customers-sales-own-only")
+
+
+def test_filter_and_search_the_list(new_page: Any, site: Site) -> None:
+    page = new_page()
+    login(page, site, "analyst")
+    page.goto(f"{site.url}/console/customers")
+    total = int(page.inner_text("#count"))
+    tier = page.locator("select[name=tier] option").nth(1).get_attribute("value")
+    with page.expect_response(lambda r: "tier=" in r.url):
+        page.select_option("select[name=tier]", tier)
+    page.wait_for_load_state("networkidle")
+    n = int(page.inner_text("#count"))
+    assert 0 < n < total
+    assert n == api(site, "analyst", f"/customers?tier={tier}&limit=1")["total"]
+    assert f"tier={tier}" in page.url  # pushed: the filtered list can be bookmarked
+    shot(page, "04-customers-filtered-by-tier")
+    name = page.locator("#customer-table tbody td:nth-child(2)").first.inner_text()
+    page.fill("input[name=q]", name)
+    page.click("#filters button[type=submit]")
+    page.wait_for_function("document.querySelector('#count').textContent.trim() !== ''")
+    page.wait_for_load_state("networkidle")
+    q = urllib.parse.quote(name)
+    assert (
+        int(page.inner_text("#count"))
+        == api(site, "analyst", f"/customers?tier={tier}&q={q}&limit=1")["total"]
+    )
+    with page.expect_download() as dl:
+        page.click("#export")
+    text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    assert name in text and "****" in text  # the export is masked for an analyst too
+
+
+def test_open_a_customer_360_in_chinese_and_english(new_page: Any, site: Site) -> None:
+    page = new_page()
+    login(page, site, "admin")
+    page.goto(f"{site.url}/console/customers")
+    link = page.locator("#customer-table tbody a").first
+    cid = link.inner_text()
+    link.click()
+    page.wait_for_load_state("networkidle")
+    data = api(site, "admin", f"/customers/{cid}/360")
+    assert page.inner_text("#phone").split()[0] == data["profile"]["phone"]
+    numeric = [k for k, v in data["features"].items() if isinstance(v, int | float)]
+    assert page.locator("#features tr").count() == len(numeric)
+    assert page.locator("#history li").count() == max(1, len(data["history"]))
+    explanation = page.inner_text("#explanation")
+    assert data["explanation"] and data["explanation"][0]["zh"] in explanation
+    assert "基本信息" in page.content()
+    shot(page, "05-customer-360-zh")
+    page.click("header a.lang")
+    page.wait_for_load_state("networkidle")
+    assert "Profile" in page.content() and data["explanation"][0]["en"] in page.content()
+    page.goto(f"{site.url}/console/customers")  # the cookie keeps English
+    assert "Customers" in page.inner_text("h1")
+    page.goto(f"{site.url}/console/customers/{cid}")
+    shot(page, "06-customer-360-en")
+
+
+def test_dashboard_numbers_match_the_api(new_page: Any, site: Site) -> None:
+    page = new_page()
+    login(page, site, "analyst")
+    page.wait_for_selector("#c-migration svg")
+    value = api(site, "analyst", "/analytics/value-by-tier")
+    rows = page.locator("#value-table tbody tr")
+    assert rows.count() == len(value)
+    order = [rows.nth(i).get_attribute("data-tier") for i in range(rows.count())]
+    assert order[:4] == ["platinum", "gold", "silver", "bronze"]  # the policy's order
+    for v in value:
+        row = page.locator(f'#value-table tr[data-tier="{v["tier"] or ""}"]')
+        assert int(row.locator("[data-field=customers]").inner_text()) == v["customers"]
+        for field in ("spend_365d_avg", "ltv_avg"):
+            want = "—" if v[field] is None else f"{v[field]:.2f}"
+            assert row.locator(f"[data-field={field}]").inner_text() == want, field
+    assert int(page.inner_text("#total")) == sum(v["customers"] for v in value)
+    for chart in ("c-tier", "c-value", "c-province", "c-cuisine", "c-trend", "c-tags"):
+        assert page.locator(f"#{chart} svg").count() == 1, chart
+    shot(page, "07-dashboard-zh")
+
+
+def test_edit_a_policy_see_the_error_fix_it_and_dry_run(new_page: Any, site: Site) -> None:
+    page = new_page()
+    login(page, site, "analyst")
+    page.goto(f"{site.url}/console/policies")
+    page.click("text=编辑")
+    page.wait_for_load_state("networkidle")
+    original = page.input_value("#yaml")
+    broken = original.replace("lookback_days:", "lookback_dayz:", 1)
+    assert broken != original
+    page.fill("#yaml", broken)
+    page.click("#validate")
+    page.wait_for_selector("#check-result.bad")
+    problems = page.inner_text("#check-result")
+    assert "lookback_dayz" in problems and ".yaml" in problems
+    shot(page, "08-policy-inline-error")
+    page.fill("#yaml", original)
+    page.click("#validate")
+    page.wait_for_selector("#check-result.ok")
+    page.click("#dry-run")
+    page.wait_for_selector("#diff", timeout=60_000)
+    assert int(page.inner_text("#changed")) >= 0
+    assert page.locator("#publish").count() == 0  # analysts validate; only admins publish
+    shot(page, "09-policy-dry-run-diff")
+
+
+def test_start_a_run_and_watch_it_finish(new_page: Any, site: Site) -> None:
+    page = new_page()
+    login(page, site, "admin")
+    page.goto(f"{site.url}/console/runs")
+    before = page.locator("#runs-table tbody tr").count()
+    page.click("#start-run button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#runs-table tbody tr").count() == before + 1
+    page.wait_for_selector("#runs-table tbody tr:first-child.run-published", timeout=90_000)
+    runs = api(site, "admin", "/runs?limit=1")["items"]
+    assert runs[0]["status"] == "published" and runs[0]["trigger"] == "console"
+    shot(page, "10-runs")
+
+
+def test_customer_sees_only_its_own_tier_benefits_and_progress(new_page: Any, site: Site) -> None:
+    page = new_page()
+    login(page, site, "shop")
+    assert page.url.endswith("/console/me")
+    me = api(site, "shop", "/me")
+    assert me["customer_id"] == site.customer
+    assert page.inner_text("h1") == me["name"]
+    if me["upgrade"]["next_tier"]:
+        assert page.locator("[role=progressbar]").count() == 1
+    shot(page, "11-customer-view")
+    r = page.goto(f"{site.url}/console/customers")
+    assert r is not None and r.status == 403
+    other = page.goto(f"{site.url}/console/customers/{site.customer}")
+    assert other is not None and other.status == 403  # no staff pages, not even for itself

@@ -1,0 +1,103 @@
+"""Console pages without a browser: the catalog, sign-in, CSRF, language, roles, the demo login."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tierwise.api.access import Role
+from tierwise.api.app import create_app
+from tierwise.api.auth import utcnow
+from tierwise.api.sample import seed
+from tierwise.console.demo import demo_admin
+from tierwise.console.messages import EN, ZH
+from tierwise.console.web import HERE
+from tierwise.settings import Settings
+from tierwise.store.db import make_engine, sqlite_url
+
+PW = "pages-test-password"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    home = tmp_path_factory.mktemp("pages")
+    engine = make_engine(sqlite_url(home / "state.db"))
+    seed(engine, home, 40)
+    app = create_app(Settings(home=home, env="test"), engine=engine)
+    for name, role in (("ana", Role.ANALYST), ("desk", Role.SERVICE)):
+        app.state.ctx.users.add_user(name, role, PW, now=utcnow())
+    with TestClient(app) as c:
+        yield c
+    engine.dispose()
+
+
+def sign_in(c: TestClient, user: str) -> None:
+    c.cookies.clear()
+    c.get("/console/login")
+    r = c.post(
+        "/console/login",
+        data={"username": user, "password": PW, "csrf": c.cookies["tw_csrf"]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
+
+def test_both_languages_have_the_same_keys_and_templates_use_only_known_keys() -> None:
+    assert ZH.keys() == EN.keys()
+    used = set()
+    for path in (HERE / "templates").glob("*.html"):
+        used |= set(re.findall(r"t\('([a-z_0-9]+)'\)", path.read_text(encoding="utf-8")))
+    assert used and used <= ZH.keys(), used - ZH.keys()
+
+
+def test_pages_need_a_session_and_forms_need_the_csrf_token(client: TestClient) -> None:
+    client.cookies.clear()
+    r = client.get("/console/customers", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    client.get("/console/login")
+    r = client.post("/console/login", data={"username": "ana", "password": PW, "csrf": "x" * 30})
+    assert r.status_code == 403  # a forged form (token not the cookie's) is refused
+    r = client.post(
+        "/console/login",
+        data={"username": "ana", "password": "wrong", "csrf": client.cookies["tw_csrf"]},
+    )
+    assert r.status_code == 401 and "用户名或密码错误" in r.text
+
+
+def test_chinese_by_default_english_on_request_and_remembered(client: TestClient) -> None:
+    sign_in(client, "ana")
+    assert "客户" in client.get("/console/customers").text
+    assert "<h1>Customers</h1>" in client.get("/console/customers?lang=en").text
+    assert "<h1>Customers</h1>" in client.get("/console/customers").text  # the cookie
+    client.get("/console/customers?lang=zh")
+
+
+def test_roles_decide_what_pages_show(client: TestClient) -> None:
+    sign_in(client, "desk")  # customer service: list and 360°, no analytics, no policies
+    assert client.get("/console/").status_code == 403
+    assert client.get("/console/policies").status_code == 403
+    page = client.get("/console/customers").text
+    assert "/console/policies" not in page and "(已脱敏)" not in page
+    sign_in(client, "ana")
+    page = client.get("/console/customers").text
+    assert "(已脱敏)" in page
+    assert client.get("/console/runs").status_code == 200
+    assert client.get("/customers", headers={"Accept": "application/json"}).status_code == 401
+
+
+def test_the_api_keeps_json_errors_next_to_the_console(client: TestClient) -> None:
+    r = client.get("/customers/C0000001")
+    assert r.status_code == 401 and r.json()["error"] == "AuthenticationError"
+
+
+def test_the_demo_admin_gets_a_new_random_password_each_time(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "state.db"))
+    seed(engine, tmp_path, 5)
+    name, first = demo_admin(engine, utcnow())
+    again, second = demo_admin(engine, utcnow())
+    assert name == again and first != second and len(second) >= 16
+    engine.dispose()
