@@ -56,6 +56,24 @@ def corrupt(
     return replace(column, rows, list(bad)), bad, true
 
 
+def corrupt_logged(
+    rng: np.random.Generator,
+    values: pa.Array,
+    rows: np.ndarray,
+    choices: tuple[str, ...],
+    *,
+    kind: str,
+    file: str,
+    ids: list[Any],
+    column: str,
+    true_value: list[Any],
+) -> tuple[pa.Array, list[dict[str, Any]]]:
+    """:func:`corrupt` ``rows`` of ``values`` and the manifest entries that record it
+    (``column`` is the export's header, ``true_value`` what the lake holds)."""
+    values, bad, _ = corrupt(rng, values, rows, choices)
+    return values, entries(kind, file, rows, ids, column=column, value=bad, true_value=true_value)
+
+
 def duplicate_rows(n: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row order with ``rows`` repeated right after themselves (an export glitch).
 

@@ -49,16 +49,18 @@ def dirty_lines(t: pa.Table, rng: np.random.Generator, orphan_start: int, yen: s
     amounts = format_amounts(fen, a_style, yen)
     e: list[dict[str, Any]] = []
     r = rows["bad_amount"]
-    amounts, bad, _ = dirt.corrupt(rng, amounts, r, dirt.BAD_AMOUNTS)
-    e += dirt.entries(
-        "bad_amount",
-        "order_lines.csv",
+    amounts, found = dirt.corrupt_logged(
+        rng,
+        amounts,
         r,
-        [ids[i] for i in r],
+        dirt.BAD_AMOUNTS,
+        kind="bad_amount",
+        file="order_lines.csv",
+        ids=[ids[i] for i in r],
         column="金额",
-        value=bad,
         true_value=plain_amounts(fen[r]),
     )
+    e += found
     r = rows["missing_id"]
     line_no = t["line_no"].to_pylist()
     e += dirt.entries(
@@ -110,27 +112,31 @@ def dirty_returns(t: pa.Table, rng: np.random.Generator) -> Chunk:
     times, amounts = format_times(us, t_style), format_amounts(fen, a_style)
     e: list[dict[str, Any]] = []
     r = rows["bad_date"]
-    times, bad, _ = dirt.corrupt(rng, times, r, dirt.BAD_DATES)
-    e += dirt.entries(
-        "bad_date",
-        "returns.csv",
+    times, found = dirt.corrupt_logged(
+        rng,
+        times,
         r,
-        [ids[i] for i in r],
+        dirt.BAD_DATES,
+        kind="bad_date",
+        file="returns.csv",
+        ids=[ids[i] for i in r],
         column="退货时间",
-        value=bad,
         true_value=iso_times(us[r]),
     )
+    e += found
     r = rows["bad_amount"]
-    amounts, bad, _ = dirt.corrupt(rng, amounts, r, dirt.BAD_AMOUNTS)
-    e += dirt.entries(
-        "bad_amount",
-        "returns.csv",
+    amounts, found = dirt.corrupt_logged(
+        rng,
+        amounts,
         r,
-        [ids[i] for i in r],
+        dirt.BAD_AMOUNTS,
+        kind="bad_amount",
+        file="returns.csv",
+        ids=[ids[i] for i in r],
         column="退款金额",
-        value=bad,
         true_value=plain_amounts(fen[r]),
     )
+    e += found
     out = text.set_column(text.column_names.index("return_time"), "return_time", times)
     out = out.set_column(out.column_names.index("amount"), "amount", amounts)
     formats = {"退货时间": style_counts(t_style, TIME_STYLES, rows["bad_date"]),

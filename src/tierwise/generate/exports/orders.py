@@ -51,16 +51,18 @@ def dirty_orders(
     cid = t["customer_id"].combine_chunks()
     e: list[dict[str, Any]] = []
     r = rows["bad_date"]
-    times, bad, _true = dirt.corrupt(rng, times, r, dirt.BAD_DATES)
-    e += dirt.entries(
-        "bad_date",
-        "orders.csv",
+    times, found = dirt.corrupt_logged(
+        rng,
+        times,
         r,
-        [ids[i] for i in r],
+        dirt.BAD_DATES,
+        kind="bad_date",
+        file="orders.csv",
+        ids=[ids[i] for i in r],
         column="下单时间",
-        value=bad,
         true_value=iso_times(us[r]),
     )
+    e += found
     r = rows["future_date"]
     future = us[r] + rng.integers(2, 5, len(r)) * 365 * US_PER_DAY
     fut = format_times(future, t_style[r]).to_pylist()
@@ -75,16 +77,18 @@ def dirty_orders(
         true_value=iso_times(us[r]),
     )
     r = rows["bad_amount"]
-    amounts, bad, _ = dirt.corrupt(rng, amounts, r, dirt.BAD_AMOUNTS)
-    e += dirt.entries(
-        "bad_amount",
-        "orders.csv",
+    amounts, found = dirt.corrupt_logged(
+        rng,
+        amounts,
         r,
-        [ids[i] for i in r],
+        dirt.BAD_AMOUNTS,
+        kind="bad_amount",
+        file="orders.csv",
+        ids=[ids[i] for i in r],
         column="订单金额",
-        value=bad,
         true_value=plain_amounts(fen[r]),
     )
+    e += found
     r = rows["negative_amount"]
     neg = plain_amounts(-fen[r])
     amounts = dirt.replace(amounts, r, neg)
