@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from store.conftest import _pg_engine
+from pg import pg_engine
 from tierwise.api.access import Principal, Role
 from tierwise.api.app import create_app
 from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
@@ -39,7 +39,7 @@ def book(
     if request.param == "sqlite":
         engines: Iterator[Engine] = iter([make_engine(sqlite_url(home / "state.db"))])
     else:
-        engines = _pg_engine()
+        engines = pg_engine()
     engine = next(engines)
     seed(engine, home, 40)
     yield Book(home, engine, Settings(home=home, env="test", max_body_bytes=4096))

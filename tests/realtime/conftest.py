@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from store.conftest import _pg_engine
 from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import Policy, parse_policy
 from tierwise.realtime import Regrader
-from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.migrate import upgrade
 from tinylake import ts, write_lake
 
@@ -92,17 +89,6 @@ def make_world(engine: Engine, tmp: Path, policy: dict[str, Any] = RFM_POLICY) -
     w = World(engine, lake, tmp / "runs", clock, Regrader(engine, tmp / "runs", clock=clock))
     w.publish(parse_policy(policy, source="test"))
     return w
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of each supported kind."""
-    if request.param == "sqlite":
-        eng = make_engine(sqlite_url(tmp_path / "state.db"))
-        yield eng
-        eng.dispose()
-    else:
-        yield from _pg_engine()
 
 
 @pytest.fixture
