@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from tierwise.api.access import Role
-from tierwise.store.schema import IntakeEvent
+from tierwise.store.schema import Event
 
 from .conftest import Book, auth
 
@@ -140,9 +140,7 @@ def test_event_money_is_stored_as_exact_yuan(client: TestClient, book: Book) -> 
     )
     assert r.status_code == 202
     with book.engine.connect() as conn:
-        payload = conn.execute(
-            select(IntakeEvent.payload).where(IntakeEvent.idempotency_key == "money-0001")
-        ).scalar_one()
+        payload = conn.execute(select(Event.payload).where(Event.key == "money-0001")).scalar_one()
     assert payload["amount"] == "0.30"
 
 
@@ -160,3 +158,21 @@ def test_text_a_database_cannot_store_is_refused(client: TestClient) -> None:
         idempotency_key="huge-00001", lines=[{"sku": "S", "quantity": 1, "unit_price": 1e300}]
     )
     assert client.post("/events", json=huge, headers=h).status_code == 422
+
+
+def test_an_api_event_is_stored_once_in_the_event_table_the_regrade_reads(
+    client: TestClient, book: Book
+) -> None:
+    """One event table: the route writes through the regrader into ``events`` (no receipt
+    table beside it), with who sent it."""
+    r = client.post(
+        "/events", json=_event(idempotency_key="one-table-0001"), headers=auth(Role.SERVICE)
+    )
+    assert r.status_code == 202, r.text
+    assert "intake_events" not in inspect(book.engine).get_table_names()
+    with book.engine.connect() as conn:
+        row = conn.execute(select(Event).where(Event.key == "one-table-0001")).one()
+    assert row.id == r.json()["id"]
+    assert row.actor == "user:service-test"
+    assert (row.kind, row.customer_id, str(row.amount)) == ("order", "C0000001", "1280.50")
+    assert r.json()["status"] == ("received" if row.applied_at is None else "applied")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
@@ -20,6 +21,7 @@ from tierwise.realtime import OrderEvent, event_json
 from tierwise.realtime.consumer import Consumer, entry_time, send
 from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.runs import RunStore
+from tierwise.store.schema import Event
 
 
 @pytest.fixture
@@ -76,6 +78,10 @@ def test_events_are_applied_acked_and_poison_goes_to_the_dead_letters(
     assert len(dead) == 1
     assert dead[0][1]["entry_id"] == ids[1] and "invalid event" in dead[0][1]["error"]
     assert entry_time(ids[0]) <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    # stored in the one event table, through the same write path as the API's, with its sender
+    with sworld.engine.connect() as conn:
+        stored = conn.execute(select(Event.key, Event.actor)).all()
+    assert [tuple(r) for r in stored] == [("order:N1", f"redis:{stream}")]
 
 
 def test_nothing_is_acked_when_the_commit_fails_and_a_restart_recovers(

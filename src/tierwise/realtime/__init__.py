@@ -1,7 +1,7 @@
 """Real-time regrade (R-GRD-9): events → features since the latest run → score → tier.
 
 The API's events route and the Redis Streams consumer both call :func:`ingest_event` /
-:meth:`Regrader.ingest`; see ``docs/realtime.md``.
+:meth:`Regrader.ingest`, the one writer of the ``events`` table; see ``docs/realtime.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def ingest_event(
     event: OrderEvent | ReturnEvent | PaymentEvent | dict[str, Any] | str | bytes,
     *,
     received_at: dt.datetime | None = None,
+    actor: str | None = None,
 ) -> IngestResult:
     """Validate (if needed), store and apply one event; one transaction.
 
@@ -31,7 +32,7 @@ def ingest_event(
     A duplicate idempotency key is reported in ``IngestResult.duplicates`` and changes nothing.
     """
     ev = event if isinstance(event, OrderEvent | ReturnEvent | PaymentEvent) else parse_event(event)
-    return regrader.ingest([ev], received_at=received_at)
+    return regrader.ingest([ev], received_at=received_at, actor=actor)
 
 
 __all__ = [

@@ -67,6 +67,11 @@ class Consumer:
     dead_lettered: int = 0
 
     @property
+    def actor(self) -> str:
+        """Who the stored events came from (the ``events.actor`` column)."""
+        return f"redis:{self.stream}"
+
+    @property
     def dead_stream(self) -> str:
         return f"{self.stream}:dead"
 
@@ -121,7 +126,9 @@ class Consumer:
         if good:
             try:
                 self.regrader.ingest(
-                    [e for _, e in good], received_at=[entry_time(i) for i, _ in good]
+                    [e for _, e in good],
+                    received_at=[entry_time(i) for i, _ in good],
+                    actor=self.actor,
                 )
             except Exception as err:
                 if _transient(err):
@@ -129,7 +136,9 @@ class Consumer:
                 # something in the batch is refused: apply one by one, dead-letter the culprits
                 for entry_id, ev in good:
                     try:
-                        self.regrader.ingest([ev], received_at=entry_time(entry_id))
+                        self.regrader.ingest(
+                            [ev], received_at=entry_time(entry_id), actor=self.actor
+                        )
                     except Exception as one:
                         if _transient(one):
                             raise

@@ -110,11 +110,15 @@ class Regrader:
         events: Sequence[AnyEvent],
         *,
         received_at: dt.datetime | Sequence[dt.datetime] | None = None,
+        actor: str | None = None,
     ) -> IngestResult:
         """Store ``events`` and regrade their customers, all in one transaction.
 
+        This is the one write path of the ``events`` table (the API's events route, the Redis
+        consumer and ``tierwise events consume`` all come here).
         ``received_at``: when the events were received (one time, or one per event; default
-        now). Events whose key is already stored are ignored (reported in ``duplicates``).
+        now). ``actor``: who sent them (``user:<name>``, ``key:<name>``, ``redis:<stream>``).
+        Events whose key is already stored are ignored (reported in ``duplicates``).
         Without a published run the events are stored and nobody is regraded yet (the first
         run's features do not include them: they are regraded with the first later event).
         """
@@ -141,6 +145,7 @@ class Regrader:
                     "amount": ev.amount,
                     "payload": ev.model_dump(mode="json", exclude_none=True),
                     "received_at": at,
+                    "actor": actor,
                 }
             )
         all_keys = [e.key for e in events]

@@ -190,11 +190,15 @@ class OutboxMessage(Base):
 
 
 class Event(Base):
-    """An order, return or payment event received in real time (API or Redis Streams).
+    """An order, return or payment event received in real time: the one event table.
 
+    Every way in (the API's ``POST /events``, the Redis Streams consumer that ``tierwise
+    events consume`` runs) writes here through :meth:`tierwise.realtime.Regrader.ingest`.
     ``key`` is the idempotency key: a second event with the same key is ignored. Events are
     kept (never deleted by a regrade): a customer's regrade recomputes from the run's features
     plus *all* of the customer's events since the run, so arrival order does not matter.
+    ``applied_at`` is set once a regrade has applied the event (``None``: stored while no
+    usable run was published; the next publish applies it).
     """
 
     __tablename__ = "events"
@@ -210,6 +214,8 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # who sent it: user:<name> | key:<name> (API), redis:<stream> (consumer); None if unknown
+    actor: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
     __table_args__ = (Index("ix_events_customer", "customer_id", "event_time"),)
 
@@ -340,22 +346,6 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str | None] = mapped_column(String(200), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-
-class IntakeEvent(Base):
-    """An order, return or payment posted to the API; the idempotency key makes a retry free."""
-
-    __tablename__ = "intake_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # order | return | payment
-    customer_id: Mapped[str] = mapped_column(String(40), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    received_at: Mapped[datetime] = mapped_column(DateTime)
-    actor: Mapped[str] = mapped_column(String(120))
-    # received → graded once the real-time regrade has seen it
-    status: Mapped[str] = mapped_column(String(16), default="received")
 
 
 class PolicyVersion(Base):

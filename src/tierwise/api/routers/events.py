@@ -11,6 +11,7 @@ from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT
 from tierwise.api.schemas.admin import EventAccepted, EventCreate
+from tierwise.errors import ConflictError
 from tierwise.realtime import ingest_event
 from tierwise.realtime.events import from_intake
 from tierwise.store.profiles import sync_profile_tiers
@@ -40,24 +41,29 @@ def post_event(
     """Store the event, regrade the customer with the latest run's cutoffs and acknowledge
     (202). The same idempotency key again answers 200 with the first receipt; the same key with
     a different event is 409. A return needs ``order_id``."""
-    # validated as a real-time event first, so nothing is stored that cannot be applied
-    realtime_event = from_intake(event.model_dump(mode="json"))
-    payload = event.model_dump(mode="json", exclude={"idempotency_key", "kind", "customer_id"})
+    body = event.model_dump(mode="json")
     # money is kept as exact yuan text with two decimals, never as a binary float
-    payload["amount"] = yuan(event.amount)
-    for line, given in zip(payload["lines"], event.lines, strict=True):
+    body["amount"] = yuan(event.amount)
+    for line, given in zip(body["lines"], event.lines, strict=True):
         line["unit_price"] = yuan(given.unit_price)
-    row, created = ctx.events.add(
-        event.idempotency_key,
-        event.kind,
-        event.customer_id,
-        payload,
-        actor=principal.subject,
-        now=ctx.now(),
+    # validated as a real-time event first, so nothing is stored that cannot be applied
+    realtime_event = from_intake(body)
+    # the one write path of the events table (the Redis consumer takes it too)
+    result = ingest_event(
+        ctx.regrader, realtime_event, received_at=ctx.now(), actor=principal.subject
     )
+    created = realtime_event.key in result.stored
+    row = ctx.events.by_key(realtime_event.key)
+    if row is None:  # pragma: no cover - stored or a duplicate, so it is there
+        raise ConflictError(f"event {realtime_event.key!r} was not stored")
+    if not created and row["payload"] != realtime_event.model_dump(mode="json", exclude_none=True):
+        raise ConflictError(
+            f"idempotency key {realtime_event.key!r} was used for a different event",
+            hint="use a new key for a new event",
+            idempotency_key=realtime_event.key,
+        )
     regraded, tier, changes = False, None, []
     if created:
-        result = ingest_event(ctx.regrader, realtime_event, received_at=row["received_at"])
         regraded = result.regraded > 0
         changes = [
             f"{c['from_tier'] or '—'}→{c['to_tier'] or '—'} ({c['reason_code']})"
@@ -69,7 +75,7 @@ def post_event(
         response.status_code = 200
     return EventAccepted(
         id=row["id"],
-        idempotency_key=row["idempotency_key"],
+        idempotency_key=row["key"],
         status=row["status"],
         duplicate=not created,
         received_at=row["received_at"],

@@ -203,7 +203,10 @@ class EventCreate(Input):
 class EventAccepted(BaseModel):
     id: int
     idempotency_key: str
-    status: str
+    status: str = Field(
+        description="'applied' once a regrade applied it, 'received' while no usable run is "
+        "published (the next publish applies it)"
+    )
     duplicate: bool = Field(description="True when this key was already received")
     received_at: Timestamp
     regraded: bool = Field(
