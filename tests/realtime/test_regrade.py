@@ -11,12 +11,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from conftest import RFM_POLICY, World, make_world
+from conftest import AS_OF, RFM_POLICY, Clock, World, lake_rows, make_world
+from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import parse_policy
-from tierwise.realtime import OrderEvent, PaymentEvent, ReturnEvent, ingest_event, parse_event
+from tierwise.realtime import (
+    OrderEvent,
+    PaymentEvent,
+    Regrader,
+    ReturnEvent,
+    ingest_event,
+    parse_event,
+)
 from tierwise.store.db import make_engine, sqlite_url
+from tierwise.store.migrate import upgrade
 from tierwise.store.runs import RunStore
 from tierwise.store.schema import CustomerTier, Event
+from tinylake import write_lake
 
 
 def order(cid: str, oid: str, amount: int, when: dt.datetime | None = None) -> OrderEvent:
@@ -245,3 +255,35 @@ def _states(engine: Engine) -> dict[str, CustomerTier]:
 
     with Session(engine) as s:
         return {t.customer_id: t for t in s.scalars(select(CustomerTier))}
+
+
+def test_a_published_run_reapplies_events_after_its_as_of(engine: Engine, tmp_path: Path) -> None:
+    """Issue 5 follow-up: an event the run did not see (stored before any run was published,
+    dated after the run's as_of) is applied when the run is published, not lost until the
+    customer's next event; a second pass changes nothing."""
+    upgrade(engine)
+    lake = write_lake(tmp_path / "lake", lake_rows())
+    clock = Clock(dt.datetime(2025, 7, 1, 8))
+    w = World(engine, lake, tmp_path / "runs", clock, Regrader(engine, tmp_path / "runs", clock))
+    res = ingest_event(w.regrader, order("c4", "N1", 1000))  # no run yet: stored only
+    assert res.stored == ["order:N1"] and res.regraded == 0
+    done = grade_and_publish(
+        parse_policy(RFM_POLICY, source="test"), as_of=AS_OF, lake=lake, runs=w.runs,
+        engine=engine, clock=clock,
+    )  # fmt: skip
+    assert done.regraded == ("c4",)
+    st = state(engine, "c4")
+    assert (st.tier, st.score) == ("gold", 4.4)  # the run alone says bronze (3.8)
+    assert RunStore(engine).tiers()["c3"] == "bronze"  # nobody else moved
+    last = RunStore(engine).history("c4")[-1]
+    assert (last.to_tier, last.reason["source"], last.reason["orders"]) == (
+        "gold",
+        "realtime",
+        ["N1"],
+    )
+    with engine.connect() as conn:
+        assert conn.execute(select(Event.applied_at)).scalar_one() is not None
+    n = len(RunStore(engine).history("c4"))
+    with engine.begin() as conn:
+        assert w.regrader.regrade_unseen(conn, clock()) == ["c4"]
+    assert len(RunStore(engine).history("c4")) == n and state(engine, "c4").tier == "gold"

@@ -2,7 +2,10 @@
 
 The run is recorded in the store as ``running`` first (so that runs never overlap and a crash
 leaves a trace), graded into its run folder, then published in one transaction with the
-stability rules of its policy. Any failure marks the run failed; the previous run stays
+stability rules of its policy. In that same transaction, customers with real-time events
+the run did not see (after its as_of, or received after it started) are regraded from the new
+run plus those events (:meth:`tierwise.realtime.Regrader.regrade_unseen`), so publishing never
+takes back a real-time regrade. Any failure marks the run failed; the previous run stays
 current.
 """
 
@@ -14,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.lake import LakeLocation
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
+from tierwise.realtime.regrade import Regrader
 from tierwise.store.profiles import refresh_profiles
 from tierwise.store.runs import Cutoff, PublishSummary, RunStore
 
@@ -36,6 +40,8 @@ class Published:
     result: RunResult
     output: RunOutput
     summary: PublishSummary
+    # customers regraded from real-time events the run did not see, in the publish transaction
+    regraded: tuple[str, ...] = ()
 
 
 def store_cutoffs(output: RunOutput) -> list[Cutoff]:
@@ -105,15 +111,23 @@ def grade_and_publish(
             run_id=run_id,
         )
         output = read_run(result.path)
+        published_at = clock()
+        regraded: list[str] = []
+
+        def reapply_events(conn: Connection) -> None:
+            regrader = Regrader(engine, runs, clock=clock)
+            regraded.extend(regrader.regrade_unseen(conn, published_at))
+
         summary = store.publish(
             run_id,
             output.store_assignments(),
             store_cutoffs(output),
             rule=output.stability_rule(),
-            now=clock(),
+            now=published_at,
             counts=output.record["counts"],
             timings=output.record["timings"],
             data_fingerprint=output.record["data_fingerprint"],
+            after=reapply_events,
         )
     except BaseException as err:
         store.fail(run_id, f"{type(err).__name__}: {err}", clock())
@@ -123,4 +137,4 @@ def grade_and_publish(
     # from a local folder; a lake given as a URL (Spark on S3/HDFS) is not refreshed here.
     if isinstance(lake, Path) or "://" not in lake:
         refresh_profiles(engine, Path(lake), runs, now=clock())
-    return Published(result, output, summary)
+    return Published(result, output, summary, tuple(regraded))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tierwise.errors import TierwiseError, UsageError
@@ -189,6 +189,59 @@ class Regrader:
             if ctx is None:
                 raise UsageError("no published run: grade and publish one first")
             return self._regrade(conn, ctx, sorted(set(customer_ids)), {}, now)
+
+    def regrade_unseen(self, conn: Connection, now: dt.datetime) -> list[str]:
+        """Re-apply the events the current run did not see; the customers regraded.
+
+        Called by the pipeline inside the transaction that publishes a run (the run is already
+        marked published on ``conn``): a customer with an event after the run's as_of (or
+        received after the run started) would otherwise keep the run's tier, without its
+        real-time regrade, until its next event. Idempotent: a second call changes nothing.
+        A policy that cannot be regraded in real time (model scores, account-level tiers)
+        regrades nobody (logged); its events wait for the next batch run, as always.
+        """
+        run = conn.execute(
+            select(Run.as_of, Run.started_at)
+            .where(Run.status == "published")
+            .order_by(Run.published_at.desc(), Run.id.desc())
+            .limit(1)
+        ).first()
+        if run is None:
+            return []
+        after = dt.datetime.combine(run.as_of + dt.timedelta(days=1), dt.time())
+        unseen = or_(Event.event_time >= after, Event.received_at > run.started_at)
+        customers = sorted(
+            conn.execute(select(Event.customer_id).where(unseen).distinct()).scalars().all()
+        )
+        if not customers:
+            return []
+        try:
+            ctx = self.context(conn)
+        except UsageError as err:
+            log.warning("events after the run not re-applied: %s", err)
+            return []
+        if ctx is None:  # pragma: no cover - the run was just marked published on conn
+            return []
+        fresh: dict[str, list[dict[str, Any]]] = {}
+        for c, rows in self._events(conn, ctx, customers).items():
+            fresh[c] = [
+                {
+                    "key": e.key,
+                    "kind": e.kind,
+                    "source_id": e.source_id,
+                    "order_id": e.order_id,
+                    "event_time": e.event_time,
+                    "amount": e.amount,
+                }
+                for e in rows
+            ]
+        self._regrade(conn, ctx, customers, fresh, now)
+        conn.execute(
+            update(Event)
+            .where(Event.customer_id.in_(customers), unseen, Event.applied_at.is_(None))
+            .values(applied_at=now)
+        )
+        return customers
 
     # -- the regrade itself -------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ import numpy as np
 import psutil
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -283,12 +283,16 @@ class RunStore:
         counts: dict[str, Any] | None = None,
         timings: dict[str, Any] | None = None,
         data_fingerprint: str | None = None,
+        after: Callable[[Connection], object] | None = None,
     ) -> PublishSummary:
         """Apply stability rules against the current state and publish, all or nothing.
 
         ``assignments`` has the columns of :data:`ASSIGNMENTS` (one row per customer). A tier
         not named in ``cutoffs`` is refused before anything is written. ``data_fingerprint``
         replaces the one given to :meth:`begin`, for callers that learn it while grading.
+        ``after`` is called with the connection once the run is marked published, inside the
+        same transaction (its failure publishes nothing): the pipeline re-applies the
+        real-time events the run did not see there.
         """
         data = assignments if isinstance(assignments, pa.Table) else assignments_table(assignments)
         data = data.select(ASSIGNMENTS.names).cast(ASSIGNMENTS)
@@ -483,6 +487,9 @@ class RunStore:
                     **({"data_fingerprint": data_fingerprint} if data_fingerprint else {}),
                 )
             )
+            if after is not None:
+                after(conn)
+                clock.lap("after_publish")
         return PublishSummary(run_id, m, tally)
 
     def current_run(self) -> Run | None:
