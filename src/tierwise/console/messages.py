@@ -108,6 +108,53 @@ ZH: dict[str, str] = {
     "b_priority_delivery": "优先配送",
     "b_custom_selection": "定制选品",
     "b_automated_operations": "自动化运营",
+    "c_business_type_chain": "连锁",
+    "c_business_type_single": "单店",
+    "c_channel_online": "线上",
+    "c_channel_offline": "线下",
+    "c_channel_wholesale": "批发",
+    "c_channel_retail": "零售",
+    "c_scale_small": "小型",
+    "c_scale_medium": "中型",
+    "c_scale_large": "大型",
+    "c_payment_terms_prepaid": "预付",
+    "c_payment_terms_cod": "货到付款",
+    "c_payment_terms_weekly": "周结",
+    "c_payment_terms_monthly": "月结",
+    "c_reason_initial": "首次定级",
+    "c_reason_upgrade": "升级",
+    "c_reason_downgrade": "降级",
+    "c_reason_override": "人工调整",
+    "c_reason_upgrade_reverted": "退货撤销升级",
+    "c_count_entities": "客户数",
+    "c_count_graded": "已定级",
+    "c_count_insufficient_data": "数据不足",
+    "c_count_customers": "发布客户数",
+    "b_member_day": "会员日",
+    "b_new_product_first": "新品优先",
+    "b_birthday_gift": "生日礼",
+    "b_expedited_delivery": "加急配送",
+    "b_targeted_coupons": "定向优惠券",
+    "b_double_points": "双倍积分",
+    "b_recall_sms": "召回短信",
+    "b_general_coupons": "通用优惠券",
+    "b_custom_menu": "定制菜单",
+    "b_fast_delivery": "快速配送",
+    "b_member_price": "会员价",
+    "b_regular_coupons": "常规优惠券",
+    "override": "人工调级",
+    "override_none": "当前没有人工调级",
+    "override_tier": "调整为",
+    "override_reason": "原因（必填）",
+    "override_by": "操作人",
+    "override_until": "有效至",
+    "override_days": "有效天数",
+    "override_set": "设置人工调级",
+    "override_clear": "取消人工调级",
+    "override_clear_reason": "取消原因（必填）",
+    "override_saved": "已保存",
+    "override_cleared": "已取消",
+    "override_note": "下次发布或该客户的下一笔实时事件时生效",
 }
 
 EN: dict[str, str] = {
@@ -212,6 +259,53 @@ EN: dict[str, str] = {
     "b_priority_delivery": "Priority delivery",
     "b_custom_selection": "Custom selection",
     "b_automated_operations": "Automated operations",
+    "c_business_type_chain": "Chain",
+    "c_business_type_single": "Single store",
+    "c_channel_online": "Online",
+    "c_channel_offline": "Offline",
+    "c_channel_wholesale": "Wholesale",
+    "c_channel_retail": "Retail",
+    "c_scale_small": "Small",
+    "c_scale_medium": "Medium",
+    "c_scale_large": "Large",
+    "c_payment_terms_prepaid": "Prepaid",
+    "c_payment_terms_cod": "Cash on delivery",
+    "c_payment_terms_weekly": "Weekly",
+    "c_payment_terms_monthly": "Monthly",
+    "c_reason_initial": "First tier",
+    "c_reason_upgrade": "Upgrade",
+    "c_reason_downgrade": "Downgrade",
+    "c_reason_override": "Manual override",
+    "c_reason_upgrade_reverted": "Upgrade undone by a return",
+    "c_count_entities": "Customers",
+    "c_count_graded": "Graded",
+    "c_count_insufficient_data": "Too little data",
+    "c_count_customers": "Published",
+    "b_member_day": "Member day",
+    "b_new_product_first": "New products first",
+    "b_birthday_gift": "Birthday gift",
+    "b_expedited_delivery": "Expedited delivery",
+    "b_targeted_coupons": "Targeted coupons",
+    "b_double_points": "Double points",
+    "b_recall_sms": "Win-back SMS",
+    "b_general_coupons": "General coupons",
+    "b_custom_menu": "Custom menu",
+    "b_fast_delivery": "Fast delivery",
+    "b_member_price": "Member prices",
+    "b_regular_coupons": "Regular coupons",
+    "override": "Manual override",
+    "override_none": "No manual override now",
+    "override_tier": "Tier",
+    "override_reason": "Reason (required)",
+    "override_by": "By",
+    "override_until": "Until",
+    "override_days": "Days",
+    "override_set": "Set override",
+    "override_clear": "Clear override",
+    "override_clear_reason": "Why clear it (required)",
+    "override_saved": "Saved",
+    "override_cleared": "Cleared",
+    "override_note": "Takes effect at the next publish or the customer's next real-time event",
 }
 
 CATALOG = {"zh": ZH, "en": EN}
@@ -223,10 +317,32 @@ def translator(lang: str) -> Callable[[str], str]:
     return lambda key: table.get(key, key)
 
 
+# Benefit texts of the shipped policies, written in Chinese in the YAML: their English
+EN_BENEFIT_VALUES = {
+    "专属客服": "Dedicated service desk",
+    "常规服务": "Standard service",
+    "基础服务": "Basic service",
+    "1对1客服": "One-to-one service",
+}
+
+
+def code_text(field: str, value: str | None, lang: str) -> str:
+    """The words for a code stored in field ``field`` (``channel``, ``payment_terms``,
+    ``business_type``, ``scale``, ``reason``, ``count``); an unknown code shows as itself."""
+    if value is None or value == "":
+        return ""
+    return CATALOG.get(lang, ZH).get(f"c_{field}_{value}", value)
+
+
 def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
     """A benefit's label and value in ``lang`` (unknown keys show as they are in the policy)."""
     table = CATALOG.get(lang, ZH)
     label = table.get(f"b_{key}", key)
     if isinstance(value, bool):
         return label, table["yes" if value else "no"]
-    return label, str(value)
+    text = str(value)
+    if f"c_{key}_{text}" in table:  # a code, e.g. payment_terms: weekly
+        return label, table[f"c_{key}_{text}"]
+    if lang == "en":
+        return label, EN_BENEFIT_VALUES.get(text, text)
+    return label, text

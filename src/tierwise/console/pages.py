@@ -17,10 +17,16 @@ from tierwise.api.access import Action, CustomerRef, decide, scope
 from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
 from tierwise.api.repos.customers import CustomerFilter
+from tierwise.api.routers.overrides import end_override, set_override
 from tierwise.api.views import benefits_of, public_row, upgrade_of
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.web import Page, PageDep, current_run_id, labels, render
-from tierwise.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from tierwise.errors import (
+    AuthenticationError,
+    DataError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from tierwise.explain.terms import feature_name
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -329,6 +335,7 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
     return page.render(
         "customer.html",
         c=profile,
+        **_override_block(page, row),
         features=features,
         explanation=row.get("explanation") or [],
         history=ctx.customers.history(customer_id),
@@ -337,6 +344,63 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         label=page.tier_label,
         feature=lambda n, v: _feature(n, v, page.lang),
     )
+
+
+def _override_block(page: Page, row: dict[str, Any]) -> dict[str, Any]:
+    """What the 360° page's override block (templates/_override.html) shows: the active
+    override if the role may list overrides, and the form if ``decide`` lets it write one."""
+    ref = CustomerRef(row["customer_id"], row["account_manager"])
+    if not decide(page.principal, Action.OVERRIDE_LIST, ref):
+        return {"show_override": False}
+    rows, _ = page.ctx.overrides.page(
+        scope(page.principal),
+        customer_id=row["customer_id"],
+        active_at=page.ctx.now(),
+        offset=0,
+        limit=1,
+    )
+    may_write = decide(page.principal, Action.OVERRIDE_WRITE, ref).allowed
+    return {
+        "show_override": True,
+        "override": rows[0] if rows else None,
+        "may_override": may_write,
+        "override_tiers": page.ctx.runs.current_tiers() if may_write else [],
+    }
+
+
+@router.post("/customers/{customer_id}/override")
+def customer_override(
+    page: PageDep,
+    customer_id: str,
+    tier: Annotated[str, Form(max_length=40)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    days: Annotated[int, Form(ge=1, le=366)] = 30,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Set an override from the 360° page (the API's own code: decide, audit)."""
+    check_csrf(page.request, csrf)
+    page.require(Action.OVERRIDE_WRITE)
+    set_override(page.ctx, page.principal, customer_id, tier, reason, days)
+    return RedirectResponse(f"/console/customers/{customer_id}#override", status_code=303)
+
+
+@router.post("/customers/{customer_id}/override/{override_id}/clear")
+def customer_override_clear(
+    page: PageDep,
+    customer_id: str,
+    override_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Clear (revoke) an override from the 360° page; a reason is required (audit log)."""
+    check_csrf(page.request, csrf)
+    page.require(Action.OVERRIDE_WRITE)
+    if not reason.strip():
+        raise DataError("clearing an override needs a reason", hint="say why", field="reason")
+    if page.ctx.overrides.get(override_id)["customer_id"] != customer_id:
+        raise NotFoundError(f"no override {override_id} of {customer_id!r}")
+    end_override(page.ctx, page.principal, override_id, reason)
+    return RedirectResponse(f"/console/customers/{customer_id}#override", status_code=303)
 
 
 @router.get("/me", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tierwise.api.access import Action, Principal, decide
 from tierwise.api.deps import AppContext, Ctx
-from tierwise.console.messages import benefit_text, translator
+from tierwise.console.messages import benefit_text, code_text, translator
 from tierwise.console.session import csrf_token, finish, language, principal_of
 from tierwise.errors import PermissionDeniedError
 
@@ -90,6 +90,7 @@ def render(request: Request, template: str, **values: Any) -> str:
     return ENV.get_template(template).render(
         t=translator(lang),
         benefit=lambda k, v: benefit_text(k, v, lang),
+        code=lambda field, v: code_text(field, v, lang),
         csrf=csrf_token(request),
         path=request.url.path,
         nav=nav,
@@ -138,6 +139,9 @@ def _policy_labels(run_dir: Path) -> dict[str, dict[str, str]]:
     for tag in policy.tags:
         out["zh"][tag.code] = tag.label.zh
         out["en"][tag.code] = tag.label.en
+    for name, layer in policy.layers.items():  # the layer's own name, e.g. preference
+        out["zh"][f"layer:{name}"] = layer.label.zh
+        out["en"][f"layer:{name}"] = layer.label.en
     return out
 
 

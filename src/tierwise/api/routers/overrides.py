@@ -3,19 +3,84 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from tierwise.api.access import Action, CustomerRef, Principal, decide, scope
-from tierwise.api.deps import Ctx, allow
+from tierwise.api.deps import AppContext, Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.schemas.admin import OverrideCreate, OverridePublic
 from tierwise.api.schemas.common import MAX_PAGE_SIZE, Page
-from tierwise.errors import ConflictError, NotFoundError, PermissionDeniedError
+from tierwise.errors import ConflictError, DataError, NotFoundError, PermissionDeniedError
 
 router = APIRouter(prefix="/overrides", tags=["overrides"], responses={**AUTH_ERRORS, **BAD_INPUT})
 OverrideId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def set_override(
+    ctx: AppContext,
+    principal: Principal,
+    customer_id: str,
+    tier: str,
+    reason: str,
+    days: int,
+) -> dict[str, Any]:
+    """Set a customer's tier by hand for ``days`` days (the API's route and the console's
+    360° page both call this): checked with ``decide`` for that customer, audited."""
+    now = ctx.now()
+    expires = now + timedelta(days=days)
+    tiers = ctx.runs.current_tiers()
+    if tier not in tiers:
+        raise ConflictError(
+            f"tier {tier!r} is not a tier of the current policy",
+            hint="tiers are " + (", ".join(tiers) or "none yet: publish a run first"),
+            field="tier",
+        )
+    if not reason.strip():
+        raise DataError("an override needs a reason", hint="say why", field="reason")
+    ref = ctx.customers.ref(customer_id)
+    if ref is None:
+        raise NotFoundError(f"no customer {customer_id!r}", customer_id=customer_id)
+    d = decide(principal, Action.OVERRIDE_WRITE, CustomerRef(ref.customer_id, ref.account_manager))
+    if not d:
+        raise PermissionDeniedError(d.reason)
+    row = ctx.overrides.create(
+        customer_id, tier, reason.strip(), expires, author=principal.subject, now=now
+    )
+    ctx.audit.record(
+        principal,
+        "override.create",
+        now=now,
+        target=customer_id,
+        detail={"override_id": row["id"], "tier": tier, "reason": reason.strip()},
+    )
+    return row
+
+
+def end_override(
+    ctx: AppContext, principal: Principal, override_id: int, reason: str | None = None
+) -> dict[str, Any]:
+    """End an override now (the API's revoke route and the console both call this); checked
+    with ``decide`` for the override's customer; ``reason`` goes to the audit log."""
+    now = ctx.now()
+    current = ctx.overrides.get(override_id)
+    ref = ctx.customers.ref(current["customer_id"])
+    d = decide(
+        principal,
+        Action.OVERRIDE_WRITE,
+        None if ref is None else CustomerRef(ref.customer_id, ref.account_manager),
+    )
+    if not d:
+        raise PermissionDeniedError(d.reason)
+    row = ctx.overrides.revoke(override_id, now)
+    detail: dict[str, Any] = {"override_id": override_id}
+    if reason:
+        detail["reason"] = reason.strip()
+    ctx.audit.record(
+        principal, "override.revoke", now=now, target=row["customer_id"], detail=detail
+    )
+    return row
 
 
 @router.post(
@@ -29,31 +94,7 @@ def create_override(
     """Set a customer's tier by hand for ``days`` days; the next publish applies it.
 
     The tier must be one of the current run's tiers (409 otherwise)."""
-    now = ctx.now()
-    expires = now + timedelta(days=body.days)
-    tiers = ctx.runs.current_tiers()
-    if body.tier not in tiers:
-        raise ConflictError(
-            f"tier {body.tier!r} is not a tier of the current policy",
-            hint="tiers are " + (", ".join(tiers) or "none yet: publish a run first"),
-            field="tier",
-        )
-    ref = ctx.customers.ref(body.customer_id)
-    if ref is None:
-        raise NotFoundError(f"no customer {body.customer_id!r}", customer_id=body.customer_id)
-    d = decide(principal, Action.OVERRIDE_WRITE, CustomerRef(ref.customer_id, ref.account_manager))
-    if not d:
-        raise PermissionDeniedError(d.reason)
-    row = ctx.overrides.create(
-        body.customer_id, body.tier, body.reason, expires, author=principal.subject, now=now
-    )
-    ctx.audit.record(
-        principal,
-        "override.create",
-        now=now,
-        target=body.customer_id,
-        detail={"override_id": row["id"], "tier": body.tier, "reason": body.reason},
-    )
+    row = set_override(ctx, principal, body.customer_id, body.tier, body.reason, body.days)
     return OverridePublic(**row)
 
 
@@ -83,13 +124,4 @@ def revoke_override(
     override_id: OverrideId,
 ) -> OverridePublic:
     """End an override now."""
-    now = ctx.now()
-    row = ctx.overrides.revoke(override_id, now)
-    ctx.audit.record(
-        principal,
-        "override.revoke",
-        now=now,
-        target=row["customer_id"],
-        detail={"override_id": override_id},
-    )
-    return OverridePublic(**row)
+    return OverridePublic(**end_override(ctx, principal, override_id))
