@@ -132,7 +132,10 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
             else f"To reach {lab('next_tier')}: {p['rule']}"
         )
     if c == "LAYER":
-        return f"{p['layer']} 分层：{lab('level')}" if zh else f"{p['layer']} layer: {lab('level')}"
+        # the layer by its label (品类偏好), not its code (preference)
+        layer = policy.layers.get(str(p["layer"]))
+        name = str(p["layer"]) if layer is None else layer.label.zh if zh else layer.label.en
+        return f"{name}：{lab('level')}" if zh else f"{name}: {lab('level')}"
     if c == "SEGMENT":
         kind = "RFM " if p.get("kind") == "rfm" else ""
         return f"{kind}客户类型：{lab('segment')}" if zh else f"{kind}Segment: {lab('segment')}"
