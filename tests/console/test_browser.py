@@ -195,3 +195,49 @@ def test_customer_sees_only_its_own_tier_benefits_and_progress(new_page: Any, si
     assert r is not None and r.status == 403
     other = page.goto(f"{site.url}/console/customers/{site.customer}")
     assert other is not None and other.status == 403  # no staff pages, not even for itself
+
+
+def test_override_on_the_360_page_set_and_cleared_by_a_role_decide_allows(
+    new_page: Any, site: Site
+) -> None:
+    """Issue 7: the 360° page shows the customer's override and lets the admin set and clear
+    one with a required reason (the API's own code); an analyst sees it but no form."""
+    cid = site.customer
+    admin = new_page()
+    login(admin, site, "admin")
+    admin.goto(f"{site.url}/console/customers/{cid}")
+    assert admin.locator("#override-none").is_visible()
+    form = admin.locator("#override-set")
+    assert form.locator("input[name=reason]").get_attribute("required") is not None
+    tiers = form.locator("select[name=tier] option").evaluate_all("os => os.map(o => o.value)")
+    assert len(tiers) >= 2
+    form.locator("select[name=tier]").select_option(tiers[-1])
+    form.locator("input[name=days]").fill("14")
+    form.locator("input[name=reason]").fill("法律纠纷，暂停月结")
+    form.locator("button[type=submit]").click()
+    admin.wait_for_load_state("networkidle")
+    assert admin.inner_text("#override-reason") == "法律纠纷，暂停月结"
+    assert "user:admin" in admin.inner_text("#override-current")
+    shot(admin, "09-customer-360-override-admin")
+    # the same repository as the API's override route: the API lists it
+    listed = api(site, "admin", f"/overrides?customer_id={cid}&active=true")["items"]
+    assert [(o["tier"], o["reason"], o["author"]) for o in listed] == [
+        (tiers[-1], "法律纠纷，暂停月结", "user:admin")
+    ]
+
+    analyst = new_page()  # may list overrides, may not write one
+    login(analyst, site, "analyst")
+    analyst.goto(f"{site.url}/console/customers/{cid}")
+    assert analyst.inner_text("#override-reason") == "法律纠纷，暂停月结"
+    assert analyst.locator("#override-set").count() == 0
+    assert analyst.locator("#override-clear").count() == 0
+
+    clear = admin.locator("#override-clear")
+    assert clear.locator("input[name=reason]").get_attribute("required") is not None
+    clear.locator("input[name=reason]").fill("纠纷已解决")
+    clear.locator("button[type=submit]").click()
+    admin.wait_for_load_state("networkidle")
+    assert admin.locator("#override-none").is_visible()
+    assert api(site, "admin", f"/overrides?customer_id={cid}&active=true")["items"] == []
+    audit = api(site, "admin", "/audit?action=override.revoke")["items"]
+    assert any(a["detail"].get("reason") == "纠纷已解决" for a in audit), audit
