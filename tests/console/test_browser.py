@@ -218,7 +218,7 @@ def test_override_on_the_360_page_set_and_cleared_by_a_role_decide_allows(
     admin.wait_for_load_state("networkidle")
     assert admin.inner_text("#override-reason") == "法律纠纷，暂停月结"
     assert "user:admin" in admin.inner_text("#override-current")
-    shot(admin, "09-customer-360-override-admin")
+    shot(admin, "12-customer-360-override-admin")
     # the same repository as the API's override route: the API lists it
     listed = api(site, "admin", f"/overrides?customer_id={cid}&active=true")["items"]
     assert [(o["tier"], o["reason"], o["author"]) for o in listed] == [
