@@ -28,7 +28,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     engine = make_engine(sqlite_url(home / "state.db"))
     seed(engine, home, 40)
     app = create_app(Settings(home=home, env="test"), engine=engine)
-    for name, role in (("ana", Role.ANALYST), ("desk", Role.SERVICE)):
+    for name, role in (("ana", Role.ANALYST), ("desk", Role.SERVICE), ("boss", Role.ADMIN)):
         app.state.ctx.users.add_user(name, role, PW, now=utcnow())
     with TestClient(app) as c:
         yield c
@@ -101,3 +101,38 @@ def test_the_demo_admin_gets_a_new_random_password_each_time(tmp_path: Path) -> 
     again, second = demo_admin(engine, utcnow())
     assert name == again and first != second and len(second) >= 16
     engine.dispose()
+
+
+def test_overrides_on_the_360_page_follow_decide_and_need_a_reason(client: TestClient) -> None:
+    """Issue 7: the override block shows to roles that may list overrides; only a role that
+    may write one gets the forms and may post them; a reason is required to set and clear."""
+    cid = "C0000001"
+    sign_in(client, "desk")  # customer service: no override.list
+    assert 'id="override"' not in client.get(f"/console/customers/{cid}").text
+    sign_in(client, "ana")  # analyst: sees it, may not write
+    page = client.get(f"/console/customers/{cid}").text
+    assert 'id="override-none"' in page and 'id="override-set"' not in page
+    csrf = client.cookies["tw_csrf"]
+    form = {"tier": "gold", "reason": "大客户协议", "days": "30", "csrf": csrf}
+    r = client.post(f"/console/customers/{cid}/override", data=form, follow_redirects=False)
+    assert r.status_code == 403
+    sign_in(client, "boss")
+    assert 'id="override-set"' in client.get(f"/console/customers/{cid}").text
+    csrf = client.cookies["tw_csrf"]
+    blank = {**form, "reason": "   ", "csrf": csrf}
+    r = client.post(f"/console/customers/{cid}/override", data=blank, follow_redirects=False)
+    assert r.status_code == 400 and "reason" in r.text
+    ok = {**form, "csrf": csrf}
+    r = client.post(f"/console/customers/{cid}/override", data=ok, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get(f"/console/customers/{cid}").text
+    assert "大客户协议" in page and "user:boss" in page
+    oid = re.search(r"/override/(\d+)/clear", page)
+    assert oid is not None
+    clear = f"/console/customers/{cid}/override/{oid[1]}/clear"
+    r = client.post(clear, data={"reason": "", "csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 400  # no reason: still active
+    assert "大客户协议" in client.get(f"/console/customers/{cid}").text
+    r = client.post(clear, data={"reason": "协议到期", "csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert 'id="override-none"' in client.get(f"/console/customers/{cid}").text
