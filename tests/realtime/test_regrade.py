@@ -257,14 +257,34 @@ def _states(engine: Engine) -> dict[str, CustomerTier]:
         return {t.customer_id: t for t in s.scalars(select(CustomerTier))}
 
 
+def unpublished_world(engine: Engine, tmp_path: Path) -> World:
+    upgrade(engine)
+    lake = write_lake(tmp_path / "lake", lake_rows())
+    clock = Clock(dt.datetime(2025, 7, 1, 8))
+    return World(engine, lake, tmp_path / "runs", clock, Regrader(engine, tmp_path / "runs", clock))
+
+
+def test_a_backfill_date_does_not_reapply_events(tmp_path: Path) -> None:
+    """``reapply_events=False`` (a backfill's past dates) leaves the event for later."""
+    engine = make_engine(sqlite_url(tmp_path / "state.db"))
+    w = unpublished_world(engine, tmp_path)
+    ingest_event(w.regrader, order("c4", "N1", 1000))
+    done = grade_and_publish(
+        parse_policy(RFM_POLICY, source="test"), as_of=AS_OF, lake=w.lake, runs=w.runs,
+        engine=engine, clock=w.clock, reapply_events=False,
+    )  # fmt: skip
+    assert done.regraded == () and state(engine, "c4").tier == "bronze"
+    with engine.connect() as conn:
+        assert conn.execute(select(Event.applied_at)).scalar_one() is None
+    engine.dispose()
+
+
 def test_a_published_run_reapplies_events_after_its_as_of(engine: Engine, tmp_path: Path) -> None:
     """Issue 5 follow-up: an event the run did not see (stored before any run was published,
     dated after the run's as_of) is applied when the run is published, not lost until the
     customer's next event; a second pass changes nothing."""
-    upgrade(engine)
-    lake = write_lake(tmp_path / "lake", lake_rows())
-    clock = Clock(dt.datetime(2025, 7, 1, 8))
-    w = World(engine, lake, tmp_path / "runs", clock, Regrader(engine, tmp_path / "runs", clock))
+    w = unpublished_world(engine, tmp_path)
+    lake, clock = w.lake, w.clock
     res = ingest_event(w.regrader, order("c4", "N1", 1000))  # no run yet: stored only
     assert res.stored == ["order:N1"] and res.regraded == 0
     done = grade_and_publish(

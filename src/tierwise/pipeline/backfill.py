@@ -117,9 +117,10 @@ def backfill(
         summary = None
         if publish:
             assert engine is not None
+            # real-time events are re-applied once, on the newest date: not to past dates
             done = grade_and_publish(
                 policy, as_of=d, lake=lake, runs=runs, engine=engine, trigger="backfill",
-                policy_dir=policy_dir, clock=clock,
+                policy_dir=policy_dir, clock=clock, reapply_events=d == max(dates),
             )  # fmt: skip
             output, summary = done.output, done.summary
         else:

@@ -78,6 +78,7 @@ def grade_and_publish(
     con: Any = None,
     clock: Callable[[], dt.datetime] = _utcnow,
     run_id: str | None = None,
+    reapply_events: bool = True,
 ) -> Published:
     """Grade every customer of ``lake`` as of ``as_of`` and publish the run to the store.
 
@@ -94,6 +95,10 @@ def grade_and_publish(
     run_id:
         A run already recorded with :func:`begin_run` (e.g. by the API, which answers with the
         id before grading in the background); recorded here otherwise.
+    reapply_events:
+        Regrade, in the publish transaction, the customers with real-time events the run did
+        not see (docs/runs.md). A backfill turns it off for every date but the newest, so
+        that later events are not applied to past dates.
     """
     store = RunStore(engine)
     started = clock()
@@ -114,7 +119,7 @@ def grade_and_publish(
         published_at = clock()
         regraded: list[str] = []
 
-        def reapply_events(conn: Connection) -> None:
+        def reapply(conn: Connection) -> None:
             regrader = Regrader(engine, runs, clock=clock)
             regraded.extend(regrader.regrade_unseen(conn, published_at))
 
@@ -127,7 +132,7 @@ def grade_and_publish(
             counts=output.record["counts"],
             timings=output.record["timings"],
             data_fingerprint=output.record["data_fingerprint"],
-            after=reapply_events,
+            after=reapply if reapply_events else None,
         )
     except BaseException as err:
         store.fail(run_id, f"{type(err).__name__}: {err}", clock())
