@@ -22,6 +22,7 @@ from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.web import Page, PageDep, current_run_id, labels, render
 from tierwise.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from tierwise.explain.terms import feature_name
+from tierwise.models.publish import read_predictions
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE_SIZE = 25
@@ -336,6 +337,7 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         upgrade=upgrade_of(row),
         label=page.tier_label,
         feature=lambda n, v: _feature(n, v, page.lang),
+        predictions=read_predictions(ctx.engine, customer_id),
     )
 
 

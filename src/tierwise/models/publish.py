@@ -233,7 +233,7 @@ def publish_predictions(
 
     Returns the number of customers written.
     """
-    from tierwise.store.schema import CustomerPrediction, CustomerProfile
+    from tierwise.store.schema import Base
 
     write_parquet_atomic(
         pa.Table.from_pandas(predictions, preserve_index=False), predictions_path(root)
@@ -248,7 +248,8 @@ def publish_predictions(
         }
         for r in predictions.to_dict("records")
     ]
-    table, profiles = CustomerPrediction.__table__, CustomerProfile.__table__
+    table = Base.metadata.tables["customer_predictions"]
+    profiles = Base.metadata.tables["customer_profiles"]
     with engine.begin() as conn:
         conn.execute(table.delete())
         for start in range(0, len(rows), 10_000):
@@ -263,3 +264,15 @@ def publish_predictions(
             )
             conn.execute(stmt, clv)
     return len(rows)
+
+
+def read_predictions(engine: Engine, customer_id: str) -> dict[str, Any] | None:
+    """The published predictions of one customer (None when it has none)."""
+    from sqlalchemy import select
+
+    from tierwise.store.schema import Base
+
+    t = Base.metadata.tables["customer_predictions"]
+    with engine.connect() as conn:
+        row = conn.execute(select(t).where(t.c.customer_id == customer_id)).mappings().first()
+    return dict(row) if row is not None else None

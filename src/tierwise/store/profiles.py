@@ -183,7 +183,7 @@ def refresh_profiles(
         pt = _T["customer_predictions"]
         preds = conn.execute(select(pt.c.customer_id, pt.c.clv)).all()
     tiers = {r["customer_id"]: r for r in state.to_pylist()}
-    ltv = {cid: clv for cid, clv in preds}
+    ltv: dict[str, float | None] = {str(r[0]): r[1] for r in preds}
     details: dict[str, dict[str, Any]] = {}
     feats: dict[str, dict[str, Any]] = {}
     if runs is not None and run_id is not None and (runs / run_id).is_dir():
