@@ -144,6 +144,8 @@ def demo_command(
             f"registered model {card.name} {card.version} ({card.kind}, trained "
             f"{card.training_start} → {card.training_end}): {head}"
         )
+    for name, why in ctx.extra.get("models_skipped", {}).items():
+        _console.print(f"model {name} not trained: {why}")
     _console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not no_serve:
         _serve_console(settings, host, port)

@@ -228,6 +228,8 @@ def train_command(
         )  # fmt: skip
     for card in res.cards.values():
         _report(card)
+    for name, why in res.skipped.items():
+        _out.print(f"[yellow]{name} not trained[/]: {why}")
     assert res.predictions is not None
     n = publish_predictions(
         engine, settings.models_dir, res.predictions, as_of=day,

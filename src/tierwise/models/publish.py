@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Engine, bindparam, update
 
+from tierwise.errors import DataError
 from tierwise.lake import write_parquet_atomic
 from tierwise.models.churn import ChurnModel
 from tierwise.models.clv import ClvModel
@@ -123,6 +124,16 @@ class TrainResult:
     cards: dict[str, ModelCard] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
     predictions: pd.DataFrame | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # model name -> why not trained
+
+
+def cuts_within(first: date | None, as_of: date, horizon: int, cuts: int, every: int) -> int:
+    """How many of ``cuts`` cut dates fit in the history: the earliest cut keeps 60 days of
+    history before it (features need some), the latest is ``horizon`` days before ``as_of``."""
+    if first is None:
+        return 0
+    room = (as_of - first).days - horizon - 60
+    return max(0, min(cuts, room // every + 1)) if room >= 0 else 0
 
 
 def train_and_register(
@@ -153,21 +164,36 @@ def train_and_register(
         out.cards[name] = save_model(root, model, card)
         out.models[name] = model
 
+    _, first = orders_fingerprint(rel, as_of, con)
     clv, params, metrics = fit_clv(rel, as_of, con)
     keep("clv", "clv", clv, params, metrics)
-    snap, p = snapshots_for(
-        rel, as_of, con, cuts=cuts, every_days=every_days, churn_window_days=churn_window_days
-    )
-    churn = ChurnModel().fit(snap, snap["churned"])
-    keep("churn", "churn", churn, {**p, "window_days": churn_window_days}, churn.metrics_)
-    snap, p = snapshots_for(
-        rel, as_of, con, cuts=cuts, every_days=every_days, value_window_days=value_window_days
-    )
-    value = ValueModel().fit(snap, snap["future_spend"])
-    keep("value", "value", value, {**p, "window_days": value_window_days}, value.metrics_)
-    weights = RankWeights().fit(snap, snap["future_spend"])
-    w_params = {**p, "window_days": value_window_days, "weights": weights.weights_}
-    keep("weights", "weights", weights, w_params, weights.metrics_)
+    churn: ChurnModel | None = None
+    value: ValueModel | None = None
+    n = cuts_within(first, as_of, churn_window_days, cuts, every_days)
+    try:
+        if n == 0:
+            raise DataError(f"less than {churn_window_days + 60} days of history")
+        snap, p = snapshots_for(
+            rel, as_of, con, cuts=n, every_days=every_days, churn_window_days=churn_window_days
+        )
+        churn = ChurnModel().fit(snap, snap["churned"])
+        keep("churn", "churn", churn, {**p, "window_days": churn_window_days}, churn.metrics_)
+    except DataError as err:  # a short or uniform history: the other models still help
+        out.skipped["churn"] = str(err)
+    n = cuts_within(first, as_of, value_window_days, cuts, every_days)
+    try:
+        if n == 0:
+            raise DataError(f"less than {value_window_days + 60} days of history")
+        snap, p = snapshots_for(
+            rel, as_of, con, cuts=n, every_days=every_days, value_window_days=value_window_days
+        )
+        value = ValueModel().fit(snap, snap["future_spend"])
+        keep("value", "value", value, {**p, "window_days": value_window_days}, value.metrics_)
+        weights = RankWeights().fit(snap, snap["future_spend"])
+        w_params = {**p, "window_days": value_window_days, "weights": weights.weights_}
+        keep("weights", "weights", weights, w_params, weights.metrics_)
+    except DataError as err:
+        out.skipped["value"] = str(err)
     out.predictions = prediction_table(
         rel, as_of, clv=clv, churn=churn, value=value, churn_threshold=churn_threshold, con=con
     )

@@ -136,23 +136,31 @@ def _models(ctx: DemoContext) -> None:
     profiles' LTV, the API's ``/models`` and the console's models page show them)."""
     import duckdb
 
+    from tierwise.errors import DataError
     from tierwise.lake import parquet_glob
     from tierwise.models.publish import publish_predictions, train_and_register
     from tierwise.store.db import make_engine, sqlite_url
+    from tierwise.store.migrate import upgrade
 
     as_of = ctx.extra.get("grading_as_of", DEFAULT_END_DATE)
     con = duckdb.connect()
     orders = con.read_parquet(parquet_glob(ctx.home / "lake", "orders"))
     now = _load_time(ctx)
-    trained = train_and_register(orders, as_of, ctx.home / "models", con=con, now=now)
+    try:
+        trained = train_and_register(orders, as_of, ctx.home / "models", con=con, now=now)
+    except DataError as err:  # e.g. a tiny book without repeat buyers: the demo goes on
+        ctx.extra["models_skipped"] = {"clv": str(err)}
+        return
     assert trained.predictions is not None
     engine = make_engine(ctx.state_url or sqlite_url(ctx.home / "state.db"))
+    upgrade(engine)
     publish_predictions(
         engine, ctx.home / "models", trained.predictions, as_of=as_of,
         versions={k: c.version for k, c in trained.cards.items()}, now=now,
     )  # fmt: skip
     ctx.extra["models"] = trained.cards
     ctx.extra["predictions"] = trained.predictions
+    ctx.extra["models_skipped"] = trained.skipped
 
 
 DEMO_STEPS: tuple[Step, ...] = (
