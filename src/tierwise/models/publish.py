@@ -14,6 +14,7 @@ then predict per customer and write the predictions where the read model shows t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -167,36 +168,39 @@ def train_and_register(
     _, first = orders_fingerprint(rel, as_of, con)
     clv, params, metrics = fit_clv(rel, as_of, con)
     keep("clv", "clv", clv, params, metrics)
-    churn: ChurnModel | None = None
-    value: ValueModel | None = None
-    n = cuts_within(first, as_of, churn_window_days, cuts, every_days)
-    try:
-        if n == 0:
-            raise DataError(f"less than {churn_window_days + 60} days of history")
-        snap, p = snapshots_for(
-            rel, as_of, con, cuts=n, every_days=every_days, churn_window_days=churn_window_days
-        )
+
+    def attempt(
+        name: str, window: int, fit: Callable[[pd.DataFrame, dict[str, Any]], None], label: str
+    ) -> None:
+        """Fit on snapshots, or note why not: a short or uniform history must not stop the
+        other models."""
+        n = cuts_within(first, as_of, window, cuts, every_days)
+        try:
+            if n == 0:
+                raise DataError(f"less than {window + 60} days of history")
+            snap, p = snapshots_for(
+                rel, as_of, con, cuts=n, every_days=every_days, **{label: window}
+            )
+            fit(snap, {**p, "window_days": window})
+        except DataError as err:
+            out.skipped[name] = str(err)
+
+    def fit_churn(snap: pd.DataFrame, p: dict[str, Any]) -> None:
         churn = ChurnModel().fit(snap, snap["churned"])
-        keep("churn", "churn", churn, {**p, "window_days": churn_window_days}, churn.metrics_)
-    except DataError as err:  # a short or uniform history: the other models still help
-        out.skipped["churn"] = str(err)
-    n = cuts_within(first, as_of, value_window_days, cuts, every_days)
-    try:
-        if n == 0:
-            raise DataError(f"less than {value_window_days + 60} days of history")
-        snap, p = snapshots_for(
-            rel, as_of, con, cuts=n, every_days=every_days, value_window_days=value_window_days
-        )
+        keep("churn", "churn", churn, p, churn.metrics_)
+
+    def fit_value(snap: pd.DataFrame, p: dict[str, Any]) -> None:
         value = ValueModel().fit(snap, snap["future_spend"])
-        keep("value", "value", value, {**p, "window_days": value_window_days}, value.metrics_)
+        keep("value", "value", value, p, value.metrics_)
         weights = RankWeights().fit(snap, snap["future_spend"])
-        w_params = {**p, "window_days": value_window_days, "weights": weights.weights_}
-        keep("weights", "weights", weights, w_params, weights.metrics_)
-    except DataError as err:
-        out.skipped["value"] = str(err)
+        keep("weights", "weights", weights, {**p, "weights": weights.weights_}, weights.metrics_)
+
+    attempt("churn", churn_window_days, fit_churn, "churn_window_days")
+    attempt("value", value_window_days, fit_value, "value_window_days")
     out.predictions = prediction_table(
-        rel, as_of, clv=clv, churn=churn, value=value, churn_threshold=churn_threshold, con=con
-    )
+        rel, as_of, clv=clv, churn=out.models.get("churn"), value=out.models.get("value"),
+        churn_threshold=churn_threshold, con=con,
+    )  # fmt: skip
     return out
 
 
