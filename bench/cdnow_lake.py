@@ -15,21 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from tierwise.models.orders_lake import write_orders_lake
+from tierwise.models.orders_lake import read_cdnow, write_orders_lake
 
 
 def cdnow_transactions() -> pd.DataFrame:
     """CDNOW_sample.txt: customer_id, order_time, amount (dollars)."""
-    path = files("lifetimes") / "datasets" / "CDNOW_sample.txt"
-    raw = pd.read_csv(
-        str(path),
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "cds", "amount"],
-        dtype={"customer_id": "int64", "date": "string"},
-    )
-    raw["order_time"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-    return raw[["customer_id", "order_time", "amount"]]
+    return read_cdnow(str(files("lifetimes") / "datasets" / "CDNOW_sample.txt"))
 
 
 def main(argv: list[str]) -> None:

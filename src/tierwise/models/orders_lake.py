@@ -67,3 +67,21 @@ def write_orders_lake(transactions: pd.DataFrame, lake: Path) -> tuple[int, int]
         data = data.select(list(table.names)).cast(arrow_schema(table))
         write_parquet_atomic(data, table_dir(lake, name) / "part-00000.parquet")
     return len(customers), len(orders)
+
+
+def read_cdnow(path: str | Path) -> pd.DataFrame:
+    """CDNOW transactions (``CDNOW_master.txt`` / ``CDNOW_sample.txt``: whitespace-separated
+    master id, customer id, yyyymmdd date, CDs, dollars) as customer_id, order_time, amount.
+
+    The files ship inside the ``lifetimes`` wheel (a dev dependency, ../shared/INFRA.md);
+    they are read where they are installed, never copied into the repository.
+    """
+    raw = pd.read_csv(
+        path,
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": "int64", "date": "string"},
+    )
+    raw["order_time"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    return raw[["customer_id", "order_time", "amount"]]

@@ -15,10 +15,14 @@ import yaml
 from sqlalchemy import Engine
 
 from tierwise.errors import DataError, NotFoundError, PolicyError, UsageError
+from tierwise.policy.engine import policy_rules
 from tierwise.policy.load import parse_policy
+from tierwise.policy.names import name_types
+from tierwise.policy.rules import Rule
 from tierwise.policy.schema import Policy
 
 _SUFFIX = "-learned"
+_RFM_COMPONENTS = frozenset({"r_score", "f_score", "m_score"})
 
 
 def proposed_policy(current: Policy, weights: dict[str, float]) -> Policy:
@@ -36,13 +40,23 @@ def proposed_policy(current: Policy, weights: dict[str, float]) -> Policy:
     data["description"] = (
         f"{current.name} with learned weights (tierwise model weights): " + current.description
     ).strip()
+    # r_score / f_score / m_score exist only under an RFM score (the policy check lets them
+    # through at any stage, the grading would fail): refuse such a proposal here, clearly.
+    types = name_types("labels")
+    used = {n for text in policy_rules(current) for n in Rule(text, types).names}
+    rfm_only = sorted(used & _RFM_COMPONENTS)
+    if rfm_only:
+        raise UsageError(
+            f"the learned weights cannot replace the score of policy {current.name!r}: its "
+            f"rules use {', '.join(rfm_only)}, which only an RFM score has",
+            hint="edit those rules or start from another policy (--policy)",
+        )
     try:
         return parse_policy(data, source=f"<proposal from {current.name}>")
     except PolicyError as err:
         raise UsageError(
             f"the learned weights cannot replace the score of policy {current.name!r}: {err}",
-            hint="a rule may use RFM component scores (r_score, f_score, m_score), which a "
-            "weighted score does not have: edit it or start from another policy (--policy)",
+            hint="edit the policy or start from another one (--policy)",
         ) from err
 
 
