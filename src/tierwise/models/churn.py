@@ -148,6 +148,12 @@ class ChurnModel(BaseEstimator):  # type: ignore[misc]
             ),
             self.random_state,
         )
+        for part, rows in (("training", train), ("calibration", calib)):
+            if len(np.unique(target[rows])) < 2:
+                raise DataError(
+                    f"the {part} customers hold a single churn class: too few churners",
+                    hint="train on more customers or a longer history",
+                )
         self.classifier_ = HistGradientBoostingClassifier(**booster_options(self)).fit(
             feats.iloc[train], target[train]
         )
