@@ -8,13 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
+import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from tierwise.lake import table_dir, write_parquet_atomic
-from tierwise.model.arrow import arrow_schema
-from tierwise.model.tables import ORDERS
+from tierwise.models.orders_lake import write_orders_lake
 from tierwise.settings import get_settings
 
 
@@ -40,9 +38,9 @@ def _write_lake(lake: Path) -> None:
                 (f"O{len(rows):07d}", f"C{c:04d}", start + timedelta(days=day), "online", amount)
             )
             day += max(1, int(rng.normal(gap, gap / 4)))
-    cols = list(zip(*rows, strict=True))
-    table = pa.Table.from_arrays([pa.array(col) for col in cols], schema=arrow_schema(ORDERS))
-    write_parquet_atomic(table, table_dir(lake, "orders") / "2024" / "orders.parquet")
+    # customers (placeholder master data) and orders: the policy engine reads both
+    frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_time", "ch", "amount"])
+    write_orders_lake(frame[["customer_id", "order_time", "amount"]], lake)
 
 
 @pytest.fixture

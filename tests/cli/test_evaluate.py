@@ -20,11 +20,14 @@ def test_evaluate_compares_methods_against_next_period_spend(home: Path) -> None
         env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output
-    for method in ("rfm_seed_formula", "rfm_quantile", "clv_expected_spend", "value_model"):
-        assert method in result.output
+    policies = ("rfm_seed_formula", "rfm_quantile", "weighted_value_preset", "learned_weights")
+    for name in (*policies, "model_clv", "model_value"):
+        assert name in result.output
     res = pd.read_csv(out)
-    assert len(res) == 2 * 5
-    assert res["top20_precision"].between(0, 1).all()
+    assert len(res) == 2 * 6
+    for col in ("top20_precision", "top20_recall", "top20_f1", "top5_size"):
+        assert res[col].between(0, 1).all(), col
+    assert "top20 F1 vs seed RFM" in result.output
 
 
 def test_a_date_without_a_known_next_period_is_refused(home: Path) -> None:

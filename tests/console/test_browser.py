@@ -58,7 +58,7 @@ def test_analyst_sees_masked_phones_admin_and_sales_see_them_as_the_api_decides(
     sales = new_page()
     login(sales, site, "sales")
     assert sales.url.endswith("/console/customers")  # no dashboard for account managers
-    managers = set(sales.locator("#customer-table tbody td:nth-child(7)").all_inner_texts())
+    managers = set(sales.locator("#customer-table tbody td:nth-child(8)").all_inner_texts())
     assert managers == {site.manager}
     assert int(sales.inner_text("#count")) == api(site, "sales", "/customers?limit=1")["total"]
     assert "/console/policies" not in sales.content()  # not in the menu: decide says no

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,6 +28,16 @@ def test_demo_steps_generate_and_summarise(tmp_path: Path) -> None:
     assert s.order_lines == ctx.generated.rows["order_lines"]
     assert len(s.orders_per_month) == 6
     assert s.dirt["duplicate_customer"] >= 1
+    # the models step (issue 8): CLV registered with its window, predictions published, the
+    # profiles' LTV filled; models a 6-month book cannot train are named, not fatal
+    cards = ctx.extra["models"]
+    assert cards["clv"].version == "v0001" and str(cards["clv"].training_end) == "2026-10-31"
+    assert set(cards) | set(ctx.extra["models_skipped"]) >= {"clv", "churn", "value"}
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        graded, with_ltv = db.execute(
+            "SELECT count(tier), count(ltv) FROM customer_profiles WHERE tier IS NOT NULL"
+        ).fetchone()
+    assert graded > 0 and with_ltv == graded
 
 
 def test_demo_command_prints_the_summary_and_exits_with_no_serve(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from tierwise.models.calendar import CHINESE_NEW_YEAR
+from tierwise.generate.calendar import CHINESE_NEW_YEAR
 
 HISTORY_START = date(2023, 1, 2)
 HISTORY_END = date(2026, 6, 30)
@@ -32,7 +32,7 @@ class CnyHistory:
 
 def _closure(rng: np.random.Generator, years: range) -> list[tuple[date, date]]:
     out = []
-    for cny in CHINESE_NEW_YEAR:
+    for cny in CHINESE_NEW_YEAR.values():
         if cny.year in years:
             # Shut a few days before the festival, back 10-18 days after: 2-3 weeks.
             out.append(

@@ -17,6 +17,7 @@ from cny_history import CUT_IN_CLOSURE, CnyHistory, make_cny_history
 from pandas.errors import Pandas4Warning
 from threadpoolctl import threadpool_limits
 
+from tierwise.models.orders_lake import read_cdnow
 from tierwise.models.snapshots import build_snapshots, training_cut_dates
 
 
@@ -69,15 +70,7 @@ def cdnow_summary(lifetimes: ModuleType) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def cdnow_transactions(lifetimes: ModuleType) -> pd.DataFrame:
     """CDNOW sample transactions: customer_id, order_time (date), amount (dollars)."""
-    raw = pd.read_csv(
-        _dataset(lifetimes, "CDNOW_sample.txt"),
-        sep=r"\s+",
-        header=None,
-        names=["master_id", "customer_id", "date", "cds", "amount"],
-        dtype={"customer_id": "int64", "date": "string"},
-    )
-    raw["order_time"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-    return raw[["customer_id", "order_time", "amount"]]
+    return read_cdnow(_dataset(lifetimes, "CDNOW_sample.txt"))
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ into the 2026 closure the model must leave the first alone and flag the second.
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +18,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from tierwise.errors import DataError
+from tierwise.grading.run import run_grading
 from tierwise.models.churn import ChurnModel, churn_warning
+from tierwise.models.orders_lake import write_orders_lake
 from tierwise.models.pit_features import point_in_time_features
+from tierwise.models.publish import prediction_table
+from tierwise.policy import load_policy
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +86,46 @@ def test_missing_feature_and_single_class_are_clear_errors(cny_snapshots: pd.Dat
         ChurnModel().fit(cny_snapshots.drop(columns="spend_30d"), cny_snapshots["churned"])
     with pytest.raises(DataError, match="single class"):
         ChurnModel().fit(cny_snapshots, np.zeros(len(cny_snapshots)))
+
+
+CHURN_POLICY = """
+name: churn-risk
+title: {zh: 流失风险, en: Churn risk}
+score: {method: model, column: churn_probability, path: predictions.parquet}
+tiers:
+  method: threshold
+  levels:
+    - {code: at_risk, label: {zh: 流失风险, en: At risk}, when: "score >= 0.5"}
+    - {code: normal, label: {zh: 正常, en: Normal}}
+tags:
+  - code: churn_warning
+    label: {zh: 流失预警, en: Churn warning}
+    when: "score >= 0.5 and orders_365d >= 6"
+"""
+
+
+def test_a_model_score_policy_sets_the_churn_warning_tag_from_the_trained_model(
+    model: ChurnModel, cny_history: CnyHistory, tmp_path: Path
+) -> None:
+    """The policy slot for a model score, fed by the trained churn model (docs/models.md):
+    graded by the real engine, the tag leaves the festival's weekly buyers alone."""
+    lake = tmp_path / "lake"
+    write_orders_lake(cny_history.orders, lake)
+    pred = prediction_table(cny_history.orders, CUT_IN_CLOSURE, churn=model)
+    pred.to_parquet(tmp_path / "predictions.parquet")  # what `tierwise model train` writes
+    (tmp_path / "churn-risk.yaml").write_text(CHURN_POLICY, encoding="utf-8")
+    policy = load_policy(tmp_path / "churn-risk.yaml")
+    run = run_grading(
+        policy, as_of=CUT_IN_CLOSURE, lake=lake, runs=tmp_path / "runs",
+        now=datetime(2026, 3, 1), policy_dir=tmp_path,
+    )  # fmt: skip
+    graded = pd.read_parquet(run.path / "assignments.parquet").set_index("entity_id")
+    graded["kind"] = graded.index.map(cny_history.kind)
+    tagged = graded.groupby("kind")["tag_churn_warning"].mean()
+    assert tagged["weekly"] <= 0.01 and tagged["twice_weekly"] <= 0.01
+    assert tagged["fading_now"] >= 0.75
+    # graded = the customers the model scored (the long-gone have no probability)
+    p = pred.set_index("entity_id")["churn_probability"].dropna()
+    ranked = graded[graded["tier_rank"].notna()]
+    assert set(ranked.index) == set(p.index)
+    np.testing.assert_allclose(ranked["score"], p.reindex(ranked.index), atol=1e-6)

@@ -37,13 +37,21 @@ class Action(StrEnum):
     OVERRIDE_WRITE = "override.write"  # create and revoke
     WEBHOOK_MANAGE = "webhook.manage"
     ANALYTICS_READ = "analytics.read"
+    MODEL_LIST = "model.list"  # the registered models: versions, training windows, metrics
     EXPORT = "export"
     AUDIT_READ = "audit.read"
     USER_MANAGE = "user.manage"  # users and API keys
 
 
 _A = Action
-_STAFF_READ = {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.ANALYTICS_READ, _A.POLICY_LIST, _A.RUN_LIST}
+_STAFF_READ = {
+    _A.CUSTOMER_LIST,
+    _A.CUSTOMER_READ,
+    _A.ANALYTICS_READ,
+    _A.POLICY_LIST,
+    _A.RUN_LIST,
+    _A.MODEL_LIST,
+}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {_A.SELF_READ}),

@@ -21,6 +21,7 @@ from tierwise.api.routers import (
     events,
     exports,
     me,
+    models,
     overrides,
     policies,
     runs,
@@ -44,6 +45,7 @@ ROUTERS = (
     exports,
     audit,
     users,
+    models,
 )
 
 

@@ -14,10 +14,21 @@ from rich.table import Table
 from tierwise.cli.main import app
 from tierwise.lake import parquet_glob, require_table
 from tierwise.models.backtest import backtest, default_scorers, improvement_over
+from tierwise.policy import load_policy
 from tierwise.settings import get_settings
 
-_out = Console(highlight=False)
-_METRICS = ("spearman", "top5_precision", "top20_precision", "top20_capture", "top20_lift")
+_out = Console(highlight=False, width=200)
+_METRICS = (
+    "spearman",
+    "top5_size",
+    "top5_precision",
+    "top5_recall",
+    "top20_size",
+    "top20_precision",
+    "top20_recall",
+    "top20_f1",
+    "top20_lift",
+)
 
 
 @app.command("evaluate")
@@ -37,25 +48,40 @@ def evaluate_command(
     out: Annotated[
         Path | None, typer.Option(help="Also write the per-date results as CSV here.")
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="Policy whose eligibility and tiers every score is graded with "
+            "(default: the seed policy, policies/kuailv.yaml)."
+        ),
+    ] = None,
 ) -> None:
-    """Grade as of past dates and score each method against the customers' next-period spend.
+    """Grade as of past dates with each policy and score it against next-period spend.
 
-    Top tier = top 5 % (Platinum) and top 20 % (Platinum + Gold) by score, compared with the
-    top 5 % / 20 % by spend in the next --period-days: precision (= recall), capture, lift,
-    and Spearman over all customers known at the date.
+    Every policy is graded through the policy engine (seed RFM formula, quantile RFM,
+    weighted, learned weights, model scores from CLV and the value model). Its first tier
+    (Platinum) and first two tiers (Platinum + Gold) are compared with the top 5 % / 20 % by
+    spend in the next --period-days: size, precision, recall, F1, lift; and Spearman of the
+    score over all customers known at the date. The last column is the "identification
+    accuracy" gain: top-20 % F1 relative to the seed RFM formula (docs/models.md).
     """
     lake = lake if lake is not None else get_settings().lake_dir
     require_table(lake, "orders")
+    base = load_policy(policy) if policy is not None else None
     con = duckdb.connect()
     orders = con.read_parquet(parquet_glob(lake, "orders"))
     dates = sorted(d.date() for d in as_of)
     with _out.status(f"replaying {len(dates)} grading date(s)"):
         results = backtest(
-            orders, dates, default_scorers(period_days), period_days=period_days, con=con
+            orders,
+            dates,
+            default_scorers(lake, period_days, base),
+            period_days=period_days,
+            con=con,
         )
     mean = results.groupby("scorer", sort=False)[list(_METRICS)].mean()
     gain = improvement_over(results, "rfm_seed_formula")
-    table = Table("method", *_METRICS, "top20 precision vs seed RFM")
+    table = Table("policy", *_METRICS, "top20 F1 vs seed RFM")
     for name in mean.index:
         row = mean.loc[name]
         table.add_row(str(name), *(f"{row[m]:.3f}" for m in _METRICS), f"{gain.loc[name]:+.0%}")

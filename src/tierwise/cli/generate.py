@@ -138,6 +138,14 @@ def demo_command(
             f"published run {pub.run_id} to the store ({settings.state_url.split('://')[0]}): "
             f"{pub.customers:,} customers, changes: {changes}"
         )
+    for card in ctx.extra.get("models", {}).values():
+        head = ", ".join(f"{k} {v:.3g}" for k, v in list(card.metrics.items())[:3])
+        _console.print(
+            f"registered model {card.name} {card.version} ({card.kind}, trained "
+            f"{card.training_start} → {card.training_end}): {head}"
+        )
+    for name, why in ctx.extra.get("models_skipped", {}).items():
+        _console.print(f"model {name} not trained: {why}")
     _console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not no_serve:
         _serve_console(settings, host, port)

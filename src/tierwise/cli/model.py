@@ -11,29 +11,34 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from tierwise.cli.main import app
+from tierwise.cli.policy import print_diff
 from tierwise.errors import NotFoundError
 from tierwise.lake import parquet_glob, require_table, write_parquet_atomic
 from tierwise.models.churn import ChurnModel
-from tierwise.models.clv import ClvModel
 from tierwise.models.predict import predict_customers
-from tierwise.models.registry import (
-    ModelCard,
-    list_models,
-    load_model,
-    orders_fingerprint,
-    save_model,
+from tierwise.models.proposal import proposed_policy, published_policy, write_policy
+from tierwise.models.publish import (
+    fit_clv,
+    model_card,
+    publish_predictions,
+    snapshots_for,
+    train_and_register,
 )
-from tierwise.models.rfm import rfm_summary
-from tierwise.models.snapshots import build_snapshots, training_cut_dates
+from tierwise.models.registry import ModelCard, list_models, load_model, save_model
 from tierwise.models.value import ValueModel
 from tierwise.models.weights import RankWeights, proposed_policy_fragment
+from tierwise.pipeline.diff import policy_diff
+from tierwise.policy import load_policy
 from tierwise.settings import get_settings
+from tierwise.store.db import make_engine
+from tierwise.store.migrate import upgrade
 
 model_app = typer.Typer(
     help="Fit, save and list models: CLV, churn, value and learned weights.",
@@ -60,30 +65,6 @@ def _orders(lake: Path | None, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBP
     return con.read_parquet(parquet_glob(lake, "orders"))
 
 
-def _card(
-    name: str,
-    kind: str,
-    as_of: date,
-    orders: duckdb.DuckDBPyRelation,
-    con: duckdb.DuckDBPyConnection,
-    params: dict[str, Any],
-    metrics: dict[str, float],
-    start: date | None = None,
-) -> ModelCard:
-    fingerprint, first = orders_fingerprint(orders, as_of, con)
-    return ModelCard(
-        name=name,
-        kind=kind,
-        created_at=datetime.now(UTC),
-        as_of=as_of,
-        training_start=start or first,
-        training_end=as_of,
-        data_fingerprint=fingerprint,
-        params=params,
-        metrics=metrics,
-    )
-
-
 def _report(card: ModelCard) -> None:
     _out.print(f"saved [bold]{card.name} {card.version}[/] ({card.kind}, as of {card.as_of})")
     for key, value in card.metrics.items():
@@ -91,7 +72,7 @@ def _report(card: ModelCard) -> None:
 
 
 @model_app.command("fit-clv")
-def fit_clv(
+def fit_clv_command(
     as_of: AsOf,
     lake: Lake = None,
     name: Annotated[str, typer.Option(help="Registry name.")] = "clv",
@@ -102,15 +83,8 @@ def fit_clv(
     con = duckdb.connect()
     orders = _orders(lake, con)
     with _out.status("summarizing orders and fitting BG/NBD + Gamma-Gamma"):
-        summary = rfm_summary(orders, day, unit_days=unit_days, con=con)
-        model = ClvModel(unit_days=unit_days).fit(summary)
-    metrics = {
-        "customers": float(len(summary)),
-        "repeat_customers": float((summary["frequency"] > 0).sum()),
-        "log_likelihood_bgnbd": model.log_likelihood_["bgnbd"],
-        "log_likelihood_gamma_gamma": model.log_likelihood_["gamma_gamma"],
-    }
-    card = _card(name, "clv", day, orders, con, {**model.params_, "unit_days": unit_days}, metrics)
+        model, params, metrics = fit_clv(orders, day, con, unit_days)
+    card = model_card(name, "clv", day, orders, con, params, metrics)
     _report(save_model(get_settings().models_dir, model, card))
 
 
@@ -127,15 +101,41 @@ def fit_churn(
     day = as_of.date()
     con = duckdb.connect()
     orders = _orders(lake, con)
-    dates = training_cut_dates(day, horizon_days=window_days, n_cuts=cuts, every_days=every_days)
     with _out.status(f"building {cuts} snapshots and fitting the churn model"):
-        snap = build_snapshots(
-            orders, dates, day, churn_window_days=window_days, value_window_days=1, con=con
+        snap, params = snapshots_for(
+            orders, day, con, cuts=cuts, every_days=every_days, churn_window_days=window_days
         )
         model = ChurnModel().fit(snap, snap["churned"])
-    params = {"window_days": window_days, "cut_dates": [d.isoformat() for d in dates]}
-    card = _card(name, "churn", day, orders, con, params, model.metrics_, start=None)
+    params["window_days"] = window_days
+    card = model_card(name, "churn", day, orders, con, params, model.metrics_)
     _report(save_model(get_settings().models_dir, model, card))
+
+
+def _fit_weights(
+    orders: duckdb.DuckDBPyRelation,
+    day: date,
+    con: duckdb.DuckDBPyConnection,
+    cuts: int,
+    every_days: int,
+    window_days: int,
+) -> tuple[pd.DataFrame, dict[str, Any], RankWeights]:
+    snap, params = snapshots_for(
+        orders, day, con, cuts=cuts, every_days=every_days, value_window_days=window_days
+    )
+    params["window_days"] = window_days
+    return snap, params, RankWeights().fit(snap, snap["future_spend"])
+
+
+def _save_weights(
+    weights: RankWeights,
+    params: dict[str, Any],
+    day: date,
+    orders: duckdb.DuckDBPyRelation,
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    w_params = {**params, "weights": weights.weights_}
+    card = model_card("weights", "weights", day, orders, con, w_params, weights.metrics_)
+    _report(save_model(get_settings().models_dir, weights, card))
 
 
 @model_app.command("fit-value")
@@ -150,30 +150,92 @@ def fit_value(
     day = as_of.date()
     con = duckdb.connect()
     orders = _orders(lake, con)
-    dates = training_cut_dates(day, horizon_days=window_days, n_cuts=cuts, every_days=every_days)
     with _out.status(f"building {cuts} snapshots and fitting value model and weights"):
-        snap = build_snapshots(
-            orders, dates, day, churn_window_days=1, value_window_days=window_days, con=con
-        )
+        snap, params, weights = _fit_weights(orders, day, con, cuts, every_days, window_days)
         value = ValueModel().fit(snap, snap["future_spend"])
-        weights = RankWeights().fit(snap, snap["future_spend"])
-    params = {"window_days": window_days, "cut_dates": [d.isoformat() for d in dates]}
-    root = get_settings().models_dir
-    _report(
-        save_model(root, value, _card("value", "value", day, orders, con, params, value.metrics_))
-    )
-    w_card = _card(
-        "weights",
-        "weights",
-        day,
-        orders,
-        con,
-        {**params, "weights": weights.weights_},
-        weights.metrics_,
-    )
-    _report(save_model(root, weights, w_card))
-    _out.print("proposed policy score block (paste into a policy; review its dry-run first):")
+    card = model_card("value", "value", day, orders, con, params, value.metrics_)
+    _report(save_model(get_settings().models_dir, value, card))
+    _save_weights(weights, params, day, orders, con)
+    _out.print("proposed policy score block (`tierwise model weights` writes the whole policy):")
     typer.echo(proposed_policy_fragment(weights.weights_))
+
+
+@model_app.command("weights")
+def weights_command(
+    as_of: AsOf,
+    out: Annotated[Path, typer.Option(help="Where to write the proposed policy YAML.")],
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Current policy YAML (default: the published run's policy)."),
+    ] = None,
+    lake: Lake = None,
+    cuts: Cuts = 26,
+    every_days: Every = 14,
+    window_days: Annotated[int, typer.Option(help="Rank spend over this many days.")] = 90,
+    examples: Annotated[int, typer.Option(min=0, max=50, help="Examples per moved cell.")] = 2,
+) -> None:
+    """Learn policy weights (R-GRD-8) and write them as a proposed policy, with its dry-run.
+
+    The proposal is the current policy with its score replaced by a ``weighted`` score on the
+    learned weights (percentile-normalized); the dry-run diff against the published tiers is
+    the one `tierwise policy diff` prints. Nothing is published.
+    """
+    day = as_of.date()
+    settings = get_settings()
+    engine = make_engine(settings.state_url)
+    upgrade(engine)
+    current = (
+        load_policy(policy) if policy is not None else published_policy(engine, settings.runs_dir)
+    )
+    con = duckdb.connect()
+    orders = _orders(lake, con)
+    with _out.status(f"building {cuts} snapshots and learning the weights"):
+        _, params, weights = _fit_weights(orders, day, con, cuts, every_days, window_days)
+    _save_weights(weights, params, day, orders, con)
+    proposal = proposed_policy(current, weights.weights_)
+    write_policy(proposal, out, note=f"learned as of {day} ({weights.metrics_})")
+    _out.print(f"wrote the proposed policy {proposal.name} to {out}")
+    d = policy_diff(
+        load_policy(out), lake=lake or settings.lake_dir, engine=engine, as_of=day,
+        policy_dir=out.parent, examples=examples,
+    )  # fmt: skip
+    print_diff(d)
+
+
+@model_app.command("train")
+def train_command(
+    as_of: AsOf,
+    lake: Lake = None,
+    cuts: Cuts = 26,
+    every_days: Every = 14,
+    churn_threshold: Annotated[float, typer.Option(help="Churn-warning threshold.")] = 0.5,
+) -> None:
+    """Fit CLV, churn, value and weights, register them, and publish the predictions.
+
+    Predictions go to $TIERWISE_HOME/models/predictions/latest.parquet (for a ``model`` score
+    policy) and to the store (customer predictions; the profiles' LTV = the CLV), where the
+    API and the console show them.
+    """
+    day = as_of.date()
+    settings = get_settings()
+    engine = make_engine(settings.state_url)
+    upgrade(engine)
+    con = duckdb.connect()
+    with _out.status("fitting CLV, churn, value and weights"):
+        res = train_and_register(
+            _orders(lake, con), day, settings.models_dir, con=con, cuts=cuts,
+            every_days=every_days, churn_threshold=churn_threshold,
+        )  # fmt: skip
+    for card in res.cards.values():
+        _report(card)
+    for name, why in res.skipped.items():
+        _out.print(f"[yellow]{name} not trained[/]: {why}")
+    assert res.predictions is not None
+    n = publish_predictions(
+        engine, settings.models_dir, res.predictions, as_of=day,
+        versions={k: c.version for k, c in res.cards.items()}, now=datetime.now(UTC),
+    )  # fmt: skip
+    _out.print(f"published predictions for {n:,} customers")
 
 
 @model_app.command("predict")

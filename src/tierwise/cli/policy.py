@@ -14,7 +14,7 @@ from rich.table import Table
 from tierwise.cli.main import app
 from tierwise.errors import UsageError
 from tierwise.pipeline.backfill import NONE
-from tierwise.pipeline.diff import policy_diff
+from tierwise.pipeline.diff import PolicyDiff, policy_diff
 from tierwise.policy import load_policy
 from tierwise.settings import get_settings
 from tierwise.store.db import make_engine
@@ -55,6 +55,11 @@ def diff_command(
     if as_json:
         _out.print_json(json.dumps(d.as_dict(), default=str, ensure_ascii=False))
         return
+    print_diff(d)
+
+
+def print_diff(d: PolicyDiff) -> None:
+    """The dry-run table: published tier (rows) → new tier (columns), then examples."""
     rows = [*d.current_tiers, NONE]
     cols = [*d.new_tiers, NONE]
     rows += [a for a, _ in d.matrix if a not in rows]

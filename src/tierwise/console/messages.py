@@ -308,6 +308,54 @@ EN: dict[str, str] = {
     "override_note": "Takes effect at the next publish or the customer's next real-time event",
 }
 
+# Models page and the predictions on the 360° page (docs/models.md)
+ZH |= {
+    "models": "模型",
+    "model_name": "模型",
+    "version": "版本",
+    "kind": "类型",
+    "training_window": "训练区间",
+    "trained_at": "训练时间",
+    "data": "数据指纹",
+    "metrics": "指标",
+    "no_models": "尚无模型：运行 tierwise model train 或 tierwise demo",
+    "predictions": "模型预测",
+    "p_alive": "仍活跃概率",
+    "expected_orders": "未来 90 天预计订单数",
+    "expected_spend": "未来 90 天预计采购额",
+    "clv": "未来一年预计采购额（CLV）",
+    "churn_probability": "流失概率（60 天无订单）",
+    "predicted_spend": "价值模型：未来 90 天采购额",
+    "predictions_as_of": "预测日期",
+    "k_clv": "客户生命周期价值（BG/NBD + Gamma-Gamma）",
+    "k_churn": "流失预测（梯度提升，已校准）",
+    "k_value": "价值预测（未来 90 天）",
+    "k_weights": "学习得到的策略权重",
+}
+EN |= {
+    "models": "Models",
+    "model_name": "Model",
+    "version": "Version",
+    "kind": "Kind",
+    "training_window": "Training window",
+    "trained_at": "Trained",
+    "data": "Data fingerprint",
+    "metrics": "Metrics",
+    "no_models": "No models yet: run tierwise model train or tierwise demo",
+    "predictions": "Model predictions",
+    "p_alive": "Probability still active",
+    "expected_orders": "Expected orders, next 90 days",
+    "expected_spend": "Expected spend, next 90 days",
+    "clv": "Expected spend, next year (CLV)",
+    "churn_probability": "Churn probability (no order in 60 days)",
+    "predicted_spend": "Value model: spend, next 90 days",
+    "predictions_as_of": "Predicted as of",
+    "k_clv": "Customer lifetime value (BG/NBD + Gamma-Gamma)",
+    "k_churn": "Churn (gradient boosting, calibrated)",
+    "k_value": "Value (next 90 days)",
+    "k_weights": "Learned policy weights",
+}
+
 CATALOG = {"zh": ZH, "en": EN}
 
 

@@ -28,6 +28,7 @@ from tierwise.errors import (
     PermissionDeniedError,
 )
 from tierwise.explain.terms import feature_name
+from tierwise.models.publish import read_predictions
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE_SIZE = 25
@@ -343,6 +344,7 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         upgrade=upgrade_of(row),
         label=page.tier_label,
         feature=lambda n, v: _feature(n, v, page.lang),
+        predictions=read_predictions(ctx.engine, customer_id),
     )
 
 

@@ -40,6 +40,7 @@ NAV = (
     ("customers", "/console/customers", Action.CUSTOMER_LIST),
     ("policies", "/console/policies", Action.POLICY_LIST),
     ("runs", "/console/runs", Action.RUN_LIST),
+    ("models", "/console/models", Action.MODEL_LIST),
     ("my_tier", "/console/me", Action.SELF_READ),
 )
 

@@ -1,5 +1,9 @@
 """Dates of the book: its span, the Chinese New Year and the seasons of a restaurant year.
 
+The one Chinese New Year (春节) calendar of the project: the generator closes restaurants
+around it and the models' point-in-time features align "the same weeks last year" on it
+(:func:`nearest_cny`).
+
 Day numbers are days since 1970-01-01 (Arrow's date32), so they convert to Arrow without
 any Python loop.
 """
@@ -16,6 +20,7 @@ EPOCH = dt.date(1970, 1, 1)
 
 # Gregorian date of the first day of the lunar year (春节). Restaurants close around it.
 CHINESE_NEW_YEAR: dict[int, dt.date] = {
+    2015: dt.date(2015, 2, 19),
     2016: dt.date(2016, 2, 8),
     2017: dt.date(2017, 1, 28),
     2018: dt.date(2018, 2, 16),
@@ -35,6 +40,31 @@ CHINESE_NEW_YEAR: dict[int, dt.date] = {
     2032: dt.date(2032, 2, 11),
     2033: dt.date(2033, 1, 31),
 }
+
+
+_CNY = tuple(sorted(CHINESE_NEW_YEAR.values()))
+
+
+def covered(day: dt.date) -> bool:
+    """Whether ``day`` is within the years :func:`nearest_cny` can answer for."""
+    return _CNY[1] <= day <= _CNY[-1]
+
+
+def nearest_cny(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The Chinese New Year nearest to ``day`` and the one a year before it.
+
+    Raises
+    ------
+    UsageError
+        When ``day`` is outside the calendar's years.
+    """
+    if not covered(day):
+        raise UsageError(
+            f"no Chinese New Year calendar around {day.isoformat()}",
+            hint=f"dates from {_CNY[1]} to {_CNY[-1]} are covered",
+        )
+    i = min(range(1, len(_CNY)), key=lambda k: abs((_CNY[k] - day).days))
+    return _CNY[i], _CNY[i - 1]
 
 
 def day_number(d: dt.date) -> int:

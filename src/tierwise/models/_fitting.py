@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import minimize
+from sklearn.base import BaseEstimator
 
 from tierwise.errors import DataError
 
@@ -151,3 +152,53 @@ def subsample(n: int, size: int, seed: int | None) -> NDArray[np.intp] | None:
         return None
     rng = np.random.default_rng(None if seed is None else seed + 1)
     return np.sort(rng.choice(n, size=size, replace=False))
+
+
+class MultiStartModel(BaseEstimator):  # type: ignore[misc]
+    """Constructor and multi-start fit shared by the BG/NBD and Gamma-Gamma estimators.
+
+    Parameters are as documented on :class:`tierwise.models.bgnbd.BetaGeoModel`.
+    """
+
+    def __init__(
+        self,
+        penalizer_coef: float = 0.0,
+        n_starts: int = 4,
+        random_state: int | None = 0,
+        max_iter: int = 500,
+        multistart_sample: int = 20_000,
+    ) -> None:
+        self.penalizer_coef = penalizer_coef
+        self.n_starts = n_starts
+        self.random_state = random_state
+        self.max_iter = max_iter
+        self.multistart_sample = multistart_sample
+
+    def _fit_log_params(
+        self,
+        objective: Callable[..., Objective],
+        data: tuple[FloatArray, ...],
+        w: FloatArray,
+        names: Sequence[str],
+        log_likelihood: Callable[[FloatArray], FloatArray],
+    ) -> MultiStartResult:
+        """Fit ``names`` by :func:`minimize_multistart` of ``objective(*data, w, pen)``
+        (explored on a subsample when there are many rows); set ``params_``,
+        ``log_likelihood_`` (per-row ``log_likelihood(params)`` weighted by ``w``),
+        ``n_customers_`` and ``converged_``."""
+        pen = float(self.penalizer_coef)
+        idx = subsample(len(w), self.multistart_sample, self.random_state)
+        res = minimize_multistart(
+            objective(*data, w, pen),
+            len(names),
+            n_starts=self.n_starts,
+            seed=self.random_state,
+            max_iter=self.max_iter,
+            explore=None if idx is None else objective(*(a[idx] for a in data), w[idx], pen),
+        )
+        p = np.exp(res.log_params)
+        self.params_ = dict(zip(names, (float(v) for v in p), strict=True))
+        self.log_likelihood_ = float(log_likelihood(p) @ w)
+        self.n_customers_ = round(float(w.sum()))
+        self.converged_ = res.converged
+        return res

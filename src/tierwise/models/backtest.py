@@ -7,23 +7,39 @@ following period (default 90 days), computed from the same orders. Top tiers are
 by next-period spend: precision (= recall, the sets have equal size), capture of next-period
 spend, lift, and Spearman over everyone.
 
-Scorers are functions ``(orders, as_of, con) -> Series`` (score per customer, higher is
-better). Built in: the seed RFM formula (R-GRD-1), quantile RFM, the CLV model (expected
-spend), the value model and learned weights (both trained on snapshots strictly before
-``as_of``). Ties (the seed formula has few distinct values) are broken by a seeded random
-order, so a coarse score gets the precision a random pick among ties would get.
+Scorers are functions ``(orders, as_of, con)`` returning either a Series (score per
+customer, higher is better; its top 5 % / 20 % are the "top tiers", ties broken by a seeded
+random order) or, for a policy, a DataFrame with ``score`` and ``tier_rank``: the customers
+the policy itself put in its first tier / first two tiers are the top tiers, as the grading
+engine assigned them (ties share a tier, so a coarse score's top tier may hold more than
+5 %: precision and recall then differ).
+
+:func:`policy_scorer` grades through the real engine (:func:`tierwise.features.build.
+build_features` then :func:`tierwise.policy.engine.grade_frame`, as ``tierwise grade`` does)
+from the lake's tables as of each date. :func:`default_scorers` compares, on the seed policy's
+eligibility and percentile tiers (``policies/kuailv.yaml``): the seed RFM formula, quantile
+RFM, a weighted score (the ``value`` preset), the learned weights (fitted on snapshots
+strictly before the date, offered as a ``weighted`` policy) and ``model`` score policies fed by
+the CLV model's expected spend and by the value model's prediction (fitted as of the date).
+Layers, segments and tags are dropped: they do not move a score or a tier, and they read
+tables (lines, finance) an orders-only source such as CDNOW does not have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import duckdb
+import ibis
 import numpy as np
 import pandas as pd
 
 from tierwise.errors import UsageError
+from tierwise.features.build import GROUP_TABLES, build_features, groups_for
+from tierwise.features.sources import connect, open_lake
+from tierwise.lake import LakeLocation
 from tierwise.models.clv import ClvModel
 from tierwise.models.pit_features import point_in_time_features
 from tierwise.models.ranking import ranking_metrics
@@ -31,8 +47,20 @@ from tierwise.models.rfm import as_relation, rfm_summary
 from tierwise.models.snapshots import build_snapshots, labels_after, training_cut_dates
 from tierwise.models.value import ValueModel
 from tierwise.models.weights import RankWeights
+from tierwise.policy import DEFAULT_POLICY, load_policy
+from tierwise.policy.engine import grade_frame, required_features
+from tierwise.policy.load import parse_policy
+from tierwise.policy.schema import Policy
 
-Scorer = Callable[[duckdb.DuckDBPyRelation, date, duckdb.DuckDBPyConnection], pd.Series]
+Scorer = Callable[
+    [duckdb.DuckDBPyRelation, date, duckdb.DuckDBPyConnection], pd.Series | pd.DataFrame
+]
+#: What a policy scorer grades with as of a date: the policy and, for a ``model`` score, the
+#: table (``entity_id`` + the score column) the policy's ``path`` would point to.
+PolicyMaker = Callable[
+    [duckdb.DuckDBPyRelation, date, duckdb.DuckDBPyConnection], tuple[Policy, pd.DataFrame | None]
+]
+SEED_POLICY = DEFAULT_POLICY.parent / "kuailv.yaml"
 
 
 def _features(
@@ -41,31 +69,70 @@ def _features(
     return point_in_time_features(rel, as_of, active_days=365, con=con)
 
 
-def rfm_seed_scorer(
-    rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
-) -> pd.Series:
-    """The seeds' worked example (R-GRD-1): 0.4 r + 0.3 f + 0.3 m on yearly orders and spend."""
-    f = _features(rel, as_of, con)
-    r = 5 - (f["days_since_last_order"] // 30).clip(upper=4)
-    fr = (f["orders_365d"] // 10).clip(upper=5)
-    m = (f["spend_365d"] // 10000).clip(upper=5)
-    return pd.Series(0.4 * r + 0.3 * fr + 0.3 * m, index=f.index)
+def scoring_only(policy: Policy) -> Policy:
+    """``policy`` without layers, segments, tags and benefits (they never move a tier)."""
+    return policy.model_copy(update={"layers": {}, "segments": None, "tags": [], "benefits": {}})
 
 
-def rfm_quantile_scorer(
-    rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
-) -> pd.Series:
-    """Quintile RFM: 1-5 for each of recency (reversed), orders and spend, summed."""
-    f = _features(rel, as_of, con)
+def with_score(policy: Policy, score: dict[str, Any], name: str) -> Policy:
+    """``policy`` with another ``score`` block, validated like a policy file."""
+    data = scoring_only(policy).model_dump(mode="json")
+    data.update(name=name, score=score)
+    return parse_policy(data, source=f"<{name}>")
 
-    def quintile(s: pd.Series) -> pd.Series:
-        return pd.Series(np.ceil(s.rank(pct=True, method="average") * 5), index=s.index)
 
-    return (
-        quintile(-f["days_since_last_order"])
-        + quintile(f["orders_365d"])
-        + quintile(f["spend_365d"])
+def policy_scorer(lake: LakeLocation, make: PolicyMaker) -> Scorer:
+    """Grade through the policy engine as of each date: ``score`` and ``tier_rank`` per
+    entity (``tier_rank`` empty for the ineligible)."""
+
+    def score(
+        rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
+    ) -> pd.DataFrame:
+        policy, model = make(rel, as_of, con)
+        names = required_features(policy)
+        backend = connect()
+        tables = open_lake(
+            backend, lake, sorted({t for g in groups_for(names) for t in GROUP_TABLES[g]})
+        )
+        feats = build_features(
+            tables, as_of, lookback_days=policy.lookback_days, entity=policy.entity, names=names
+        )
+        table = None if model is None else ibis.memtable(model)
+        graded = grade_frame(feats, policy, table).select("entity_id", "score", "tier_rank")
+        out: pd.DataFrame = backend.execute(graded).set_index("entity_id")
+        out.loc[out["tier_rank"].isna(), "score"] = np.nan  # the ineligible rank last
+        return out
+
+    return score
+
+
+def fixed_policy(policy: Policy) -> PolicyMaker:
+    """The same policy at every date."""
+    pol = scoring_only(policy)
+
+    def make(
+        rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
+    ) -> tuple[Policy, pd.DataFrame | None]:
+        return pol, None
+
+    return make
+
+
+def model_policy(base: Policy, column: str, predict: Scorer) -> PolicyMaker:
+    """``base`` scored by a ``model`` score on ``column``, predicted as of each date."""
+    pol = with_score(
+        base, {"method": "model", "column": column, "path": f"{column}.parquet"}, base.name
     )
+
+    def make(
+        rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
+    ) -> tuple[Policy, pd.DataFrame | None]:
+        pred = predict(rel, as_of, con)
+        assert isinstance(pred, pd.Series)
+        frame = pd.DataFrame({"entity_id": pred.index.astype(str), column: pred.to_numpy()})
+        return pol, frame
+
+    return make
 
 
 def clv_scorer(horizon_days: int = 90, unit_days: float = 7.0) -> Scorer:
@@ -131,35 +198,53 @@ def value_model_scorer(
     return score
 
 
-def learned_weights_scorer(
+def learned_weights_policy(
+    base: Policy,
     period_days: int = 90,
     n_cuts: int = 12,
     every_days: int = 14,
     cache: SnapshotCache | None = None,
-) -> Scorer:
-    """A weighted-percentile score with weights learned on snapshots before the date."""
+) -> PolicyMaker:
+    """``base`` with a ``weighted`` score whose weights are learned on snapshots before each
+    date (the proposal ``tierwise model weights`` writes)."""
     shared: SnapshotCache = cache if cache is not None else {}
 
-    def score(
+    def make(
         rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
-    ) -> pd.Series:
+    ) -> tuple[Policy, pd.DataFrame | None]:
         snap = _training_snapshots(rel, as_of, con, period_days, n_cuts, every_days, shared)
-        model = RankWeights().fit(snap, snap["future_spend"])
-        f = _features(rel, as_of, con)
-        return pd.Series(model.score(f), index=f.index)
+        weights = RankWeights().fit(snap, snap["future_spend"]).weights_
+        score = {"method": "weighted", "normalize": "percentile", "weights": weights}
+        return with_score(base, score, base.name), None
 
-    return score
+    return make
 
 
-def default_scorers(period_days: int = 90) -> dict[str, Scorer]:
-    """The scorers compared side by side by ``tierwise evaluate``."""
+def default_scorers(
+    lake: LakeLocation, period_days: int = 90, base: Policy | None = None
+) -> dict[str, Scorer]:
+    """The policies compared side by side by ``tierwise evaluate``, all graded through the
+    engine with ``base``'s eligibility and tiers (default: the seed policy, kuailv.yaml)."""
+    base = scoring_only(base if base is not None else load_policy(SEED_POLICY))
     cache: SnapshotCache = {}  # the value model and the weights train on the same snapshots
+
+    def variant(name: str, score: dict[str, Any]) -> Scorer:
+        return policy_scorer(lake, fixed_policy(with_score(base, score, base.name)))
+
     return {
-        "rfm_seed_formula": rfm_seed_scorer,
-        "rfm_quantile": rfm_quantile_scorer,
-        "clv_expected_spend": clv_scorer(horizon_days=period_days),
-        "learned_weights": learned_weights_scorer(period_days, cache=cache),
-        "value_model": value_model_scorer(period_days, cache=cache),
+        "rfm_seed_formula": policy_scorer(lake, fixed_policy(base)),
+        "rfm_quantile": variant("rfm_quantile", {"method": "rfm_quantile"}),
+        "weighted_value_preset": variant("weighted", {"method": "weighted", "preset": "value"}),
+        "learned_weights": policy_scorer(
+            lake, learned_weights_policy(base, period_days, cache=cache)
+        ),
+        "model_clv": policy_scorer(
+            lake, model_policy(base, "clv", clv_scorer(horizon_days=period_days))
+        ),
+        "model_value": policy_scorer(
+            lake,
+            model_policy(base, "predicted_spend", value_model_scorer(period_days, cache=cache)),
+        ),
     }
 
 
@@ -193,8 +278,9 @@ def backtest(
     Returns
     -------
     pandas.DataFrame
-        One row per (as_of, scorer): ``customers``, ``spearman``, ``top5_precision``,
-        ``top5_capture``, ``top5_lift``, ``top20_precision``, ``top20_capture``, ``top20_lift``.
+        One row per (as_of, scorer): ``customers``, ``spearman`` and, for ``top5`` and
+        ``top20``: ``_size`` (share of customers in the top tier(s)), ``_precision``,
+        ``_recall``, ``_f1``, ``_capture``, ``_lift``.
     """
     con = con if con is not None else duckdb.connect()
     rel = as_relation(orders, con)
@@ -207,18 +293,22 @@ def backtest(
                 f"as_of {as_of} + {period_days} days goes past the last order ({last_day})",
                 hint="pick earlier dates: the next period must be known",
             )
-        population = _features(rel, as_of, con).index
-        truth = (
-            labels_after(rel, as_of, churn_window_days=1, value_window_days=period_days, con=con)[
-                "future_spend"
-            ]
-            .reindex(population)
-            .fillna(0.0)
-        )
+        population = _features(rel, as_of, con).index.astype(str)
+        future = labels_after(
+            rel, as_of, churn_window_days=1, value_window_days=period_days, con=con
+        )["future_spend"]
+        truth = future.set_axis(future.index.astype(str)).reindex(population).fillna(0.0)
         rng = np.random.default_rng(seed)
         jitter = pd.Series(rng.random(len(population)) * 1e-9, index=population)
         for name, scorer in scorers.items():
-            raw = scorer(rel, as_of, con).reindex(population).astype("float64")
+            result = scorer(rel, as_of, con)
+            selected = None
+            if isinstance(result, pd.DataFrame):  # a policy: its own top tiers
+                result = result.set_axis(result.index.astype(str))
+                ranks = result["tier_rank"].reindex(population)
+                selected = {0.05: (ranks <= 0).to_numpy(), 0.20: (ranks <= 1).to_numpy()}
+                result = result["score"]
+            raw = result.set_axis(result.index.astype(str)).reindex(population).astype("float64")
             # Unscored customers rank last; ties are broken at random (jitter below any gap).
             score = raw.rank(method="average").fillna(0.0) + jitter
             rows.append(
@@ -226,15 +316,13 @@ def backtest(
                     "as_of": as_of,
                     "scorer": name,
                     "customers": len(population),
-                    **ranking_metrics(score.to_numpy(), truth.to_numpy()),
+                    **ranking_metrics(score.to_numpy(), truth.to_numpy(), selected),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def improvement_over(
-    results: pd.DataFrame, baseline: str, metric: str = "top20_precision"
-) -> pd.Series:
+def improvement_over(results: pd.DataFrame, baseline: str, metric: str = "top20_f1") -> pd.Series:
     """Relative change of ``metric`` of each scorer over ``baseline``, averaged over dates."""
     mean = results.groupby("scorer")[metric].mean()
     if baseline not in mean:

@@ -20,17 +20,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tierwise.errors import DataError
 from tierwise.models._fitting import (
     FloatArray,
+    MultiStartModel,
     Objective,
     check_weights,
     columns_as_arrays,
-    minimize_multistart,
-    subsample,
 )
 
 RFM_COLUMNS = ("frequency", "recency", "T")
@@ -123,7 +121,7 @@ def _objective(
     return objective
 
 
-class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
+class BetaGeoModel(MultiStartModel):
     """BG/NBD model, fitted by maximum likelihood.
 
     Parameters
@@ -156,20 +154,6 @@ class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
         when one is used), for diagnosis.
     """
 
-    def __init__(
-        self,
-        penalizer_coef: float = 0.0,
-        n_starts: int = 4,
-        random_state: int | None = 0,
-        max_iter: int = 500,
-        multistart_sample: int = 20_000,
-    ) -> None:
-        self.penalizer_coef = penalizer_coef
-        self.n_starts = n_starts
-        self.random_state = random_state
-        self.max_iter = max_iter
-        self.multistart_sample = multistart_sample
-
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> BetaGeoModel:
         """Fit on an RFM summary.
 
@@ -190,25 +174,12 @@ class BetaGeoModel(BaseEstimator):  # type: ignore[misc]
         """
         x, t_x, T = _rfm(X)
         w = check_weights(sample_weight, len(x))
-        total = float(w.sum())
-        if total <= 0:
+        if float(w.sum()) <= 0:
             raise DataError("cannot fit the BG/NBD model on zero customers")
-        pen = float(self.penalizer_coef)
-        idx = subsample(len(x), self.multistart_sample, self.random_state)
-        res = minimize_multistart(
-            _objective(x, t_x, T, w, pen),
-            4,
-            n_starts=self.n_starts,
-            seed=self.random_state,
-            max_iter=self.max_iter,
-            explore=None if idx is None else _objective(x[idx], t_x[idx], T[idx], w[idx], pen),
-        )
-        p = np.exp(res.log_params)
-        self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in p), strict=True))
-        ll, _ = bgnbd_log_likelihood(p, x, t_x, T)
-        self.log_likelihood_ = float(ll @ w)
-        self.n_customers_ = round(total)
-        self.converged_ = res.converged
+        res = self._fit_log_params(
+            _objective, (x, t_x, T), w, PARAM_NAMES,
+            lambda p: bgnbd_log_likelihood(p, x, t_x, T)[0],
+        )  # fmt: skip
         self.start_objectives_ = res.objectives
         return self
 

@@ -47,6 +47,28 @@ def feature_matrix(X: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return X.loc[:, list(columns)].astype("float64")
 
 
+def training_rows(
+    X: pd.DataFrame, features: tuple[str, ...], groups: Any
+) -> tuple[pd.DataFrame, Any]:
+    """The informative feature columns of ``X`` and the split groups: ``groups``, else
+    ``X["customer_id"]`` (a customer's snapshots stay in one split part), else one per row."""
+    feats = informative(feature_matrix(X, tuple(features)))
+    if groups is None:
+        groups = X["customer_id"] if "customer_id" in X.columns else np.arange(len(X))
+    return feats, groups
+
+
+def booster_options(est: Any) -> dict[str, Any]:
+    """The HistGradientBoosting settings the churn and value estimators share."""
+    return {
+        "max_iter": est.max_iter,
+        "learning_rate": est.learning_rate,
+        "max_leaf_nodes": est.max_leaf_nodes,
+        "l2_regularization": est.l2_regularization,
+        "random_state": est.random_state,
+    }
+
+
 class ChurnModel(BaseEstimator):  # type: ignore[misc]
     """Calibrated gradient-boosting churn classifier.
 
@@ -113,12 +135,10 @@ class ChurnModel(BaseEstimator):  # type: ignore[misc]
         ChurnModel
             ``self``, fitted.
         """
-        feats = informative(feature_matrix(X, tuple(self.features)))
+        feats, groups = training_rows(X, self.features, groups)
         target = np.asarray(y, dtype=np.int64)
         if len(np.unique(target)) < 2:
             raise DataError("churn labels hold a single class: need churned and retained rows")
-        if groups is None:
-            groups = X["customer_id"] if "customer_id" in X.columns else np.arange(len(X))
         train, calib, hold = group_split(
             groups,
             (
@@ -128,13 +148,15 @@ class ChurnModel(BaseEstimator):  # type: ignore[misc]
             ),
             self.random_state,
         )
-        self.classifier_ = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            l2_regularization=self.l2_regularization,
-            random_state=self.random_state,
-        ).fit(feats.iloc[train], target[train])
+        for part, rows in (("training", train), ("calibration", calib)):
+            if len(np.unique(target[rows])) < 2:
+                raise DataError(
+                    f"the {part} customers hold a single churn class: too few churners",
+                    hint="train on more customers or a longer history",
+                )
+        self.classifier_ = HistGradientBoostingClassifier(**booster_options(self)).fit(
+            feats.iloc[train], target[train]
+        )
         self.calibrated_ = CalibratedClassifierCV(
             FrozenEstimator(self.classifier_), method="isotonic"
         ).fit(feats.iloc[calib], target[calib])

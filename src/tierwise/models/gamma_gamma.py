@@ -13,17 +13,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tierwise.errors import DataError
 from tierwise.models._fitting import (
     FloatArray,
+    MultiStartModel,
     Objective,
     check_weights,
     columns_as_arrays,
-    minimize_multistart,
-    subsample,
 )
 
 MONETARY_COLUMNS = ("frequency", "monetary_value")
@@ -76,7 +74,7 @@ def _objective(x: FloatArray, m: FloatArray, w: FloatArray, pen: float) -> Objec
     return objective
 
 
-class GammaGammaModel(BaseEstimator):  # type: ignore[misc]
+class GammaGammaModel(MultiStartModel):
     """Gamma-Gamma model, fitted by maximum likelihood on customers with repeat purchases.
 
     Parameters
@@ -95,20 +93,6 @@ class GammaGammaModel(BaseEstimator):  # type: ignore[misc]
     converged_ : bool
         Whether the best L-BFGS-B run reported convergence.
     """
-
-    def __init__(
-        self,
-        penalizer_coef: float = 0.0,
-        n_starts: int = 4,
-        random_state: int | None = 0,
-        max_iter: int = 500,
-        multistart_sample: int = 20_000,
-    ) -> None:
-        self.penalizer_coef = penalizer_coef
-        self.n_starts = n_starts
-        self.random_state = random_state
-        self.max_iter = max_iter
-        self.multistart_sample = multistart_sample
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GammaGammaModel:
         """Fit on customers' ``frequency`` and ``monetary_value``.
@@ -141,25 +125,11 @@ class GammaGammaModel(BaseEstimator):  # type: ignore[misc]
                 column="monetary_value",
             )
         x, m, w = x[keep], m[keep], w[keep]
-        total = float(w.sum())
-        if total <= 0:
+        if float(w.sum()) <= 0:
             raise DataError("cannot fit the Gamma-Gamma model: no customer has a repeat purchase")
-        pen = float(self.penalizer_coef)
-        idx = subsample(len(x), self.multistart_sample, self.random_state)
-        res = minimize_multistart(
-            _objective(x, m, w, pen),
-            3,
-            n_starts=self.n_starts,
-            seed=self.random_state,
-            max_iter=self.max_iter,
-            explore=None if idx is None else _objective(x[idx], m[idx], w[idx], pen),
+        self._fit_log_params(
+            _objective, (x, m), w, PARAM_NAMES, lambda p: gamma_gamma_log_likelihood(p, x, m)[0]
         )
-        p = np.exp(res.log_params)
-        self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in p), strict=True))
-        ll, _ = gamma_gamma_log_likelihood(p, x, m)
-        self.log_likelihood_ = float(ll @ w)
-        self.n_customers_ = round(total)
-        self.converged_ = res.converged
         return self
 
     def conditional_expected_average_value(self, X: Any) -> FloatArray:

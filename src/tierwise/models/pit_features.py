@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from tierwise.models.calendar import covered, nearest_cny
+from tierwise.generate.calendar import covered, nearest_cny
 from tierwise.models.rfm import as_relation, require_columns
 
 FEATURE_COLUMNS: tuple[str, ...] = (

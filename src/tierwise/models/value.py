@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tierwise.errors import DataError
 from tierwise.models._split import group_split
-from tierwise.models.churn import feature_matrix, informative
+from tierwise.models.churn import booster_options, feature_matrix, training_rows
 from tierwise.models.pit_features import FEATURE_COLUMNS
 from tierwise.models.ranking import ranking_metrics
 
@@ -74,22 +74,15 @@ class ValueModel(BaseEstimator):  # type: ignore[misc]
         ValueModel
             ``self``, fitted.
         """
-        feats = informative(feature_matrix(X, tuple(self.features)))
+        feats, groups = training_rows(X, self.features, groups)
         target = np.asarray(y, dtype=np.float64)
         if (target < 0).any() or not np.isfinite(target).all():
             raise DataError("future spend must be finite and non-negative")
-        if groups is None:
-            groups = X["customer_id"] if "customer_id" in X.columns else np.arange(len(X))
         train, hold = group_split(
             groups, (1.0 - self.holdout_fraction, self.holdout_fraction), self.random_state
         )
         self.regressor_ = HistGradientBoostingRegressor(
-            loss="poisson",
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            l2_regularization=self.l2_regularization,
-            random_state=self.random_state,
+            loss="poisson", **booster_options(self)
         ).fit(feats.iloc[train], target[train])
         self.feature_names_in_ = np.asarray(feats.columns, dtype=object)
         pred = self.regressor_.predict(feats.iloc[hold])

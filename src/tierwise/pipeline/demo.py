@@ -130,6 +130,39 @@ def _grade(ctx: DemoContext) -> None:
     ctx.extra["grading_as_of"] = DEFAULT_END_DATE
 
 
+def _models(ctx: DemoContext) -> None:
+    """Train CLV, churn, value and learned weights on the cleaned lake as of the grading day,
+    register them under ``home/models`` and publish the per-customer predictions (the
+    profiles' LTV, the API's ``/models`` and the console's models page show them)."""
+    import duckdb
+
+    from tierwise.errors import DataError
+    from tierwise.lake import parquet_glob
+    from tierwise.models.publish import publish_predictions, train_and_register
+    from tierwise.store.db import make_engine, sqlite_url
+    from tierwise.store.migrate import upgrade
+
+    as_of = ctx.extra.get("grading_as_of", DEFAULT_END_DATE)
+    con = duckdb.connect()
+    orders = con.read_parquet(parquet_glob(ctx.home / "lake", "orders"))
+    now = _load_time(ctx)
+    try:
+        trained = train_and_register(orders, as_of, ctx.home / "models", con=con, now=now)
+    except DataError as err:  # e.g. a tiny book without repeat buyers: the demo goes on
+        ctx.extra["models_skipped"] = {"clv": str(err)}
+        return
+    assert trained.predictions is not None
+    engine = make_engine(ctx.state_url or sqlite_url(ctx.home / "state.db"))
+    upgrade(engine)
+    publish_predictions(
+        engine, ctx.home / "models", trained.predictions, as_of=as_of,
+        versions={k: c.version for k, c in trained.cards.items()}, now=now,
+    )  # fmt: skip
+    ctx.extra["models"] = trained.cards
+    ctx.extra["predictions"] = trained.predictions
+    ctx.extra["models_skipped"] = trained.skipped
+
+
 DEMO_STEPS: tuple[Step, ...] = (
     Step("generate", "generate a distributor's book: lake, dirty exports, truth", _generate),
     Step("summarize", "summarise the book: customers, orders per month, dirt injected", _summarize),
@@ -140,6 +173,11 @@ DEMO_STEPS: tuple[Step, ...] = (
         f"grade the cleaned lake with policies/{DEFAULT_POLICY.name} as of the book's last day "
         "and publish it",
         _grade,
+    ),
+    Step(
+        "models",
+        "train CLV, churn and value models, register them and publish their predictions",
+        _models,
     ),
 )
 

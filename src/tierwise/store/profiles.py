@@ -179,7 +179,11 @@ def refresh_profiles(
     run_id = current_run_id(engine)
     with engine.connect() as conn:
         state = read_arrow(conn, _T["customer_tiers"], _STATE)
+        # the latest model predictions' CLV is the profile's LTV (tierwise.models.publish)
+        pt = _T["customer_predictions"]
+        preds = conn.execute(select(pt.c.customer_id, pt.c.clv)).all()
     tiers = {r["customer_id"]: r for r in state.to_pylist()}
+    ltv: dict[str, float | None] = {str(r[0]): r[1] for r in preds}
     details: dict[str, dict[str, Any]] = {}
     feats: dict[str, dict[str, Any]] = {}
     if runs is not None and run_id is not None and (runs / run_id).is_dir():
@@ -211,7 +215,7 @@ def refresh_profiles(
                 "tier_since": st["since"] if st else None,
                 "segment": d.get("segment"),
                 "spend_365d": float(spend) if isinstance(spend, int | float) else None,
-                "ltv": None,
+                "ltv": ltv.get(cid),
                 "tags": json.dumps(d["tags"], ensure_ascii=False),
                 "layers": json.dumps(d["layers"], ensure_ascii=False),
                 "upgrade": json.dumps(d["upgrade"], ensure_ascii=False),

@@ -279,6 +279,24 @@ class CustomerProfile(Base):
     )
 
 
+class CustomerPrediction(Base):
+    """The latest model predictions per customer (docs/models.md), written by
+    :func:`tierwise.models.publish.publish_predictions`; ``clv`` is the profile's ``ltv``."""
+
+    __tablename__ = "customer_predictions"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    models: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name -> version
+    p_alive: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_orders: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_spend: Mapped[float | None] = mapped_column(Float, nullable=True)
+    clv: Mapped[float | None] = mapped_column(Float, nullable=True)
+    churn_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    predicted_spend: Mapped[float | None] = mapped_column(Float, nullable=True)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class CustomerTag(Base):
     """Tags of the current run, one row per (customer, tag): filters and counts by tag."""
 

@@ -1,0 +1,21 @@
+"""Console page of the registered models: versions, training windows and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from tierwise.api.access import Action
+from tierwise.console.web import PageDep
+from tierwise.models.registry import list_models
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/models", response_class=HTMLResponse)
+def models_page(page: PageDep) -> Response:
+    """Every registered model version, newest version of each name first."""
+    page.require(Action.MODEL_LIST)
+    cards = list_models(page.ctx.settings.models_dir)
+    cards.sort(key=lambda c: (c.name, c.version), reverse=True)
+    return page.render("models.html", cards=cards)
