@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 from tierwise.api.server import tcp_listener
 
@@ -29,5 +30,9 @@ def test_accepted_connections_get_tcp_nodelay() -> None:
                 await asyncio.sleep(0.01)
             w.close()
 
-    asyncio.run(main())
+    # in its own thread: a session-wide Playwright browser (tests/console) keeps an event
+    # loop running in the main thread, where asyncio.run refuses to start
+    runner = threading.Thread(target=asyncio.run, args=(main(),))
+    runner.start()
+    runner.join()
     assert seen and seen[0] != 0

@@ -81,8 +81,9 @@ def test_filter_and_search_the_list(new_page: Any, site: Site) -> None:
     shot(page, "04-customers-filtered-by-tier")
     name = page.locator("#customer-table tbody td:nth-child(2)").first.inner_text()
     page.fill("input[name=q]", name)
-    page.click("#filters button[type=submit]")
-    page.wait_for_function("document.querySelector('#count').textContent.trim() !== ''")
+    # wait for the search's own response: the count shown before it is already non-empty
+    with page.expect_response(lambda r: "q=" in r.url):
+        page.click("#filters button[type=submit]")
     page.wait_for_load_state("networkidle")
     q = urllib.parse.quote(name)
     assert (
