@@ -8,11 +8,13 @@ features, in the same run, with peak RSS under 4 GB; and at 10 M order lines it 
 
 Usage::
 
-    uv run python bench/bench_grading.py                       # 100 M lines (minutes)
-    uv run python bench/bench_grading.py --lines 1000000 --pandas-lines 1000000   # smoke
-    uv run python bench/bench_grading.py --write-doc           # also update docs/benchmarks.md
+    uv run python -m bench.bench_grading                       # 100 M lines (minutes)
+    uv run python -m bench.bench_grading --lines 1000000 --pandas-lines 1000000   # smoke
+    uv run python -m bench.bench_grading --write-doc           # also update docs/benchmarks.md
 
-Every phase runs in its own process, so each peak RSS is that phase's alone.
+Every phase runs in its own process, so each peak RSS is that phase's alone. Generated
+lakes are kept under ``var/bench-lakes/`` keyed by their size and by the generator's source,
+and reused by later runs (``--fresh-lakes`` rebuilds them).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -38,6 +41,9 @@ RFM_ONLY = HERE / "rfm_only.yaml"  # DESIGN.md's comparison: RFM formula + perce
 sys.path.insert(0, str(HERE))
 
 from synth_lake import AS_OF, build_lake  # noqa: E402
+
+LAKES = ROOT / "var" / "bench-lakes"
+BUILD_JSON = "build.json"  # written last into a finished lake: its build figures
 
 STARTED = time.perf_counter()
 # the memory cap of a grading (TIERWISE_MEMORY_LIMIT): DuckDB spills beyond it, Spark's
@@ -96,6 +102,7 @@ def phase(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[s
     t0 = time.perf_counter()
     out: dict[str, Any] = {"phase": name}
     if name == "build":
+        shutil.rmtree(lake, ignore_errors=True)
         out["rows"] = build_lake(lake, lines, threads=threads)
     elif name == "sql":
         dcon = duckdb.connect(config={"threads": threads, "memory_limit": MEMORY_LIMIT})
@@ -150,6 +157,7 @@ def phase(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[s
     out["seconds"] = round(time.perf_counter() - t0, 2)
     out["with_imports_s"] = round(time.perf_counter() - STARTED, 2)
     out["peak_rss_mb"] = round(_rss_mb())
+    out["load_1m"] = round(os.getloadavg()[0], 2)  # the machine is shared: record its load
     return out
 
 
@@ -191,10 +199,38 @@ def _child(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[
     proc = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     print(
-        f"  {name:<7} {result['seconds']:>8.2f} s  peak RSS {result['peak_rss_mb']:>6} MB",
+        f"  {name:<7} {result['seconds']:>8.2f} s  peak RSS {result['peak_rss_mb']:>6} MB"
+        f"  load {result['load_1m']}",
         flush=True,
     )
     return result
+
+
+def lake_path(lakes: Path, lines: int) -> Path:
+    """Where the lake of ``lines`` order lines lives: keyed by the size and by the
+    generator's source, so a changed generator never reuses an old lake."""
+    digest = hashlib.sha256((HERE / "synth_lake.py").read_bytes()).hexdigest()[:10]
+    return lakes / f"lines-{lines}-{digest}"
+
+
+def built_lake(lake: Path, work: Path, lines: int, threads: int, fresh: bool) -> dict[str, Any]:
+    """The lake's build figures: those recorded when it was built (reused), or a new build."""
+    record = lake / BUILD_JSON
+    if not fresh and record.is_file():
+        result: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
+        result["reused"] = True
+        print(f"  build   reused {lake} (built in {result['seconds']} s)", flush=True)
+        return result
+    result = _child("build", lake, work, lines, threads)
+    record.write_text(json.dumps(result), encoding="utf-8")
+    return result
+
+
+def command_line(argv: list[str]) -> str:
+    """The run's command as typed from the repository root (no absolute script path)."""
+    cap = os.environ.get("TIERWISE_MEMORY_LIMIT")
+    env = f"TIERWISE_MEMORY_LIMIT={cap} " if cap else ""
+    return f"{env}uv run python -m bench.bench_grading {' '.join(argv)}".rstrip()
 
 
 def machine() -> dict[str, Any]:
@@ -236,7 +272,8 @@ def main() -> None:
         "--spark-on", choices=["none", "pandas", "big", "both"], default="pandas",
         help="which lake(s) also get a Spark local[threads] grading (default: the 10 M one)",
     )  # fmt: skip
-    ap.add_argument("--keep", action="store_true", help="keep the generated lakes")
+    ap.add_argument("--lakes", type=Path, default=LAKES, help="where generated lakes are kept")
+    ap.add_argument("--fresh-lakes", action="store_true", help="rebuild the lakes")
     ap.add_argument("--write-doc", action="store_true", help="update docs/benchmarks.md")
     ap.add_argument("--doc-from", type=Path, help="write the doc from a saved report.json")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
@@ -251,15 +288,15 @@ def main() -> None:
     if args.doc_from:
         write_doc(json.loads(args.doc_from.read_text()))
         return
-    report: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv])}
+    report: dict[str, Any] = {"machine": machine(), "command": command_line(sys.argv[1:])}
     report["memory_limit"] = MEMORY_LIMIT
     sizes = [("big", args.lines)]
     if not args.skip_pandas:
         sizes.append(("pandas", args.pandas_lines))
     for label, lines in sizes:
-        lake = work / f"lake-{lines}"
+        lake = lake_path(args.lakes, lines)
         print(f"{label}: {lines:,} order lines", flush=True)
-        res = {"build": _child("build", lake, work, lines, args.threads)}
+        res = {"build": built_lake(lake, work, lines, args.threads, args.fresh_lakes)}
         if label == "pandas" or lines <= 2_000_000:
             res["check"] = _child("check", lake, work, lines, args.threads)
         res["sql"] = _child("sql", lake, work, lines, args.threads)
@@ -271,8 +308,6 @@ def main() -> None:
             res["grade_rfm"] = _child("grade_rfm", lake, work, lines, args.threads)
             res["pandas_rfm"] = _child("pandas_rfm", lake, work, lines, args.threads)
         report[label] = res
-        if not args.keep:
-            shutil.rmtree(lake, ignore_errors=True)
     big = report["big"]
     report["grade_over_sql"] = round(big["grade"]["seconds"] / big["sql"]["seconds"], 2)
     if "pandas" in report:
@@ -314,7 +349,7 @@ def write_doc(r: dict[str, Any]) -> None:
         START,
         "## Grading (bench/bench_grading.py)",
         "",
-        f"Command: `uv run {r['command']}` · {dt.date.today()} · {m['cpu']}, {m['cores']} cores "
+        f"Command: `{r['command']}` · {dt.date.today()} · {m['cpu']}, {m['cores']} cores "
         f"(shared with other work), {m['ram_gb']} GB RAM, {m['os']}, Python {m['python']}, "
         f"DuckDB {m['duckdb']}, Ibis {m['ibis']}, pandas {m['pandas']}.",
         "",
@@ -325,7 +360,7 @@ def write_doc(r: dict[str, Any]) -> None:
         "",
         "| phase | seconds | peak RSS (MB) |",
         "|---|---:|---:|",
-        f"| build the lake (DuckDB SQL) | {big['build']['seconds']} | {big['build']['peak_rss_mb']} |",
+        f"| build the lake (DuckDB SQL){' (reused: time of its build)' if big['build'].get('reused') else ''} | {big['build']['seconds']} | {big['build']['peak_rss_mb']} |",
         f"| hand-written DuckDB SQL, features only | {big['sql']['seconds']} | {big['sql']['peak_rss_mb']} |",
         f"| Tierwise full grading on DuckDB, cap {cap}, written out | {big['grade']['seconds']} | {big['grade']['peak_rss_mb']} |",
     ]
@@ -336,6 +371,19 @@ def write_doc(r: dict[str, Any]) -> None:
             f"(+{gs['session_s']} s session start) | {gs['tree_rss_mb']} (Python + JVM) |"
         )
     rss_ok = big["grade"]["peak_rss_mb"] <= _mb(cap) * 1.25
+    loads = [
+        f"{label} {ph} {res['load_1m']}"
+        for label in ("big", "pandas")
+        for ph, res in r.get(label, {}).items()
+        if isinstance(res, dict) and "load_1m" in res and not res.get("reused")
+    ]
+    if loads:
+        lines += [
+            "",
+            "Load average (1 min) at the end of each phase (2 shared cores): "
+            + ", ".join(loads)
+            + ".",
+        ]
     lines += [
         "",
         f"Full grading / hand-written SQL: **{r['grade_over_sql']}x** (target ≤ 2x); "
