@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -269,6 +270,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-pandas", action="store_true")
     ap.add_argument(
+        "--skip-big", action="store_true",
+        help="measure the pandas-size lake only (the doc keeps the big lake's last figures)",
+    )  # fmt: skip
+    ap.add_argument(
         "--spark-on", choices=["none", "pandas", "big", "both"], default="pandas",
         help="which lake(s) also get a Spark local[threads] grading (default: the 10 M one)",
     )  # fmt: skip
@@ -290,7 +295,7 @@ def main() -> None:
         return
     report: dict[str, Any] = {"machine": machine(), "command": command_line(sys.argv[1:])}
     report["memory_limit"] = MEMORY_LIMIT
-    sizes = [("big", args.lines)]
+    sizes = [] if args.skip_big else [("big", args.lines)]
     if not args.skip_pandas:
         sizes.append(("pandas", args.pandas_lines))
     for label, lines in sizes:
@@ -308,8 +313,9 @@ def main() -> None:
             res["grade_rfm"] = _child("grade_rfm", lake, work, lines, args.threads)
             res["pandas_rfm"] = _child("pandas_rfm", lake, work, lines, args.threads)
         report[label] = res
-    big = report["big"]
-    report["grade_over_sql"] = round(big["grade"]["seconds"] / big["sql"]["seconds"], 2)
+    if "big" in report:
+        big = report["big"]
+        report["grade_over_sql"] = round(big["grade"]["seconds"] / big["sql"]["seconds"], 2)
     if "pandas" in report:
         p = report["pandas"]
         report["pandas_over_grade"] = round(p["pandas"]["seconds"] / p["grade"]["seconds"], 1)
@@ -337,14 +343,48 @@ def _mb(size: str) -> float:
     return parse_size(size) / 2**20
 
 
+BIG = ("<!-- bench_grading:big -->", "<!-- /bench_grading:big -->")
+SMALL = ("<!-- bench_grading:pandas -->", "<!-- /bench_grading:pandas -->")
+KEPT = "*Not re-measured in the run above: kept from the run of {date} (`{command}`).*"
+
+
+def _kept_block(text: str, marks: tuple[str, str], fallback: tuple[str, str]) -> list[str]:
+    """The block of a previous section this run did not measure, marked as kept.
+
+    Sections written before the markers existed are cut between two known openings.
+    """
+    if START not in text:
+        return []
+    section = text[text.index(START) : text.index(END)]
+    head = next((ln for ln in section.split("\n") if ln.startswith("Command:")), "")
+    command = head.split("`")[1] if head.count("`") >= 2 else "?"
+    # older sections recorded the script's absolute path: print it relative to the repo
+    command = re.sub(r"python \S*bench/bench_grading\.py", "python -m bench.bench_grading", command)
+    date = head.split(" · ")[1] if " · " in head else "?"
+    if marks[0] in section:
+        block = section[section.index(marks[0]) + len(marks[0]) : section.index(marks[1])]
+    elif fallback[0] in section:
+        tail = section[section.index(fallback[0]) :]
+        block = tail[: tail.index(fallback[1])] if fallback[1] and fallback[1] in tail else tail
+    else:
+        return []
+    body = [ln for ln in block.strip("\n").split("\n") if not ln.startswith("*Not re-measured")]
+    note = KEPT.format(date=date, command=command)
+    return [marks[0], "", note, "", *body, marks[1]]
+
+
 def write_doc(r: dict[str, Any]) -> None:
-    """Replace this bench's section of docs/benchmarks.md (other sections are kept)."""
+    """Replace this bench's section of docs/benchmarks.md (other sections are kept).
+
+    A lake size the run skipped (``--skip-big``/``--skip-pandas``) keeps its block from the
+    previous section, marked as not re-measured.
+    """
     from bench.common import figure
 
     cap = r.get("memory_limit", MEMORY_LIMIT)
-    big = r["big"]
-    rows = big["build"]["rows"]
     m = r["machine"]
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     lines = [
         START,
         "## Grading (bench/bench_grading.py)",
@@ -353,24 +393,10 @@ def write_doc(r: dict[str, Any]) -> None:
         f"(shared with other work), {m['ram_gb']} GB RAM, {m['os']}, Python {m['python']}, "
         f"DuckDB {m['duckdb']}, Ibis {m['ibis']}, pandas {m['pandas']}.",
         "",
-        f"Synthetic lake: {rows['order_lines']:,} order lines, {rows['orders']:,} orders, "
-        f"{rows['customers']:,} customers (plus invoices, payments, credit reports); policy "
-        "`policies/kuailv.yaml` (RFM formula, percentile tiers, preference layer, segments, "
-        "three tags, upgrade paths).",
-        "",
-        "| phase | seconds | peak RSS (MB) |",
-        "|---|---:|---:|",
-        f"| build the lake (DuckDB SQL){' (reused: time of its build)' if big['build'].get('reused') else ''} | {big['build']['seconds']} | {big['build']['peak_rss_mb']} |",
-        f"| hand-written DuckDB SQL, features only | {big['sql']['seconds']} | {big['sql']['peak_rss_mb']} |",
-        f"| Tierwise full grading on DuckDB, cap {cap}, written out | {big['grade']['seconds']} | {big['grade']['peak_rss_mb']} |",
+        "Policy `policies/kuailv.yaml` (RFM formula, percentile tiers, preference layer, "
+        "segments, three tags, upgrade paths); synthetic lakes with invoices, payments and "
+        "credit reports. Every phase runs in its own process; `seconds` start after the imports.",
     ]
-    if "grade_spark" in big:
-        gs = big["grade_spark"]
-        lines.append(
-            f"| Tierwise full grading on Spark local[2], cap {cap} | {gs['seconds']} "
-            f"(+{gs['session_s']} s session start) | {gs['tree_rss_mb']} (Python + JVM) |"
-        )
-    rss_ok = big["grade"]["peak_rss_mb"] <= _mb(cap) * 1.25
     loads = [
         f"{label} {ph} {res['load_1m']}"
         for label in ("big", "pandas")
@@ -384,7 +410,48 @@ def write_doc(r: dict[str, Any]) -> None:
             + ", ".join(loads)
             + ".",
         ]
-    lines += [
+    lines.append("")
+    if "big" in r:
+        lines += [BIG[0], *_big_lines(r, cap, figure), BIG[1]]
+    else:
+        lines += _kept_block(text, BIG, ("Synthetic lake:", "At "))
+    lines.append("")
+    if "pandas" in r:
+        lines += [SMALL[0], *_pandas_lines(r, figure), SMALL[1]]
+    else:
+        lines += _kept_block(text, SMALL, ("At ", ""))
+    lines.append(END)
+    section = "\n".join(lines)
+    if START in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.write_text(text, encoding="utf-8")
+
+
+def _big_lines(r: dict[str, Any], cap: str, figure: Any) -> list[str]:
+    big = r["big"]
+    rows = big["build"]["rows"]
+    reused = " (reused: time of its build)" if big["build"].get("reused") else ""
+    lines = [
+        f"Big lake: {rows['order_lines']:,} order lines, {rows['orders']:,} orders, "
+        f"{rows['customers']:,} customers.",
+        "",
+        "| phase | seconds | peak RSS (MB) |",
+        "|---|---:|---:|",
+        f"| build the lake (DuckDB SQL){reused} | {big['build']['seconds']} | {big['build']['peak_rss_mb']} |",
+        f"| hand-written DuckDB SQL, features only | {big['sql']['seconds']} | {big['sql']['peak_rss_mb']} |",
+        f"| Tierwise full grading on DuckDB, cap {cap}, written out | {big['grade']['seconds']} | {big['grade']['peak_rss_mb']} |",
+    ]
+    if "grade_spark" in big:
+        gs = big["grade_spark"]
+        lines.append(
+            f"| Tierwise full grading on Spark local[2], cap {cap} | {gs['seconds']} "
+            f"(+{gs['session_s']} s session start) | {gs['tree_rss_mb']} (Python + JVM) |"
+        )
+    rss_ok = big["grade"]["peak_rss_mb"] <= _mb(cap) * 1.25
+    return [
+        *lines,
         "",
         f"Full grading / hand-written SQL: **{r['grade_over_sql']}x** (target ≤ 2x); "
         f"grading timings: `{json.dumps(big['grade']['timings'])}`.",
@@ -408,57 +475,53 @@ def write_doc(r: dict[str, Any]) -> None:
             rss_ok,
         ),
     ]
-    if "pandas" in r:
-        p = r["pandas"]
-        prow = p["build"]["rows"]
+
+
+def _pandas_lines(r: dict[str, Any], figure: Any) -> list[str]:
+    p = r["pandas"]
+    prow = p["build"]["rows"]
+    t = p["grade"]["timings"]
+    lines = [
+        f"At {prow['order_lines']:,} order lines ({prow['orders']:,} orders, "
+        f"{prow['customers']:,} customers): pandas {p['pandas']['seconds']} s "
+        f"({p['pandas']['peak_rss_mb']} MB), Tierwise {p['grade']['seconds']} s "
+        f"({p['grade']['peak_rss_mb']} MB; features {t['features_s']} s, grading "
+        f"{t['grade_s']} s, writing {t['write_s']} s), hand SQL {p['sql']['seconds']} s: "
+        f"Tierwise is **{r['pandas_over_grade']}x** faster than pandas (target ≥ 8x). The "
+        "run's features equal the hand-written query's (largest difference "
+        f"{p['check']['max_abs_diff']:.1e}).",
+        "",
+        "The same lake with DESIGN.md's comparison, the seed's RFM formula and percentile "
+        f"tiers only (`bench/rfm_only.yaml`): pandas {p['pandas_rfm']['seconds']} s "
+        f"({p['pandas_rfm']['peak_rss_mb']} MB), Tierwise {p['grade_rfm']['seconds']} s "
+        f"({p['grade_rfm']['peak_rss_mb']} MB): **{r['pandas_rfm_over_grade_rfm']}x**.",
+        figure(
+            f"pandas / Tierwise full grading, {prow['order_lines'] / 1e6:g} M lines",
+            r["pandas_over_grade"],
+            "pandas implementation",
+            "≥ 8x",
+            r["pandas_over_grade"] >= 8,
+        ),
+    ]
+    if "grade_spark" in p:
+        gs = p["grade_spark"]
+        ratio = r["spark_over_duckdb_pandas"]
         lines += [
             "",
-            f"At {prow['order_lines']:,} order lines ({prow['customers']:,} customers): "
-            f"pandas {p['pandas']['seconds']} s ({p['pandas']['peak_rss_mb']} MB), "
-            f"Tierwise {p['grade']['seconds']} s ({p['grade']['peak_rss_mb']} MB), "
-            f"hand SQL {p['sql']['seconds']} s: Tierwise is **{r['pandas_over_grade']}x** faster "
-            "than pandas (target ≥ 8x). The run's features equal the hand-written query's "
-            f"(largest difference {p['check']['max_abs_diff']:.1e}).",
-            "",
-            "The same lake with DESIGN.md's comparison, the seed's RFM formula and percentile "
-            f"tiers only (`bench/rfm_only.yaml`): pandas {p['pandas_rfm']['seconds']} s "
-            f"({p['pandas_rfm']['peak_rss_mb']} MB), Tierwise {p['grade_rfm']['seconds']} s "
-            f"({p['grade_rfm']['peak_rss_mb']} MB): **{r['pandas_rfm_over_grade_rfm']}x**.",
+            f"Spark local[2] on the same {prow['order_lines']:,} lines, same policy and "
+            f"cap: {gs['seconds']} s grading (+{gs['session_s']} s to start the session), "
+            f"peak RSS {gs['tree_rss_mb']} MB for Python + JVM; DuckDB {p['grade']['seconds']} s: "
+            f"Spark / DuckDB **{ratio}x** on one 2-core machine (Spark pays for "
+            "distribution it cannot use here; it is the engine for a cluster).",
             figure(
-                f"pandas / Tierwise full grading, {prow['order_lines'] / 1e6:g} M lines",
-                r["pandas_over_grade"],
-                "pandas implementation",
-                "≥ 8x",
-                r["pandas_over_grade"] >= 8,
+                f"Spark local[2] / DuckDB full grading, {prow['order_lines'] / 1e6:g} M lines",
+                ratio,
+                "DuckDB full grading",
+                "— (one machine: DuckDB is the default)",
+                None,
             ),
         ]
-        if "grade_spark" in p:
-            gs = p["grade_spark"]
-            ratio = r["spark_over_duckdb_pandas"]
-            lines += [
-                "",
-                f"Spark local[2] on the same {prow['order_lines']:,} lines, same policy and "
-                f"cap: {gs['seconds']} s grading (+{gs['session_s']} s to start the session), "
-                f"peak RSS {gs['tree_rss_mb']} MB for Python + JVM; DuckDB {p['grade']['seconds']} s: "
-                f"Spark / DuckDB **{ratio}x** on one 2-core machine (Spark pays for "
-                "distribution it cannot use here; it is the engine for a cluster).",
-                figure(
-                    f"Spark local[2] / DuckDB full grading, {prow['order_lines'] / 1e6:g} M lines",
-                    ratio,
-                    "DuckDB full grading",
-                    "— (one machine: DuckDB is the default)",
-                    None,
-                ),
-            ]
-    lines.append(END)
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    doc.write_text(text, encoding="utf-8")
+    return lines
 
 
 if __name__ == "__main__":
