@@ -105,6 +105,7 @@ def gap_features(ctx: Context) -> ir.Table:
     days = o.select("entity_id", day=o.order_time.date())
     w = ibis.window(group_by=days.entity_id, order_by=days.day)
     gaps = days.mutate(gap=days_between(days.day, days.day.lag().over(w)))
-    return gaps.group_by("entity_id").agg(
-        median_order_gap_days=gaps.gap.cast("float64").median(where=gaps.gap > 0)
-    )
+    # ``median(where=...)`` would be shorter, but Ibis compiles it for Spark into a
+    # percentile whose percentage is not a constant, which Spark rejects: null the zeros
+    positive = ibis.ifelse(gaps.gap > 0, gaps.gap.cast("float64"), ibis.null("float64"))
+    return gaps.group_by("entity_id").agg(median_order_gap_days=positive.median())
