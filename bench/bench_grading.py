@@ -8,11 +8,13 @@ features, in the same run, with peak RSS under 4 GB; and at 10 M order lines it 
 
 Usage::
 
-    uv run python bench/bench_grading.py                       # 100 M lines (minutes)
-    uv run python bench/bench_grading.py --lines 1000000 --pandas-lines 1000000   # smoke
-    uv run python bench/bench_grading.py --write-doc           # also update docs/benchmarks.md
+    uv run python -m bench.bench_grading                       # 100 M lines (minutes)
+    uv run python -m bench.bench_grading --lines 1000000 --pandas-lines 1000000   # smoke
+    uv run python -m bench.bench_grading --write-doc           # also update docs/benchmarks.md
 
-Every phase runs in its own process, so each peak RSS is that phase's alone.
+Every phase runs in its own process, so each peak RSS is that phase's alone. Generated
+lakes are kept under ``var/bench-lakes/`` keyed by their size and by the generator's source,
+and reused by later runs (``--fresh-lakes`` rebuilds them).
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
+import importlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -38,6 +43,9 @@ RFM_ONLY = HERE / "rfm_only.yaml"  # DESIGN.md's comparison: RFM formula + perce
 sys.path.insert(0, str(HERE))
 
 from synth_lake import AS_OF, build_lake  # noqa: E402
+
+LAKES = ROOT / "var" / "bench-lakes"
+BUILD_JSON = "build.json"  # written last into a finished lake: its build figures
 
 STARTED = time.perf_counter()
 # the memory cap of a grading (TIERWISE_MEMORY_LIMIT): DuckDB spills beyond it, Spark's
@@ -78,6 +86,17 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+#: modules the phases would otherwise import on first use (Ibis loads its DuckDB backend
+#: lazily, pandas its Parquet reader): like every import, outside a phase's ``seconds``
+PRELOAD = (
+    "ibis.backends.duckdb",
+    "ibis.formats.pyarrow",
+    "ibis.formats.pandas",
+    "pyarrow.parquet",
+    "tierwise.engines.duck",
+)
+
+
 def phase(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[str, Any]:
     """Run one phase in this process and return its figures.
 
@@ -93,9 +112,12 @@ def phase(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[s
     from tierwise.grading.run import run_grading
     from tierwise.policy import load_policy
 
+    for module in PRELOAD:
+        importlib.import_module(module)
     t0 = time.perf_counter()
     out: dict[str, Any] = {"phase": name}
     if name == "build":
+        shutil.rmtree(lake, ignore_errors=True)
         out["rows"] = build_lake(lake, lines, threads=threads)
     elif name == "sql":
         dcon = duckdb.connect(config={"threads": threads, "memory_limit": MEMORY_LIMIT})
@@ -150,6 +172,7 @@ def phase(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[s
     out["seconds"] = round(time.perf_counter() - t0, 2)
     out["with_imports_s"] = round(time.perf_counter() - STARTED, 2)
     out["peak_rss_mb"] = round(_rss_mb())
+    out["load_1m"] = round(os.getloadavg()[0], 2)  # the machine is shared: record its load
     return out
 
 
@@ -191,10 +214,38 @@ def _child(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[
     proc = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     print(
-        f"  {name:<7} {result['seconds']:>8.2f} s  peak RSS {result['peak_rss_mb']:>6} MB",
+        f"  {name:<7} {result['seconds']:>8.2f} s  peak RSS {result['peak_rss_mb']:>6} MB"
+        f"  load {result['load_1m']}",
         flush=True,
     )
     return result
+
+
+def lake_path(lakes: Path, lines: int) -> Path:
+    """Where the lake of ``lines`` order lines lives: keyed by the size and by the
+    generator's source, so a changed generator never reuses an old lake."""
+    digest = hashlib.sha256((HERE / "synth_lake.py").read_bytes()).hexdigest()[:10]
+    return lakes / f"lines-{lines}-{digest}"
+
+
+def built_lake(lake: Path, work: Path, lines: int, threads: int, fresh: bool) -> dict[str, Any]:
+    """The lake's build figures: those recorded when it was built (reused), or a new build."""
+    record = lake / BUILD_JSON
+    if not fresh and record.is_file():
+        result: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
+        result["reused"] = True
+        print(f"  build   reused {lake} (built in {result['seconds']} s)", flush=True)
+        return result
+    result = _child("build", lake, work, lines, threads)
+    record.write_text(json.dumps(result), encoding="utf-8")
+    return result
+
+
+def command_line(argv: list[str]) -> str:
+    """The run's command as typed from the repository root (no absolute script path)."""
+    cap = os.environ.get("TIERWISE_MEMORY_LIMIT")
+    env = f"TIERWISE_MEMORY_LIMIT={cap} " if cap else ""
+    return f"{env}uv run python -m bench.bench_grading {' '.join(argv)}".rstrip()
 
 
 def machine() -> dict[str, Any]:
@@ -233,10 +284,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-pandas", action="store_true")
     ap.add_argument(
+        "--skip-big", action="store_true",
+        help="measure the pandas-size lake only (the doc keeps the big lake's last figures)",
+    )  # fmt: skip
+    ap.add_argument(
         "--spark-on", choices=["none", "pandas", "big", "both"], default="pandas",
         help="which lake(s) also get a Spark local[threads] grading (default: the 10 M one)",
     )  # fmt: skip
-    ap.add_argument("--keep", action="store_true", help="keep the generated lakes")
+    ap.add_argument("--lakes", type=Path, default=LAKES, help="where generated lakes are kept")
+    ap.add_argument("--fresh-lakes", action="store_true", help="rebuild the lakes")
     ap.add_argument("--write-doc", action="store_true", help="update docs/benchmarks.md")
     ap.add_argument("--doc-from", type=Path, help="write the doc from a saved report.json")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
@@ -251,15 +307,15 @@ def main() -> None:
     if args.doc_from:
         write_doc(json.loads(args.doc_from.read_text()))
         return
-    report: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv])}
+    report: dict[str, Any] = {"machine": machine(), "command": command_line(sys.argv[1:])}
     report["memory_limit"] = MEMORY_LIMIT
-    sizes = [("big", args.lines)]
+    sizes = [] if args.skip_big else [("big", args.lines)]
     if not args.skip_pandas:
         sizes.append(("pandas", args.pandas_lines))
     for label, lines in sizes:
-        lake = work / f"lake-{lines}"
+        lake = lake_path(args.lakes, lines)
         print(f"{label}: {lines:,} order lines", flush=True)
-        res = {"build": _child("build", lake, work, lines, args.threads)}
+        res = {"build": built_lake(lake, work, lines, args.threads, args.fresh_lakes)}
         if label == "pandas" or lines <= 2_000_000:
             res["check"] = _child("check", lake, work, lines, args.threads)
         res["sql"] = _child("sql", lake, work, lines, args.threads)
@@ -271,10 +327,9 @@ def main() -> None:
             res["grade_rfm"] = _child("grade_rfm", lake, work, lines, args.threads)
             res["pandas_rfm"] = _child("pandas_rfm", lake, work, lines, args.threads)
         report[label] = res
-        if not args.keep:
-            shutil.rmtree(lake, ignore_errors=True)
-    big = report["big"]
-    report["grade_over_sql"] = round(big["grade"]["seconds"] / big["sql"]["seconds"], 2)
+    if "big" in report:
+        big = report["big"]
+        report["grade_over_sql"] = round(big["grade"]["seconds"] / big["sql"]["seconds"], 2)
     if "pandas" in report:
         p = report["pandas"]
         report["pandas_over_grade"] = round(p["pandas"]["seconds"] / p["grade"]["seconds"], 1)
@@ -302,30 +357,103 @@ def _mb(size: str) -> float:
     return parse_size(size) / 2**20
 
 
+BIG = ("<!-- bench_grading:big -->", "<!-- /bench_grading:big -->")
+SMALL = ("<!-- bench_grading:pandas -->", "<!-- /bench_grading:pandas -->")
+KEPT = "*Not re-measured in the run above: kept from the run of {date} (`{command}`).*"
+
+
+def _kept_block(text: str, marks: tuple[str, str], fallback: tuple[str, str]) -> list[str]:
+    """The block of a previous section this run did not measure, marked as kept.
+
+    Sections written before the markers existed are cut between two known openings.
+    """
+    if START not in text:
+        return []
+    section = text[text.index(START) : text.index(END)]
+    head = next((ln for ln in section.split("\n") if ln.startswith("Command:")), "")
+    command = head.split("`")[1] if head.count("`") >= 2 else "?"
+    # older sections recorded the script's absolute path: print it relative to the repo
+    command = re.sub(r"python \S*bench/bench_grading\.py", "python -m bench.bench_grading", command)
+    date = head.split(" · ")[1] if " · " in head else "?"
+    if marks[0] in section:
+        block = section[section.index(marks[0]) + len(marks[0]) : section.index(marks[1])]
+    elif fallback[0] in section:
+        tail = section[section.index(fallback[0]) :]
+        block = tail[: tail.index(fallback[1])] if fallback[1] and fallback[1] in tail else tail
+    else:
+        return []
+    body = [ln for ln in block.strip("\n").split("\n") if not ln.startswith("*Not re-measured")]
+    note = KEPT.format(date=date, command=command)
+    return [marks[0], "", note, "", *body, marks[1]]
+
+
 def write_doc(r: dict[str, Any]) -> None:
-    """Replace this bench's section of docs/benchmarks.md (other sections are kept)."""
+    """Replace this bench's section of docs/benchmarks.md (other sections are kept).
+
+    A lake size the run skipped (``--skip-big``/``--skip-pandas``) keeps its block from the
+    previous section, marked as not re-measured.
+    """
     from bench.common import figure
 
     cap = r.get("memory_limit", MEMORY_LIMIT)
-    big = r["big"]
-    rows = big["build"]["rows"]
     m = r["machine"]
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     lines = [
         START,
         "## Grading (bench/bench_grading.py)",
         "",
-        f"Command: `uv run {r['command']}` · {dt.date.today()} · {m['cpu']}, {m['cores']} cores "
+        f"Command: `{r['command']}` · {dt.date.today()} · {m['cpu']}, {m['cores']} cores "
         f"(shared with other work), {m['ram_gb']} GB RAM, {m['os']}, Python {m['python']}, "
         f"DuckDB {m['duckdb']}, Ibis {m['ibis']}, pandas {m['pandas']}.",
         "",
-        f"Synthetic lake: {rows['order_lines']:,} order lines, {rows['orders']:,} orders, "
-        f"{rows['customers']:,} customers (plus invoices, payments, credit reports); policy "
-        "`policies/kuailv.yaml` (RFM formula, percentile tiers, preference layer, segments, "
-        "three tags, upgrade paths).",
+        "Policy `policies/kuailv.yaml` (RFM formula, percentile tiers, preference layer, "
+        "segments, three tags, upgrade paths); synthetic lakes with invoices, payments and "
+        "credit reports. Every phase runs in its own process; `seconds` start after the imports.",
+    ]
+    loads = [
+        f"{label} {ph} {res['load_1m']}"
+        for label in ("big", "pandas")
+        for ph, res in r.get(label, {}).items()
+        if isinstance(res, dict) and "load_1m" in res and not res.get("reused")
+    ]
+    if loads:
+        lines += [
+            "",
+            "Load average (1 min) at the end of each phase (2 shared cores): "
+            + ", ".join(loads)
+            + ".",
+        ]
+    lines.append("")
+    if "big" in r:
+        lines += [BIG[0], *_big_lines(r, cap, figure), BIG[1]]
+    else:
+        lines += _kept_block(text, BIG, ("Synthetic lake:", "At "))
+    lines.append("")
+    if "pandas" in r:
+        lines += [SMALL[0], *_pandas_lines(r, figure), SMALL[1]]
+    else:
+        lines += _kept_block(text, SMALL, ("At ", ""))
+    lines.append(END)
+    section = "\n".join(lines)
+    if START in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.write_text(text, encoding="utf-8")
+
+
+def _big_lines(r: dict[str, Any], cap: str, figure: Any) -> list[str]:
+    big = r["big"]
+    rows = big["build"]["rows"]
+    reused = " (reused: time of its build)" if big["build"].get("reused") else ""
+    lines = [
+        f"Big lake: {rows['order_lines']:,} order lines, {rows['orders']:,} orders, "
+        f"{rows['customers']:,} customers.",
         "",
         "| phase | seconds | peak RSS (MB) |",
         "|---|---:|---:|",
-        f"| build the lake (DuckDB SQL) | {big['build']['seconds']} | {big['build']['peak_rss_mb']} |",
+        f"| build the lake (DuckDB SQL){reused} | {big['build']['seconds']} | {big['build']['peak_rss_mb']} |",
         f"| hand-written DuckDB SQL, features only | {big['sql']['seconds']} | {big['sql']['peak_rss_mb']} |",
         f"| Tierwise full grading on DuckDB, cap {cap}, written out | {big['grade']['seconds']} | {big['grade']['peak_rss_mb']} |",
     ]
@@ -336,7 +464,8 @@ def write_doc(r: dict[str, Any]) -> None:
             f"(+{gs['session_s']} s session start) | {gs['tree_rss_mb']} (Python + JVM) |"
         )
     rss_ok = big["grade"]["peak_rss_mb"] <= _mb(cap) * 1.25
-    lines += [
+    return [
+        *lines,
         "",
         f"Full grading / hand-written SQL: **{r['grade_over_sql']}x** (target ≤ 2x); "
         f"grading timings: `{json.dumps(big['grade']['timings'])}`.",
@@ -360,57 +489,53 @@ def write_doc(r: dict[str, Any]) -> None:
             rss_ok,
         ),
     ]
-    if "pandas" in r:
-        p = r["pandas"]
-        prow = p["build"]["rows"]
+
+
+def _pandas_lines(r: dict[str, Any], figure: Any) -> list[str]:
+    p = r["pandas"]
+    prow = p["build"]["rows"]
+    t = p["grade"]["timings"]
+    lines = [
+        f"At {prow['order_lines']:,} order lines ({prow['orders']:,} orders, "
+        f"{prow['customers']:,} customers): pandas {p['pandas']['seconds']} s "
+        f"({p['pandas']['peak_rss_mb']} MB), Tierwise {p['grade']['seconds']} s "
+        f"({p['grade']['peak_rss_mb']} MB; features {t['features_s']} s, grading "
+        f"{t['grade_s']} s, writing {t['write_s']} s), hand SQL {p['sql']['seconds']} s: "
+        f"Tierwise is **{r['pandas_over_grade']}x** faster than pandas (target ≥ 8x). The "
+        "run's features equal the hand-written query's (largest difference "
+        f"{p['check']['max_abs_diff']:.1e}).",
+        "",
+        "The same lake with DESIGN.md's comparison, the seed's RFM formula and percentile "
+        f"tiers only (`bench/rfm_only.yaml`): pandas {p['pandas_rfm']['seconds']} s "
+        f"({p['pandas_rfm']['peak_rss_mb']} MB), Tierwise {p['grade_rfm']['seconds']} s "
+        f"({p['grade_rfm']['peak_rss_mb']} MB): **{r['pandas_rfm_over_grade_rfm']}x**.",
+        figure(
+            f"pandas / Tierwise full grading, {prow['order_lines'] / 1e6:g} M lines",
+            r["pandas_over_grade"],
+            "pandas implementation",
+            "≥ 8x",
+            r["pandas_over_grade"] >= 8,
+        ),
+    ]
+    if "grade_spark" in p:
+        gs = p["grade_spark"]
+        ratio = r["spark_over_duckdb_pandas"]
         lines += [
             "",
-            f"At {prow['order_lines']:,} order lines ({prow['customers']:,} customers): "
-            f"pandas {p['pandas']['seconds']} s ({p['pandas']['peak_rss_mb']} MB), "
-            f"Tierwise {p['grade']['seconds']} s ({p['grade']['peak_rss_mb']} MB), "
-            f"hand SQL {p['sql']['seconds']} s: Tierwise is **{r['pandas_over_grade']}x** faster "
-            "than pandas (target ≥ 8x). The run's features equal the hand-written query's "
-            f"(largest difference {p['check']['max_abs_diff']:.1e}).",
-            "",
-            "The same lake with DESIGN.md's comparison, the seed's RFM formula and percentile "
-            f"tiers only (`bench/rfm_only.yaml`): pandas {p['pandas_rfm']['seconds']} s "
-            f"({p['pandas_rfm']['peak_rss_mb']} MB), Tierwise {p['grade_rfm']['seconds']} s "
-            f"({p['grade_rfm']['peak_rss_mb']} MB): **{r['pandas_rfm_over_grade_rfm']}x**.",
+            f"Spark local[2] on the same {prow['order_lines']:,} lines, same policy and "
+            f"cap: {gs['seconds']} s grading (+{gs['session_s']} s to start the session), "
+            f"peak RSS {gs['tree_rss_mb']} MB for Python + JVM; DuckDB {p['grade']['seconds']} s: "
+            f"Spark / DuckDB **{ratio}x** on one 2-core machine (Spark pays for "
+            "distribution it cannot use here; it is the engine for a cluster).",
             figure(
-                f"pandas / Tierwise full grading, {prow['order_lines'] / 1e6:g} M lines",
-                r["pandas_over_grade"],
-                "pandas implementation",
-                "≥ 8x",
-                r["pandas_over_grade"] >= 8,
+                f"Spark local[2] / DuckDB full grading, {prow['order_lines'] / 1e6:g} M lines",
+                ratio,
+                "DuckDB full grading",
+                "— (one machine: DuckDB is the default)",
+                None,
             ),
         ]
-        if "grade_spark" in p:
-            gs = p["grade_spark"]
-            ratio = r["spark_over_duckdb_pandas"]
-            lines += [
-                "",
-                f"Spark local[2] on the same {prow['order_lines']:,} lines, same policy and "
-                f"cap: {gs['seconds']} s grading (+{gs['session_s']} s to start the session), "
-                f"peak RSS {gs['tree_rss_mb']} MB for Python + JVM; DuckDB {p['grade']['seconds']} s: "
-                f"Spark / DuckDB **{ratio}x** on one 2-core machine (Spark pays for "
-                "distribution it cannot use here; it is the engine for a cluster).",
-                figure(
-                    f"Spark local[2] / DuckDB full grading, {prow['order_lines'] / 1e6:g} M lines",
-                    ratio,
-                    "DuckDB full grading",
-                    "— (one machine: DuckDB is the default)",
-                    None,
-                ),
-            ]
-    lines.append(END)
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    doc.write_text(text, encoding="utf-8")
+    return lines
 
 
 if __name__ == "__main__":

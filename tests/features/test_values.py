@@ -117,3 +117,26 @@ def test_account_features_aggregate_outlets(tiny_lake: Path) -> None:
     rows = feature_rows(tiny_lake, "account")
     assert set(rows) == {"A", "c3"}
     _check(rows["A"], ACCOUNT_A)
+
+
+def test_repeated_order_days_do_not_change_the_median_gap(tmp_path: Path) -> None:
+    """Gaps are between distinct order days: several orders on one day add no zero gaps."""
+    import copy
+
+    from conftest import lake_rows
+    from tinylake import ts, write_lake
+
+    rows = copy.deepcopy(lake_rows())
+    extra = [
+        ("o6", "c1", ts(2025, 4, 10, 15)),  # c1 orders twice more on 20 June, once on 10 April
+        ("o7", "c1", ts(2025, 6, 20, 9)),
+        ("o8", "c1", ts(2025, 6, 20, 18)),
+        ("o9", "c2", ts(2025, 1, 15, 20)),  # c2: two orders, one day
+    ]
+    rows["orders"] += [
+        {"order_id": o, "customer_id": c, "order_time": t, "amount": 10} for o, c, t in extra
+    ]
+    got = feature_rows(write_lake(tmp_path / "lake", rows))
+    assert got["c1"]["median_order_gap_days"] == 36.0  # gaps 36, 71, 10 as before
+    assert got["c1"]["orders_365d"] == 7
+    assert got["c2"]["median_order_gap_days"] is None
