@@ -302,6 +302,8 @@ def fast_sql(
     *,
     now: datetime,
     refs: References,
+    source_rel: str = "src",
+    passthrough: str = "_row",
 ) -> str:
     """A cheap first pass: typed values and ``_ok`` for rows that need no repair at all.
 
@@ -310,6 +312,9 @@ def fast_sql(
     :func:`validation_sql`; it then has exactly the values the full query would give. Other
     rows (a few per cent in real exports) go through the full query, which repairs or
     rejects them. Most rows thus skip trimming, recoding and the problem bookkeeping.
+
+    ``passthrough`` is the select list kept from ``source_rel`` besides the typed values
+    (``_row`` for a batch; the text columns when the loader reads a whole file).
     """
     t = TABLES[spec.table]
     lim = mapping.limits
@@ -351,4 +356,4 @@ def fast_sql(
             cond = f"({raw} IS NULL OR {cond})"
         conds.append(cond)
     ok = " AND ".join(f"coalesce({c}, FALSE)" for c in conds)
-    return f"SELECT _row, {', '.join(values)}, {ok} AS _ok FROM src"
+    return f"SELECT {passthrough}, {', '.join(values)}, {ok} AS _ok FROM {source_rel}"
