@@ -291,7 +291,12 @@ def _fast_value(col: Column, raw: str) -> str:
     if col.type == "date":
         return f"TRY_CAST({raw} AS DATE)"
     if col.type == "timestamp":
-        return f"CAST(try_strptime({raw}, {lit(DATE_FORMATS[0])}) AS TIMESTAMP)"
+        # DuckDB's ISO cast is 3x faster than try_strptime; the shape guard keeps it to what
+        # DATE_FORMATS[0] accepts (the cast alone also takes "24:00:00", fractions, "T").
+        return (
+            f"CASE WHEN {raw} LIKE '____-__-__ __:__:__' AND substr({raw}, 12, 2) < '24' "
+            f"THEN TRY_CAST({raw} AS TIMESTAMP) END"
+        )
     return "NULL"  # bool: always through the full query
 
 
@@ -327,12 +332,17 @@ def fast_sql(
         if col.type == "bool":
             conds.append("FALSE")
             continue
-        checks = [
-            f"NOT (starts_with({raw}, ' ') OR ends_with({raw}, ' ') "
-            f"OR strpos({raw}, '\t') > 0 OR strpos({raw}, '\r') > 0 "
-            f"OR strpos({raw}, '\u3000') > 0 OR strpos({raw}, chr(65533)) > 0)",
-            f"{value} IS NOT NULL",
-        ]
+        checks = [f"{value} IS NOT NULL"]
+        if col.type == "string" and not col.values:
+            # Only free text needs the look for spaces to trim and undecodable bytes: a typed
+            # value that casts is the value of its trimmed text (DuckDB's casts skip spaces;
+            # U+3000 and U+FFFD make them fail), and a coded value must match exactly.
+            checks.insert(
+                0,
+                f"NOT (starts_with({raw}, ' ') OR ends_with({raw}, ' ') "
+                f"OR strpos({raw}, '\t') > 0 OR strpos({raw}, '\r') > 0 "
+                f"OR strpos({raw}, '\u3000') > 0 OR strpos({raw}, chr(65533)) > 0)",
+            )
         if col.values:
             checks.append(f"{raw} IN ({', '.join(lit(v) for v in col.values)})")
         if col.type in ("int32", "int64", "float64", "money"):
