@@ -75,6 +75,26 @@ def _first(fast: str, slow: str) -> str:
     return f"(CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow} END)"
 
 
+def _strptime_any(text: str) -> str:
+    """``try_strptime(text, DATE_FORMATS[1:])``, trying only the formats that can match.
+
+    A format with a literal 年 or / matches only a text containing it (the other fields are
+    digits), so the text's separator picks the family to try: the same result as trying the
+    whole list, for a third of the cost (each failed format costs about 1 µs).
+    """
+    zh = [f for f in DATE_FORMATS[1:] if "年" in f]
+    slash = [f for f in DATE_FORMATS[1:] if "/" in f and f not in zh]
+    rest = [f for f in DATE_FORMATS[1:] if f not in zh and f not in slash]
+
+    def attempt(fmts: list[str]) -> str:
+        return f"try_strptime({text}, [{', '.join(lit(f) for f in fmts)}])"
+
+    return (
+        f"(CASE WHEN strpos({text}, '年') > 0 THEN {attempt(zh)} "
+        f"WHEN strpos({text}, '/') > 0 THEN {attempt(slash)} ELSE {attempt(rest)} END)"
+    )
+
+
 def _parsed(col: Column, text: str) -> str:
     """The parse expression of a column; the cheap common case first, the slow fixes after."""
     fw = "[" + FULL_WIDTH + "]"
@@ -100,12 +120,11 @@ def _parsed(col: Column, text: str) -> str:
             f"(CASE WHEN strpos({bare}, ',') = 0 OR {grouped} THEN replace({bare}, ',', '') END)"
         )
         return _first(f"TRY_CAST({text} AS DECIMAL(18,2))", f"TRY_CAST({cleaned} AS DECIMAL(18,2))")
-    fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS[1:]) + "]"
     first = lit(DATE_FORMATS[0])
     spaced = f"regexp_replace(trim({norm}), '\\s+', ' ', 'g')"
-    ts = _first(f"try_strptime({text}, {first})", f"try_strptime({spaced}, {fmts})")
+    ts = _first(f"try_strptime({text}, {first})", _strptime_any(spaced))
     if col.type == "date":
-        return _first(f"TRY_CAST({text} AS DATE)", f"CAST(try_strptime({spaced}, {fmts}) AS DATE)")
+        return _first(f"TRY_CAST({text} AS DATE)", f"CAST({_strptime_any(spaced)} AS DATE)")
     if col.type == "timestamp":
         return f"CAST({ts} AS TIMESTAMP)"
     if col.type == "bool":
