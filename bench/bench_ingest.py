@@ -36,7 +36,6 @@ from bench.common import (
     ROOT,
     figure,
     machine_facts,
-    peak_rss_children_mb,
     peak_rss_self_mb,
     record,
     write_summary,
@@ -45,7 +44,7 @@ from bench.common import (
 TARGET_RATIO = 3.0
 MEMORY_CAP = "256MB"
 # Load one file in a child process under a DuckDB memory cap; its peak RSS shows whether
-# memory use is bounded whatever the file size (DuckDB spills to the staging folder).
+# memory use is bounded whatever the file size (DuckDB spills to the staging folder). Linux.
 CAPPED_LOAD = """
 import sys
 from datetime import datetime
@@ -55,7 +54,9 @@ from tierwise.ingest.run import ingest
 home = Path(sys.argv[2])
 run = ingest(Path(sys.argv[1]), default_mapping(), raw=home / "raw", home=home,
              now=datetime(2026, 11, 1), force=True, memory_limit=sys.argv[3])
-print(run.rows_in)
+# VmHWM: this process's own peak (ru_maxrss would include the parent's, inherited at exec).
+hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
+print(run.rows_in, int(hwm) // 1024)
 """
 
 
@@ -169,7 +170,8 @@ def capped_load(file: Path, home: Path) -> tuple[float, int]:
         capture_output=True,
         text=True,
     )
-    return peak_rss_children_mb(), int(out.stdout.strip().splitlines()[-1])
+    rows, peak = out.stdout.strip().splitlines()[-1].split()
+    return float(peak), int(rows)
 
 
 def main() -> None:
