@@ -40,6 +40,7 @@ from tierwise.clean.outliers import (
     refund_outliers,
 )
 from tierwise.errors import DataError
+from tierwise.ingest.prefetch import prefetch
 from tierwise.model.arrow import arrow_schema
 from tierwise.model.tables import TABLES
 
@@ -81,7 +82,9 @@ def write_atomic_stream(reader: pa.RecordBatchReader, schema: pa.Schema, target:
     n = 0
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
-            for rb in reader:
+            # The query behind the reader runs a batch ahead in another thread while this
+            # one compresses and writes (both release the GIL).
+            for rb in prefetch(iter(reader)):
                 cols = [rb.column(f.name).cast(f.type) for f in schema]
                 w.write_batch(pa.record_batch(cols, schema=schema))
                 n += rb.num_rows
