@@ -105,8 +105,12 @@ def _parsed(col: Column, text: str) -> str:
     if col.type == "string":
         return text
     if col.type in ("int32", "int64"):
+        # DuckDB's cast alone would round "1.5" to 2 and read "0x10" as 16: digits only.
+        bare = f"replace({norm}, ',', '')"
         return _first(
-            f"TRY_CAST({text} AS BIGINT)", f"TRY_CAST(replace({norm}, ',', '') AS BIGINT)"
+            f"(CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') THEN TRY_CAST({text} AS BIGINT) END)",
+            f"(CASE WHEN regexp_full_match({bare}, '\\s*[+-]?[0-9]+\\s*') "
+            f"THEN TRY_CAST({bare} AS BIGINT) END)",
         )
     if col.type == "float64":
         return _first(
@@ -364,6 +368,9 @@ def fast_sql(
             )
         if col.values:
             checks.append(f"{raw} IN ({', '.join(lit(v) for v in col.values)})")
+        if col.type in ("int32", "int64"):
+            # Plain digits only (the cast alone takes "1.5" and "0x10"); others: full query.
+            checks.append(f"CAST({value} AS VARCHAR) = {raw}")
         if col.type in ("int32", "int64", "float64", "money"):
             checks.append(f"{value} >= 0")
             limit = spec.column_spec(col).max
