@@ -79,5 +79,5 @@ def test_grain_dedupe_tells_exact_copies_from_conflicts() -> None:
         ") t(order_id, customer_id, order_time, channel, amount)"
     )
     assert grain_dedupe(con, "orders", "src", "agg") == (5, 1, 1)
-    kept = con.execute("SELECT order_id, _s.amount FROM agg ORDER BY 1").fetchall()
+    kept = con.execute("SELECT order_id, amount FROM agg ORDER BY 1").fetchall()
     assert [(o, str(a)) for o, a in kept] == [("O1", "10.00"), ("O2", "20.00"), ("O3", "5.00")]

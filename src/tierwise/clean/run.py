@@ -40,6 +40,7 @@ from tierwise.clean.outliers import (
     refund_outliers,
 )
 from tierwise.errors import DataError
+from tierwise.ingest.prefetch import prefetch
 from tierwise.model.arrow import arrow_schema
 from tierwise.model.tables import TABLES
 
@@ -81,7 +82,9 @@ def write_atomic_stream(reader: pa.RecordBatchReader, schema: pa.Schema, target:
     n = 0
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
-            for rb in reader:
+            # The query behind the reader runs a batch ahead in another thread while this
+            # one compresses and writes (both release the GIL).
+            for rb in prefetch(iter(reader)):
                 cols = [rb.column(f.name).cast(f.type) for f in schema]
                 w.write_batch(pa.record_batch(cols, schema=schema))
                 n += rb.num_rows
@@ -116,11 +119,13 @@ def _standard_customers(cust: pd.DataFrame, gazetteer: Gazetteer | None) -> pd.D
 def grain_dedupe(
     con: duckdb.DuckDBPyConnection, table: str, source: str, name: str
 ) -> tuple[int, int, int]:
-    """Create table ``name``: one row per grain key of ``source`` (other columns packed in _s).
+    """Create view ``name``: the rows of ``source``, one per grain key.
 
-    One hash aggregation keeps one row per key; only the keys seen more than once (few) are
-    read again to keep their smallest variant, so the choice is reproducible, and to tell
-    exact duplicates from conflicting rows.
+    Keys are first counted by their 64-bit hash alone (a hash aggregation of one integer
+    column, far cheaper than grouping whole rows); rows whose hash is unique pass through
+    untouched. Only the rows of repeated hashes (duplicates, and the rare hash collision) are
+    grouped on the real key, keeping each key's smallest variant so the choice is
+    reproducible, and telling exact duplicates from conflicting rows.
 
     Returns
     -------
@@ -130,31 +135,35 @@ def grain_dedupe(
     grain = ", ".join(f'"{g}"' for g in t.grain)
     others = [c for c in t.names if c not in t.grain]
     packed = "struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in others) + ")"
+    h = f"hash({grain})"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {grain}, first(_s) AS _s, "
-        f"count(*) AS _n FROM (SELECT {grain}, {packed} AS _s FROM {source}) GROUP BY {grain}"
+        f"CREATE OR REPLACE TEMP TABLE {name}_cand AS "
+        f"SELECT {h} AS _h FROM {source} GROUP BY _h HAVING count(*) > 1"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name}_multi AS "
         f"SELECT {grain}, min(_s) AS _s, count(DISTINCT _s) AS _variants, count(*) AS _n "
-        f"FROM (SELECT {grain}, {packed} AS _s FROM {source} r "
-        f"SEMI JOIN (SELECT {grain} FROM {name} WHERE _n > 1) m USING ({grain})) "
-        f"GROUP BY {grain}"
+        f"FROM (SELECT {grain}, {packed} AS _s FROM {source} "
+        f"WHERE {h} IN (SELECT _h FROM {name}_cand)) GROUP BY {grain}"
     )
-    on = " AND ".join(f'{name}."{g}" = m."{g}"' for g in t.grain)
-    con.execute(f"UPDATE {name} SET _s = m._s FROM {name}_multi m WHERE {on}")
-    (n_in,) = con.execute(f"SELECT coalesce(sum(_n), 0) FROM {name}").fetchone()  # type: ignore[misc]
+    names = ", ".join(f'"{c}"' for c in t.names)
+    unpacked = ", ".join(f'"{c}"' if c in t.grain else f'_s."{c}" AS "{c}"' for c in t.names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {name} AS "
+        f"SELECT {names} FROM {source} WHERE {h} NOT IN (SELECT _h FROM {name}_cand) "
+        f"UNION ALL SELECT {unpacked} FROM {name}_multi"
+    )
+    (n_in,) = con.execute(f"SELECT count(*) FROM {source}").fetchone()  # type: ignore[misc]
     multi_rows, variants, multi_keys = con.execute(
-        f"SELECT coalesce(sum(_n), 0), coalesce(sum(_variants), 0), count(*) FROM {name}_multi"
+        f"SELECT coalesce(sum(_n), 0), coalesce(sum(_variants), 0), count(*) "
+        f"FROM {name}_multi WHERE _n > 1"
     ).fetchone()  # type: ignore[misc]
-    con.execute(f"DROP TABLE {name}_multi")
     return int(n_in), int(multi_rows - variants), int(variants - multi_keys)
 
 
 def _unpack_sql(table: str, agg: str) -> str:
-    t = TABLES[table]
-    cols = ", ".join(f'"{c}"' if c in t.grain else f'_s."{c}" AS "{c}"' for c in t.names)
-    return f"SELECT {cols} FROM {agg}"
+    """The rows of a view made by :func:`grain_dedupe`, in the table's column order."""
+    return "SELECT " + ", ".join(f'"{c}"' for c in TABLES[table].names) + f" FROM {agg}"
 
 
 def _clean_customers(
@@ -306,7 +315,7 @@ def clean(
                 arrow_schema(table),
                 lake / t / CLEAN_FILE,
             )
-            con.execute(f"DROP TABLE agg_{t}")
+            con.execute(f"DROP VIEW agg_{t}")
             res.tables[t] = {
                 "rows_in": int(n_in),
                 "exact_duplicates_dropped": n_exact,

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tierwise.errors import DataError
+from tierwise.ingest.encoding import CHUNK_BYTES, Utf8Stream
 from tierwise.ingest.mapping import Mapping, SourceSpec, resolve_columns
 from tierwise.ingest.prefetch import prefetch
 from tierwise.ingest.quarantine import QUARANTINE_SCHEMA, quarantine_batch, quarantine_path
@@ -46,6 +47,7 @@ SQL_TYPES = {
     "bool": "BOOLEAN",
 }
 PREFETCH = True  # parse the next block while DuckDB validates this one
+WHOLE_CSV = True  # CSV files: DuckDB's parallel reader first (see _stage_whole_csv)
 STAGING = "_staging"
 
 Progress = Callable[[int], None]
@@ -296,6 +298,238 @@ def _short(reason: str) -> str:
     return reason.split(";")[0].strip()
 
 
+def _utf8_file(source: Source, stage_dir: Path) -> Path:
+    """The source CSV as a UTF-8 file: itself, or transcoded into the staging folder.
+
+    Transcoding goes through :class:`Utf8Stream` in 8 MiB chunks (Python's codecs: bounded
+    memory, undecodable bytes replaced by U+FFFD, which the validation then reports).
+    """
+    assert source.csv_path is not None
+    if source.encoding in (None, "utf-8", "utf-8-sig"):
+        return source.csv_path
+    target = stage_dir / "source.utf8.csv"
+    with Utf8Stream(source.csv_path, source.encoding) as stream, open(target, "wb") as out:
+        shutil.copyfileobj(stream, out, CHUNK_BYTES)
+    return target
+
+
+def _stage_whole_csv(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    spec: SourceSpec,
+    mapping: Mapping,
+    positions: dict[str, int | None],
+    *,
+    refs: References,
+    now: datetime,
+    stage_dir: Path,
+) -> bool:
+    """Read a CSV file with DuckDB's parallel reader and validate it in two whole-file queries.
+
+    Leaves the view ``good`` (the rows to write) and the table ``res`` (the repaired and the
+    rejected rows, see :func:`validation_sql`). Returns False, having written nothing, when
+    DuckDB's strict reader refuses the file (a line with the wrong number of fields,
+    invalid UTF-8, a blank line, a stray quote ...): the caller then streams the file, which
+    quarantines such lines one by one with their row numbers.
+
+    Row numbers: DuckDB keeps the file order when it stores the result of a query
+    (``preserve_insertion_order``, on by default), so the ``rowid`` of the table ``fast`` is
+    the data row's ordinal; as the strict reader accepted every record, row = rowid + 2
+    (the header is row 1), exactly as the streaming reader counts them.
+    """
+    t = TABLES[spec.table]
+    ncols = len(source.headers)
+    texts = [f"c{i}" for i in range(ncols)]
+    path = _utf8_file(source, stage_dir)
+    columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in texts) + "}"
+    reader = (
+        f"read_csv({lit(str(path))}, header = true, columns = {columns}, "
+        f"delim = {lit(source.delimiter)}, quote = '\"', escape = '\"', auto_detect = false, "
+        "strict_mode = true, null_padding = false)"
+    )
+    first_pass = fast_sql(
+        spec,
+        mapping,
+        positions,
+        now=now,
+        refs=refs,
+        source_rel=reader,
+        passthrough=", ".join(texts),
+    )
+    keep = ", ".join(f"CASE WHEN _ok THEN NULL ELSE {c} END AS {c}" for c in texts)
+    names = ", ".join(q(c) for c in t.names)
+    try:
+        con.execute(f"CREATE TEMP TABLE fast AS SELECT {names}, _ok, {keep} FROM ({first_pass})")
+    except duckdb.Error:
+        con.execute("DROP TABLE IF EXISTS fast")
+        return False
+    con.execute(
+        "CREATE TEMP TABLE slow_src AS SELECT rowid + 2 AS _row, "
+        f"{', '.join(texts)} FROM fast WHERE NOT _ok"
+    )
+    sql = validation_sql(
+        spec,
+        mapping,
+        positions,
+        source.headers,
+        encoding=source.encoding or "utf-8",
+        now=now,
+        refs=refs,
+        source_rel="slow_src",
+    )
+    con.execute(f"CREATE TEMP TABLE res AS {sql}")
+    con.execute(
+        f"CREATE TEMP VIEW good AS SELECT {names} FROM fast WHERE _ok "
+        f"UNION ALL SELECT {names} FROM res WHERE _problems IS NULL"
+    )
+    if path != source.csv_path:
+        path.unlink()
+    return True
+
+
+def _stage_stream(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    spec: SourceSpec,
+    mapping: Mapping,
+    positions: dict[str, int | None],
+    *,
+    refs: References,
+    now: datetime,
+    q_w: pq.ParquetWriter,
+    load_id: str,
+    result: LoadResult,
+    problems: Counter[str],
+    progress: Progress | None,
+) -> None:
+    """Stream a source block by block into the table ``good``; quarantine the rejected rows.
+
+    Every source other than a CSV file that DuckDB's strict reader accepts comes this way:
+    readers give all-text blocks with their row numbers, malformed lines included.
+    """
+    t = TABLES[spec.table]
+    sql = validation_sql(
+        spec,
+        mapping,
+        positions,
+        source.headers,
+        encoding=source.encoding or "utf-8",
+        now=now,
+        refs=NO_REFS,
+        source_rel="slow_src",
+    )
+    # References are checked once per load (see _check_references), not per block.
+    first_pass = fast_sql(spec, mapping, positions, now=now, refs=NO_REFS)
+    malformed: list[Batch] = []
+    errors: list[BaseException] = []
+    reader = _with_rows(source, malformed, errors)
+    cols = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in t.columns)
+    con.execute(f"CREATE TEMP TABLE good ({cols}, _row BIGINT)")
+    names = ", ".join(q(c) for c in t.names)
+    try:
+        for batch in prefetch(iter(reader)) if PREFETCH else reader:
+            # First pass: rows already in plain form go straight in; the full
+            # query repairs or rejects the others.
+            con.register("src", pa.Table.from_batches([batch]))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fast AS {first_pass}")
+            n_fast, n_all = con.execute(
+                "SELECT count(*) FILTER (WHERE _ok), count(*) FROM fast"
+            ).fetchone()  # type: ignore[misc]
+            if n_fast:
+                con.execute(f"INSERT INTO good SELECT {names}, _row FROM fast WHERE _ok")
+            n_ok, n_bad = n_fast, 0
+            if n_fast < n_all:
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE slow_src AS SELECT src.* FROM src "
+                    "SEMI JOIN (SELECT _row FROM fast WHERE NOT _ok) f USING (_row)"
+                )
+                con.execute(f"CREATE OR REPLACE TEMP TABLE res AS {sql}")
+                n_slow, n_bad = con.execute("SELECT count(*), count(_problems) FROM res").fetchone()  # type: ignore[misc]
+                if n_slow - n_bad:
+                    con.execute(
+                        f"INSERT INTO good SELECT {names}, _row FROM res WHERE _problems IS NULL"
+                    )
+                n_ok += n_slow - n_bad
+            con.unregister("src")
+            if n_bad:
+                _quarantine_res(con, q_w, load_id, source.name, t.name, result, problems)
+            result.rows_loaded += n_ok
+            result.rows_quarantined += n_bad
+            if progress is not None:
+                progress(result.rows_loaded + result.rows_quarantined)
+    except (duckdb.Error, pa.ArrowException, DataError) as exc:
+        cause = errors[0] if errors else exc
+        if isinstance(cause, DataError):
+            raise cause from None
+        raise DataError(
+            f"{source.name}: cannot read the source: {cause}",
+            hint="check the file's format and encoding (pass --encoding)",
+            file=source.name,
+        ) from None
+    for b in malformed:
+        for m in b.malformed:
+            q_w.write_batch(
+                quarantine_batch(
+                    load_id,
+                    source.name,
+                    t.name,
+                    pa.array([m.row], pa.int64()),
+                    pa.array([None], pa.string()),
+                    pa.array([None], pa.string()),
+                    pa.array([m.reason], pa.string()),
+                    pa.array([m.text], pa.string()),
+                )
+            )
+            problems["malformed row: " + re.sub(r"\d+", "N", m.reason)] += 1
+            result.rows_quarantined += 1
+    _check_references(con, t, refs, q_w, load_id, source.name, result, problems)
+
+
+def _quarantine_res(
+    con: duckdb.DuckDBPyConnection,
+    q_w: pq.ParquetWriter,
+    load_id: str,
+    source: str,
+    table: str,
+    result: LoadResult,
+    problems: Counter[str],
+) -> None:
+    """Write the rejected rows of the table ``res`` to the quarantine; count their reasons."""
+    bad = con.execute(
+        "SELECT _row, _column, _value, _problems, _raw, _key FROM res "
+        "WHERE _problems IS NOT NULL ORDER BY _row"
+    ).fetch_arrow_table()
+    if not bad.num_rows:
+        return
+    q_w.write_table(
+        pa.Table.from_batches(
+            [
+                quarantine_batch(
+                    load_id,
+                    source,
+                    table,
+                    *(
+                        bad.column(c).combine_chunks()
+                        for c in ("_row", "_column", "_value", "_problems", "_raw", "_key")
+                    ),
+                )
+            ]
+        )
+    )
+    for reason, cnt in Counter(_short(r) for r in bad.column("_problems").to_pylist()).items():
+        problems[reason] += cnt
+    if len(result.examples) < 20:
+        for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
+            result.examples.append(
+                {
+                    "row": r["_row"],
+                    "column": r["_column"],
+                    "value": r["_value"],
+                    "reason": r["_problems"],
+                }
+            )
+
+
 def stage_load(
     source: Source,
     spec: SourceSpec,
@@ -309,6 +543,7 @@ def stage_load(
     staged: list[StagedFiles] | None = None,
     progress: Progress | None = None,
     allow_empty: bool = False,
+    memory_limit: str | None = None,
 ) -> StagedFiles:
     """Validate a source and write its lake and quarantine files to the staging folder.
 
@@ -331,6 +566,10 @@ def stage_load(
     allow_empty:
         Accept a source with a header and no data rows (otherwise an error, so an empty
         export never silently replaces a full partition).
+    memory_limit:
+        DuckDB's memory cap for this load, e.g. ``512MB`` (default: DuckDB's own, 80 % of
+        RAM); beyond it DuckDB spills to the staging folder, so a file larger than memory
+        still loads.
     """
     staged = staged or []
     started = time.time()
@@ -351,127 +590,50 @@ def stage_load(
     try:
         refs, ref_notes = _reference_tables(con, spec, raw, home, staged)
         result.notes += ref_notes
-        sql = validation_sql(
-            spec,
-            mapping,
-            positions,
-            source.headers,
-            encoding=source.encoding or "utf-8",
-            now=now,
-            refs=NO_REFS,
-            source_rel="slow_src",
-        )
-        # References are checked once per load (see _check_references), not per block.
-        first_pass = fast_sql(spec, mapping, positions, now=now, refs=NO_REFS)
-        malformed: list[Batch] = []
-        errors: list[BaseException] = []
-        reader = _with_rows(source, malformed, errors)
         problems: Counter[str] = Counter()
         # Good rows stay inside DuckDB (spilling to the staging folder when large) and are
         # written by one parallel COPY; converting them to Arrow in Python cost a third more.
         con.execute(f"SET temp_directory = {lit(str(stage_dir / 'spill'))}")
-        cols = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in t.columns)
-        con.execute(f"CREATE TEMP TABLE good ({cols}, _row BIGINT)")
-        names = ", ".join(q(c) for c in t.names)
+        if memory_limit is not None:
+            con.execute(f"SET memory_limit = {lit(memory_limit)}")
+        whole = (
+            WHOLE_CSV
+            and source.csv_path is not None
+            and _stage_whole_csv(
+                con, source, spec, mapping, positions, refs=refs, now=now, stage_dir=stage_dir
+            )
+        )
         with pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w:
-            try:
-                for batch in prefetch(iter(reader)) if PREFETCH else reader:
-                    # First pass: rows already in plain form go straight in; the full
-                    # query repairs or rejects the others.
-                    con.register("src", pa.Table.from_batches([batch]))
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE fast AS {first_pass}")
-                    n_fast, n_all = con.execute(
-                        "SELECT count(*) FILTER (WHERE _ok), count(*) FROM fast"
-                    ).fetchone()  # type: ignore[misc]
-                    if n_fast:
-                        con.execute(f"INSERT INTO good SELECT {names}, _row FROM fast WHERE _ok")
-                    n_ok, n_bad = n_fast, 0
-                    if n_fast < n_all:
-                        con.execute(
-                            "CREATE OR REPLACE TEMP TABLE slow_src AS SELECT src.* FROM src "
-                            "SEMI JOIN (SELECT _row FROM fast WHERE NOT _ok) f USING (_row)"
-                        )
-                        con.execute(f"CREATE OR REPLACE TEMP TABLE res AS {sql}")
-                        n_slow, n_bad = con.execute(
-                            "SELECT count(*), count(_problems) FROM res"
-                        ).fetchone()  # type: ignore[misc]
-                        if n_slow - n_bad:
-                            con.execute(
-                                f"INSERT INTO good SELECT {names}, _row FROM res WHERE _problems IS NULL"
-                            )
-                        n_ok += n_slow - n_bad
-                    con.unregister("src")
-                    if n_bad:
-                        bad = con.execute(
-                            "SELECT _row, _column, _value, _problems, _raw, _key FROM res "
-                            "WHERE _problems IS NOT NULL ORDER BY _row"
-                        ).fetch_arrow_table()
-                        q_w.write_table(
-                            pa.Table.from_batches(
-                                [
-                                    quarantine_batch(
-                                        load_id,
-                                        source.name,
-                                        t.name,
-                                        bad.column("_row").combine_chunks(),
-                                        bad.column("_column").combine_chunks(),
-                                        bad.column("_value").combine_chunks(),
-                                        bad.column("_problems").combine_chunks(),
-                                        bad.column("_raw").combine_chunks(),
-                                        bad.column("_key").combine_chunks(),
-                                    )
-                                ]
-                            )
-                        )
-                        for reason, cnt in Counter(
-                            _short(r) for r in bad.column("_problems").to_pylist()
-                        ).items():
-                            problems[reason] += cnt
-                        if len(result.examples) < 20:
-                            for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
-                                result.examples.append(
-                                    {
-                                        "row": r["_row"],
-                                        "column": r["_column"],
-                                        "value": r["_value"],
-                                        "reason": r["_problems"],
-                                    }
-                                )
-                    result.rows_loaded += n_ok
-                    result.rows_quarantined += n_bad
-                    if progress is not None:
-                        progress(result.rows_loaded + result.rows_quarantined)
-            except (duckdb.Error, pa.ArrowException, DataError) as exc:
-                cause = errors[0] if errors else exc
-                if isinstance(cause, DataError):
-                    raise cause from None
-                raise DataError(
-                    f"{source.name}: cannot read the source: {cause}",
-                    hint="check the file's format and encoding (pass --encoding)",
-                    file=source.name,
-                ) from None
-            for b in malformed:
-                for m in b.malformed:
-                    q_w.write_batch(
-                        quarantine_batch(
-                            load_id,
-                            source.name,
-                            t.name,
-                            pa.array([m.row], pa.int64()),
-                            pa.array([None], pa.string()),
-                            pa.array([None], pa.string()),
-                            pa.array([m.reason], pa.string()),
-                            pa.array([m.text], pa.string()),
-                        )
-                    )
-                    problems["malformed row: " + re.sub(r"\d+", "N", m.reason)] += 1
-                    result.rows_quarantined += 1
-            _check_references(con, t, refs, q_w, load_id, source.name, result, problems)
+            if whole:
+                n_all, n_bad = con.execute(
+                    "SELECT (SELECT count(*) FROM fast), (SELECT count(_problems) FROM res)"
+                ).fetchone()  # type: ignore[misc]
+                result.rows_loaded, result.rows_quarantined = n_all - n_bad, n_bad
+                _quarantine_res(con, q_w, load_id, source.name, t.name, result, problems)
+                if progress is not None:
+                    progress(n_all)
+            else:
+                _stage_stream(
+                    con,
+                    source,
+                    spec,
+                    mapping,
+                    positions,
+                    refs=refs,
+                    now=now,
+                    q_w=q_w,
+                    load_id=load_id,
+                    result=result,
+                    problems=problems,
+                    progress=progress,
+                )
+        typed = ", ".join(
+            f"CAST({q(c.name)} AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in t.columns
+        )
         con.execute(
-            f"COPY (SELECT {names} FROM good) TO {lit(str(lake_file))} "
+            f"COPY (SELECT {typed} FROM good) TO {lit(str(lake_file))} "
             "(FORMAT parquet, COMPRESSION zstd)"
         )
-        con.execute("DROP TABLE good")
     except BaseException:
         shutil.rmtree(stage_dir, ignore_errors=True)
         raise

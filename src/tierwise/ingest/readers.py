@@ -53,6 +53,8 @@ class Source:
     headers: list[str]
     batches: Iterator[Batch]
     encoding: str | None = None
+    csv_path: Path | None = None  # a CSV file: the loader may read it whole with DuckDB
+    delimiter: str = ","
 
 
 def _col_names(n: int) -> list[str]:
@@ -100,7 +102,14 @@ def read_csv(
         stream.close()
         raise _empty_file(name, "no header row")
     headers = next(csv.reader([header_text], delimiter=delimiter))
-    return Source(name, headers, _csv_batches(stream, len(headers), delimiter, block_bytes), enc)
+    return Source(
+        name,
+        headers,
+        _csv_batches(stream, len(headers), delimiter, block_bytes),
+        enc,
+        csv_path=path,
+        delimiter=delimiter,
+    )
 
 
 def _csv_batches(

@@ -96,6 +96,7 @@ def ingest(
     force: bool = False,
     allow_empty: bool = False,
     progress: ProgressFactory | None = None,
+    memory_limit: str | None = None,
 ) -> IngestRun:
     """Load every source found at ``path`` into the raw lake; commit all at the end.
 
@@ -117,6 +118,8 @@ def ingest(
         Accept sources with a header and no rows.
     progress:
         ``progress(label, total_bytes)`` returns a callback receiving rows done.
+    memory_limit:
+        DuckDB's memory cap per load (e.g. ``1GB``); beyond it DuckDB spills to disk.
     """
     pairs, missing = plan(path, mapping, table)
     sweep_staging(raw)
@@ -162,6 +165,7 @@ def ingest(
                 staged=staged,
                 progress=cb,
                 allow_empty=allow_empty,
+                memory_limit=memory_limit,
             )
         )
     run.loads = commit(staged, raw) + unchanged

@@ -75,6 +75,26 @@ def _first(fast: str, slow: str) -> str:
     return f"(CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow} END)"
 
 
+def _strptime_any(text: str) -> str:
+    """``try_strptime(text, DATE_FORMATS[1:])``, trying only the formats that can match.
+
+    A format with a literal 年 or / matches only a text containing it (the other fields are
+    digits), so the text's separator picks the family to try: the same result as trying the
+    whole list, for a third of the cost (each failed format costs about 1 µs).
+    """
+    zh = [f for f in DATE_FORMATS[1:] if "年" in f]
+    slash = [f for f in DATE_FORMATS[1:] if "/" in f and f not in zh]
+    rest = [f for f in DATE_FORMATS[1:] if f not in zh and f not in slash]
+
+    def attempt(fmts: list[str]) -> str:
+        return f"try_strptime({text}, [{', '.join(lit(f) for f in fmts)}])"
+
+    return (
+        f"(CASE WHEN strpos({text}, '年') > 0 THEN {attempt(zh)} "
+        f"WHEN strpos({text}, '/') > 0 THEN {attempt(slash)} ELSE {attempt(rest)} END)"
+    )
+
+
 def _parsed(col: Column, text: str) -> str:
     """The parse expression of a column; the cheap common case first, the slow fixes after."""
     fw = "[" + FULL_WIDTH + "]"
@@ -85,8 +105,12 @@ def _parsed(col: Column, text: str) -> str:
     if col.type == "string":
         return text
     if col.type in ("int32", "int64"):
+        # DuckDB's cast alone would round "1.5" to 2 and read "0x10" as 16: digits only.
+        bare = f"replace({norm}, ',', '')"
         return _first(
-            f"TRY_CAST({text} AS BIGINT)", f"TRY_CAST(replace({norm}, ',', '') AS BIGINT)"
+            f"(CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') THEN TRY_CAST({text} AS BIGINT) END)",
+            f"(CASE WHEN regexp_full_match({bare}, '\\s*[+-]?[0-9]+\\s*') "
+            f"THEN TRY_CAST({bare} AS BIGINT) END)",
         )
     if col.type == "float64":
         return _first(
@@ -100,12 +124,11 @@ def _parsed(col: Column, text: str) -> str:
             f"(CASE WHEN strpos({bare}, ',') = 0 OR {grouped} THEN replace({bare}, ',', '') END)"
         )
         return _first(f"TRY_CAST({text} AS DECIMAL(18,2))", f"TRY_CAST({cleaned} AS DECIMAL(18,2))")
-    fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS[1:]) + "]"
     first = lit(DATE_FORMATS[0])
     spaced = f"regexp_replace(trim({norm}), '\\s+', ' ', 'g')"
-    ts = _first(f"try_strptime({text}, {first})", f"try_strptime({spaced}, {fmts})")
+    ts = _first(f"try_strptime({text}, {first})", _strptime_any(spaced))
     if col.type == "date":
-        return _first(f"TRY_CAST({text} AS DATE)", f"CAST(try_strptime({spaced}, {fmts}) AS DATE)")
+        return _first(f"TRY_CAST({text} AS DATE)", f"CAST({_strptime_any(spaced)} AS DATE)")
     if col.type == "timestamp":
         return f"CAST({ts} AS TIMESTAMP)"
     if col.type == "bool":
@@ -291,7 +314,12 @@ def _fast_value(col: Column, raw: str) -> str:
     if col.type == "date":
         return f"TRY_CAST({raw} AS DATE)"
     if col.type == "timestamp":
-        return f"CAST(try_strptime({raw}, {lit(DATE_FORMATS[0])}) AS TIMESTAMP)"
+        # DuckDB's ISO cast is 3x faster than try_strptime; the shape guard keeps it to what
+        # DATE_FORMATS[0] accepts (the cast alone also takes "24:00:00", fractions, "T").
+        return (
+            f"CASE WHEN {raw} LIKE '____-__-__ __:__:__' AND substr({raw}, 12, 2) < '24' "
+            f"THEN TRY_CAST({raw} AS TIMESTAMP) END"
+        )
     return "NULL"  # bool: always through the full query
 
 
@@ -302,6 +330,8 @@ def fast_sql(
     *,
     now: datetime,
     refs: References,
+    source_rel: str = "src",
+    passthrough: str = "_row",
 ) -> str:
     """A cheap first pass: typed values and ``_ok`` for rows that need no repair at all.
 
@@ -310,6 +340,9 @@ def fast_sql(
     :func:`validation_sql`; it then has exactly the values the full query would give. Other
     rows (a few per cent in real exports) go through the full query, which repairs or
     rejects them. Most rows thus skip trimming, recoding and the problem bookkeeping.
+
+    ``passthrough`` is the select list kept from ``source_rel`` besides the typed values
+    (``_row`` for a batch; the text columns when the loader reads a whole file).
     """
     t = TABLES[spec.table]
     lim = mapping.limits
@@ -322,14 +355,22 @@ def fast_sql(
         if col.type == "bool":
             conds.append("FALSE")
             continue
-        checks = [
-            f"NOT (starts_with({raw}, ' ') OR ends_with({raw}, ' ') "
-            f"OR strpos({raw}, '\t') > 0 OR strpos({raw}, '\r') > 0 "
-            f"OR strpos({raw}, '\u3000') > 0 OR strpos({raw}, chr(65533)) > 0)",
-            f"{value} IS NOT NULL",
-        ]
+        checks = [f"{value} IS NOT NULL"]
+        if col.type == "string" and not col.values:
+            # Only free text needs the look for spaces to trim and undecodable bytes: a typed
+            # value that casts is the value of its trimmed text (DuckDB's casts skip spaces;
+            # U+3000 and U+FFFD make them fail), and a coded value must match exactly.
+            checks.insert(
+                0,
+                f"NOT (starts_with({raw}, ' ') OR ends_with({raw}, ' ') "
+                f"OR strpos({raw}, '\t') > 0 OR strpos({raw}, '\r') > 0 "
+                f"OR strpos({raw}, '\u3000') > 0 OR strpos({raw}, chr(65533)) > 0)",
+            )
         if col.values:
             checks.append(f"{raw} IN ({', '.join(lit(v) for v in col.values)})")
+        if col.type in ("int32", "int64"):
+            # Plain digits only (the cast alone takes "1.5" and "0x10"); others: full query.
+            checks.append(f"CAST({value} AS VARCHAR) = {raw}")
         if col.type in ("int32", "int64", "float64", "money"):
             checks.append(f"{value} >= 0")
             limit = spec.column_spec(col).max
@@ -351,4 +392,4 @@ def fast_sql(
             cond = f"({raw} IS NULL OR {cond})"
         conds.append(cond)
     ok = " AND ".join(f"coalesce({c}, FALSE)" for c in conds)
-    return f"SELECT _row, {', '.join(values)}, {ok} AS _ok FROM src"
+    return f"SELECT {passthrough}, {', '.join(values)}, {ok} AS _ok FROM {source_rel}"
