@@ -82,6 +82,8 @@ def test_rfm_policy_tags_exactly_the_customers_above_the_churn_threshold(
     assert len(rows) == 10
     tagged = {k for k, v in rows.items() if v["tag_churn_warning"]}
     assert tagged == {"c1", "c3", "c5", "c7"}
+    # the run keeps the values the tags read; a missing prediction is null
+    assert rows["c1"]["churn_probability"] == 0.9 and rows["c8"]["churn_probability"] is None
     # the tiers still come from RFM: every customer with orders is graded, predictions or not
     assert all(v["status"] == "graded" for v in rows.values())
     # `not` of a comparison with a missing prediction: the comparison is false, so `not` holds
