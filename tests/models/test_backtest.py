@@ -117,3 +117,11 @@ def test_on_cdnow_a_clv_model_policy_finds_more_top_customers_than_the_seed_form
     assert improvement_over(res, "rfm_seed_formula")["model_clv"] > 0
     # Everyone bought in early 1997; by March 1998 only 934 had bought in the last year.
     assert res.groupby("as_of")["customers"].first().tolist() == [2357, 934]
+
+
+def test_scoring_only_drops_the_model_predictions_the_labels_read() -> None:
+    """A policy whose tags read model predictions backtests on its score alone (no file)."""
+    example = load_policy(SEED_POLICY.parent / "kuailv-churn-model.yaml")
+    assert example.predictions is not None
+    assert scoring_only(example).predictions is None
+    assert with_score(example, {"method": "rfm_formula"}, "f").predictions is None

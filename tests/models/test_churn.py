@@ -129,3 +129,45 @@ def test_a_model_score_policy_sets_the_churn_warning_tag_from_the_trained_model(
     ranked = graded[graded["tier_rank"].notna()]
     assert set(ranked.index) == set(p.index)
     np.testing.assert_allclose(ranked["score"], p.reindex(ranked.index), atol=1e-6)
+
+
+RFM_CHURN_POLICY = """
+name: rfm-churn
+eligibility: {when: "orders_lookback >= 1"}
+predictions: {path: predictions.parquet, columns: [churn_probability]}
+score: {method: rfm_quantile}
+tiers:
+  method: percentile
+  levels:
+    - {code: top, label: {zh: 高, en: High}, top: 0.3}
+    - {code: rest, label: {zh: 低, en: Low}}
+tags:
+  - code: churn_warning
+    label: {zh: 流失预警, en: Churn warning}
+    when: "churn_probability >= 0.6"
+"""
+
+
+def test_an_rfm_policy_reads_the_churn_probability_in_its_tag(
+    model: ChurnModel, cny_history: CnyHistory, tmp_path: Path
+) -> None:
+    """Tiers from RFM, the churn-warning tag from the trained churn model (R-GRD-6, issue 8):
+    exactly the customers whose probability is at least 0.6 are tagged."""
+    lake = tmp_path / "lake"
+    write_orders_lake(cny_history.orders, lake)
+    pred = prediction_table(cny_history.orders, CUT_IN_CLOSURE, churn=model)
+    pred.to_parquet(tmp_path / "predictions.parquet")
+    (tmp_path / "rfm-churn.yaml").write_text(RFM_CHURN_POLICY, encoding="utf-8")
+    run = run_grading(
+        load_policy(tmp_path / "rfm-churn.yaml"), as_of=CUT_IN_CLOSURE, lake=lake,
+        runs=tmp_path / "runs", now=datetime(2026, 3, 1), policy_dir=tmp_path,
+    )  # fmt: skip
+    graded = pd.read_parquet(run.path / "assignments.parquet").set_index("entity_id")
+    p = pred.set_index("entity_id")["churn_probability"]
+    expected = set(p[p >= 0.6].index)
+    assert expected  # the fading churners
+    assert set(graded.index[graded["tag_churn_warning"]]) == expected
+    # the tiers are RFM's: customers the model did not score (no probability) are graded too
+    unscored = set(graded.index) - set(p.dropna().index)
+    assert unscored and (graded.loc[sorted(unscored), "status"] == "graded").any()
+    assert not graded.loc[sorted(unscored), "tag_churn_warning"].any()

@@ -35,5 +35,10 @@ def test_features_compile_for_postgres(entity: str) -> None:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "policies").glob("*.yaml")), ids=lambda p: p.stem)
 def test_policies_compile_for_postgres(path: Path) -> None:
-    sql = str(ibis.to_sql(grade_frame(_features(), load_policy(path)), dialect="postgres"))
+    policy = load_policy(path)
+    preds = None
+    if policy.predictions is not None:  # the model predictions join compiles too
+        cols = dict.fromkeys(policy.prediction_columns, "float64")
+        preds = ibis.table({"entity_id": "string", **cols}, name="predictions")
+    sql = str(ibis.to_sql(grade_frame(_features(), policy, predictions=preds), dialect="postgres"))
     assert "SELECT" in sql

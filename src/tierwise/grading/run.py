@@ -24,6 +24,7 @@ from tierwise.grading.fingerprint import data_fingerprint
 from tierwise.lake import LakeLocation
 from tierwise.policy.engine import grade_frame, required_features
 from tierwise.policy.load import policy_hash
+from tierwise.policy.predictions import read_predictions
 from tierwise.policy.schema import ModelScore, Policy
 from tierwise.policy.tiering import Cutoff, cutoffs_expr, cutoffs_from_rows, share_warnings
 from tierwise.policy.upgrade import add_upgrade
@@ -96,7 +97,8 @@ def run_grading(
         ft, free_features = materialize(con, feats, "features")
         t1 = time.perf_counter()
         model = _model_table(con, policy, policy_dir)
-        graded, free_graded = materialize(con, grade_frame(ft, policy, model), "graded")
+        preds = read_predictions(con, policy, policy_dir, as_of)
+        graded, free_graded = materialize(con, grade_frame(ft, policy, model, preds), "graded")
         cut_rows = con.to_pyarrow(cutoffs_expr(graded)).to_pylist()
         cutoffs = cutoffs_from_rows(cut_rows, policy)
         out = add_upgrade(graded, policy, cutoffs)

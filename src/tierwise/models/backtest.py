@@ -70,8 +70,11 @@ def _features(
 
 
 def scoring_only(policy: Policy) -> Policy:
-    """``policy`` without layers, segments, tags and benefits (they never move a tier)."""
-    return policy.model_copy(update={"layers": {}, "segments": None, "tags": [], "benefits": {}})
+    """``policy`` without layers, segments, tags, benefits and the model predictions they
+    read (none of them ever moves a tier)."""
+    return policy.model_copy(
+        update={"layers": {}, "segments": None, "tags": [], "benefits": {}, "predictions": None}
+    )
 
 
 def with_score(policy: Policy, score: dict[str, Any], name: str) -> Policy:

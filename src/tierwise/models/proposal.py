@@ -42,7 +42,7 @@ def proposed_policy(current: Policy, weights: dict[str, float]) -> Policy:
     ).strip()
     # r_score / f_score / m_score exist only under an RFM score (the policy check lets them
     # through at any stage, the grading would fail): refuse such a proposal here, clearly.
-    types = name_types("labels")
+    types = name_types("labels", current.prediction_columns)
     used = {n for text in policy_rules(current) for n in Rule(text, types).names}
     rfm_only = sorted(used & _RFM_COMPONENTS)
     if rfm_only:

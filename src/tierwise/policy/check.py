@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tierwise.features.catalog import CATALOG
-from tierwise.policy.names import Stage, name_types
+from tierwise.policy.names import RESERVED, Stage, name_types
 from tierwise.policy.presets import PRESETS
 from tierwise.policy.rules import Rule, RuleError, did_you_mean
 
@@ -19,6 +19,7 @@ Problem = tuple[str, str]  # (key path, message)
 def check_raw(data: dict[str, Any]) -> list[Problem]:
     """Every semantic problem of a raw policy mapping, as (key path, message) pairs."""
     out: list[Problem] = []
+    preds = _predictions(out, data.get("predictions"))
     elig = data.get("eligibility")
     if isinstance(elig, dict):
         _rule(out, "eligibility.when", elig.get("when"), "eligibility")
@@ -33,13 +34,14 @@ def check_raw(data: dict[str, Any]) -> list[Problem]:
     if isinstance(layers, dict):
         for name, layer in layers.items():
             if isinstance(layer, dict):
-                _levels(out, f"layers.{name}.levels", layer.get("levels"), "labels", "threshold")
+                path = f"layers.{name}.levels"
+                _levels(out, path, layer.get("levels"), "labels", "threshold", preds)
     seg = data.get("segments")
     if isinstance(seg, dict):
-        _levels(out, "segments.levels", seg.get("levels"), "labels", "threshold")
+        _levels(out, "segments.levels", seg.get("levels"), "labels", "threshold", preds)
     for i, tag in enumerate(data.get("tags") or []):
         if isinstance(tag, dict):
-            _rule(out, f"tags[{i}].when", tag.get("when"), "labels")
+            _rule(out, f"tags[{i}].when", tag.get("when"), "labels", preds)
     benefits = data.get("benefits")
     if isinstance(benefits, dict) and codes:
         for key in benefits:
@@ -48,11 +50,35 @@ def check_raw(data: dict[str, Any]) -> list[Problem]:
     return out
 
 
-def _rule(out: list[Problem], path: str, text: Any, stage: Stage) -> None:
+_OUTPUT_PREFIXES = ("contrib_", "tag_", "layer_", "need_", "_")
+_OUTPUT_NAMES = {"pct_position", "segment", "rfm_segment"}
+
+
+def _predictions(out: list[Problem], preds: Any) -> list[str]:
+    """The declared prediction columns; a column that shadows another name is a problem."""
+    if not isinstance(preds, dict) or not isinstance(preds.get("columns"), list):
+        return []
+    cols = [c for c in preds["columns"] if isinstance(c, str)]
+    taken = set(name_types("labels")) | RESERVED | _OUTPUT_NAMES
+    for i, col in enumerate(preds["columns"]):
+        if not isinstance(col, str):
+            continue
+        if col in taken or col.startswith(_OUTPUT_PREFIXES):
+            out.append(
+                (f"predictions.columns[{i}]", f"{col!r} is already a feature or output name")
+            )
+        elif cols.count(col) > 1:
+            out.append((f"predictions.columns[{i}]", f"{col!r} appears more than once"))
+    return cols
+
+
+def _rule(
+    out: list[Problem], path: str, text: Any, stage: Stage, preds: list[str] | None = None
+) -> None:
     if not isinstance(text, str):
         return
     try:
-        Rule(text, name_types(stage))
+        Rule(text, name_types(stage, preds or ()))
     except RuleError as err:
         out.append((path, str(err)))
 
@@ -92,6 +118,7 @@ def _levels(
     levels: Any,
     stage: Stage,
     method: Any,
+    preds: list[str] | None = None,
 ) -> list[str]:
     if not isinstance(levels, list):
         return []
@@ -107,7 +134,8 @@ def _levels(
         when, top = lv.get("when"), lv.get("top")
         rules = [when] if isinstance(when, str) else when if isinstance(when, list) else []
         for j, text in enumerate(rules):
-            _rule(out, f"{p}.when" + (f"[{j}]" if isinstance(when, list) else ""), text, stage)
+            where = f"{p}.when" + (f"[{j}]" if isinstance(when, list) else "")
+            _rule(out, where, text, stage, preds)
         if method == "percentile":
             if when is not None:
                 out.append((f"{p}.when", "percentile tiers rank by score; use top, not when"))

@@ -32,13 +32,18 @@ def policy_rules(policy: Policy) -> list[str]:
 def required_features(policy: Policy) -> list[str]:
     """The features a policy reads (score, rules), in catalog order; plus account_id."""
     names = {"account_id", *score_features(policy)}
-    types = name_types("labels")
+    types = name_types("labels", policy.prediction_columns)
     for text in policy_rules(policy):
         names |= Rule(text, types).names
     return [n for n in CATALOG if n in names]
 
 
-def grade_frame(features: ir.Table, policy: Policy, model: ir.Table | None = None) -> ir.Table:
+def grade_frame(
+    features: ir.Table,
+    policy: Policy,
+    model: ir.Table | None = None,
+    predictions: ir.Table | None = None,
+) -> ir.Table:
     """Features plus eligible, score, contributions, status, tier and labels.
 
     Parameters
@@ -49,7 +54,17 @@ def grade_frame(features: ir.Table, policy: Policy, model: ir.Table | None = Non
         A validated policy.
     model:
         For ``score.method: model``: a table with ``entity_id`` and the score column.
+    predictions:
+        For a policy with ``predictions``: one row per entity with ``entity_id`` and the
+        declared columns (:func:`tierwise.policy.predictions.read_predictions`), left-joined
+        so a customer without a prediction has nulls there.
     """
+    if policy.predictions is not None:
+        if predictions is None:
+            raise ValueError("a policy with predictions needs the predictions table")
+        cols = policy.prediction_columns
+        p = predictions.select("entity_id", *cols)
+        features = features.left_join(p, "entity_id").drop("entity_id_right")
     elig = Rule(policy.eligibility.when, name_types("eligibility"))
     t = features.mutate(eligible=elig.to_ibis(lambda n: features[n]))
     t = add_score(t, policy, model)

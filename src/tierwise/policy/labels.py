@@ -15,8 +15,10 @@ from tierwise.policy.schema import Layer, Policy, RfmQuantile
 from tierwise.policy.tiering import first_match
 
 
-def _layer(t: ir.Table, layer: Layer, stage: str) -> ir.StringValue:
-    idx = first_match(t, layer.levels, stage)
+def _layer(
+    t: ir.Table, layer: Layer, stage: str, predictions: tuple[str, ...] = ()
+) -> ir.StringValue:
+    idx = first_match(t, layer.levels, stage, predictions)
     codes = [lv.code for lv in layer.levels]
     return ibis.cases(*[(idx == i, c) for i, c in enumerate(codes)], else_=codes[-1])
 
@@ -27,11 +29,12 @@ def add_labels(t: ir.Table, policy: Policy) -> ir.Table:
     if isinstance(policy.score, RfmQuantile) and policy.score.segments:
         seg = Layer(label={"zh": "RFM", "en": "RFM"}, levels=policy.score.segments)
         cols["rfm_segment"] = _layer(t, seg, "score")
+    preds = policy.prediction_columns
     for name, layer in policy.layers.items():
-        cols[f"layer_{name}"] = _layer(t, layer, "labels")
+        cols[f"layer_{name}"] = _layer(t, layer, "labels", preds)
     if policy.segments is not None:
-        cols["segment"] = _layer(t, policy.segments, "labels")
-    types = name_types("labels")
+        cols["segment"] = _layer(t, policy.segments, "labels", preds)
+    types = name_types("labels", preds)
     for tag in policy.tags:
         cols[f"tag_{tag.code}"] = Rule(tag.when, types).to_ibis(lambda n: t[n])
     return t.mutate(**cols)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from tierwise.features.catalog import FEATURES
@@ -16,13 +17,19 @@ SCORE_NAMES: dict[str, Type] = {
     "m_score": "number",
 }
 TIER_NAMES: dict[str, Type] = {"tier": "text", "tier_rank": "number"}
+RESERVED = {"entity_id", "eligible", "status", "as_of", "run_id"}
 
 
-def name_types(stage: Stage) -> dict[str, Type]:
-    """Names known at ``stage``: features first, then the score, then the tier."""
+def name_types(stage: Stage, predictions: Iterable[str] = ()) -> dict[str, Type]:
+    """Names known at ``stage``: features first, then the score, then the tier.
+
+    ``predictions`` (a policy's declared model columns, numbers) are known at the labels
+    stage only: tags, layers and segments may read them; eligibility, score and tiers not.
+    """
     out: dict[str, Type] = {f.name: f.kind for f in FEATURES}
     if stage in ("score", "labels"):
         out.update(SCORE_NAMES)
     if stage == "labels":
         out.update(TIER_NAMES)
+        out.update(dict.fromkeys(predictions, "number"))
     return out

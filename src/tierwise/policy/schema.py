@@ -90,6 +90,19 @@ class ModelScore(Strict):
 Score = Annotated[RfmFormula | RfmQuantile | Weighted | ModelScore, Field(discriminator="method")]
 
 
+class Predictions(Strict):
+    """Model predictions as rule inputs (R-GRD-6): ``columns`` of the Parquet file at ``path``.
+
+    The file has ``entity_id`` and the columns (numbers; a boolean reads as 1/0), and may have
+    ``as_of`` (then the latest row on or before the run's as_of counts). Tags, layers and
+    segments may name the columns; a customer without a prediction has null there, and a
+    comparison with null is false. ``path`` is relative to the policy file's folder.
+    """
+
+    path: str
+    columns: Annotated[list[Code], Field(min_length=1)]
+
+
 class Tiers(Strict):
     """Percentile tiers (R-GRD-3) or threshold tiers (R-GRD-4), ordered from the top."""
 
@@ -140,6 +153,7 @@ class Policy(Strict):
     monetary: Literal["revenue", "gross_margin"] = "revenue"
     lookback_days: Annotated[int, Field(ge=28, le=1095)] = 365
     eligibility: Eligibility = Eligibility()
+    predictions: Predictions | None = None
     score: Score
     tiers: Tiers
     layers: dict[Code, Layer] = Field(default_factory=dict)
@@ -147,3 +161,8 @@ class Policy(Strict):
     tags: list[Tag] = Field(default_factory=list)
     benefits: dict[str, dict[str, BenefitValue]] = Field(default_factory=dict)
     stability: Stability = Stability()
+
+    @property
+    def prediction_columns(self) -> tuple[str, ...]:
+        """The model prediction columns the label rules may name (none without predictions)."""
+        return () if self.predictions is None else tuple(self.predictions.columns)

@@ -21,17 +21,22 @@ from tierwise.policy.schema import Level, Policy
 GRADED, INSUFFICIENT = "graded", "insufficient_data"
 
 
-def all_hold(t: ir.Table, level: Level, stage: str = "score") -> ir.BooleanValue:
+def all_hold(
+    t: ir.Table, level: Level, stage: str = "score", predictions: Sequence[str] = ()
+) -> ir.BooleanValue:
     """Whether every rule of ``level`` holds (True for a level without rules)."""
     out: ir.BooleanValue = ibis.literal(True)
+    types = name_types(stage, predictions)  # type: ignore[arg-type]
     for text in level.rules:
-        out = out & Rule(text, name_types(stage)).to_ibis(lambda n: t[n])  # type: ignore[arg-type]
+        out = out & Rule(text, types).to_ibis(lambda n: t[n])
     return out
 
 
-def first_match(t: ir.Table, levels: Sequence[Level], stage: str) -> ir.IntegerValue:
+def first_match(
+    t: ir.Table, levels: Sequence[Level], stage: str, predictions: Sequence[str] = ()
+) -> ir.IntegerValue:
     """Index of the first level whose rules all hold; the last level otherwise."""
-    cases = [(all_hold(t, lv, stage), i) for i, lv in enumerate(levels[:-1])]
+    cases = [(all_hold(t, lv, stage, predictions), i) for i, lv in enumerate(levels[:-1])]
     return ibis.cases(*cases, else_=len(levels) - 1) if cases else ibis.literal(0)
 
 

@@ -84,9 +84,9 @@ def load_context(run_id: str, started_at: dt.datetime, runs: Path) -> RunContext
             f"real-time regrade supports outlet policies; {policy.name!r} grades {policy.entity}s",
             hint="account-level tiers are regraded by the next batch run",
         )
-    if isinstance(policy.score, ModelScore):
+    if isinstance(policy.score, ModelScore) or policy.predictions is not None:
         raise UsageError(
-            f"real-time regrade cannot rescore {policy.name!r}: its score comes from a model",
+            f"real-time regrade cannot rescore {policy.name!r}: it reads a model's output",
             hint="model scores are regraded by the next batch run",
         )
     features = pq.read_table(path / layout.FEATURES)
