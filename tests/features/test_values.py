@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import feature_rows
+from conftest import feature_rows, lake_rows  # at import: the features conftest
 
 C1 = {
     "recency_days": 0,  # an order at 23:00 on the as_of day counts
@@ -123,7 +123,6 @@ def test_repeated_order_days_do_not_change_the_median_gap(tmp_path: Path) -> Non
     """Gaps are between distinct order days: several orders on one day add no zero gaps."""
     import copy
 
-    from conftest import lake_rows
     from tinylake import ts, write_lake
 
     rows = copy.deepcopy(lake_rows())
