@@ -114,7 +114,7 @@ def main() -> None:
         "",
         f"Baseline in the same run and database: the same {args.customers:,} rows loaded by one "
         f"plain `COPY` into a table of the same four columns (no history, no stability rules, "
-        f"no indexes) took {copy_s:.1f} s; the first publish is **{first / copy_s:.1f}x** that.",
+        f"no indexes) took {copy_s:.2f} s; the first publish is **{first / copy_s:.1f}x** that.",
         figure(
             f"publish {args.customers / 1e6:g} M customers (first run), PostgreSQL",
             round(first / copy_s, 1),
