@@ -201,6 +201,15 @@ def timings_section(results: list[tuple[Bench, float, str]], total: float) -> st
 Total: **{total:.0f} s ({_minutes(total)})**."""
 
 
+SERVICES = ROOT / "scripts" / "services.sh"
+
+
+def services_running() -> bool:
+    """Whether this checkout's PostgreSQL or Redis (scripts/services.sh) is running."""
+    out = subprocess.run(["bash", str(SERVICES), "status"], capture_output=True, text=True)
+    return "running" in out.stdout
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -222,11 +231,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         estimate = sum(b.estimate_s for b in chosen)
         print(f"running {len(chosen)} benches, estimated {_minutes(estimate)}", flush=True)
     before = DOC.read_text(encoding="utf-8") if DOC.exists() else None
+    had_services = services_running()
     results: list[tuple[Bench, float, str]] = []
     t0 = time.perf_counter()
-    for bench in chosen:
-        elapsed, status = run_one(bench, args.quick)
-        results.append((bench, elapsed, status))
+    try:
+        for bench in chosen:
+            elapsed, status = run_one(bench, args.quick)
+            results.append((bench, elapsed, status))
+    finally:
+        if not had_services:  # the benches started them: stop them again
+            subprocess.run(["bash", str(SERVICES), "stop"], capture_output=True)
     total = time.perf_counter() - t0
     print("\n".join(f"{b.name:12s} {s:7.0f} s  {status}" for b, s, status in results))
     print(f"total        {total:7.0f} s  ({_minutes(total)})", flush=True)

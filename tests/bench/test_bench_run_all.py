@@ -25,6 +25,7 @@ def _doc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> Path:
     doc.write_text(text, encoding="utf-8")
     monkeypatch.setattr(common, "DOC", doc)
     monkeypatch.setattr(run_all, "DOC", doc)
+    monkeypatch.setattr(run_all, "services_running", lambda: True)  # start or stop nothing
     return doc
 
 
