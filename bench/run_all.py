@@ -45,7 +45,7 @@ BENCHES: list[Bench] = [
         "bench.bench_generator",
         ["--big-customers", "146000"],  # 10 M and 100 M order lines, 10 M with exports
         ["--customers", "300", "--months", "6", "--big-customers", "600", "--no-doc"],
-        estimate_s=560,
+        estimate_s=600,
         limit_s=1500,
         note="10 M lake, 100 M lake, 10 M lake + exports, DuckDB writing the same rows",
     ),
