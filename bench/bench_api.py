@@ -20,6 +20,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,8 +104,7 @@ def figures(rows: list[tuple[str, int, dict[str, float]]], customers: int) -> li
     top = max(c for _, c, _ in rows)
 
     def median(name: str, key: str) -> float:
-        values = sorted(r[key] for n, c, r in rows if n == name and c == top)
-        return values[len(values) // 2]
+        return statistics.median(r[key] for n, c, r in rows if n == name and c == top)
 
     base = median(BASELINE, "rps")
     out = []
@@ -206,7 +206,6 @@ def main() -> None:
             log.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    load = os.getloadavg()
     table = [
         "| caller | connections | requests | p50 ms | p99 ms | requests/s | non-2xx | load (1 min) | targets |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -221,8 +220,7 @@ def main() -> None:
     body = f"""## REST API: `GET /customers/{{id}}` (issue 6)
 
 `uv run python -m bench.bench_api --customers {args.customers} --duration {args.duration} --repeats {args.repeats}`
-({machine_facts()}; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} while other
-engineers' jobs shared the machine).
+({machine_facts()}, at the end of the run; other engineers' jobs may share the machine).
 
 {args.customers:,} customers in the `customer_profiles` read model (SQLite, seeded in
 {seed_s:.0f} s), `tierwise serve --workers {args.workers}` (uvicorn, httptools, uvloop), loaded
