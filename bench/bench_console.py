@@ -12,7 +12,6 @@ Jinja2; no network) after one warm-up request, ``--repeat`` times. Target: every
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -101,7 +100,6 @@ def main() -> None:
                     flush=True,
                 )
         engine.dispose()
-    load = os.getloadavg()[0]
     slowest = max(max(r[2], r[4]) for r in rows)
     table = "\n".join(
         f"| {t} | `{u}` | {c:.0f} | {m:.0f} | {w:.0f} | {b / 1024:.0f} |"
@@ -113,7 +111,7 @@ def main() -> None:
 requested once after the app has served its login page ("first": cold caches, e.g. the dashboard's aggregates, which are then
 cached per published run for 60 s), then {args.repeat} more times through the ASGI stack in-process
 (session cookie, access decision, repositories, Jinja2; no network, no browser drawing).
-Load average at the end: {load:.1f} on {machine_facts()}.
+Machine, at the end of the run: {machine_facts()}.
 
 | page | URL | first ms | median ms | max ms | KiB |
 |---|---|---:|---:|---:|---:|
