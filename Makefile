@@ -8,7 +8,8 @@ UV := uv run --frozen
 help:
 	@echo "make demo   - set up and run the demo (CI=true: exits instead of serving)"
 	@echo "make test   - set up and run lint, types and the whole test suite"
-	@echo "make bench  - run the benchmarks and rewrite docs/benchmarks.md"
+	@echo "make bench  - run the benchmarks and rewrite docs/benchmarks.md (about 40 min;"
+	@echo "              BENCH_ARGS='--only api,console' or '--quick'; BENCH_LOCK=file to flock it)"
 
 setup:
 	@bash scripts/setup.sh
@@ -26,8 +27,13 @@ pytest: setup
 
 test: lint pytest
 
+# BENCH_ARGS: e.g. --quick, --only NAME[,NAME], --skip NAME, --list (bench/run_all.py).
+# BENCH_LOCK: a lock file shared by everyone benchmarking on this machine, so that no two
+# benchmarks run at once (e.g. BENCH_LOCK=/work/bench.lock).
+BENCH_ARGS ?=
+BENCH_LOCK ?=
 bench: setup
-	$(UV) python -m bench.run_all
+	$(if $(BENCH_LOCK),flock $(BENCH_LOCK) ,)$(UV) python -m bench.run_all $(BENCH_ARGS)
 
 docs: setup
 	$(UV) tierwise docs

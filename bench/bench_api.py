@@ -8,7 +8,8 @@ package; installed when missing) on random customer ids, for a fixed time per sc
 * ``analyst``: personal fields masked, nothing written;
 * ``service``: unmasked, so every read appends an audit entry (batched, R-INT-4).
 
-Targets: p99 under 20 ms and at least 500 requests/s with 100 000 customers.
+Targets: p99 under 20 ms and at least 500 requests/s with 100 000 customers. Baseline, in
+the same run against the same server: ``GET /health`` (no authorization, no database).
 
     uv run python -m bench.bench_api --customers 100000
 """
@@ -19,6 +20,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import machine_facts, record
+from bench.common import figure, machine_facts, record
 from tierwise.api.access import Principal, Role
 from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
 from tierwise.api.sample import seed
@@ -39,6 +41,14 @@ local token = "%(token)s"
 request = function()
   local id = string.format("C%%07d", math.random(1, %(n)d))
   return wrk.format("GET", "/customers/" .. id, {["Authorization"] = "Bearer " .. token})
+end
+"""
+# The same-run baseline: the same server, wrk and header, on the route that does no work
+# (no token check, no database): the floor of HTTP + uvicorn + FastAPI on this machine.
+HEALTH_LUA = """
+local token = "%(token)s"
+request = function()
+  return wrk.format("GET", "/health", {["Authorization"] = "Bearer " .. token})
 end
 """
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -86,6 +96,33 @@ def parse_wrk(out: str) -> dict[str, float]:
     }
 
 
+BASELINE = "/health (baseline)"
+
+
+def figures(rows: list[tuple[str, int, dict[str, float]]], customers: int) -> list[str]:
+    """Summary figure lines: each caller at the most connections, over the baseline."""
+    top = max(c for _, c, _ in rows)
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(r[key] for n, c, r in rows if n == name and c == top)
+
+    base = median(BASELINE, "rps")
+    out = []
+    for name in dict.fromkeys(n for n, _, _ in rows if n != BASELINE):
+        rps, p99 = median(name, "rps"), median(name, "p99_ms")
+        out.append(
+            figure(
+                f"API GET /customers/{{id}}, {name}, {top} connections, {customers:,} customers",
+                round(rps / base, 2),
+                "GET /health on the same server (requests/s)",
+                "≥ 500 requests/s, p99 < 20 ms",
+                rps >= 500 and p99 < 20,
+                value=f"{rps:,.0f} req/s, p99 {p99:.1f} ms",
+            )
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=100_000)
@@ -126,19 +163,22 @@ def main() -> None:
                 raise RuntimeError((home / "serve.log").read_text())
             rows = []
             first = True
-            for role in (Role.ANALYST, Role.SERVICE):
+            for role in (Role.ANALYST, Role.SERVICE, None):
                 token = issue_token(
-                    Principal(f"user:bench-{role.value}", role),
+                    Principal(f"user:bench-{(role or Role.ANALYST).value}", role or Role.ANALYST),
                     DEV_SECRET,
                     now=utcnow(),
                     minutes=60,
                 )
-                probe = httpx.get(
-                    f"{base}/customers/C0000042", headers={"Authorization": f"Bearer {token}"}
-                )
+                path = "/health" if role is None else "/customers/C0000042"
+                probe = httpx.get(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
                 assert probe.status_code == 200, probe.text
-                script = home / f"{role.value}.lua"
-                script.write_text(LUA % {"seed": 7, "token": token, "n": args.customers})
+                name = BASELINE if role is None else role.value
+                script = home / f"{name.split()[0]}.lua"
+                if role is None:
+                    script.write_text(HEALTH_LUA % {"token": token})
+                else:
+                    script.write_text(LUA % {"seed": 7, "token": token, "n": args.customers})
                 for c in args.connections:
                     # a warm-up (longer the first time: the workers' page caches start cold),
                     # then the measured run
@@ -158,21 +198,21 @@ def main() -> None:
                         ).stdout
                         r = parse_wrk(out)
                         r["load"] = os.getloadavg()[0]
-                        print(role.value, c, k + 1, r, flush=True)
-                        rows.append((role.value, c, r))
+                        print(name, c, k + 1, r, flush=True)
+                        rows.append((name, c, r))
         finally:
             server.terminate()
             server.wait(timeout=30)
             log.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    load = os.getloadavg()
     table = [
         "| caller | connections | requests | p50 ms | p99 ms | requests/s | non-2xx | load (1 min) | targets |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for role, c, r in rows:
         met = "met" if r["p99_ms"] < 20 and r["rps"] >= 500 else "missed"
+        met = "— (baseline)" if role == BASELINE else met
         table.append(
             f"| {role} | {c} | {int(r['requests']):,} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
             f"| {r['rps']:,.0f} | {int(r['non_2xx'])} | {r['load']:.1f} | {met} |"
@@ -180,8 +220,7 @@ def main() -> None:
     body = f"""## REST API: `GET /customers/{{id}}` (issue 6)
 
 `uv run python -m bench.bench_api --customers {args.customers} --duration {args.duration} --repeats {args.repeats}`
-({machine_facts()}; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} while other
-engineers' jobs shared the machine).
+({machine_facts()}, at the end of the run; other engineers' jobs may share the machine).
 
 {args.customers:,} customers in the `customer_profiles` read model (SQLite, seeded in
 {seed_s:.0f} s), `tierwise serve --workers {args.workers}` (uvicorn, httptools, uvloop), loaded
@@ -194,6 +233,11 @@ other engineers' benchmarks; a load average above 2 means the service, wrk and o
 were queueing for the CPU, which shows in the p99 first.
 
 {chr(10).join(table)}
+
+Baseline: `{BASELINE}` is the same server, wrk and header on `GET /health` (no token check,
+no database): the floor of HTTP, uvicorn and FastAPI here. The summary's ratio is each
+caller's requests/s over the baseline's at the same connections (medians of the runs).
+{chr(10).join(figures(rows, args.customers))}
 """
     print(body)
     if not args.no_doc:
