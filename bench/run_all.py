@@ -75,7 +75,7 @@ BENCHES: list[Bench] = [
         ["--lines", "1000000", "--pandas-lines", "1000000", "--spark-on", "none"],
         estimate_s=880,
         limit_s=2400,
-        note="builds a 100 M-line lake (about 6 min) on every run",
+        note="100 M lines (capped at 2 GB) and 10 M lines with Spark and pandas; lakes kept in var/bench-lakes",
     ),
     Bench(
         "realtime",
