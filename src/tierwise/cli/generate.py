@@ -139,7 +139,7 @@ def demo_command(
             f"{pub.customers:,} customers, changes: {changes}"
         )
     for card in ctx.extra.get("models", {}).values():
-        head = ", ".join(f"{k} {v:.3g}" for k, v in list(card.metrics.items())[:3])
+        head = ", ".join(f"{k} {_metric(v)}" for k, v in list(card.metrics.items())[:3])
         _console.print(
             f"registered model {card.name} {card.version} ({card.kind}, trained "
             f"{card.training_start} → {card.training_end}): {head}"
@@ -173,3 +173,10 @@ def _serve_console(settings: Settings, host: str, port: int) -> None:
         "  Ctrl-C stops the server"
     )
     server.run(host, port)
+
+
+def _metric(v: float) -> str:
+    """A metric as a reader expects it: counts and large values in full, small ones to 3 digits."""
+    if float(v).is_integer() or abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
