@@ -89,6 +89,16 @@ def test_roles_decide_what_pages_show(client: TestClient) -> None:
     assert client.get("/customers", headers={"Accept": "application/json"}).status_code == 401
 
 
+def test_the_360_page_shows_an_alias_feature_once(client: TestClient) -> None:
+    """recency_days and its alias days_since_last_order are one metric, shown once."""
+    sign_in(client, "boss")
+    page = client.get("/console/customers").text
+    first = re.search(r'href="/console/customers/([^"?#]+)"', page)
+    assert first
+    page = client.get(f"/console/customers/{first.group(1)}").text
+    assert page.count("距上次下单天数") == 1
+
+
 def test_the_api_keeps_json_errors_next_to_the_console(client: TestClient) -> None:
     r = client.get("/customers/C0000001")
     assert r.status_code == 401 and r.json()["error"] == "AuthenticationError"

@@ -142,6 +142,8 @@ def _write_run_details(runs: Path, run_id: str, ids: list[str], as_of: date) -> 
             "orders_365d": [10 + i % 40 for i in range(len(ids))],
             "spend_365d": [1000.0 * (1 + i % 50) for i in range(len(ids))],
             "recency_days": [i % 90 for i in range(len(ids))],
+            # the catalog's alias of recency_days, as the default policy's rules read it
+            "days_since_last_order": [i % 90 for i in range(len(ids))],
         }
     )
     pq.write_table(assignments, d / "assignments.parquet")

@@ -328,11 +328,14 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         ctx.audit.record(
             page.principal, "personal.read", now=ctx.now(), target=customer_id, buffered=True
         )
-    features = [
-        _feature(k, v, page.lang)
-        for k, v in sorted((row.get("features") or {}).items())
+    shown = {
+        k: v
+        for k, v in (row.get("features") or {}).items()
         if isinstance(v, int | float)  # ids and texts are in the profile already
-    ]
+    }
+    if "recency_days" in shown:  # an alias of it (the catalog's name rules read best with)
+        shown.pop("days_since_last_order", None)
+    features = [_feature(k, v, page.lang) for k, v in sorted(shown.items())]
     return page.render(
         "customer.html",
         c=profile,
