@@ -28,6 +28,7 @@ from tierwise.errors import (
     PermissionDeniedError,
 )
 from tierwise.explain.terms import feature_name
+from tierwise.features.catalog import CATALOG
 from tierwise.models.publish import read_predictions
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -333,8 +334,9 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         for k, v in (row.get("features") or {}).items()
         if isinstance(v, int | float)  # ids and texts are in the profile already
     }
-    if "recency_days" in shown:  # an alias of it (the catalog's name rules read best with)
-        shown.pop("days_since_last_order", None)
+    for k in list(shown):  # an alias shows once, under the feature it repeats
+        if (f := CATALOG.get(k)) and f.alias_of in shown:
+            del shown[k]
     features = [_feature(k, v, page.lang) for k, v in sorted(shown.items())]
     return page.render(
         "customer.html",

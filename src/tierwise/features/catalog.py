@@ -52,12 +52,20 @@ class Feature:
     window: str
     group: Group
     kind: Kind = "number"
+    alias_of: str | None = None  # the same value under another name rules read best with
 
 
 def _f(
-    name: str, meaning: str, unit: str, window: str, group: Group, kind: Kind = "number"
+    name: str,
+    meaning: str,
+    unit: str,
+    window: str,
+    group: Group,
+    kind: Kind = "number",
+    *,
+    alias_of: str | None = None,
 ) -> Feature:
-    return Feature(name, meaning, unit, window, group, kind)
+    return Feature(name, meaning, unit, window, group, kind, alias_of)
 
 
 _LB = "lookback"  # the policy's lookback window (default 365 days) ending at as_of
@@ -141,6 +149,7 @@ FEATURES: tuple[Feature, ...] = (
         "days",
         "all history",
         "orders",
+        alias_of="recency_days",
     ),
     _f(
         "days_since_first_order",
