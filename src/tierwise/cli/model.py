@@ -196,7 +196,7 @@ def weights_command(
     write_policy(proposal, out, note=f"learned as of {day} ({weights.metrics_})")
     _out.print(f"wrote the proposed policy {proposal.name} to {out}")
     d = policy_diff(
-        load_policy(out), lake=lake or settings.lake_dir, engine=engine, as_of=day,
+        proposal, lake=lake or settings.lake_dir, engine=engine, as_of=day,
         policy_dir=out.parent, examples=examples,
     )  # fmt: skip
     print_diff(d)

@@ -231,13 +231,13 @@ def default_scorers(
     base = scoring_only(base if base is not None else load_policy(SEED_POLICY))
     cache: SnapshotCache = {}  # the value model and the weights train on the same snapshots
 
-    def variant(name: str, score: dict[str, Any]) -> Scorer:
+    def variant(score: dict[str, Any]) -> Scorer:
         return policy_scorer(lake, fixed_policy(with_score(base, score, base.name)))
 
     return {
         "rfm_seed_formula": policy_scorer(lake, fixed_policy(base)),
-        "rfm_quantile": variant("rfm_quantile", {"method": "rfm_quantile"}),
-        "weighted_value_preset": variant("weighted", {"method": "weighted", "preset": "value"}),
+        "rfm_quantile": variant({"method": "rfm_quantile"}),
+        "weighted_value_preset": variant({"method": "weighted", "preset": "value"}),
         "learned_weights": policy_scorer(
             lake, learned_weights_policy(base, period_days, cache=cache)
         ),

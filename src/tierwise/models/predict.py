@@ -32,6 +32,7 @@ def predict_customers(
     horizon_days: float = 365.0,
     churn_threshold: float = 0.5,
     con: duckdb.DuckDBPyConnection | None = None,
+    summary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Predictions of every given model for the customers known as of ``as_of``.
 
@@ -49,6 +50,9 @@ def predict_customers(
         Calibrated churn probability from which ``churn_warning`` is set.
     con
         DuckDB connection.
+    summary
+        The RFM summary of ``orders`` up to ``as_of`` in ``clv``'s time unit, when the caller
+        has it (:func:`tierwise.models.rfm.rfm_summary`); computed here otherwise.
 
     Returns
     -------
@@ -62,7 +66,8 @@ def predict_customers(
     con = con if con is not None else duckdb.connect()
     out = pd.DataFrame(index=pd.Index([], name="customer_id"))
     if clv is not None:
-        summary = rfm_summary(orders, as_of, unit_days=float(clv.unit_days), con=con)
+        if summary is None:
+            summary = rfm_summary(orders, as_of, unit_days=float(clv.unit_days), con=con)
         out = clv.predict_frame(summary, horizon_days=horizon_days)
     if churn is not None or value is not None or weights is not None:
         feats = point_in_time_features(orders, as_of, con=con)

@@ -63,9 +63,11 @@ def model_card(
     metrics: dict[str, float],
     *,
     now: datetime | None = None,
+    fingerprint: tuple[str, date | None] | None = None,
 ) -> ModelCard:
-    """The card of a model trained on ``orders`` up to ``as_of``."""
-    fingerprint, first = orders_fingerprint(orders, as_of, con)
+    """The card of a model trained on ``orders`` up to ``as_of``; ``fingerprint``, when the
+    caller has it, is :func:`orders_fingerprint`'s answer (it scans every order)."""
+    digest, first = fingerprint or orders_fingerprint(orders, as_of, con)
     return ModelCard(
         name=name,
         kind=kind,
@@ -73,7 +75,7 @@ def model_card(
         as_of=as_of,
         training_start=first,
         training_end=as_of,
-        data_fingerprint=fingerprint,
+        data_fingerprint=digest,
         params=params,
         metrics=metrics,
     )
@@ -160,12 +162,14 @@ def train_and_register(
     rel = as_relation(orders, con)
     out = TrainResult()
 
+    fingerprint = orders_fingerprint(rel, as_of, con)  # one scan for every model's card
+    first = fingerprint[1]
+
     def keep(name: str, kind: str, model: Any, params: dict[str, Any], m: dict[str, float]) -> None:
-        card = model_card(name, kind, as_of, rel, con, params, m, now=now)
+        card = model_card(name, kind, as_of, rel, con, params, m, now=now, fingerprint=fingerprint)
         out.cards[name] = save_model(root, model, card)
         out.models[name] = model
 
-    _, first = orders_fingerprint(rel, as_of, con)
     clv, params, metrics = fit_clv(rel, as_of, con)
     keep("clv", "clv", clv, params, metrics)
 
@@ -221,6 +225,11 @@ def prediction_table(
     ``clv`` is the expected spend over the next :data:`CLV_HORIZON_DAYS` (undiscounted).
     """
     con = con if con is not None else duckdb.connect()
+    summary = (
+        rfm_summary(orders, as_of, unit_days=float(clv.unit_days), con=con)
+        if clv is not None
+        else None
+    )  # one summary for both horizons
     near = predict_customers(
         orders,
         as_of,
@@ -230,9 +239,9 @@ def prediction_table(
         horizon_days=NEAR_HORIZON_DAYS,
         churn_threshold=churn_threshold,
         con=con,
+        summary=summary,
     ).set_index("entity_id")
-    if clv is not None:
-        summary = rfm_summary(orders, as_of, unit_days=float(clv.unit_days), con=con)
+    if clv is not None and summary is not None:
         year = clv.predict_frame(summary, horizon_days=CLV_HORIZON_DAYS)
         near["clv"] = year["expected_spend"].reindex(near.index)
     for col in (*PREDICTION_COLUMNS, "churn_warning"):
