@@ -363,6 +363,9 @@ def _stage_whole_csv(
     except duckdb.Error:
         con.execute("DROP TABLE IF EXISTS fast")
         return False
+    finally:  # the rows are in ``fast`` now, or the stream path reads the source itself
+        if path != source.csv_path:
+            path.unlink(missing_ok=True)
     con.execute(
         "CREATE TEMP TABLE slow_src AS SELECT rowid + 2 AS _row, "
         f"{', '.join(texts)} FROM fast WHERE NOT _ok"
@@ -382,8 +385,6 @@ def _stage_whole_csv(
         f"CREATE TEMP VIEW good AS SELECT {names} FROM fast WHERE _ok "
         f"UNION ALL SELECT {names} FROM res WHERE _problems IS NULL"
     )
-    if path != source.csv_path:
-        path.unlink()
     return True
 
 
