@@ -161,9 +161,9 @@ def grain_dedupe(
     return int(n_in), int(multi_rows - variants), int(variants - multi_keys)
 
 
-def _unpack_sql(table: str, agg: str) -> str:
-    """The rows of a view made by :func:`grain_dedupe`, in the table's column order."""
-    return "SELECT " + ", ".join(f'"{c}"' for c in TABLES[table].names) + f" FROM {agg}"
+def drop_dedupe(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the view :func:`grain_dedupe` made and the two tables behind it."""
+    con.execute(f"DROP VIEW {name}; DROP TABLE {name}_cand; DROP TABLE {name}_multi")
 
 
 def _clean_customers(
@@ -177,9 +177,9 @@ def _clean_customers(
 ) -> None:
     """Standardize and de-duplicate customers; write them and the link table."""
     say("customers: standardize")
-    grain_dedupe(con, "customers", "raw_customers", "agg_customers")
-    cust = con.execute(_unpack_sql("customers", "agg_customers")).fetch_df()
-    res.customers_in = int(con.execute("SELECT count(*) FROM raw_customers").fetchone()[0])  # type: ignore[index]
+    res.customers_in, _, _ = grain_dedupe(con, "customers", "raw_customers", "agg_customers")
+    cust = con.execute("SELECT * FROM agg_customers").fetch_df()  # the table's column order
+    drop_dedupe(con, "agg_customers")
     gaz = None
     if "regions" in present:
         places = con.execute("SELECT province, city, district FROM raw_regions").fetchall()
@@ -284,7 +284,7 @@ def clean(
             table = TABLES[t]
             n_in, n_exact, n_conflicts = grain_dedupe(con, t, f"raw_{t}", f"agg_{t}")
             n_keys = n_in - n_exact - n_conflicts
-            query = _unpack_sql(t, f"agg_{t}")
+            query = f"SELECT * FROM agg_{t}"  # the table's column order
             if "customer_id" in table.names:
                 cols = ", ".join(
                     'coalesce(l.customer_id, r."customer_id") AS "customer_id"'
@@ -315,7 +315,7 @@ def clean(
                 arrow_schema(table),
                 lake / t / CLEAN_FILE,
             )
-            con.execute(f"DROP VIEW agg_{t}")
+            drop_dedupe(con, f"agg_{t}")
             res.tables[t] = {
                 "rows_in": int(n_in),
                 "exact_duplicates_dropped": n_exact,
