@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tierwise.features.catalog import CATEGORY_KEYS
+from tierwise.features.catalog import CATALOG, CATEGORY_KEYS
 
 _ZH: dict[str, str] = {
     "recency_days": "距上次下单天数",
-    "days_since_last_order": "距上次下单天数",
     "days_since_first_order": "距首单天数",
     "orders_30d": "近30天订单数",
     "orders_90d": "近90天订单数",
@@ -51,5 +50,6 @@ _ZH: dict[str, str] = {
 def feature_name(name: str, lang: str) -> str:
     """The feature's short name in ``lang`` (``zh`` or ``en``)."""
     if lang == "zh":
-        return _ZH.get(name, name)
+        alias_of = f.alias_of if (f := CATALOG.get(name)) else None
+        return _ZH.get(name) or _ZH.get(alias_of or name, name)
     return name.replace("_", " ")
