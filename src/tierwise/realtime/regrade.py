@@ -16,7 +16,7 @@ import gc
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +208,7 @@ class Regrader:
         ).first()
         if run is None:
             return []
-        after = dt.datetime.combine(run.as_of + dt.timedelta(days=1), dt.time())
-        unseen = or_(Event.event_time >= after, Event.received_at > run.started_at)
+        unseen = _unseen(run.as_of, run.started_at)
         customers = sorted(
             conn.execute(select(Event.customer_id).where(unseen).distinct()).scalars().all()
         )
@@ -222,19 +221,9 @@ class Regrader:
             return []
         if ctx is None:  # pragma: no cover - the run was just marked published on conn
             return []
-        fresh: dict[str, list[dict[str, Any]]] = {}
-        for c, rows in self._events(conn, ctx, customers).items():
-            fresh[c] = [
-                {
-                    "key": e.key,
-                    "kind": e.kind,
-                    "source_id": e.source_id,
-                    "order_id": e.order_id,
-                    "event_time": e.event_time,
-                    "amount": e.amount,
-                }
-                for e in rows
-            ]
+        fresh = {
+            c: [asdict(e) for e in rows] for c, rows in self._events(conn, ctx, customers).items()
+        }
         self._regrade(conn, ctx, customers, fresh, now)
         conn.execute(
             update(Event)
@@ -250,7 +239,6 @@ class Regrader:
     ) -> dict[str, list[EventRow]]:
         """Each customer's events the run did not see: after its as_of, or received after
         it started (a late event with an older time)."""
-        after = dt.datetime.combine(ctx.as_of + dt.timedelta(days=1), dt.time())
         q = select(
             Event.key,
             Event.kind,
@@ -259,10 +247,7 @@ class Regrader:
             Event.order_id,
             Event.event_time,
             Event.amount,
-        ).where(
-            Event.customer_id.in_(customers),
-            or_(Event.event_time >= after, Event.received_at > ctx.started_at),
-        )
+        ).where(Event.customer_id.in_(customers), _unseen(ctx.as_of, ctx.started_at))
         out: dict[str, list[EventRow]] = {c: [] for c in customers}
         for r in conn.execute(q):
             out[r.customer_id].append(
@@ -465,3 +450,10 @@ class Regrader:
 
 
 __all__ = ["UPGRADE_REVERTED", "IngestResult", "Regrader"]
+
+
+def _unseen(as_of: dt.date, started_at: dt.datetime) -> Any:
+    """Events a run did not see: after its as_of, or received after it started (a late
+    event with an older time)."""
+    after = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    return or_(Event.event_time >= after, Event.received_at > started_at)
