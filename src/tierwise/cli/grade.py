@@ -122,7 +122,7 @@ def print_tier_mix(console: Console, result: RunResult, pol: Policy, lang: str, 
     graded = max(c["graded"], 1)
     for cut in result.cutoffs:
         lv = pol.tiers.levels[cut.tier_rank]
-        label = lv.label.zh if lang == "zh" else lv.label.en
+        label = lv.label.text(lang)
         ms = "" if cut.min_score is None else f"{cut.min_score:g}"
         table.add_row(cut.tier, label, f"{cut.count:,}", f"{cut.count / graded:.1%}", ms)
     table.add_row(

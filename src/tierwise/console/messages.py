@@ -389,8 +389,8 @@ def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
     if isinstance(value, bool):
         return label, table["yes" if value else "no"]
     text = str(value)
-    if f"c_{key}_{text}" in table:  # a code, e.g. payment_terms: weekly
-        return label, table[f"c_{key}_{text}"]
+    if (words := code_text(key, text, lang)) != text:  # a code, e.g. payment_terms: weekly
+        return label, words
     if lang == "en":
         return label, EN_BENEFIT_VALUES.get(text, text)
     return label, text

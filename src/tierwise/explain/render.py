@@ -48,10 +48,10 @@ def _label(policy: Policy, code: Any, lang: str) -> str:
     levels += getattr(policy.score, "segments", [])
     for lv in levels:
         if lv.code == code:
-            return lv.label.zh if lang == "zh" else lv.label.en
+            return lv.label.text(lang)
     for t in policy.tags:
         if t.code == code:
-            return t.label.zh if lang == "zh" else t.label.en
+            return t.label.text(lang)
     return str(code)
 
 
@@ -134,7 +134,7 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
     if c == "LAYER":
         # the layer by its label (品类偏好), not its code (preference)
         layer = policy.layers.get(str(p["layer"]))
-        name = str(p["layer"]) if layer is None else layer.label.zh if zh else layer.label.en
+        name = str(p["layer"]) if layer is None else layer.label.text(lang)
         return f"{name}：{lab('level')}" if zh else f"{name}: {lab('level')}"
     if c == "SEGMENT":
         kind = "RFM " if p.get("kind") == "rfm" else ""

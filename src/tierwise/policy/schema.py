@@ -25,6 +25,10 @@ class Label(Strict):
     zh: str
     en: str
 
+    def text(self, lang: str) -> str:
+        """The name in ``lang`` (``zh``; anything else reads English)."""
+        return self.zh if lang == "zh" else self.en
+
 
 class Level(Strict):
     """One tier, layer level, or segment.
