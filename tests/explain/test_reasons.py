@@ -54,8 +54,9 @@ def test_percentile_explanation_names_the_cutoff_and_both_ways_up() -> None:
     assert "距黄金还差 0.20 分（门槛 3.7）" in zh
     assert "近一年采购额再增加 10 000 元 即可升至黄金" in zh
     assert "近一年订单数再增加 5 单 即可升至黄金" in zh
-    assert "Add 10 000 yuan (spend 365d) to reach Gold" in en
-    assert "Add 5 orders (orders 365d) to reach Gold" in en
+    assert "Add 10 000 yuan (Spend, last 365 days) to reach Gold" in en
+    assert "Add 5 orders (Orders, last 365 days) to reach Gold" in en
+    assert "Days since the last order: 5 days, +2.00 points" in en
 
 
 def test_a_lapsed_customer_is_told_one_order_brings_them_up() -> None:

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from tierwise.explain.reasons import Reason
-from tierwise.explain.terms import feature_name
+from tierwise.explain.terms import feature_name, rule_text
 from tierwise.features.catalog import CATALOG
 from tierwise.policy.schema import Policy
 
@@ -64,11 +64,12 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
         return _label(policy, p.get(key), lang)
 
     fname = feature_name(str(p.get("feature", "")), lang)
+    rule = rule_text(str(p.get("rule", "")), lang)  # features by their names, not codes
     if c == "INSUFFICIENT_DATA":
         return (
-            f"数据不足，暂不分级（条件：{p['rule']}）"
+            f"数据不足，暂不分级（条件：{rule}）"
             if zh
-            else f"Insufficient data: not graded yet (needs {p['rule']})"
+            else f"Insufficient data: not graded yet (needs {rule})"
         )
     if c == "TIER_BY_PERCENTILE":
         pos = f"{(p['position'] or 0):.1%}"
@@ -81,7 +82,7 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
             f" (top {top})" if top else ""
         )
     if c == "TIER_BY_RULES":
-        rules = "；".join(p["rules"]) if zh else "; ".join(p["rules"])
+        rules = ("；" if zh else "; ").join(rule_text(r, lang) for r in p["rules"])
         return (
             f"满足{lab('tier')}的全部条件：{rules}"
             if zh
@@ -96,7 +97,7 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
     if c == "CONTRIBUTION":
         val = _amount(str(p["feature"]), p.get("value"), lang)
         pts = f"{(p['points'] or 0):+.2f}"
-        return f"{fname} {val}：贡献 {pts} 分" if zh else f"{fname} {val}: {pts} points"
+        return f"{fname} {val}：贡献 {pts} 分" if zh else f"{fname}: {val}, {pts} points"
     if c == "TOP_TIER":
         return f"已是最高等级{lab('tier')}" if zh else f"Already in the top tier, {lab('tier')}"
     if c == "UPGRADE_SCORE":
@@ -127,9 +128,9 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
         return f"One order now (last purchase back within 30 days) reaches {lab('next_tier')}"
     if c == "UPGRADE_RULE":
         return (
-            f"升至{lab('next_tier')}还需满足：{p['rule']}"
+            f"升至{lab('next_tier')}还需满足：{rule}"
             if zh
-            else f"To reach {lab('next_tier')}: {p['rule']}"
+            else f"To reach {lab('next_tier')}: {rule}"
         )
     if c == "LAYER":
         # the layer by its label (品类偏好), not its code (preference)
@@ -140,5 +141,5 @@ def render(reason: Reason, policy: Policy, lang: str = "zh") -> str:
         kind = "RFM " if p.get("kind") == "rfm" else ""
         return f"{kind}客户类型：{lab('segment')}" if zh else f"{kind}Segment: {lab('segment')}"
     if c == "TAG":
-        return f"标签：{lab('tag')}（{p['rule']}）" if zh else f"Tag: {lab('tag')} ({p['rule']})"
+        return f"标签：{lab('tag')}（{rule}）" if zh else f"Tag: {lab('tag')} ({rule})"
     return f"{c} {p}"
