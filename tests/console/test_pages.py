@@ -146,3 +146,32 @@ def test_overrides_on_the_360_page_follow_decide_and_need_a_reason(client: TestC
     r = client.post(clear, data={"reason": "协议到期", "csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303
     assert 'id="override-none"' in client.get(f"/console/customers/{cid}").text
+
+
+def test_the_360_override_block_reads_the_active_override_with_one_query(
+    client: TestClient,
+) -> None:
+    """The block needs the newest active override only: one SELECT, no COUNT beside it."""
+    from sqlalchemy import event
+
+    cid = "C0000002"
+    sign_in(client, "boss")
+    csrf = client.cookies["tw_csrf"]
+    form = {"tier": "gold", "reason": "试用协议", "days": "30", "csrf": csrf}
+    r = client.post(f"/console/customers/{cid}/override", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    engine = client.app.state.ctx.engine  # type: ignore[attr-defined]
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get(f"/console/customers/{cid}").text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "试用协议" in page  # the override is shown as before
+    on_overrides = [s for s in seen if "FROM overrides" in s]
+    assert len(on_overrides) == 1, on_overrides
+    assert "count(" not in on_overrides[0].lower()

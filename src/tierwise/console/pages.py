@@ -359,17 +359,11 @@ def _override_block(page: Page, row: dict[str, Any]) -> dict[str, Any]:
     ref = CustomerRef(row["customer_id"], row["account_manager"])
     if not decide(page.principal, Action.OVERRIDE_LIST, ref):
         return {"show_override": False}
-    rows, _ = page.ctx.overrides.page(
-        scope(page.principal),
-        customer_id=row["customer_id"],
-        active_at=page.ctx.now(),
-        offset=0,
-        limit=1,
-    )
+    active = page.ctx.overrides.active(scope(page.principal), row["customer_id"], page.ctx.now())
     may_write = decide(page.principal, Action.OVERRIDE_WRITE, ref).allowed
     return {
         "show_override": True,
-        "override": rows[0] if rows else None,
+        "override": active,
         "may_override": may_write,
         "override_tiers": page.ctx.runs.current_tiers() if may_write else [],
     }

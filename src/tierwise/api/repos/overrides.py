@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, false, func, insert, select, update
+from sqlalchemy import Engine, Select, false, func, insert, select, update
 
 from tierwise.api.access import Scope
 from tierwise.api.repos import storable
@@ -57,6 +57,23 @@ class OverrideRepo:
         offset: int,
         limit: int,
     ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the overrides in ``scope``, newest first, and how many there are."""
+        stmt = self._select(scope, customer_id, active_at)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+            rows = conn.execute(stmt.order_by(Override.id.desc()).offset(offset).limit(limit))
+            return [dict(r._mapping) for r in rows], int(total)
+
+    def active(self, scope: Scope, customer_id: str, at: datetime) -> dict[str, Any] | None:
+        """The customer's newest override active at ``at`` in ``scope`` (one query, no count)."""
+        stmt = self._select(scope, customer_id, at).order_by(Override.id.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else dict(row._mapping)
+
+    def _select(
+        self, scope: Scope, customer_id: str | None, active_at: datetime | None
+    ) -> Select[Any]:
         stmt = select(Override.__table__)
         if scope.nothing or not storable(customer_id):
             stmt = stmt.where(false())
@@ -72,10 +89,7 @@ class OverrideRepo:
             stmt = stmt.where(Override.customer_id == customer_id)
         if active_at is not None:
             stmt = stmt.where(Override.revoked_at.is_(None), Override.expires_at > active_at)
-        with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-            rows = conn.execute(stmt.order_by(Override.id.desc()).offset(offset).limit(limit))
-            return [dict(r._mapping) for r in rows], int(total)
+        return stmt
 
     def revoke(self, override_id: int, now: datetime) -> dict[str, Any]:
         with self.engine.begin() as conn:

@@ -127,9 +127,7 @@ def get_customer_360(
         ctx.audit.record(
             access.principal, "personal.read", now=ctx.now(), target=cid, buffered=True
         )
-    overrides, _ = ctx.overrides.page(
-        scope(access.principal), customer_id=cid, active_at=ctx.now(), offset=0, limit=1
-    )
+    active = ctx.overrides.active(scope(access.principal), cid, ctx.now())
     return Customer360(
         profile=profile,
         features=row.get("features") or {},
@@ -137,5 +135,5 @@ def get_customer_360(
         history=[TierChangePublic(**h) for h in ctx.customers.history(cid)],
         benefits=benefits_of(ctx.settings.runs_dir, row.get("run_id"), row.get("tier"), ctx.cache),
         upgrade=upgrade_of(row),
-        active_override=overrides[0] if overrides else None,
+        active_override=active,
     )
