@@ -102,6 +102,9 @@ def test_360_view(client: TestClient) -> None:
     assert v["features"]["orders_365d"] == 12
     assert [h["run_id"] for h in v["history"]] == ["sample-run-2", "sample-run-1"]
     assert v["benefits"]["rebate_pct"] == 1
+    # a text benefit in both languages, as the policy writes it; codes and numbers as written
+    assert v["benefits"]["service"] == {"zh": "常规服务", "en": "Standard service"}
+    assert v["benefits"]["payment_terms"] == "weekly"
     assert v["upgrade"] == {
         "tier": "gold",
         "next_tier": "platinum",

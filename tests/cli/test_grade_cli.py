@@ -54,6 +54,7 @@ def test_grade_then_explain(
     out = capsys.readouterr().out
     assert "Platinum" in out
     assert "TIER_BY_PERCENTILE" in out
+    assert '"service": "Dedicated service desk"' in out  # a {zh, en} benefit in --lang
     assert _cli(monkeypatch, "explain", "c0", "--json") == 0
     reasons = json.loads(capsys.readouterr().out)
     assert reasons[0]["code"] == "INSUFFICIENT_DATA"

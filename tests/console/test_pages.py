@@ -14,8 +14,9 @@ from tierwise.api.app import create_app
 from tierwise.api.auth import utcnow
 from tierwise.api.sample import seed
 from tierwise.console.demo import demo_admin
-from tierwise.console.messages import EN, ZH
+from tierwise.console.messages import EN, ZH, benefit_text
 from tierwise.console.web import HERE
+from tierwise.policy.schema import Label
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine, sqlite_url
 
@@ -175,3 +176,17 @@ def test_the_360_override_block_reads_the_active_override_with_one_query(
     on_overrides = [s for s in seen if "FROM overrides" in s]
     assert len(on_overrides) == 1, on_overrides
     assert "count(" not in on_overrides[0].lower()
+
+
+def test_a_benefit_value_reads_in_the_page_language() -> None:
+    """A {zh, en} value from the policy (or from run.json) in the page's language; a flag as
+    是/否 (Yes/No); a code in words; a plain text as written in both languages."""
+    label = Label(zh="专属客服", en="Dedicated service desk")
+    assert benefit_text("service", label, "en") == ("Service", "Dedicated service desk")
+    assert benefit_text("service", label, "zh") == ("服务", "专属客服")
+    stored = {"zh": "常规服务", "en": "Standard service"}
+    assert benefit_text("service", stored, "en")[1] == "Standard service"
+    assert benefit_text("priority_delivery", True, "en")[1] == EN["yes"]
+    assert benefit_text("payment_terms", "weekly", "zh")[1] == ZH["c_payment_terms_weekly"]
+    assert benefit_text("service", "夜间配送", "en")[1] == "夜间配送"
+    assert benefit_text("gifts", ["券", "礼盒"], "zh")[1] == "券、礼盒"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tierwise.errors import PolicyError
-from tierwise.policy import load_policy, policy_hash
+from tierwise.policy import load_policy, parse_policy, policy_hash
+from tierwise.policy.schema import Label
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -46,6 +47,12 @@ BAD: dict[str, list[tuple[str, str]]] = {
         ("tiers.levels[3].when", "remove when"),
     ],
     "bad_benefits": [("benefits.diamond", "not a tier code")],
+    "bad_benefit_values": [
+        ("benefits.gold.service.fr", "unknown key"),
+        ("benefits.silver.service.en", "Field required"),
+        ("benefits.silver.gifts", "a list of texts"),
+        ("benefits.bronze.service", "or {zh: ..., en: ...}"),
+    ],
     "bad_missing": [("score", "Field required"), ("tiers", "Field required")],
     "bad_stage": [
         ("eligibility.when", "unknown name 'score'"),
@@ -106,3 +113,17 @@ def test_hash_changes_with_a_threshold(repo_root: Path) -> None:
     changed = p.model_copy(update={"tiers": p.tiers.model_copy(update={"levels": levels})})
     assert policy_hash(changed) != policy_hash(p)
     assert policy_hash(p) == policy_hash(load_policy(repo_root / "policies" / "kuailv.yaml"))
+
+
+def test_a_benefit_value_is_a_text_in_both_languages_or_a_plain_value(repo_root: Path) -> None:
+    """A ``{zh, en}`` value is a Label; a plain text, number, flag or code stays as written."""
+    p = load_policy(repo_root / "policies" / "kuailv.yaml")
+    gold = p.benefits["gold"]
+    service = gold["service"]
+    assert isinstance(service, Label)
+    assert (service.text("zh"), service.text("en")) == ("常规服务", "Standard service")
+    assert gold["rebate_pct"] == 1 and gold["payment_terms"] == "weekly"
+    assert gold["promotions"] is True
+    dumped = p.model_dump(mode="json")["benefits"]["gold"]  # as run.json keeps it
+    assert dumped["service"] == {"zh": "常规服务", "en": "Standard service"}
+    assert parse_policy(p.model_dump(mode="json")) == p  # and reads back the same

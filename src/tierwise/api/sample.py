@@ -30,11 +30,16 @@ from tierwise.store.runs import Assignment, Cutoff, RunStore
 TIERS = ("platinum", "gold", "silver", "bronze")
 CUTOFFS = [Cutoff("platinum", 0, 4.0), Cutoff("gold", 1, 3.0), Cutoff("silver", 2, 2.0)]
 CUTOFFS.append(Cutoff("bronze", 3, None))
-BENEFITS = {
-    "platinum": {"service": "专属客服", "rebate_pct": 2, "payment_terms": "monthly"},
-    "gold": {"service": "常规服务", "rebate_pct": 1, "payment_terms": "weekly"},
-    "silver": {"service": "常规服务", "payment_terms": "cod"},
-    "bronze": {"service": "基础服务", "payment_terms": "prepaid"},
+_SERVICE = {
+    "platinum": {"zh": "专属客服", "en": "Dedicated service desk"},
+    "standard": {"zh": "常规服务", "en": "Standard service"},
+    "basic": {"zh": "基础服务", "en": "Basic service"},
+}
+BENEFITS = {  # as policies/kuailv.yaml writes them: texts in both languages, codes, numbers
+    "platinum": {"service": _SERVICE["platinum"], "rebate_pct": 2, "payment_terms": "monthly"},
+    "gold": {"service": _SERVICE["standard"], "rebate_pct": 1, "payment_terms": "weekly"},
+    "silver": {"service": _SERVICE["standard"], "payment_terms": "cod"},
+    "bronze": {"service": _SERVICE["basic"], "payment_terms": "prepaid"},
 }
 MANAGERS = tuple(f"AM{i:03d}" for i in range(1, 9))
 _PLACES = (

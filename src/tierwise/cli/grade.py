@@ -23,6 +23,7 @@ from tierwise.grading.run import RunResult, run_grading
 from tierwise.lake import as_lake, write_parquet_atomic
 from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import DEFAULT_POLICY, Policy, load_policy, parse_policy
+from tierwise.policy.schema import Label
 from tierwise.policy.tiering import Cutoff
 from tierwise.settings import get_settings
 from tierwise.store.db import make_engine
@@ -200,7 +201,11 @@ def explain_command(
     for r in reasons:
         _out.print(f"  [dim]{r.code:<20}[/] {render(r, pol, lang)}")
     if a.get("tier") and pol.benefits.get(a["tier"]):
-        _out.print("  benefits: " + json.dumps(pol.benefits[a["tier"]], ensure_ascii=False))
+        shown = {  # a {zh, en} text in the chosen language, other values as written
+            k: v.text(lang) if isinstance(v, Label) else v
+            for k, v in pol.benefits[a["tier"]].items()
+        }
+        _out.print("  benefits: " + json.dumps(shown, ensure_ascii=False))
 
 
 @app.command("features")

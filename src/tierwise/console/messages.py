@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tierwise.policy.schema import Label
+
 LANGS = ("zh", "en")
 
 ZH: dict[str, str] = {
@@ -365,15 +367,6 @@ def translator(lang: str) -> Callable[[str], str]:
     return lambda key: table.get(key, key)
 
 
-# Benefit texts of the shipped policies, written in Chinese in the YAML: their English
-EN_BENEFIT_VALUES = {
-    "专属客服": "Dedicated service desk",
-    "常规服务": "Standard service",
-    "基础服务": "Basic service",
-    "1对1客服": "One-to-one service",
-}
-
-
 def code_text(field: str, value: str | None, lang: str) -> str:
     """The words for a code stored in field ``field`` (``channel``, ``payment_terms``,
     ``business_type``, ``scale``, ``reason``, ``count``); an unknown code shows as itself."""
@@ -383,14 +376,22 @@ def code_text(field: str, value: str | None, lang: str) -> str:
 
 
 def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
-    """A benefit's label and value in ``lang`` (unknown keys show as they are in the policy)."""
+    """A benefit's label and value in ``lang``.
+
+    The value is as the policy wrote it: a ``{zh, en}`` text (a :class:`Label`, or the
+    mapping a run's run.json keeps) reads in ``lang``; a flag reads 是/否 (yes/no); a code
+    with words here (``payment_terms: weekly``) reads as the words; anything else (a plain
+    text, a number) as it is. An unknown key shows as itself.
+    """
     table = CATALOG.get(lang, ZH)
     label = table.get(f"b_{key}", key)
+    if isinstance(value, Label):
+        return label, value.text(lang)
+    if isinstance(value, dict) and {"zh", "en"} <= value.keys():
+        return label, str(value["zh" if lang == "zh" else "en"])
     if isinstance(value, bool):
         return label, table["yes" if value else "no"]
+    if isinstance(value, list):
+        return label, "、".join(map(str, value)) if lang == "zh" else ", ".join(map(str, value))
     text = str(value)
-    if (words := code_text(key, text, lang)) != text:  # a code, e.g. payment_terms: weekly
-        return label, words
-    if lang == "en":
-        return label, EN_BENEFIT_VALUES.get(text, text)
-    return label, text
+    return label, code_text(key, text, lang)  # a code, e.g. weekly, or the text as it is

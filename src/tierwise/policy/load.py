@@ -22,6 +22,8 @@ def _loc(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
         elif part in ("rfm_formula", "rfm_quantile", "weighted", "model"):
             continue  # the discriminator tag pydantic adds to the path
+        elif part in ("benefit_label", "benefit_plain"):
+            continue  # the tag of a benefit value's kind (schema.BenefitValue)
         else:
             out += ("." if out else "") + str(part)
     return out or "(top)"

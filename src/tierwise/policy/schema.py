@@ -6,13 +6,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic import (
+    Tag as UnionTag,
+)
+from pydantic_core import PydanticCustomError
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 Conditions = str | list[str]
-BenefitValue = str | int | float | bool | list[str]
 
 
 class Strict(BaseModel):
@@ -28,6 +38,38 @@ class Label(Strict):
     def text(self, lang: str) -> str:
         """The name in ``lang`` (``zh``; anything else reads English)."""
         return self.zh if lang == "zh" else self.en
+
+
+def _benefit_kind(value: Any) -> str:
+    return "benefit_label" if isinstance(value, dict | Label) else "benefit_plain"
+
+
+#: A benefit's value: a text in both languages (``{zh: 专属客服, en: Dedicated service desk}``)
+#: or a plain value shown as it is in both (a code such as ``monthly``, a number, a flag, a
+#: list). A mapping is read as a :class:`Label` only, so a typo in it is reported once, at
+#: its key path (``benefits.gold.service.colour: unknown key``), not once per union member.
+def _plain_benefit(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One clear error for a value of no allowed kind (not one per member of the union)."""
+    ok = isinstance(value, str | int | float | bool) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    )
+    if not ok:
+        raise PydanticCustomError(
+            "benefit_value",
+            "a benefit is a text, a number, true/false, a list of texts, or {zh: ..., en: ...}",
+        )
+    return handler(value)
+
+
+BenefitValue = Annotated[
+    Annotated[Label, UnionTag("benefit_label")]
+    | Annotated[
+        str | int | float | bool | list[str],
+        WrapValidator(_plain_benefit),
+        UnionTag("benefit_plain"),
+    ],
+    Discriminator(_benefit_kind),
+]
 
 
 class Level(Strict):
