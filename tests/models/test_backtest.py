@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
 
+import tierwise.models.backtest as bt
 from tierwise.errors import UsageError
 from tierwise.grading.run import run_grading
 from tierwise.models.backtest import (
@@ -16,6 +18,7 @@ from tierwise.models.backtest import (
     backtest,
     clv_scorer,
     fixed_policy,
+    grade_policies,
     improvement_over,
     model_policy,
     policy_scorer,
@@ -25,6 +28,7 @@ from tierwise.models.backtest import (
 from tierwise.models.orders_lake import write_orders_lake
 from tierwise.models.ranking import selection_metrics
 from tierwise.policy import load_policy
+from tierwise.policy.schema import Policy
 
 AS_OF = date(2025, 6, 30)
 
@@ -125,3 +129,52 @@ def test_scoring_only_drops_the_model_predictions_the_labels_read() -> None:
     assert example.predictions is not None
     assert scoring_only(example).predictions is None
     assert with_score(example, {"method": "rfm_formula"}, "f").predictions is None
+
+
+def _mixed_policies() -> list[Policy]:
+    """Three policies reading different features; the last with a shorter lookback."""
+    base = scoring_only(load_policy(SEED_POLICY))
+    weighted = {"method": "weighted", "weights": {"avg_order_value": 1.0, "orders_90d": 2.0}}
+    short = with_score(base, {"method": "weighted", "weights": {"spend_lookback": 1.0}}, "s")
+    short = short.model_copy(update={"lookback_days": 120})
+    return [base, with_score(base, weighted, "w"), short]
+
+
+def test_policies_graded_together_match_each_graded_alone(tmp_path: Path) -> None:
+    """One feature build for several policies gives each the tiers of its own build: the
+    union holds every feature each one reads, and a different lookback gets its own build."""
+    lake = tmp_path / "lake"
+    write_orders_lake(_orders(), lake)
+    policies = _mixed_policies()
+    together = grade_policies(lake, AS_OF, [(p, None) for p in policies])
+    for policy, ours in zip(policies, together, strict=True):
+        alone = grade_policies(lake, AS_OF, [(policy, None)])[0]
+        assert ours["tier_rank"].notna().sum() > 5
+        pd.testing.assert_frame_equal(ours.sort_index(), alone.sort_index())
+    # the check can fail: the short policy graded on the 365-day features differs
+    long = policies[2].model_copy(update={"lookback_days": 365})
+    wrong = grade_policies(lake, AS_OF, [(long, None)])[0]
+    assert not wrong["score"].sort_index().equals(together[2]["score"].sort_index())
+
+
+def test_the_backtest_builds_features_once_per_date_and_lookback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = tmp_path / "lake"
+    write_orders_lake(_orders(), lake)
+    calls: list[tuple[date, int]] = []
+    real = bt.build_features
+
+    def counted(tables: Any, as_of: date, **kw: Any) -> Any:
+        calls.append((as_of, kw["lookback_days"]))
+        return real(tables, as_of, **kw)
+
+    monkeypatch.setattr(bt, "build_features", counted)
+    scorers = {
+        f"p{i}": policy_scorer(lake, fixed_policy(p)) for i, p in enumerate(_mixed_policies())
+    }
+    res = backtest(_orders(), [AS_OF, AS_OF - timedelta(days=30)], scorers)
+    assert len(res) == 6
+    assert sorted(calls) == sorted(
+        (d, lb) for d in (AS_OF, AS_OF - timedelta(days=30)) for lb in (120, 365)
+    )

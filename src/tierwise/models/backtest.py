@@ -16,7 +16,9 @@ engine assigned them (ties share a tier, so a coarse score's top tier may hold m
 
 :func:`policy_scorer` grades through the real engine (:func:`tierwise.features.build.
 build_features` then :func:`tierwise.policy.engine.grade_frame`, as ``tierwise grade`` does)
-from the lake's tables as of each date. :func:`default_scorers` compares, on the seed policy's
+from the lake's tables as of each date; :func:`backtest` grades all the policy scorers of a
+date from one feature build (:func:`grade_policies`: the union of the features they read).
+:func:`default_scorers` compares, on the seed policy's
 eligibility and percentile tiers (``policies/kuailv.yaml``): the seed RFM formula, quantile
 RFM, a weighted score (the ``value`` preset), the learned weights (fitted on snapshots
 strictly before the date, offered as a ``weighted`` policy) and ``model`` score policies fed by
@@ -28,6 +30,7 @@ tables (lines, finance) an orders-only source such as CDNOW does not have.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,8 +39,11 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from tierwise.engines.output import materialize
 from tierwise.errors import UsageError
 from tierwise.features.build import GROUP_TABLES, build_features, groups_for
+from tierwise.features.catalog import CATALOG
+from tierwise.features.context import Entity
 from tierwise.features.sources import connect, open_lake
 from tierwise.lake import LakeLocation
 from tierwise.models.clv import ClvModel
@@ -84,29 +90,60 @@ def with_score(policy: Policy, score: dict[str, Any], name: str) -> Policy:
     return parse_policy(data, source=f"<{name}>")
 
 
-def policy_scorer(lake: LakeLocation, make: PolicyMaker) -> Scorer:
-    """Grade through the policy engine as of each date: ``score`` and ``tier_rank`` per
-    entity (``tier_rank`` empty for the ineligible)."""
+def grade_policies(
+    lake: LakeLocation, as_of: date, made: Sequence[tuple[Policy, pd.DataFrame | None]]
+) -> list[pd.DataFrame]:
+    """Grade several policies as of one date from one feature build: ``score`` and
+    ``tier_rank`` per entity for each (``tier_rank`` empty for the ineligible).
 
-    def score(
-        rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
-    ) -> pd.DataFrame:
-        policy, model = make(rel, as_of, con)
-        names = required_features(policy)
-        backend = connect()
+    Policies with the same lookback and entity share one feature table holding the union of
+    the features they read: a feature's value does not depend on which others are built with
+    it (one column each, left-joined onto the entities), so each policy is graded exactly as
+    on its own build. Different lookbacks or entities get their own build.
+    """
+    backend = connect()
+    groups: dict[tuple[int, Entity], list[int]] = {}
+    for i, (policy, _) in enumerate(made):
+        groups.setdefault((policy.lookback_days, policy.entity), []).append(i)
+    out: list[pd.DataFrame | None] = [None] * len(made)
+    for (lookback, entity), members in groups.items():
+        wanted = {n for i in members for n in required_features(made[i][0])}
+        names = [n for n in CATALOG if n in wanted]  # catalog order, as required_features
         tables = open_lake(
             backend, lake, sorted({t for g in groups_for(names) for t in GROUP_TABLES[g]})
         )
-        feats = build_features(
-            tables, as_of, lookback_days=policy.lookback_days, entity=policy.entity, names=names
-        )
-        table = None if model is None else ibis.memtable(model)
-        graded = grade_frame(feats, policy, table).select("entity_id", "score", "tier_rank")
-        out: pd.DataFrame = backend.execute(graded).set_index("entity_id")
-        out.loc[out["tier_rank"].isna(), "score"] = np.nan  # the ineligible rank last
-        return out
+        built = build_features(tables, as_of, lookback_days=lookback, entity=entity, names=names)
+        # computed once (a temporary table of this connection), read by every policy
+        feats, _ = materialize(backend, built, "backtest_features")
+        for i in members:
+            policy, model = made[i]
+            table = None if model is None else ibis.memtable(model)
+            graded = grade_frame(feats, policy, table).select("entity_id", "score", "tier_rank")
+            frame: pd.DataFrame = backend.execute(graded).set_index("entity_id")
+            frame.loc[frame["tier_rank"].isna(), "score"] = np.nan  # the ineligible rank last
+            out[i] = frame
+    return [f for f in out if f is not None]
 
-    return score
+
+@dataclass(frozen=True)
+class PolicyScorer:
+    """A scorer that grades through the policy engine as of each date (``make`` gives the
+    policy of the date). Called alone it builds its own features; :func:`backtest` grades
+    all its policy scorers of a date together, from one feature build."""
+
+    lake: LakeLocation
+    make: PolicyMaker
+
+    def __call__(
+        self, rel: duckdb.DuckDBPyRelation, as_of: date, con: duckdb.DuckDBPyConnection
+    ) -> pd.DataFrame:
+        return grade_policies(self.lake, as_of, [self.make(rel, as_of, con)])[0]
+
+
+def policy_scorer(lake: LakeLocation, make: PolicyMaker) -> PolicyScorer:
+    """Grade through the policy engine as of each date: ``score`` and ``tier_rank`` per
+    entity (``tier_rank`` empty for the ineligible)."""
+    return PolicyScorer(lake, make)
 
 
 def fixed_policy(policy: Policy) -> PolicyMaker:
@@ -303,8 +340,9 @@ def backtest(
         truth = future.set_axis(future.index.astype(str)).reindex(population).fillna(0.0)
         rng = np.random.default_rng(seed)
         jitter = pd.Series(rng.random(len(population)) * 1e-9, index=population)
+        graded = _grade_together(scorers, rel, as_of, con)
         for name, scorer in scorers.items():
-            result = scorer(rel, as_of, con)
+            result = graded[name] if name in graded else scorer(rel, as_of, con)
             selected = None
             if isinstance(result, pd.DataFrame):  # a policy: its own top tiers
                 result = result.set_axis(result.index.astype(str))
@@ -323,6 +361,26 @@ def backtest(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _grade_together(
+    scorers: Mapping[str, Scorer],
+    rel: duckdb.DuckDBPyRelation,
+    as_of: date,
+    con: duckdb.DuckDBPyConnection,
+) -> dict[str, pd.DataFrame]:
+    """The policy scorers' results as of ``as_of``, graded from one feature build per
+    (lookback, entity) instead of one per policy (all policies of a date on one lake)."""
+    by_lake: dict[str, list[tuple[str, PolicyScorer]]] = {}
+    for name, scorer in scorers.items():
+        if isinstance(scorer, PolicyScorer):
+            by_lake.setdefault(str(scorer.lake), []).append((name, scorer))
+    out: dict[str, pd.DataFrame] = {}
+    for members in by_lake.values():
+        made = [s.make(rel, as_of, con) for _, s in members]
+        frames = grade_policies(members[0][1].lake, as_of, made)
+        out |= {name: f for (name, _), f in zip(members, frames, strict=True)}
+    return out
 
 
 def improvement_over(results: pd.DataFrame, baseline: str, metric: str = "top20_f1") -> pd.Series:
