@@ -14,8 +14,10 @@ import re
 import httpx
 from sqlalchemy import text
 
+from tierwise.features.catalog import CATALOG
 from tierwise.grading.handoff import read_run
 from tierwise.model.tables import CHANNELS
+from tierwise.policy.names import SCORE_NAMES, TIER_NAMES
 from tierwise.stability_batch import CODE_NAMES
 from tierwise.store.db import make_engine, sqlite_url
 
@@ -69,6 +71,27 @@ def raw_codes_in(page: str, codes: set[str], lang: str = "zh") -> set[str]:
     return out
 
 
+#: feature codes (``orders_365d``) and what a code turned into words by replacing ``_`` looks
+#: like (``orders 365d``): a page names a feature by its short name (explain/terms.py)
+FEATURE_CODES = {
+    form
+    for name in (*CATALOG, *SCORE_NAMES, *TIER_NAMES, "model_score")
+    if "_" in name
+    for form in (name, name.replace("_", " "))
+}
+
+
+def feature_codes_in(page: str) -> set[str]:
+    """Each feature code in the words a person reads, in either language."""
+    words = " ".join(visible_text(page).split())
+    out = set()
+    for c in FEATURE_CODES:
+        m = re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", words)
+        if m:
+            out.add(f"{c} in '{words[max(0, m.start() - 30) : m.end() + 30]}'")
+    return out
+
+
 def test_no_page_shows_a_raw_code(site: Site) -> None:
     engine = make_engine(sqlite_url(site.home / "state.db"))
     with engine.connect() as conn:
@@ -90,21 +113,32 @@ def test_no_page_shows_a_raw_code(site: Site) -> None:
     codes = FIELD_CODES | set(policy.layers) | {k for b in policy.benefits.values() for k in b}
     assert "preference" in codes and "payment_terms" in codes
     pages = ["/console/", "/console/customers", "/console/policies", "/console/runs"]
+    pages += ["/console/models"]
     pages += [f"/console/customers/{i}" for i in ids]
     found: dict[str, set[str]] = {}
-    for lang in ("zh", "en"):
+    for lang in ("zh", "en"):  # the console speaks English on ?lang=en (then a cookie)
         admin = sign_in(site, "admin")
-        for path in pages:
+        listing = admin.get("/console/policies", params={"lang": lang}).text
+        policy_pages = sorted(set(re.findall(r'href="(/console/policies/[^"/?#]+)"', listing)))
+        assert policy_pages, "the policies page links no policy"
+        for path in pages + policy_pages:
             r = admin.get(path, params={"lang": lang})
             assert r.status_code == 200, (path, r.status_code)
-            if hit := raw_codes_in(r.text, codes, lang):
+            if hit := raw_codes_in(r.text, codes, lang) | feature_codes_in(r.text):
                 found[f"{lang} {path}"] = hit
         shop = sign_in(site, "shop")
         r = shop.get("/console/me", params={"lang": lang})
         assert r.status_code == 200
-        if hit := raw_codes_in(r.text, codes, lang):
+        if hit := raw_codes_in(r.text, codes, lang) | feature_codes_in(r.text):
             found[f"{lang} /console/me"] = hit
     assert not found, found
+
+
+def test_the_walk_finds_a_feature_code_in_either_form() -> None:
+    page = "<td>orders 365d</td><td>12</td><p title='spend_365d'>Share of fresh meat</p>"
+    assert [h.split(" in ")[0] for h in feature_codes_in(page)] == ["orders 365d"]
+    assert feature_codes_in("<li>Days since the last order: 5 days, +2.00 points</li>") == set()
+    assert feature_codes_in("<li>近一年采购额 ≥ 5 000 元（spend_365d）</li>")
 
 
 def test_the_walk_finds_a_raw_code() -> None:
