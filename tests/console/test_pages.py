@@ -190,3 +190,18 @@ def test_a_benefit_value_reads_in_the_page_language() -> None:
     assert benefit_text("payment_terms", "weekly", "zh")[1] == ZH["c_payment_terms_weekly"]
     assert benefit_text("service", "夜间配送", "en")[1] == "夜间配送"
     assert benefit_text("gifts", ["券", "礼盒"], "zh")[1] == "券、礼盒"
+
+
+def test_the_360_page_lists_features_in_catalog_order_by_name(client: TestClient) -> None:
+    """Named in the page's language (not codes), grouped as the catalog groups them."""
+    from tierwise.explain.terms import feature_name
+    from tierwise.features.catalog import CATALOG
+
+    sign_in(client, "boss")
+    page = client.get("/console/customers/C0000003", params={"lang": "en"}).text
+    table = re.search(r'<table class="grid" id="features">(.*?)</table>', page, re.S)
+    assert table is not None
+    shown = re.findall(r"<tr><td>([^<]+)</td>", table.group(1))
+    by_name = {feature_name(n, "en"): i for i, n in enumerate(CATALOG)}
+    assert len(shown) >= 3 and all(n in by_name for n in shown), shown
+    assert [by_name[n] for n in shown] == sorted(by_name[n] for n in shown)

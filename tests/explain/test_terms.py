@@ -73,3 +73,12 @@ def test_a_threshold_tier_and_a_tag_are_explained_without_codes() -> None:
             text = render(reason, policy, lang)
             used = [n for n in CATALOG if n in text]
             assert not used, (lang, text)
+
+
+def test_one_day_or_order_reads_singular_in_english() -> None:
+    policy = load_policy(ROOT / "policies" / "kuailv.yaml")
+    one = Reason("CONTRIBUTION", {"feature": "recency_days", "value": 1.0, "points": 2.0})
+    assert render(one, policy, "en") == "Days since the last order: 1 day, +2.00 points"
+    two = Reason("CONTRIBUTION", {"feature": "orders_365d", "value": 2.0, "points": 0.3})
+    assert render(two, policy, "en") == "Orders, last 365 days: 2 orders, +0.30 points"
+    assert render(one, policy, "zh") == "距上次下单天数 1 天：贡献 +2.00 分"

@@ -302,7 +302,8 @@ def _feature(name: str, value: Any, lang: str) -> tuple[str, str]:
     elif any(k in name for k in ("spend", "amount", "margin", "ltv", "cost", "limit")):
         text = f"{value:,.2f} {u['yuan']}"
     elif name.endswith("_days") or name.startswith("days_"):
-        text = f"{value:,.0f} {u['days']}"
+        one = lang == "en" and round(value) == 1  # "1 day", not "1 days"
+        text = f"{value:,.0f} {'day' if one else u['days']}"
     elif name.startswith("orders"):
         text = f"{value:,.0f} {u['orders']}"
     else:
@@ -337,7 +338,9 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
     for k in list(shown):  # an alias shows once, under the feature it repeats
         if (f := CATALOG.get(k)) and f.alias_of in shown:
             del shown[k]
-    features = [_feature(k, v, page.lang) for k, v in sorted(shown.items())]
+    order = {name: i for i, name in enumerate(CATALOG)}  # the catalog's groups, not A-Z codes
+    ranked = sorted(shown.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    features = [_feature(k, v, page.lang) for k, v in ranked]
     return page.render(
         "customer.html",
         c=profile,

@@ -36,6 +36,8 @@ def _amount(name: str, v: float | None, lang: str) -> str:
     if unit in ("yuan", "orders", "days"):
         n = math.ceil(v - 1e-9) if unit != "days" else round(v)
         text = f"{n:,}".replace(",", " ")
+        if lang != "zh" and n == 1:
+            return f"{text} {unit.removesuffix('s')}"  # 1 day, 1 order
         return f"{text} {_UNITS_ZH[unit]}" if lang == "zh" else f"{text} {unit}"
     text = f"{v:,.2f}".rstrip("0").rstrip(".").replace(",", " ")
     return (f"{text} {_UNITS_ZH.get(unit, unit)}" if lang == "zh" else f"{text} {unit}").strip()
