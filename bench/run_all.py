@@ -73,7 +73,7 @@ BENCHES: list[Bench] = [
         # 10 M on DuckDB, Spark local[2] and pandas (bench_grading's defaults)
         ["--write-doc", "--spark-on", "pandas"],
         ["--lines", "1000000", "--pandas-lines", "1000000", "--spark-on", "none"],
-        estimate_s=880,
+        estimate_s=940,
         limit_s=2400,
         note="100 M lines (capped at 2 GB) and 10 M lines with Spark and pandas; lakes kept in var/bench-lakes",
     ),

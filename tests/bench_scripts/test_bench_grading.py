@@ -70,3 +70,16 @@ def test_kept_block_is_not_marked_twice() -> None:
 
 def test_no_previous_section_keeps_nothing() -> None:
     assert bg._kept_block("# Benchmarks\n", bg.BIG, ("Synthetic lake:", "At ")) == []
+
+
+def test_the_pandas_figure_is_the_ratio_of_medians_of_alternating_pairs() -> None:
+    runs = [{"seconds": 3.1}, {"seconds": 2.4}, {"seconds": 2.6}]
+    assert bg._median_run(runs) == {"seconds": 2.6}
+    assert bg._median_run(runs[:2]) == {"seconds": 3.1}  # even count: the upper one
+    note = bg._pairs_note(
+        {"pairs": [{"grade_s": 2.4, "pandas_s": 20.0, "ratio": 8.3, "load_1m": 1.2},
+                   {"grade_s": 2.6, "pandas_s": 19.0, "ratio": 7.3, "load_1m": 2.5}]}
+    )  # fmt: skip
+    assert "medians of 2 alternating pairs" in note
+    assert "2.4 s / 20.0 s = 8.3x (load 1.2)" in note and "7.3x (load 2.5)" in note
+    assert bg._pairs_note({"pairs": [{"grade_s": 1, "pandas_s": 9, "ratio": 9, "load_1m": 1}]}) == ""

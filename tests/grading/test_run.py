@@ -136,3 +136,31 @@ def test_fingerprint_survives_a_copy_and_sees_a_change(lake: Path, tmp_path: Pat
         },
     )
     assert data_fingerprint(copy, tables) != data_fingerprint(lake, tables)
+
+
+def test_features_file_is_the_same_whether_kept_as_arrow_or_as_a_table(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small results are written from Arrow in a background thread, large ones by DuckDB's
+    COPY from a temporary table: both give the same features.parquet and assignments (up to
+    the last bit of a float: DuckDB may fold ``0.3 * 1`` differently in the two plans)."""
+    import pyarrow as pa
+
+    from tierwise.engines import output
+
+    policy = load_policy(ROOT / "policies" / "kuailv.yaml")
+    arrow_run = run_grading(policy, as_of=AS_OF, lake=lake, runs=tmp_path / "a", now=NOW)
+    monkeypatch.setattr(output, "SMALL_RESULT_ROWS", 0)  # every result stays in DuckDB
+    table_run = run_grading(policy, as_of=AS_OF, lake=lake, runs=tmp_path / "t", now=NOW)
+    for name in (layout.FEATURES, layout.ASSIGNMENTS):
+        a = pq.read_table(arrow_run.path / name).sort_by("entity_id")
+        t = pq.read_table(table_run.path / name).sort_by("entity_id")
+        assert a.schema.equals(t.schema), name
+        for col in a.column_names:
+            x, y = a[col].to_pylist(), t[col].to_pylist()
+            if pa.types.is_floating(a.schema.field(col).type):
+                assert [v is None for v in x] == [v is None for v in y], (name, col)
+                pairs = [(u, v) for u, v in zip(x, y, strict=True) if u is not None]
+                assert all(u == pytest.approx(v, rel=1e-12, abs=1e-12) for u, v in pairs), col
+            else:
+                assert x == y, (name, col)

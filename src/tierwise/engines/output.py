@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,29 +37,39 @@ def write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
 SMALL_RESULT_ROWS = 500_000
 
 
+@dataclass
+class Materialized:
+    """A result computed once for the later steps of a run (see :func:`materialize`)."""
+
+    table: ir.Table
+    free: Callable[[], None]
+    #: the rows themselves, when DuckDB's result is kept as Arrow (None otherwise)
+    arrow: pa.Table | None = None
+
+
 def materialize(
     con: Any, expr: ir.Table, prefix: str, *, rows_hint: int | None = None
-) -> tuple[ir.Table, Callable[[], None]]:
+) -> Materialized:
     """Compute ``expr`` once and keep it for the later steps of a run.
 
-    Returns the table and a function that frees it. DuckDB: a temporary table (gone with
-    the connection), or, when ``rows_hint`` (an upper bound of the result's rows) is at
-    most :data:`SMALL_RESULT_ROWS`, the Arrow result registered back as an in-memory
-    table: DuckDB scans Arrow in place, and at 200 000 customers this took 0.10 s against
-    0.31 s for Ibis's temporary table (created, then filled by an INSERT). Larger results
-    stay inside DuckDB, where its memory cap bounds them and they can spill. Spark, which
-    has no temporary tables in Ibis: a cached DataFrame, read back with the expression's
-    declared column types (Spark SQL reads a literal such as ``0.3`` as a DECIMAL, so
-    ``0.3 * r_score``, float64 to Ibis, is cached as decimal(22, 1)).
+    DuckDB: a temporary table (gone with the connection), or, when ``rows_hint`` (an upper
+    bound of the result's rows) is at most :data:`SMALL_RESULT_ROWS`, the Arrow result
+    registered back as an in-memory table: DuckDB scans Arrow in place, and at 200 000
+    customers this took 0.10 s against 0.31 s for Ibis's temporary table (created, then
+    filled by an INSERT). Larger results stay inside DuckDB, where its memory cap bounds
+    them and they can spill. Spark, which has no temporary tables in Ibis: a cached
+    DataFrame, read back with the expression's declared column types (Spark SQL reads a
+    literal such as ``0.3`` as a DECIMAL, so ``0.3 * r_score``, float64 to Ibis, is cached
+    as decimal(22, 1)). ``free`` releases what the result holds.
     """
     if con.name == "duckdb" and rows_hint is not None and rows_hint <= SMALL_RESULT_ROWS:
         declared = expr.schema()
         data = con.to_pyarrow(expr).cast(declared.to_pyarrow())
-        return ibis.memtable(data, schema=declared), lambda: None
+        return Materialized(ibis.memtable(data, schema=declared), lambda: None, data)
     if con.name == "duckdb":
         table = con.create_table(f"{prefix}_{uuid.uuid4().hex}", expr, temp=True)
-        return table, lambda: None
+        return Materialized(table, lambda: None)
     cached = expr.cache()
     declared = expr.schema()
     drifted = {n: t for n, t in declared.items() if cached.schema()[n] != t}
-    return cached.cast(drifted) if drifted else cached, cached.release
+    return Materialized(cached.cast(drifted) if drifted else cached, cached.release)

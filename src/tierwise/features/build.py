@@ -112,9 +112,15 @@ def build_features(
             inner.update(inputs)
     ctx = Context(tables, as_of, lookback_days, entity, frozenset(inner))
     out = master_features(ctx)
+    # one flat chain of left joins, then one projection: Ibis compiles it in about half
+    # the time of a projection after every join (each nests the query one level deeper)
+    keys = []
     for g in groups:
         if g != "master":
-            out = out.left_join(_BUILDERS[g](ctx), "entity_id").drop("entity_id_right")
+            out = out.left_join(_BUILDERS[g](ctx), "entity_id", rname=f"{{name}}__{g}")
+            keys.append(f"entity_id__{g}")
+    if keys:
+        out = out.drop(*keys)
     fills = {
         c: _DEFAULTS.get(c, 0)
         for c, t in out.schema().items()
