@@ -116,6 +116,15 @@ def _pool(sides: list[tuple[int, Side]]) -> Side:
     )
 
 
+def _pooled_did(rows: list[EffectRow], attr: str) -> float | None:
+    """The size-weighted mean of the groups' diff-in-diffs (None if any group has none)."""
+    vals = [(r.treated.customers, getattr(r, attr)) for r in rows]
+    total = sum(w for w, _ in vals)
+    if total == 0 or any(v is None for _, v in vals):
+        return None
+    return sum(w * float(v) for w, v in vals) / total
+
+
 def _per_customer(
     tables: dict[str, ir.Table], people: pa.Table, as_of: dt.date, days: int, entity: Entity
 ) -> ir.Table:
@@ -130,7 +139,10 @@ def _per_customer(
     j = p.left_join(b, "entity_id").drop("entity_id_right")
     j = j.left_join(a, "entity_id").drop("entity_id_right")
     return j.mutate(
-        sb=j.sb.fill_null(0.0), rb=j.rb.fill_null(0.0), sa=j.sa.fill_null(0.0), ra=j.ra.fill_null(0.0)
+        sb=j.sb.fill_null(0.0),
+        rb=j.rb.fill_null(0.0),
+        sa=j.sa.fill_null(0.0),
+        ra=j.ra.fill_null(0.0),
     )
 
 
@@ -175,13 +187,16 @@ def tier_change_effect(
     control = {r["from_tier"]: r for r in agg if r["kind"] == "unchanged"}
     order = ranks or {}
 
+    def kind_order(k: str) -> tuple[int, str]:
+        return (KINDS.index(k) if k in KINDS else len(KINDS), k)
+
     def rank(t: str | None) -> tuple[int, str]:
         return (order.get(t or "", len(order)), str(t))
 
     transitions: list[EffectRow] = []
     for r in sorted(
         (r for r in agg if r["kind"] != "unchanged"),
-        key=lambda r: (r["kind"], rank(r["from_tier"]), rank(r["to_tier"])),
+        key=lambda r: (kind_order(r["kind"]), rank(r["from_tier"]), rank(r["to_tier"])),
     ):
         t, c = side(r), side(control.get(r["from_tier"]))
         transitions.append(
@@ -213,15 +228,6 @@ def tier_change_effect(
             c.repurchase_before,
             c.repurchase_after,
         )
-        dids = [(r.treated.customers, r.did_spend, r.did_repurchase) for r in with_control]
-        n = sum(x for x, _, _ in dids)
-
-        def pooled(i: int, dids: list[tuple[int, float | None, float | None]] = dids) -> float | None:
-            vals = [(x[0], x[i]) for x in dids]
-            if not vals or len(with_control) < len(rows) or any(v is None for _, v in vals):
-                return None
-            return sum(w_ * float(v) for w_, v in vals if v is not None) / n
-
         kinds.append(
             EffectRow(
                 kind=kind,
@@ -229,8 +235,8 @@ def tier_change_effect(
                 to_tier=None,
                 treated=t,
                 control=c,
-                did_spend=pooled(1),
-                did_repurchase=pooled(2),
+                did_spend=_pooled_did(rows, "did_spend"),
+                did_repurchase=_pooled_did(rows, "did_repurchase"),
                 small=t.customers < min_group or c.customers < min_group,
             )
         )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine
 
 from tierwise.analytics import effect as effect_mod
@@ -23,6 +26,13 @@ from tierwise.errors import UsageError
 from tierwise.lake import LakeLocation
 
 
+def _only(t: pa.Table, allowed: Collection[str] | None) -> pa.Table:
+    """Rows of ``t`` whose ``entity_id`` is in ``allowed`` (all when None)."""
+    if allowed is None:
+        return t
+    return t.filter(pc.is_in(t["entity_id"], pa.array(sorted(allowed), pa.string())))
+
+
 @dataclass(frozen=True)
 class RunMetrics:
     run: RunInfo
@@ -30,14 +40,21 @@ class RunMetrics:
 
 
 def run_metrics(
-    engine: Engine, lake: LakeLocation, run_id: str, *, runs_dir: Path | None = None, con: Any = None
+    engine: Engine,
+    lake: LakeLocation,
+    run_id: str,
+    *,
+    runs_dir: Path | None = None,
+    allowed: Collection[str] | None = None,
+    con: Any = None,
 ) -> RunMetrics:
-    """Per-tier metrics of published run ``run_id`` (R-ANA-6)."""
+    """Per-tier metrics of published run ``run_id`` (R-ANA-6), over the customers in
+    ``allowed`` (every customer when None)."""
     run = load_run(engine, run_id, runs_dir)
     tables = open_tables(lake, metrics_mod.FEATURES, con)
     rows = metrics_mod.tier_metrics(
         tables,
-        assignments(engine, run.run_id),
+        _only(assignments(engine, run.run_id), allowed),
         run.as_of,
         lookback_days=run.lookback_days,
         entity=run.entity,  # type: ignore[arg-type]
@@ -54,6 +71,7 @@ def run_effect(
     *,
     runs_dir: Path | None = None,
     min_group: int = effect_mod.MIN_GROUP,
+    allowed: Collection[str] | None = None,
     con: Any = None,
 ) -> tuple[RunInfo, effect_mod.Effect]:
     """The effect of the tier changes published by run ``run_id`` (R-ANA-4).
@@ -78,7 +96,7 @@ def run_effect(
     tables = open_tables(lake, effect_mod.FEATURES, con)
     result = effect_mod.tier_change_effect(
         tables,
-        cohort(engine, run),
+        _only(cohort(engine, run), allowed),
         run_id=run.run_id,
         as_of=run.as_of,
         days=days,
