@@ -30,8 +30,10 @@ COHORT = [
 def _cohort() -> pa.Table:
     cols = list(zip(*COHORT, strict=True))
     return pa.table(
-        {n: pa.array(list(v), pa.string()) for n, v in
-         zip(("entity_id", "from_tier", "to_tier", "kind"), cols, strict=True)}
+        {
+            n: pa.array(list(v), pa.string())
+            for n, v in zip(("entity_id", "from_tier", "to_tier", "kind"), cols, strict=True)
+        }
     )
 
 
@@ -66,8 +68,14 @@ def lake(tmp_path: Path) -> Path:
 def _effect(lake: Path, days: int = 30, min_group: int = 2):  # type: ignore[no-untyped-def]
     tables = open_tables(lake, FEATURES)
     return tier_change_effect(
-        tables, _cohort(), run_id="r", as_of=AS_OF, days=days,
-        data_end=last_order_day(tables), ranks=RANKS, min_group=min_group,
+        tables,
+        _cohort(),
+        run_id="r",
+        as_of=AS_OF,
+        days=days,
+        data_end=last_order_day(tables),
+        ranks=RANKS,
+        min_group=min_group,
     )
 
 

@@ -32,20 +32,39 @@ def lake(tmp_path: Path) -> Path:
                 {"customer_id": "c", "order_time": ts(2025, 6, 1), "amount": 50},
             ],
             "returns": [
-                {"return_id": "r1", "customer_id": "a", "order_id": "O0",
-                 "return_time": ts(2025, 6, 12), "amount": 40},
-                {"return_id": "r2", "customer_id": "c", "order_id": "O5",
-                 "return_time": ts(2025, 6, 2), "amount": 10},
-                {"return_id": "r3", "customer_id": "c", "order_id": "O5",
-                 "return_time": ts(2025, 7, 2), "amount": 30},
+                {
+                    "return_id": "r1",
+                    "customer_id": "a",
+                    "order_id": "O0",
+                    "return_time": ts(2025, 6, 12),
+                    "amount": 40,
+                },
+                {
+                    "return_id": "r2",
+                    "customer_id": "c",
+                    "order_id": "O5",
+                    "return_time": ts(2025, 6, 2),
+                    "amount": 10,
+                },
+                {
+                    "return_id": "r3",
+                    "customer_id": "c",
+                    "order_id": "O5",
+                    "return_time": ts(2025, 7, 2),
+                    "amount": 30,
+                },
             ],
             "tickets": [
                 {"ticket_id": "t1", "customer_id": "a", "created_time": ts(2025, 6, 15)},
                 {"ticket_id": "t2", "customer_id": "b", "created_time": ts(2025, 7, 2)},
                 {"ticket_id": "t3", "customer_id": "c", "created_time": ts(2025, 6, 3)},
                 {"ticket_id": "t4", "customer_id": "c", "created_time": ts(2025, 6, 4)},
-                {"ticket_id": "t5", "customer_id": "c", "created_time": ts(2025, 6, 5),
-                 "kind": "inquiry"},
+                {
+                    "ticket_id": "t5",
+                    "customer_id": "c",
+                    "created_time": ts(2025, 6, 5),
+                    "kind": "inquiry",
+                },
             ],
         },
     )
@@ -54,7 +73,10 @@ def lake(tmp_path: Path) -> Path:
 def test_golden_numbers(lake: Path) -> None:
     assigned = pa.table({"entity_id": ["a", "b", "c"], "tier": ["gold", "gold", "silver"]})
     rows = tier_metrics(
-        open_tables(lake, FEATURES), assigned, AS_OF, lookback_days=90,
+        open_tables(lake, FEATURES),
+        assigned,
+        AS_OF,
+        lookback_days=90,
         ranks={"gold": 0, "silver": 1},
     )
     gold, silver = rows
@@ -80,7 +102,10 @@ def test_a_later_as_of_counts_the_later_rows(lake: Path) -> None:
     """The same lake as of 2025-07-31 sees a's July order and c's July return."""
     assigned = pa.table({"entity_id": ["a", "c"], "tier": ["gold", "silver"]})
     gold, silver = tier_metrics(
-        open_tables(lake, FEATURES), assigned, dt.date(2025, 7, 31), lookback_days=90,
+        open_tables(lake, FEATURES),
+        assigned,
+        dt.date(2025, 7, 31),
+        lookback_days=90,
         ranks={"gold": 0, "silver": 1},
     )
     assert gold.spend == pytest.approx(1400.0) and gold.orders == 3
