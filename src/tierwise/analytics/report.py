@@ -124,6 +124,7 @@ def _effect(a: Analysis, lang: str) -> dict[str, Any] | None:
     if not e.complete:
         warnings.append(
             t("incomplete").format(data_end=e.data_end, covered=e.days_covered, days=e.days)
+            + (" " + t("incomplete_hint").format(covered=e.days_covered) if e.days_covered else "")
         )
     if not e.by_transition:
         warnings.append(t("no_changes"))
@@ -155,12 +156,12 @@ def render_sections(a: Analysis, lang: str, *, distribution: bool = True) -> Mar
         total=f"{sum(m.customers for m in a.metrics):,}",
         as_of=a.run.as_of.isoformat(),
         lookback=a.run.lookback_days,
-        previous=a.previous.run_id if a.previous else "",
+        previous=f"{a.previous.as_of} · {a.previous.policy_name}" if a.previous else "",
         migration=_migration(a, lang) if a.migration is not None else None,
         effect=_effect(a, lang),
         effect_missing=a.effect_missing or "",
     )
-    return Markup(html)
+    return Markup(html)  # rendered by an autoescaping environment
 
 
 def render_report(a: Analysis, lang: str, generated: dt.datetime) -> str:
@@ -168,7 +169,7 @@ def render_report(a: Analysis, lang: str, generated: dt.datetime) -> str:
     return ENV.get_template("report.html").render(
         t=texts.translator(lang),
         lang=lang,
-        css=Markup(CSS),
+        css=Markup(CSS),  # our own stylesheet, not user input
         run_id=a.run.run_id,
         policy=a.run.policy_name,
         as_of=a.run.as_of.isoformat(),

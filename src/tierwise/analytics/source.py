@@ -80,7 +80,10 @@ def load_run(engine: Engine, run_id: str, runs_dir: Path | None = None) -> RunIn
         When the store has no published run of that id.
     """
     with engine.connect() as conn:
-        run = conn.execute(select(Run).where(Run.id == run_id)).first()
+        # PostgreSQL refuses a NUL character in a query: such an id names no run
+        run = (
+            None if "\x00" in run_id else conn.execute(select(Run).where(Run.id == run_id)).first()
+        )
         if run is None or run.status != "published" or run.published_at is None:
             state = "" if run is None else f" (it is {run.status})"
             raise NotFoundError(

@@ -56,7 +56,8 @@ ZH: dict[str, str] = {
     "window_before": "变化前窗口",
     "window_after": "变化后窗口",
     "incomplete": "变化后窗口尚未结束：数据截至 {data_end}，只覆盖 {covered} / {days} 天，"
-    "暂不报告变化后的数值（可改用 --days {covered}）。",
+    "暂不报告变化后的数值。",
+    "incomplete_hint": "可改用 {covered} 天的窗口。",
     "no_changes": "这次运行没有可比较的等级变化。",
     "not_compared": "未比较（无原等级或新等级）：{items}",
     "small_note": "“样本过少”：变化组或对照组少于 {n} 位客户，差异可能只是偶然。",
@@ -123,7 +124,8 @@ EN: dict[str, str] = {
     "window_before": "Before window",
     "window_after": "After window",
     "incomplete": "The after window is not over yet: the data ends on {data_end} and covers "
-    "{covered} of {days} days, so no after values are reported (try --days {covered}).",
+    "{covered} of {days} days, so no after values are reported.",
+    "incomplete_hint": "A {covered}-day window is complete.",
     "no_changes": "This run has no tier changes to compare.",
     "not_compared": "Not compared (no starting or no new tier): {items}",
     "small_note": '"too few customers": the changed or the control group has fewer than {n} '

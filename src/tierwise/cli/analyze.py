@@ -132,6 +132,7 @@ def effect_notes(e: Effect, lang: str) -> list[str]:
     if not e.complete:
         notes.append(
             t("incomplete").format(data_end=e.data_end, covered=e.days_covered, days=e.days)
+            + (" " + t("incomplete_hint").format(covered=e.days_covered) if e.days_covered else "")
         )
     if not e.by_transition:
         notes.append(t("no_changes"))
