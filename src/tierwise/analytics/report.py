@@ -225,3 +225,26 @@ def write_report(html: str, out: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return out
+
+
+def default_report_path(home: Path, run_id: str, lang: str) -> Path:
+    """``$TIERWISE_HOME/reports/<run_id>.<lang>.html``."""
+    return home / "reports" / f"{run_id}.{lang}.html"
+
+
+def write_run_report(
+    engine: Engine,
+    lake: LakeLocation,
+    run_id: str,
+    *,
+    home: Path,
+    lang: str = "zh",
+    days: int = 30,
+    now: dt.datetime,
+    out: Path | None = None,
+) -> Path:
+    """Compute and write the report of ``run_id`` (the CLI's and the scheduler's path)."""
+    analysis = analyze_run(engine, lake, run_id, days=days, runs_dir=home / "runs", lang=lang)
+    return write_report(
+        render_report(analysis, lang, now), out or default_report_path(home, run_id, lang)
+    )

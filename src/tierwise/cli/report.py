@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tierwise.analytics.report import analyze_run, render_report, write_report
+from tierwise.analytics.report import write_run_report
 from tierwise.analytics.source import latest_run_id, require_days
 from tierwise.cli.analyze import LakeOpt, LangOpt, RunOpt, check_lang
 from tierwise.cli.main import app
@@ -18,11 +18,6 @@ from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
 
 _out = Console(highlight=False)
-
-
-def default_report_path(home: Path, run_id: str, lang: str) -> Path:
-    """``$TIERWISE_HOME/reports/<run_id>.<lang>.html``."""
-    return home / "reports" / f"{run_id}.{lang}.html"
 
 
 @app.command("report")
@@ -46,11 +41,8 @@ def report_command(
     engine = make_engine(s.state_url)
     upgrade(engine)
     run_id = run or latest_run_id(engine)
-    analysis = analyze_run(
-        engine, lake or s.lake_dir, run_id, days=days, runs_dir=s.runs_dir, lang=lang
-    )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    path = write_report(
-        render_report(analysis, lang, now), out or default_report_path(s.home, run_id, lang)
+    path = write_run_report(
+        engine, lake or s.lake_dir, run_id, home=s.home, lang=lang, days=days, now=now, out=out
     )
     _out.print(f"report of {run_id} ({lang}) written to {path}")
