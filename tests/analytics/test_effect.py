@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from tierwise.analytics.effect import FEATURES, tier_change_effect
@@ -131,3 +132,13 @@ def test_small_groups_are_flagged(lake: Path) -> None:
     assert not any(r.small for r in e.by_transition)
     e = _effect(lake, min_group=30)
     assert all(r.small for r in e.by_transition + e.by_kind)
+
+
+@pytest.mark.parametrize("keep", [["unchanged"], []])
+def test_a_run_without_changes_has_an_empty_table(lake: Path, keep: list[str]) -> None:
+    tables = open_tables(lake, FEATURES)
+    cohort = _cohort().filter(pc.is_in(_cohort()["kind"], pa.array(keep, pa.string())))
+    e = tier_change_effect(
+        tables, cohort, run_id="r", as_of=AS_OF, days=30, data_end=last_order_day(tables)
+    )
+    assert e.by_kind == [] and e.by_transition == [] and e.complete

@@ -25,6 +25,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tierwise.features.build import build_features
 from tierwise.features.context import Entity
@@ -162,9 +163,7 @@ def tier_change_effect(
     kind``; see :func:`tierwise.analytics.source.cohort`) around ``as_of``."""
     covered = max(0, min(days, (data_end - as_of).days))
     complete = covered >= days
-    people = cohort.filter(
-        pa.compute.is_in(cohort["kind"], pa.array([*KINDS, "changed", "unchanged"]))
-    )
+    people = cohort.filter(pc.is_in(cohort["kind"], pa.array([*KINDS, "changed", "unchanged"])))
     j = _per_customer(tables, people, as_of, days, entity)
     agg = (
         j.group_by("kind", "from_tier", "to_tier")
@@ -240,7 +239,7 @@ def tier_change_effect(
                 small=t.customers < min_group or c.customers < min_group,
             )
         )
-    skipped = cohort.filter(pa.compute.is_in(cohort["kind"], pa.array(["entered", "left"])))
+    skipped = cohort.filter(pc.is_in(cohort["kind"], pa.array(["entered", "left"])))
     not_compared: dict[str, int] = {}
     for k in skipped["kind"].to_pylist():
         not_compared[k] = not_compared.get(k, 0) + 1
