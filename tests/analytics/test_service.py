@@ -69,3 +69,41 @@ def test_bad_runs_are_refused(tmp_path: Path, engine: Engine) -> None:
         run_effect(engine, lake, RUN_1, 30)
     with pytest.raises(UsageError, match="at least 1, got 0"):
         run_effect(engine, lake, RUN_2, 0)
+
+
+def test_report_adds_the_previous_runs_effect_while_this_one_is_open(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A run as of 2025-07-15 (no change): its 30-day after window is open (the data ends on
+    07-31), so the report also shows run 2's complete effect."""
+    import datetime as dt
+
+    from anabook import CUTOFFS, SCORE, TIERS_2
+    from tierwise.analytics.report import analyze_run, render_sections
+    from tierwise.stability import StabilityRule
+    from tierwise.store.runs import Assignment, RunStore
+
+    lake = build(tmp_path, engine)
+    store = RunStore(engine)
+    store.begin(
+        "ana-run-3",
+        policy_name="ana",
+        policy_hash="0" * 64,
+        as_of=dt.date(2025, 7, 15),
+        data_fingerprint="f" * 64,
+        started_at=dt.datetime(2025, 7, 16, 3),
+    )
+    store.publish(
+        "ana-run-3",
+        [Assignment(c, t, SCORE[t]) for c, t in TIERS_2.items()],
+        CUTOFFS,
+        rule=StabilityRule(downgrade_after_runs=1),
+        now=dt.datetime(2025, 7, 16, 3, 5),
+    )
+    a = analyze_run(engine, lake, "ana-run-3", days=30, lang="en")
+    assert a.effect is not None and not a.effect.complete and a.effect.days_covered == 16
+    assert a.earlier is not None and a.earlier.run_id == RUN_2 and a.earlier.complete
+    up = next(r for r in a.earlier.by_kind if r.kind == "upgraded")
+    assert up.did_spend == pytest.approx(125.0)
+    html = render_sections(a, "en")
+    assert "Effect of the previous run&#39;s (2025-06-30) tier changes" in html

@@ -44,6 +44,8 @@ class Analysis:
     previous: RunInfo | None
     #: (from, to, customers) cells between the previous run and this one (None: not shown)
     migration: list[dict[str, Any]] | None
+    #: while this run's after window is still open: the effect of the previous run's changes
+    earlier: Effect | None = None
 
 
 def _metric_rows(a: Analysis, lang: str) -> list[dict[str, Any]]:
@@ -115,8 +117,7 @@ def _effect_row(r: EffectRow, run: RunInfo, lang: str) -> dict[str, Any]:
     }
 
 
-def _effect(a: Analysis, lang: str) -> dict[str, Any] | None:
-    e = a.effect
+def _effect(a: Analysis, lang: str, e: Effect | None) -> dict[str, Any] | None:
     if e is None:
         return None
     t = texts.translator(lang)
@@ -158,8 +159,12 @@ def render_sections(a: Analysis, lang: str, *, distribution: bool = True) -> Mar
         lookback=a.run.lookback_days,
         previous=f"{a.previous.as_of} · {a.previous.policy_name}" if a.previous else "",
         migration=_migration(a, lang) if a.migration is not None else None,
-        effect=_effect(a, lang),
+        effect=_effect(a, lang, a.effect),
         effect_missing=a.effect_missing or "",
+        earlier=_effect(a, lang, a.earlier),
+        earlier_title=texts.translator(lang)("title_effect_previous").format(
+            as_of=a.previous.as_of if a.previous else ""
+        ),
     )
     return Markup(html)  # rendered by an autoescaping environment
 
@@ -206,10 +211,16 @@ def analyze_run(
             )
         except UsageError as err:
             missing = err.message
+    earlier: Effect | None = None
+    still_open = effect is not None and not effect.complete
+    if still_open and prev is not None and previous_run(engine, prev) is not None:
+        _info, earlier = run_effect(
+            engine, lake, prev.run_id, days, runs_dir=runs_dir, allowed=allowed
+        )
     migration = None
     if with_migration:
         migration = [] if prev is None else AnalyticsRepo(engine).migration(prev.run_id, run_id)
-    return Analysis(m.run, m.tiers, effect, missing, prev, migration)
+    return Analysis(m.run, m.tiers, effect, missing, prev, migration, earlier)
 
 
 def write_report(html: str, out: Path) -> Path:

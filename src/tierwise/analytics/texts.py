@@ -12,6 +12,7 @@ from collections.abc import Callable
 ZH: dict[str, str] = {
     "title_metrics": "各等级评估指标",
     "title_effect": "等级变化效果追踪",
+    "title_effect_previous": "上次运行（{as_of}）等级变化的效果",
     "title_report": "客户分级分析报告",
     "title_distribution": "等级分布",
     "title_migration": "与上次运行相比的等级迁移",
@@ -80,6 +81,7 @@ ZH: dict[str, str] = {
 EN: dict[str, str] = {
     "title_metrics": "Evaluation metrics per tier",
     "title_effect": "Effect of tier changes",
+    "title_effect_previous": "Effect of the previous run's ({as_of}) tier changes",
     "title_report": "Customer grading report",
     "title_distribution": "Tier distribution",
     "title_migration": "Tier migration since the previous run",
