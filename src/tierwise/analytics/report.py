@@ -117,9 +117,8 @@ def _effect_row(r: EffectRow, run: RunInfo, lang: str) -> dict[str, Any]:
     }
 
 
-def _effect(a: Analysis, lang: str, e: Effect | None) -> dict[str, Any] | None:
-    if e is None:
-        return None
+def effect_warnings(e: Effect, lang: str) -> list[str]:
+    """What limits the effect table: an after window not complete yet, no changes at all."""
     t = texts.translator(lang)
     warnings = []
     if not e.complete:
@@ -129,11 +128,23 @@ def _effect(a: Analysis, lang: str, e: Effect | None) -> dict[str, Any] | None:
         )
     if not e.by_transition:
         warnings.append(t("no_changes"))
+    return warnings
+
+
+def effect_notes(e: Effect, lang: str) -> list[str]:
+    """How to read the effect table: who was not compared, small groups, the formula."""
+    t = texts.translator(lang)
     notes = []
     if e.not_compared:
         items = ", ".join(f"{t('k_' + k)} {n:,}" for k, n in sorted(e.not_compared.items()))
         notes.append(t("not_compared").format(items=items))
-    notes += [t("small_note").format(n=e.min_group), t("did_note")]
+    return [*notes, t("small_note").format(n=e.min_group), t("did_note")]
+
+
+def _effect(a: Analysis, lang: str, e: Effect | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    warnings, notes = effect_warnings(e, lang), effect_notes(e, lang)
     rows = []
     for kind in e.by_kind:
         rows.append(_effect_row(kind, a.run, lang))

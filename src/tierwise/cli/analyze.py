@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from tierwise.analytics import texts
 from tierwise.analytics.effect import MIN_GROUP, Effect, EffectRow
 from tierwise.analytics.metrics import TierMetrics
+from tierwise.analytics.report import effect_notes, effect_warnings
 from tierwise.analytics.service import run_effect, run_metrics
 from tierwise.analytics.source import RunInfo, latest_run_id, require_days
 from tierwise.cli.main import app
@@ -126,24 +127,6 @@ def effect_table(run: RunInfo, e: Effect, lang: str) -> Table:
     return table
 
 
-def effect_notes(e: Effect, lang: str) -> list[str]:
-    t = texts.translator(lang)
-    notes = []
-    if not e.complete:
-        notes.append(
-            t("incomplete").format(data_end=e.data_end, covered=e.days_covered, days=e.days)
-            + (" " + t("incomplete_hint").format(covered=e.days_covered) if e.days_covered else "")
-        )
-    if not e.by_transition:
-        notes.append(t("no_changes"))
-    if e.not_compared:
-        items = ", ".join(f"{t('k_' + k)} {n}" for k, n in sorted(e.not_compared.items()))
-        notes.append(t("not_compared").format(items=items))
-    notes.append(t("small_note").format(n=e.min_group))
-    notes.append(t("did_note"))
-    return notes
-
-
 @analyze_app.command("effect")
 def effect_command(
     run: RunOpt = None,
@@ -171,5 +154,5 @@ def effect_command(
         min_group=min_group,
     )
     _out.print(effect_table(info, e, lang))
-    for line in effect_notes(e, lang):
+    for line in [*effect_warnings(e, lang), *effect_notes(e, lang)]:
         _out.print(line)
