@@ -276,3 +276,55 @@ def test_row_numbers_stay_exact_with_rejected_lines_in_parallel_reads(
     assert all(q[r]["raw"].startswith(f"O{r - 2},C1") for r in malformed)
     assert all("undecodable" in q[r]["reason"] for r in invalid_utf8)
     assert landed.lake.num_rows == n - len(q)
+
+
+def test_row_numbers_stay_exact_with_references_in_parallel_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Order lines checked against their orders (the check used to be a join in the first
+    # pass, and DuckDB does not keep the file order through a join: rows were misnumbered).
+    orders = tmp_path / "orders.csv"
+    n_orders = 60_000
+    orders.write_text(
+        HEAD
+        + "".join(f"O{i:07d},C1,2025-03-05 08:00:00,online,10\n" for i in range(n_orders))
+        + "O9999998,C1,昨天,online,10\n",  # quarantined: its lines are not orphans
+        encoding="utf-8",
+    )
+    lines = tmp_path / "order_lines.csv"
+    n = 300_000
+    expect: dict[int, str] = {}
+    with open(lines, "w", encoding="utf-8") as fh:
+        fh.write("订单编号,行号,商品编码,品类,数量,单价,金额,成本\n")
+        for i in range(n):
+            order, amount, category = f"O{i // 5:07d}", "90", "火锅食材"
+            if i % 40_009 == 11:
+                order, expect[i + 2] = "O9999999", "orphan: no orders row"
+            elif i % 40_009 == 21:
+                order, expect[i + 2] = "O9999998", "its orders row is in quarantine"
+            elif i % 40_009 == 31:
+                amount, expect[i + 2] = "约1200", "amount: not an amount"
+            elif i % 40_009 == 37:
+                category, expect[i + 2] = "鞋子", "category: not one of"
+            fh.write(f"{order},{i % 5 + 1},SKU1,{category},2,45,{amount},60\n")
+            if i % 100_003 == 50:
+                fh.write(f"{order},1\n")  # malformed
+    # rows shift by one after each malformed line
+    malformed_rows = []
+    shifted: dict[int, str] = {}
+    extra = 0
+    for i in range(n):
+        if i + 2 in expect:
+            shifted[i + 2 + extra] = expect[i + 2]
+        if i % 100_003 == 50:
+            extra += 1
+            malformed_rows.append(i + 2 + extra)
+    _no_streaming(monkeypatch)
+    home = tmp_path / "home"
+    load_one(home, orders)
+    landed = load_one(home, lines)
+    q = {r["row"]: r for r in landed.quarantine.to_pylist()}
+    assert sorted(q) == sorted([*shifted, *malformed_rows])
+    for row, reason in shifted.items():
+        assert reason in q[row]["reason"], (row, q[row])
+    assert landed.lake.num_rows == n - len(shifted)
