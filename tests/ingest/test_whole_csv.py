@@ -328,3 +328,32 @@ def test_row_numbers_stay_exact_with_references_in_parallel_reads(
     for row, reason in shifted.items():
         assert reason in q[row]["reason"], (row, q[row])
     assert landed.lake.num_rows == n - len(shifted)
+
+
+def test_streamed_row_numbers_when_the_parser_reports_skipped_rows_ahead(tmp_path: Path) -> None:
+    # pyarrow's reader parses ahead, so the malformed lines of the next block can be
+    # reported before this block arrives; each must be counted in its own block.
+    from tierwise.ingest.readers import read_csv
+
+    f = tmp_path / "orders.csv"
+    bad_rows, rows = [], []
+    with open(f, "w", encoding="utf-8") as fh:
+        fh.write(HEAD)
+        for i in range(40_000):
+            if i % 997 == 3:
+                fh.write(f"O{i},C1\n")
+                bad_rows.append(i + 2)
+            else:
+                fh.write(f"O{i},C1,2025-03-05 08:00:00,online,{i}\n")
+                rows.append(i + 2)
+    got_rows: list[int] = []
+    got_bad: list[int | None] = []
+    ids: list[str] = []
+    for b in read_csv(f, block_bytes=1 << 16).batches:
+        assert len(b.rows) == b.data.num_rows
+        got_rows += b.rows.to_pylist()
+        ids += b.data.column(0).to_pylist()
+        got_bad += [m.row for m in b.malformed]
+    assert got_rows == rows
+    assert ids == [f"O{r - 2}" for r in rows]
+    assert sorted(r for r in got_bad if r is not None) == bad_rows

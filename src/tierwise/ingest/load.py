@@ -345,7 +345,7 @@ def _check_references_whole(
         ).fetch_arrow_table()
         if not bad.num_rows:
             continue
-        con.execute("INSERT INTO orphans SELECT _pos FROM bad")
+        con.execute("INSERT INTO orphans SELECT unnest($p)", {"p": bad.column("_pos").to_pylist()})
         q_w.write_table(
             pa.Table.from_batches(
                 [
@@ -576,29 +576,25 @@ def _stage_whole_csv(
     rej = sorted([m.row for m in malformed if m.row is not None] + [r for r, _ in readable])
     # Consecutive rejected lines share g: keep the last (largest i) of each.
     last = {r - 1 - i: i for i, r in enumerate(rej, 1)}
-    shift = pa.table(  # noqa: F841 - read by DuckDB below (replacement scan)
-        {"g": pa.array(list(last), pa.int64()), "i": pa.array(list(last.values()), pa.int64())}
+    # Lists as parameters, unnested side by side: registering a Python object makes DuckDB
+    # import pandas (2 s) to look at it.
+    con.execute(
+        "CREATE TEMP TABLE rej_shift AS SELECT unnest($g) AS g, unnest($i) AS i",
+        {"g": list(last), "i": list(last.values())},
     )
-    con.execute("CREATE TEMP TABLE rej_shift AS SELECT * FROM shift")
     con.execute(
         "CREATE TEMP TABLE slow_src AS SELECT fast.rowid + 2 + coalesce(s.i, 0) AS _row, "
         f"{', '.join('fast.' + c for c in texts)} FROM fast "
         "ASOF LEFT JOIN rej_shift s ON fast.rowid >= s.g WHERE NOT fast._ok ORDER BY _row"
     )
     if readable:
-        extra = pa.table(  # noqa: F841 - read by DuckDB below (replacement scan)
-            {
-                "_row": pa.array([r for r, _ in readable], pa.int64()),
-                **{
-                    c: pa.array([f[k] for _, f in readable], pa.string())
-                    for k, c in enumerate(texts)
-                },
-            }
-        )
-        # Back in file order: the lake keeps the source's order.
+        params: dict[str, list[int] | list[str | None]] = {"row": [r for r, _ in readable]}
+        params |= {c: [f[k] for _, f in readable] for k, c in enumerate(texts)}
+        unnested = ", ".join(f"unnest(${c})::VARCHAR AS {c}" for c in texts)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE slow_src AS "
-            "SELECT * FROM (SELECT * FROM slow_src UNION ALL SELECT * FROM extra) ORDER BY _row"
+            "CREATE OR REPLACE TEMP TABLE slow_src AS SELECT * FROM (SELECT * FROM slow_src "
+            f"UNION ALL SELECT unnest($row)::BIGINT AS _row, {unnested}) ORDER BY _row",
+            params,
         )
     sql = validation_sql(
         spec,

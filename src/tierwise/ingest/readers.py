@@ -260,8 +260,19 @@ def _csv_batches(
         return Batch(pa.record_batch(cols, names), pa.array([r for r, _ in rows], pa.int64()))
 
     try:
+        carry: list[_Invalid] = []
         for rb in reader:
-            pending, bad = bad, []
+            pending, bad = carry + bad, []
+            if all(r.row is not None for r in pending):
+                # The parser reads ahead: skipped rows of later blocks may be reported
+                # already. This block's are those before its end, which each one pushes on.
+                pending.sort(key=lambda r: r.row or 0)
+                end, mine = next_row + rb.num_rows, 0
+                while mine < len(pending) and (pending[mine].row or 0) < end:
+                    mine, end = mine + 1, end + 1
+                pending, carry = pending[:mine], pending[mine:]
+            else:
+                carry = []
             got, more = split(pending)
             total = rb.num_rows + len(got) + len(more)
             skipped = [m.row for m in got] + [r for r, _ in more]
@@ -275,6 +286,7 @@ def _csv_batches(
             yield Batch(rb, pa.array(rows), got)
             if more:
                 yield kept_batch(more)
+        bad = carry + bad
         if bad:  # rows the parser skipped after the last good one
             got, more = split(bad)
             yield Batch(
