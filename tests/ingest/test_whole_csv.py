@@ -357,3 +357,32 @@ def test_streamed_row_numbers_when_the_parser_reports_skipped_rows_ahead(tmp_pat
     assert got_rows == rows
     assert ids == [f"O{r - 2}" for r in rows]
     assert sorted(r for r in got_bad if r is not None) == bad_rows
+
+
+def test_the_whole_file_read_reports_progress_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tierwise.ingest.mapping import default_mapping
+    from tierwise.ingest.run import ingest
+
+    f = tmp_path / "orders.csv"
+    n = 1_500_000
+    with open(f, "w", encoding="utf-8") as fh:
+        fh.write(HEAD)
+        fh.writelines(f"O{i:09d},C{i % 97:05d},2025-03-05 14:03:00,online,1.50\n" for i in range(n))
+    monkeypatch.setattr(load, "PROGRESS_SECONDS", 0.05)
+    _no_streaming(monkeypatch)
+    seen: list[int] = []
+    home = tmp_path / "home"
+    ingest(
+        f,
+        default_mapping(),
+        raw=home / "raw",
+        home=home,
+        now=load_one.__globals__["NOW"],
+        progress=lambda _label, _size: seen.append,
+    )
+    assert seen[-1] == n
+    during = seen[:-1]
+    assert during, "no progress reported before the end"
+    assert during == sorted(during) and 0 < during[0] < n

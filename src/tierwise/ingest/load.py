@@ -15,9 +15,11 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -500,6 +502,50 @@ def _rejected_lines(
     return malformed, readable
 
 
+PROGRESS_SECONDS = 0.25  # how often the whole-file read reports its progress
+
+
+def _estimated_rows(path: Path) -> int:
+    """Data rows of a CSV estimated from its size and the length of its first lines."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    lines = head.count(b"\n")
+    if lines < 2 or len(head) >= size:
+        return max(lines - 1, 1)
+    return max(int(size / (len(head) / lines)) - 1, 1)
+
+
+@contextmanager
+def _polled(con: duckdb.DuckDBPyConnection, progress: Progress | None, rows: int) -> Iterator[None]:
+    """Report the progress of the statement ``con`` runs meanwhile, as estimated rows.
+
+    DuckDB's ``query_progress()`` (percent of the scan) is read from another thread every
+    PROGRESS_SECONDS while the statement runs; the callback gets that share of ``rows``.
+    """
+    if progress is None:
+        yield
+        return
+    done = threading.Event()
+
+    def poll() -> None:
+        last = 0
+        while not done.wait(PROGRESS_SECONDS):
+            pct = con.query_progress()  # -1 before DuckDB starts tracking the statement
+            n = int(rows * min(pct, 99.0) / 100.0)  # the exact count comes at the end
+            if n > last:
+                progress(n)
+                last = n
+
+    thread = threading.Thread(target=poll, name="ingest-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def _stage_whole_csv(
     con: duckdb.DuckDBPyConnection,
     source: Source,
@@ -510,6 +556,7 @@ def _stage_whole_csv(
     refs: References,
     now: datetime,
     stage_dir: Path,
+    progress: Progress | None = None,
 ) -> WholeCsv | None:
     """Read a CSV file with DuckDB's parallel reader and validate it in two whole-file queries.
 
@@ -556,9 +603,10 @@ def _stage_whole_csv(
     names = ", ".join(q(c) for c in t.names)
     try:
         try:
-            con.execute(
-                f"CREATE TEMP TABLE fast AS SELECT {names}, _ok, {keep} FROM ({first_pass})"
-            )
+            with _polled(con, progress, _estimated_rows(path) if progress else 0):
+                con.execute(
+                    f"CREATE TEMP TABLE fast AS SELECT {names}, _ok, {keep} FROM ({first_pass})"
+                )
         except duckdb.Error:
             rejected = None
         else:
@@ -829,7 +877,9 @@ def stage_load(
     lake_file = stage_dir / f"{t.name}.parquet"
     q_file = stage_dir / f"{t.name}.quarantine.parquet"
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    # Progress is tracked (for query_progress, see _polled) but never printed by DuckDB.
+    con.execute(f"SET enable_progress_bar = {str(progress is not None).lower()}")
+    con.execute("SET enable_progress_bar_print = false")
     try:
         refs, ref_notes = _reference_tables(con, spec, raw, home, staged)
         result.notes += ref_notes
@@ -841,7 +891,15 @@ def stage_load(
             con.execute(f"SET memory_limit = {lit(memory_limit)}")
         whole = (
             _stage_whole_csv(
-                con, source, spec, mapping, positions, refs=refs, now=now, stage_dir=stage_dir
+                con,
+                source,
+                spec,
+                mapping,
+                positions,
+                refs=refs,
+                now=now,
+                stage_dir=stage_dir,
+                progress=progress,
             )
             if WHOLE_CSV and source.csv_path is not None
             else None
