@@ -531,7 +531,10 @@ def _polled(con: duckdb.DuckDBPyConnection, progress: Progress | None, rows: int
     def poll() -> None:
         last = 0
         while not done.wait(PROGRESS_SECONDS):
-            pct = con.query_progress()  # -1 before DuckDB starts tracking the statement
+            try:
+                pct = con.query_progress()  # -1 before DuckDB starts tracking the statement
+            except duckdb.Error:  # progress is a nicety: never an error of the load
+                return
             n = int(rows * min(pct, 99.0) / 100.0)  # the exact count comes at the end
             if n > last:
                 progress(n)
