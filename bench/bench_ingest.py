@@ -13,10 +13,17 @@ Chinese formats, a few bad rows, exact duplicate rows; then, in the same run:
 The target is ingest + clean within 3x DuckDB's read. Figures go to the ``ingest`` section of
 docs/benchmarks.md.
 
+``--malformed`` measures one case apart (printed, not written to docs/benchmarks.md): the
+order lines file with about 100 malformed lines scattered (too few fields, too many, invalid
+UTF-8), loaded with the lines DuckDB rejects taken from its reject table (the file read
+once) and, in the same run, as before (``load.TAKE_REJECTS = False``: DuckDB's strict read
+fails, the file is streamed); both must land the same rows and quarantine.
+
 Usage::
 
     uv run python -m bench.bench_ingest                  # 10 M lines
     uv run python -m bench.bench_ingest --lines 200000 --no-doc
+    uv run python -m bench.bench_ingest --malformed      # 10 M lines, ~100 malformed
 """
 
 from __future__ import annotations
@@ -181,13 +188,149 @@ def capped_load(file: Path, home: Path) -> tuple[float, int]:
     return float(peak), int(rows)
 
 
+MALFORMED_LINES = 100
+
+
+def with_malformed(clean: Path, target: Path, every: int) -> list[int]:
+    """Copy ``clean`` to ``target`` with every ``every``-th data line made malformed.
+
+    In turn: too few fields, too many, an invalid UTF-8 byte in the product code. Returns
+    their row numbers (header = 1).
+    """
+    rows = []
+    with open(clean, "rb") as src, open(target, "wb") as out:
+        out.write(src.readline())
+        for i, line in enumerate(src):
+            if i % every == every // 2:
+                kind = len(rows) % 3
+                body = line.rstrip(b"\n")
+                if kind == 0:
+                    line = b",".join(body.split(b",")[:3]) + b"\n"
+                elif kind == 1:
+                    line = body + b",extra\n"
+                else:
+                    line = body.replace(b",HG", b",H\xffG", 1) + b"\n"
+                rows.append(i + 2)
+            out.write(line)
+    return rows
+
+
+def malformed_case(lines: int, work: Path) -> None:
+    """Time a file with ~100 malformed lines: rejects taken over vs streamed (as before)."""
+    import pyarrow.parquet as pq
+
+    import tierwise.ingest.load as load
+    from tierwise.ingest.mapping import default_mapping
+    from tierwise.ingest.run import ingest
+
+    print(f"writing {lines:,} order lines with {MALFORMED_LINES} malformed ...", flush=True)
+    _, clean = write_inputs(work / "csv", lines)
+    bad = work / "csv-malformed" / "order_lines.csv"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad_rows = with_malformed(clean, bad, max(1, lines // MALFORMED_LINES))
+    load_before = os.getloadavg()[0]
+
+    def duck() -> float:
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        started = time.perf_counter()
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{bad}', ignore_errors = true)")
+        seconds = time.perf_counter() - started
+        con.close()
+        return seconds
+
+    def tierwise(take: bool, home: Path) -> tuple[float, float, Path]:
+        shutil.rmtree(home, ignore_errors=True)
+        load.TAKE_REJECTS = take
+        cpu0, started = cpu_seconds(), time.perf_counter()
+        try:
+            ingest(
+                bad,
+                default_mapping(),
+                raw=home / "raw",
+                home=home,
+                now=datetime(2026, 11, 1),
+                encoding="utf-8",
+            )
+        finally:
+            load.TAKE_REJECTS = True
+        return time.perf_counter() - started, cpu_seconds() - cpu0, home
+
+    # Warm the page cache and the imports (DuckDB's Python bindings import pandas on first
+    # use), so that no side pays for them.
+    duck()
+    _, small = write_inputs(work / "warm", 2000)
+    with_malformed(small, work / "warm" / "bad.csv", 100)
+    for take in (True, False):
+        load.TAKE_REJECTS = take
+        warm_home = work / "warm-home"
+        shutil.rmtree(warm_home, ignore_errors=True)
+        ingest(
+            work / "warm" / "bad.csv",
+            default_mapping(),
+            raw=warm_home / "raw",
+            home=warm_home,
+            now=datetime(2026, 11, 1),
+            table="order_lines",
+            encoding="utf-8",
+        )
+    load.TAKE_REJECTS = True
+    t_duck = duck()
+    t_after, cpu_after, h_after = tierwise(True, work / "home-after")
+    t_before, cpu_before, h_before = tierwise(False, work / "home-before")
+    t_after2, cpu_after2, _ = tierwise(True, work / "home-after2")
+    t_duck = min(t_duck, duck())
+    q_file = Path("quarantine") / "order_lines" / "order_lines.csv.parquet"
+    cols = ["row", "column", "value", "reason", "raw", "key"]
+    q_after = pq.read_table(h_after / q_file, columns=cols).sort_by("row")
+    q_before = pq.read_table(h_before / q_file, columns=cols).sort_by("row")
+    if q_after.to_pylist() != q_before.to_pylist():
+        raise SystemExit("the two paths quarantined different rows")
+    lake_file = Path("raw") / "order_lines" / "order_lines.csv.parquet"
+    n_after = pq.ParquetFile(h_after / lake_file).metadata.num_rows
+    n_before = pq.ParquetFile(h_before / lake_file).metadata.num_rows
+    if n_after != n_before:
+        raise SystemExit(f"the two paths loaded {n_after:,} and {n_before:,} rows")
+    missing = sorted(set(bad_rows) - set(q_after.column("row").to_pylist()))
+    if missing:
+        raise SystemExit(f"malformed rows not in the quarantine: {missing[:5]}")
+    t_best, cpu_best = min(t_after, t_after2), min(cpu_after, cpu_after2)
+    print(
+        f"""## Ingest of a CSV with malformed lines
+
+`uv run python -m bench.bench_ingest --malformed --lines {lines}` — {machine_facts()}
+
+`order_lines.csv`, {lines:,} lines ({bad.stat().st_size / 2**20:,.0f} MiB), {len(bad_rows)} of
+them malformed (too few fields, too many, invalid UTF-8), {q_after.num_rows:,} rows quarantined
+in all, {n_after:,} loaded (the same rows and quarantine both ways, checked).
+
+| load of the file | seconds | CPU seconds | × DuckDB read |
+|---|---|---|---|
+| DuckDB `read_csv(..., ignore_errors = true)` | {t_duck:.1f} | | 1.00 |
+| before: strict read refused, file streamed | {t_before:.1f} | {cpu_before:.1f} | {
+            t_before / t_duck:.2f} |
+| after: read once, rejects from DuckDB's table (best of {t_after:.1f} / {t_after2:.1f} s) | {
+            t_best:.1f} | {cpu_best:.1f} | {t_best / t_duck:.2f} |
+
+**{t_before / t_best:.1f}x faster** ({cpu_before / cpu_best:.1f}x less CPU). Load average (1 min):
+{load_before:.1f} before, {os.getloadavg()[0]:.1f} after.""",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=10_000_000)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "ingest")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the docs section")
+    parser.add_argument(
+        "--malformed", action="store_true", help="only the case of a file with malformed lines"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.malformed:
+        malformed_case(args.lines, args.work)
+        return
     print(f"writing {args.lines:,} order lines ...", flush=True)
     files = list(write_inputs(args.work / "csv", args.lines))
     size_mb = sum(f.stat().st_size for f in files) / 2**20

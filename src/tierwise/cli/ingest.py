@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from tierwise.cli.main import app
+from tierwise.engines.memory import parse_size
 from tierwise.errors import UsageError
 from tierwise.ingest.mapping import Mapping, default_mapping, load_mapping
 from tierwise.ingest.report import ingest_report, write_report
@@ -95,8 +96,17 @@ def ingest_command(
     allow_empty: Annotated[
         bool, typer.Option(help="Accept files with a header and no data rows.")
     ] = False,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="DuckDB's memory cap per load, e.g. 512MB or 2GB; beyond it DuckDB spills "
+            "to the staging folder (default: DuckDB's own, 80 % of RAM)."
+        ),
+    ] = None,
 ) -> None:
     """Load exports into the raw lake: validate every row, quarantine the bad ones with a reason."""
+    if memory_limit is not None:
+        parse_size(memory_limit)  # one clear line before any file is opened
     home = home or get_settings().home
     raw = raw or home / "raw"
     when = now or datetime.now()
@@ -106,7 +116,15 @@ def ingest_command(
             if not (query and table):
                 raise UsageError("a SQL source needs --query and --table")
             run = ingest_sql(
-                source, query, table, m, raw=raw, home=home, now=when, progress=progress
+                source,
+                query,
+                table,
+                m,
+                raw=raw,
+                home=home,
+                now=when,
+                progress=progress,
+                memory_limit=memory_limit,
             )
         else:
             run = ingest(
@@ -119,6 +137,7 @@ def ingest_command(
                 encoding=encoding,
                 force=force,
                 allow_empty=allow_empty,
+                memory_limit=memory_limit,
                 progress=progress,
             )
     print_summary(run)

@@ -10,7 +10,8 @@ types are the validator's job, so a bad value is reported with its original text
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -112,60 +113,189 @@ def read_csv(
     )
 
 
-def _csv_batches(
-    stream: Utf8Stream, ncols: int, delimiter: str, block_bytes: int
-) -> Iterator[Batch]:
-    bad: list[Malformed] = []
+def malformed_reason(actual: int, expected: int, text: str) -> str:
+    """Why a CSV record was not read: its field count, and a quote never closed if so.
 
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        number = None if row.number is None or row.number < 0 else row.number + 1
-        bad.append(
-            Malformed(
-                number,
-                row.text,
-                f"line has {row.actual_columns} fields, the header has {row.expected_columns}",
-            )
-        )
-        return "skip"
+    The one wording of both CSV paths (the streaming reader and DuckDB's rejected lines).
+    """
+    reason = f"line has {actual} fields, the header has {expected}"
+    if text.count('"') % 2:
+        reason += " (a quote is never closed)"
+    return reason
 
+
+def _csv_options(
+    ncols: int,
+    delimiter: str,
+    block_bytes: int,
+    on_invalid: Callable[[pacsv.InvalidRow], str],
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     names = _col_names(ncols)
-    if not stream.peek_data():
-        stream.close()
-        return
-    reader = pacsv.open_csv(
-        stream,
-        read_options=pacsv.ReadOptions(
-            column_names=names, block_size=block_bytes, use_threads=False
-        ),
-        parse_options=pacsv.ParseOptions(
+    return (
+        pacsv.ReadOptions(column_names=names, block_size=block_bytes, use_threads=False),
+        pacsv.ParseOptions(
             delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=True
         ),
-        convert_options=pacsv.ConvertOptions(
+        pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             strings_can_be_null=True,
             null_values=[""],
             quoted_strings_can_be_null=True,
         ),
     )
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    """What pyarrow's parser said of a record it could not read (kept for after the read:
+    parsing again inside its callback would nest two pyarrow reads)."""
+
+    row: int | None
+    text: str
+    actual_columns: int
+    expected_columns: int
+
+
+def _invalid(row: pacsv.InvalidRow, first_row: int) -> _Invalid:
+    number = None if row.number is None or row.number < 0 else row.number + first_row - 1
+    return _Invalid(number, row.text, row.actual_columns, row.expected_columns)
+
+
+def _malformed(row: _Invalid) -> Malformed:
+    return Malformed(
+        row.row, row.text, malformed_reason(row.actual_columns, row.expected_columns, row.text)
+    )
+
+
+def _trailing_empty(row: _Invalid, delimiter: str) -> list[str | None] | None:
+    """The fields of a record whose only extra fields are empty (``a,b,c,`` for 3 columns).
+
+    DuckDB's reader reads such a line as its first fields (a trailing delimiter is a
+    common export artefact; nothing is lost), so the streaming reader does the same, and
+    both CSV paths land the same rows.
+    """
+    if row.actual_columns <= row.expected_columns:
+        return None
+    names = _col_names(row.actual_columns)
+    data = (row.text + "\n").encode("utf-8")
+    read, parse, convert = _csv_options(
+        row.actual_columns, delimiter, max(len(data) + 1, 1 << 16), lambda _r: "skip"
+    )
+    read.column_names = names
+    convert.column_types = dict.fromkeys(names, pa.string())
+    table = pacsv.read_csv(
+        io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert
+    )
+    if table.num_rows != 1:
+        return None
+    fields = [table.column(i)[0].as_py() for i in range(row.actual_columns)]
+    if any(f is not None for f in fields[row.expected_columns :]):
+        return None
+    return fields[: row.expected_columns]
+
+
+def parse_first_record(
+    text: str, ncols: int, delimiter: str, row: int
+) -> list[str | None] | Malformed:
+    """The first CSV record of ``text``, parsed exactly as :func:`read_csv` parses a file.
+
+    Used for the lines DuckDB's reader rejected: the record is what the streaming reader
+    would have made of it, either its fields (a line DuckDB's strict mode refused but the
+    streaming reader reads, or one whose undecodable bytes are now U+FFFD for the
+    validator) or the malformed row, numbered ``row``. Later records of ``text`` (possibly
+    cut short) are ignored.
+    """
+    bad: list[_Invalid] = []
+
+    def on_invalid(r: pacsv.InvalidRow) -> str:
+        if r.number == 1:
+            bad.append(_invalid(r, row))
+        return "skip"
+
+    data = text.encode("utf-8")
+    read, parse, convert = _csv_options(ncols, delimiter, max(len(data) + 1, 1 << 16), on_invalid)
+    table = pacsv.read_csv(
+        io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert
+    )
+    if bad:
+        return _trailing_empty(bad[0], delimiter) or _malformed(bad[0])
+    if not table.num_rows:
+        return Malformed(row, text, malformed_reason(0, ncols, text))
+    first = table.slice(0, 1).to_pylist()[0]
+    return [first[c] for c in _col_names(ncols)]
+
+
+def _csv_batches(
+    stream: Utf8Stream, ncols: int, delimiter: str, block_bytes: int
+) -> Iterator[Batch]:
+    bad: list[_Invalid] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append(_invalid(row, 2))
+        return "skip"
+
+    def split(
+        rows: list[_Invalid],
+    ) -> tuple[list[Malformed], list[tuple[int | None, list[str | None]]]]:
+        """Malformed records, and those whose extra fields are empty (kept, see _trailing_empty)."""
+        malformed, kept = [], []
+        for r in rows:
+            fields = _trailing_empty(r, delimiter)
+            if fields is None:
+                malformed.append(_malformed(r))
+            else:
+                kept.append((r.row, fields))
+        return malformed, kept
+
+    if not stream.peek_data():
+        stream.close()
+        return
+    names = _col_names(ncols)
+    read, parse, convert = _csv_options(ncols, delimiter, block_bytes, on_invalid)
+    reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
     next_row = 2  # row 1 is the header
+
+    def kept_batch(rows: list[tuple[int | None, list[str | None]]]) -> Batch:
+        cols = [pa.array([f[i] for _, f in rows], pa.string()) for i in range(ncols)]
+        return Batch(pa.record_batch(cols, names), pa.array([r for r, _ in rows], pa.int64()))
+
     try:
+        carry: list[_Invalid] = []
         for rb in reader:
-            got, bad = bad, []
-            total = rb.num_rows + len(got)
-            if got and all(m.row is not None for m in got):
-                skip = np.array([m.row for m in got], dtype=np.int64)
+            pending, bad = carry + bad, []
+            if all(r.row is not None for r in pending):
+                # The parser reads ahead: skipped rows of later blocks may be reported
+                # already. This block's are those before its end, which each one pushes on.
+                pending.sort(key=lambda r: r.row or 0)
+                end, mine = next_row + rb.num_rows, 0
+                while mine < len(pending) and (pending[mine].row or 0) < end:
+                    mine, end = mine + 1, end + 1
+                pending, carry = pending[:mine], pending[mine:]
+            else:
+                carry = []
+            got, more = split(pending)
+            total = rb.num_rows + len(got) + len(more)
+            skipped = [m.row for m in got] + [r for r, _ in more]
+            if skipped and all(r is not None for r in skipped):
+                skip = np.array(skipped, dtype=np.int64)
                 rows = np.arange(next_row, next_row + total, dtype=np.int64)
                 rows = rows[~np.isin(rows, skip)]
             else:
                 rows = np.arange(next_row, next_row + rb.num_rows, dtype=np.int64)
             next_row += total
             yield Batch(rb, pa.array(rows), got)
-        if bad:  # malformed rows after the last good one
+            if more:
+                yield kept_batch(more)
+        bad = carry + bad
+        if bad:  # rows the parser skipped after the last good one
+            got, more = split(bad)
             yield Batch(
                 pa.record_batch([pa.array([], pa.string())] * ncols, names),
                 pa.array([], pa.int64()),
-                bad,
+                got,
             )
+            if more:
+                yield kept_batch(more)
     finally:
         stream.close()
 

@@ -182,6 +182,7 @@ def ingest_sql(
     home: Path,
     now: datetime,
     progress: ProgressFactory | None = None,
+    memory_limit: str | None = None,
 ) -> IngestRun:
     """Load the rows of a SQL query (or a table name) into canonical table ``table``."""
     import hashlib
@@ -202,6 +203,7 @@ def ingest_sql(
             size=0,
             now=now,
             progress=cb,
+            memory_limit=memory_limit,
         )
     ]
     return IngestRun(loads=commit(staged, raw))

@@ -367,7 +367,9 @@ def fast_sql(
                 f"OR strpos({raw}, '\u3000') > 0 OR strpos({raw}, chr(65533)) > 0)",
             )
         if col.values:
-            checks.append(f"{raw} IN ({', '.join(lit(v) for v in col.values)})")
+            # list_contains, not IN: DuckDB 1.4 plans an IN list inside AND as a join, and a
+            # join in the whole-file first pass loses the file order its row numbers need.
+            checks.append(f"list_contains([{', '.join(lit(v) for v in col.values)}], {raw})")
         if col.type in ("int32", "int64"):
             # Plain digits only (the cast alone takes "1.5" and "0x10"); others: full query.
             checks.append(f"CAST({value} AS VARCHAR) = {raw}")
