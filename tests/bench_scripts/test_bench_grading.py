@@ -82,4 +82,6 @@ def test_the_pandas_figure_is_the_ratio_of_medians_of_alternating_pairs() -> Non
     )  # fmt: skip
     assert "medians of 2 alternating pairs" in note
     assert "2.4 s / 20.0 s = 8.3x (load 1.2)" in note and "7.3x (load 2.5)" in note
-    assert bg._pairs_note({"pairs": [{"grade_s": 1, "pandas_s": 9, "ratio": 9, "load_1m": 1}]}) == ""
+    assert (
+        bg._pairs_note({"pairs": [{"grade_s": 1, "pandas_s": 9, "ratio": 9, "load_1m": 1}]}) == ""
+    )
