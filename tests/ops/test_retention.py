@@ -269,6 +269,8 @@ def test_status_changes_are_checked_and_logged(world: World) -> None:
     assert done["note"] == "ordered again" and done["closed_at"] == T0
     with pytest.raises(ConflictError, match=r"task \d+ is done"):
         update_task(world.engine, tid, "open", actor="user:am", now=T0)
+    with pytest.raises(ConflictError, match="it cannot become done"):  # closed means closed
+        update_task(world.engine, tid, "done", actor="user:am", now=T0, note="again")
     assert [(e["from_status"], e["to_status"], e["actor"]) for e in done["log"]] == [
         (None, "open", "system"),
         ("open", "in_progress", "user:am"),

@@ -47,6 +47,7 @@ _COMMAND_MODULES = (
     "tierwise.cli.serve",
     "tierwise.cli.profiles",
     "tierwise.cli.users",
+    "tierwise.cli.tasks",
 )
 
 _err = Console(stderr=True, highlight=False)

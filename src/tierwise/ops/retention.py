@@ -390,7 +390,8 @@ def update_task(
         if row is None:
             raise NotFoundError(f"no retention task {task_id}", task_id=task_id)
         current = row.status
-        if status != current and status not in TRANSITIONS[current]:
+        final = not TRANSITIONS[current]  # done, cancelled, recovered: nothing changes them
+        if final or (status != current and status not in TRANSITIONS[current]):
             allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing: it is closed"
             raise ConflictError(
                 f"task {task_id} is {current}; it cannot become {status}",
