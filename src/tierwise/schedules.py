@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, func, select
 
 from tierwise.errors import ConfigError, UsageError
@@ -35,6 +36,10 @@ class Schedule(BaseModel):
     cron: str
     timezone: str = "Asia/Shanghai"
     policy: str | None = None
+    #: languages of the analysis report written after each published run (R-ANA-8), e.g.
+    #: ["zh", "en"]: $TIERWISE_HOME/reports/<run_id>.<lang>.html; none by default
+    report: tuple[Literal["zh", "en"], ...] = ()
+    report_days: int = Field(default=30, ge=1, le=365)
 
     @field_validator("cron")
     @classmethod

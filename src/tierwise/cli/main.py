@@ -47,6 +47,8 @@ _COMMAND_MODULES = (
     "tierwise.cli.serve",
     "tierwise.cli.profiles",
     "tierwise.cli.users",
+    "tierwise.cli.analyze",
+    "tierwise.cli.report",
     "tierwise.cli.tasks",
 )
 

@@ -157,6 +157,7 @@ ZH: dict[str, str] = {
     "override_saved": "已保存",
     "override_cleared": "已取消",
     "override_note": "下次发布或该客户的下一笔实时事件时生效",
+    "analysis": "效果评估",
 }
 
 EN: dict[str, str] = {
@@ -423,6 +424,7 @@ EN |= {
     "k_churn": "Churn (gradient boosting, calibrated)",
     "k_value": "Value (next 90 days)",
     "k_weights": "Learned policy weights",
+    "analysis": "Evaluation",
 }
 
 CATALOG = {"zh": ZH, "en": EN}

@@ -114,7 +114,7 @@ def grade_policies(
         )
         built = build_features(tables, as_of, lookback_days=lookback, entity=entity, names=names)
         # computed once (a temporary table of this connection), read by every policy
-        feats, _ = materialize(backend, built, "backtest_features")
+        feats = materialize(backend, built, "backtest_features").table
         for i in members:
             policy, model = made[i]
             table = None if model is None else ibis.memtable(model)

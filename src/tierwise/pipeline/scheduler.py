@@ -14,6 +14,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from tierwise.analytics.report import write_run_report
 from tierwise.grading.layout import runs_dir
 from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import DEFAULT_POLICY, load_policy
@@ -33,7 +34,7 @@ def grading_job(settings: Settings, engine: Engine) -> RunJob:
     def job(schedule: Schedule, as_of: dt.date, now: dt.datetime) -> None:
         path = Path(schedule.policy) if schedule.policy else DEFAULT_POLICY
         log.info("schedule %s: grading as of %s with %s", schedule.name, as_of, path)
-        grade_and_publish(
+        published = grade_and_publish(
             load_policy(path),
             as_of=as_of,
             lake=settings.lake_dir,
@@ -42,6 +43,20 @@ def grading_job(settings: Settings, engine: Engine) -> RunJob:
             trigger=schedule.trigger_name,
             policy_dir=path.parent,
         )
+        for lang in schedule.report:  # R-ANA-8: the run is published whatever happens here
+            try:
+                out = write_run_report(
+                    engine,
+                    settings.lake_dir,
+                    published.output.run_id,
+                    home=settings.home,
+                    lang=lang,
+                    days=schedule.report_days,
+                    now=_utcnow(),
+                )
+                log.info("schedule %s: report written to %s", schedule.name, out)
+            except Exception:
+                log.exception("schedule %s: the %s report failed", schedule.name, lang)
 
     return job
 
