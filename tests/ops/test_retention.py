@@ -314,3 +314,19 @@ def test_migration_0009_goes_up_and_down(engine: Engine) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(RetentionTask)).scalar() == 0
+
+
+def test_large_sets_go_in_chunks_and_excluded_customers_are_left_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tierwise.ops import retention
+
+    monkeypatch.setattr(retention, "CHUNK", 2)  # five customers: three IN (...) lists
+    ids = {f"x{i}" for i in range(5)}
+    with world.engine.begin() as conn:
+        opened = sync_tasks(conn, Retention(), ids, now=T0, source="run", scope=ids | {"y"})
+    assert len(opened.opened) == 5
+    with world.engine.begin() as conn:  # x0 was regraded in real time: not this sync's call
+        closed = sync_tasks(conn, Retention(), set(), now=T0, source="run", exclude={"x0"})
+    assert len(closed.recovered) == 4
+    assert [t.status for t in world.tasks()["x0"]] == ["open"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +78,16 @@ class SyncResult:
     recovered: tuple[int, ...] = ()  # tasks closed because the tag went away
     cleared: tuple[int, ...] = ()  # done / cancelled tasks whose episode ended
     messages: int = 0  # webhook messages queued
+
+
+# Ids per IN (...) list: SQLite allows 32 766 bound values per statement, PostgreSQL 65 535;
+# a first publish can tag a hundred thousand customers at once
+CHUNK = 5000
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 def _insert(conn: Connection) -> Any:
@@ -143,17 +153,27 @@ def sync_tasks(
     source: str,
     run_id: str | None = None,
     scope: Collection[str] | None = None,
+    exclude: Collection[str] = (),
 ) -> SyncResult:
     """Open a task for each customer of ``tagged`` without an active one; close the active
-    tasks of customers (of ``scope``, or all) no longer tagged. Idempotent; in ``conn``'s
-    transaction, with the webhook events of what it did."""
-    tagged = set(tagged) if scope is None else set(tagged) & set(scope)
+    tasks of customers (of ``scope``, or all; never those of ``exclude``) no longer tagged.
+    Idempotent; in ``conn``'s transaction, with the webhook events of what it did."""
+    skip = set(exclude)
+    tagged = {c for c in tagged if c not in skip}
+    if scope is not None:
+        tagged &= set(scope)
     active_q = select(RetentionTask.id, RetentionTask.customer_id, RetentionTask.status).where(
         RetentionTask.tag_cleared_at.is_(None)
     )
-    if scope is not None:
-        active_q = active_q.where(RetentionTask.customer_id.in_(list(scope)))
-    active = {r.customer_id: r for r in conn.execute(active_q)}
+    if scope is None:
+        found = list(conn.execute(active_q))
+    else:
+        found = [
+            r
+            for part in _chunks(sorted(set(scope)))
+            for r in conn.execute(active_q.where(RetentionTask.customer_id.in_(part)))
+        ]
+    active = {r.customer_id: r for r in found if r.customer_id not in skip}
     events: list[tuple[str, dict[str, Any]]] = []
 
     # -- close: the customer came back --------------------------------------------------
@@ -162,10 +182,10 @@ def sync_tasks(
     cleared = [r.id for r in gone if r.status not in ACTIVE]
     if gone:
         note = f"{config.tag} cleared ({source}{': ' + run_id if run_id else ''})"
-        if recovered:
+        for part in _chunks(recovered):
             conn.execute(
                 update(RetentionTask)
-                .where(RetentionTask.id.in_(recovered))
+                .where(RetentionTask.id.in_(part))
                 .values(
                     status="recovered",
                     closed_at=now,
@@ -175,11 +195,9 @@ def sync_tasks(
                     note=note,
                 )
             )
-        if cleared:
+        for part in _chunks(cleared):
             conn.execute(
-                update(RetentionTask)
-                .where(RetentionTask.id.in_(cleared))
-                .values(tag_cleared_at=now)
+                update(RetentionTask).where(RetentionTask.id.in_(part)).values(tag_cleared_at=now)
             )
         conn.execute(
             insert(RetentionTaskLog),
@@ -205,21 +223,21 @@ def sync_tasks(
     new = sorted(tagged - set(active))
     opened: list[int] = []
     if new:
-        info = {
-            r.customer_id: r
-            for r in conn.execute(
+        managers: dict[str, str | None] = {}
+        tiers: dict[str, str | None] = {}
+        for part in _chunks(new):
+            for p in conn.execute(
                 select(CustomerProfile.customer_id, CustomerProfile.account_manager).where(
-                    CustomerProfile.customer_id.in_(new)
+                    CustomerProfile.customer_id.in_(part)
                 )
-            )
-        }
-        tiers = dict(
-            conn.execute(
+            ):
+                managers[p.customer_id] = p.account_manager
+            for t in conn.execute(
                 select(CustomerTier.customer_id, CustomerTier.tier).where(
-                    CustomerTier.customer_id.in_(new)
+                    CustomerTier.customer_id.in_(part)
                 )
-            ).all()
-        )
+            ):
+                tiers[t.customer_id] = t.tier
         day = now.date()
         steps = [
             {
@@ -231,7 +249,7 @@ def sync_tasks(
         rows = [
             {
                 "customer_id": c,
-                "account_manager": info[c].account_manager if c in info else None,
+                "account_manager": managers.get(c),
                 "tier": tiers.get(c),
                 "tag": config.tag,
                 "status": "open",
@@ -272,9 +290,9 @@ def sync_tasks(
                     for c in sorted(made)
                 ],
             )
-            for r in rows:
-                if r["customer_id"] in made:
-                    task = _json({**r, "id": made[r["customer_id"]]})
+            for made_row in rows:
+                if made_row["customer_id"] in made:
+                    task = _json({**made_row, "id": made[made_row["customer_id"]]})
                     events += _step_events(task, steps)
     messages = enqueue_events(conn, events, now) if events else 0
     return SyncResult(tuple(opened), tuple(sorted(recovered)), tuple(sorted(cleared)), messages)
@@ -300,19 +318,7 @@ def sync_after_publish(
             .scalars()
             .all()
         )
-        scope = None
-        if skip:
-            everyone = set(conn.execute(select(CustomerTier.customer_id)).scalars().all())
-            everyone |= tagged
-            everyone |= set(
-                conn.execute(
-                    select(RetentionTask.customer_id).where(RetentionTask.tag_cleared_at.is_(None))
-                )
-                .scalars()
-                .all()
-            )
-            scope = everyone - set(skip)
-        return sync_tasks(conn, config, tagged, now=now, source="run", run_id=run_id, scope=scope)
+        return sync_tasks(conn, config, tagged, now=now, source="run", run_id=run_id, exclude=skip)
 
 
 def tag_rule(policy: Policy) -> Rule | None:
