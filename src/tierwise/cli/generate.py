@@ -141,7 +141,7 @@ def demo_command(
     if tasks := ctx.extra.get("retention_tasks"):
         _console.print(
             f"retention: {tasks.get('open', 0):,} call-back tasks open for account managers "
-            "(tierwise tasks list; console: 挽留任务)"
+            "(tierwise tasks list, or the console page 挽留任务)"
         )
     for card in ctx.extra.get("models", {}).values():
         head = ", ".join(f"{k} {_metric(v)}" for k, v in list(card.metrics.items())[:3])

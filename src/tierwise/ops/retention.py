@@ -216,7 +216,7 @@ def sync_tasks(
         events += [
             (TASK_EVENT, {"action": "recovered", "task_id": r.id, "customer_id": c})
             for c, r in active.items()
-            if r.id in set(recovered)
+            if r.status in ACTIVE and c not in tagged
         ]
 
     # -- open: newly tagged ----------------------------------------------------------------
