@@ -80,6 +80,7 @@ def _url(path: str, customer: str) -> str:
         .replace("{webhook_id}", "1")
         .replace("{key_id}", "99")
         .replace("{run_id}", "sample-run-1")
+        .replace("{task_id}", "1")
     )
 
 

@@ -27,6 +27,7 @@ FIELD_CODES = {
     *CHANNELS,
     "chain", "single", "small", "medium", "large", "prepaid", "cod", "weekly", "monthly",
     *CODE_NAMES.values(), "upgrade_reverted", "entities", "graded", "insufficient_data",
+    "in_progress", "cancelled", "recovered", "realtime",  # retention tasks (R-OPS-5)
 }  # fmt: skip
 
 
@@ -113,7 +114,7 @@ def test_no_page_shows_a_raw_code(site: Site) -> None:
     codes = FIELD_CODES | set(policy.layers) | {k for b in policy.benefits.values() for k in b}
     assert "preference" in codes and "payment_terms" in codes
     pages = ["/console/", "/console/customers", "/console/policies", "/console/runs"]
-    pages += ["/console/models"]
+    pages += ["/console/models", "/console/tasks"]
     pages += [f"/console/customers/{i}" for i in ids]
     found: dict[str, set[str]] = {}
     for lang in ("zh", "en"):  # the console speaks English on ?lang=en (then a cookie)

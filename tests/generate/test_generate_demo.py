@@ -38,6 +38,15 @@ def test_demo_steps_generate_and_summarise(tmp_path: Path) -> None:
             "SELECT count(tier), count(ltv) FROM customer_profiles WHERE tier IS NOT NULL"
         ).fetchone()
     assert graded > 0 and with_ltv == graded
+    # the publish opened retention call-back tasks for the churn warnings (R-OPS-5)
+    assert ctx.extra["retention_tasks"].get("open", 0) > 0
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        untagged = db.execute(
+            "SELECT count(*) FROM retention_tasks t WHERE t.status = 'open' AND NOT EXISTS "
+            "(SELECT 1 FROM customer_tags g WHERE g.customer_id = t.customer_id "
+            "AND g.tag = 'churn_warning')"
+        ).fetchone()[0]
+    assert untagged == 0
 
 
 def test_demo_command_prints_the_summary_and_exits_with_no_serve(tmp_path: Path) -> None:

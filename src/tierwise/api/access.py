@@ -41,6 +41,8 @@ class Action(StrEnum):
     EXPORT = "export"
     AUDIT_READ = "audit.read"
     USER_MANAGE = "user.manage"  # users and API keys
+    TASK_LIST = "task.list"  # retention call-back tasks (R-OPS-5): list and read
+    TASK_UPDATE = "task.update"  # change a task's status, with a note
 
 
 _A = Action
@@ -59,15 +61,24 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: frozenset(
         _STAFF_READ | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
     ),
-    # campaigns by tier: lists and exports, masked (sending goes through the CRM)
-    Role.MARKETING: frozenset(_STAFF_READ | {_A.EXPORT}),
+    # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
+    # the retention flow's coupons and outcomes (read only, masked)
+    Role.MARKETING: frozenset(_STAFF_READ | {_A.EXPORT, _A.TASK_LIST}),
     # credit control: overrides (e.g. force prepayment tiers) and contacts for collection
     Role.RISK: frozenset(
         _STAFF_READ | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
     ),
     # account managers: their own customers only, with contacts
     Role.SALES: frozenset(
-        {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.EXPORT}
+        {
+            _A.CUSTOMER_LIST,
+            _A.CUSTOMER_READ,
+            _A.PERSONAL_READ,
+            _A.OVERRIDE_LIST,
+            _A.EXPORT,
+            _A.TASK_LIST,
+            _A.TASK_UPDATE,
+        }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
     Role.SERVICE: frozenset(
@@ -77,7 +88,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
-CUSTOMER_SCOPED = frozenset({_A.CUSTOMER_READ, _A.PERSONAL_READ, _A.SELF_READ, _A.EXPORT})
+CUSTOMER_SCOPED = frozenset(
+    {_A.CUSTOMER_READ, _A.PERSONAL_READ, _A.SELF_READ, _A.EXPORT, _A.TASK_LIST, _A.TASK_UPDATE}
+)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from tierwise.api.routers import (
     overrides,
     policies,
     runs,
+    tasks,
     users,
     webhooks,
 )
@@ -46,6 +47,7 @@ ROUTERS = (
     audit,
     users,
     models,
+    tasks,
 )
 
 

@@ -138,6 +138,11 @@ def demo_command(
             f"published run {pub.run_id} to the store ({settings.state_url.split('://')[0]}): "
             f"{pub.customers:,} customers, changes: {changes}"
         )
+    if tasks := ctx.extra.get("retention_tasks"):
+        _console.print(
+            f"retention: {tasks.get('open', 0):,} call-back tasks open for account managers "
+            "(tierwise tasks list, or the console page 挽留任务)"
+        )
     for card in ctx.extra.get("models", {}).values():
         head = ", ".join(f"{k} {_metric(v)}" for k, v in list(card.metrics.items())[:3])
         _console.print(

@@ -49,6 +49,7 @@ _COMMAND_MODULES = (
     "tierwise.cli.users",
     "tierwise.cli.analyze",
     "tierwise.cli.report",
+    "tierwise.cli.tasks",
 )
 
 _err = Console(stderr=True, highlight=False)

@@ -20,6 +20,7 @@ from tierwise.api.repos.customers import CustomerFilter
 from tierwise.api.routers.overrides import end_override, set_override
 from tierwise.api.views import benefits_of, public_row, upgrade_of
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
+from tierwise.console.tasks import retention_block
 from tierwise.console.web import Page, PageDep, current_run_id, labels, render
 from tierwise.errors import (
     AuthenticationError,
@@ -345,6 +346,7 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         "customer.html",
         c=profile,
         **_override_block(page, row),
+        **retention_block(page, row),
         features=features,
         explanation=row.get("explanation") or [],
         history=ctx.customers.history(customer_id),

@@ -42,6 +42,7 @@ NAV = (
     ("runs", "/console/runs", Action.RUN_LIST),
     ("models", "/console/models", Action.MODEL_LIST),
     ("analysis", "/console/analysis", Action.ANALYTICS_READ),
+    ("tasks", "/console/tasks", Action.TASK_LIST),
     ("my_tier", "/console/me", Action.SELF_READ),
 )
 

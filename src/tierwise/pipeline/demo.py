@@ -128,6 +128,10 @@ def _grade(ctx: DemoContext) -> None:
     ctx.extra["published"] = published.summary
     ctx.extra["grading_policy"] = policy
     ctx.extra["grading_as_of"] = DEFAULT_END_DATE
+    # the publish opened call-back tasks for the churn warnings (R-OPS-5, docs/operations.md)
+    from tierwise.ops.tasks import TaskFilter, counts_by_status
+
+    ctx.extra["retention_tasks"] = counts_by_status(engine, TaskFilter())
 
 
 def _models(ctx: DemoContext) -> None:
@@ -171,7 +175,7 @@ DEMO_STEPS: tuple[Step, ...] = (
     Step(
         "grade",
         f"grade the cleaned lake with policies/{DEFAULT_POLICY.name} as of the book's last day "
-        "and publish it",
+        "and publish it (churn warnings open retention tasks)",
         _grade,
     ),
     Step(

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.lake import LakeLocation
+from tierwise.ops.retention import sync_after_publish
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
 from tierwise.realtime.regrade import Regrader
@@ -142,4 +143,6 @@ def grade_and_publish(
     # from a local folder; a lake given as a URL (Spark on S3/HDFS) is not refreshed here.
     if isinstance(lake, Path) or "://" not in lake:
         refresh_profiles(engine, Path(lake), runs, now=clock())
+        # retention tasks follow the refreshed tags (R-OPS-5, docs/operations.md)
+        sync_after_publish(engine, policy, run_id, now=clock(), skip=regraded)
     return Published(result, output, summary, tuple(regraded))

@@ -42,6 +42,13 @@ def check_raw(data: dict[str, Any]) -> list[Problem]:
     for i, tag in enumerate(data.get("tags") or []):
         if isinstance(tag, dict):
             _rule(out, f"tags[{i}].when", tag.get("when"), "labels", preds)
+    retention = data.get("retention")
+    if isinstance(retention, dict):
+        tag_codes = [t.get("code") for t in data.get("tags") or [] if isinstance(t, dict)]
+        tag = retention.get("tag", "churn_warning")
+        if tag not in tag_codes:
+            known = ", ".join(str(c) for c in tag_codes) or "none"
+            out.append(("retention.tag", f"{tag!r} is not a tag of this policy ({known})"))
     benefits = data.get("benefits")
     if isinstance(benefits, dict) and codes:
         for key in benefits:

@@ -189,6 +189,56 @@ class Stability(Strict):
     stay_margin: Annotated[float, Field(ge=0)] = 0.0
 
 
+class RetentionStep(Strict):
+    """One recall step of the retention flow (R-OPS-5), emitted as a webhook event.
+
+    Tierwise sends no coupon and no SMS itself: each step is a ``retention.coupon`` or
+    ``retention.sms`` event with its due date (the task's opening day + ``after_days``) for
+    the CRM / SMS system to act on (docs/operations.md).
+    """
+
+    kind: Literal["coupon", "sms"]
+    after_days: Annotated[int, Field(ge=0, le=365)] = 0
+    amount: Annotated[float, Field(gt=0)] | None = None  # coupon: face value in yuan
+    valid_days: Annotated[int, Field(ge=1, le=365)] = 14  # coupon: how long it is valid
+    template: Annotated[str, Field(min_length=1, max_length=80)] | None = None  # sms: template id
+
+
+def _retention_steps(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Steps are in the order they happen: ``after_days`` never goes down; a coupon names its
+    amount and an SMS its template."""
+    steps: list[RetentionStep] = handler(value)
+    for i, s in enumerate(steps):
+        if s.kind == "coupon" and s.amount is None:
+            raise PydanticCustomError(
+                "retention_step", "steps[{i}]: a coupon step needs amount (yuan)", {"i": i}
+            )
+        if s.kind == "sms" and s.template is None:
+            raise PydanticCustomError(
+                "retention_step", "steps[{i}]: an sms step needs template", {"i": i}
+            )
+        if i and s.after_days < steps[i - 1].after_days:
+            raise PydanticCustomError(
+                "retention_step",
+                "steps[{i}]: after_days {d} is before the step above it ({p}); list the "
+                "steps in the order they happen",
+                {"i": i, "d": s.after_days, "p": steps[i - 1].after_days},
+            )
+    return steps
+
+
+class Retention(Strict):
+    """The churn retention flow (R-OPS-5, docs/operations.md): a customer newly tagged
+    ``tag`` gets a call-back task for their account manager, due ``callback_within_days``
+    after it opens, and the ``steps`` are emitted as webhook events in order."""
+
+    tag: Code = "churn_warning"
+    callback_within_days: Annotated[int, Field(ge=0, le=90)] = 3
+    steps: Annotated[list[RetentionStep], WrapValidator(_retention_steps)] = Field(
+        default_factory=list
+    )
+
+
 class Policy(Strict):
     """A grading policy: who, how scored, how tiered, labelled and explained."""
 
@@ -207,6 +257,7 @@ class Policy(Strict):
     tags: list[Tag] = Field(default_factory=list)
     benefits: dict[str, dict[str, BenefitValue]] = Field(default_factory=dict)
     stability: Stability = Stability()
+    retention: Retention | None = None  # no block: no retention tasks
 
     @property
     def prediction_columns(self) -> tuple[str, ...]:

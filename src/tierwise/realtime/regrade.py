@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tierwise.errors import TierwiseError, UsageError
+from tierwise.ops.retention import sync_after_regrade
 from tierwise.realtime.context import RunContext, load_context
 from tierwise.realtime.decide import UPGRADE_REVERTED, realtime_transition, revert_upgrade
 from tierwise.realtime.events import OrderEvent, PaymentEvent, ReturnEvent
@@ -317,7 +318,8 @@ class Regrader:
         order = ctx.order
         changes: list[dict[str, Any]] = []
         upserts: list[dict[str, Any]] = []
-        for c in customers:
+        tag_rows: dict[str, dict[str, Any]] = {}  # features after the events (R-OPS-5)
+        for c, feat in zip(customers, feats, strict=True):
             s = scored.get(c, {"eligible": False, "score": None, "rule_rank": None})
             score = s["score"]
             computed = ctx.tier_of(bool(s["eligible"]), score, s["rule_rank"])
@@ -344,6 +346,12 @@ class Regrader:
                     override=overrides.get(c),
                 )
             new = decision.state
+            tag_rows[c] = {
+                **feat,
+                "score": score,
+                "tier": new.tier,
+                "tier_rank": order.index(new.tier) if new.tier in order else None,
+            }
             upserts.append(
                 {
                     "customer_id": c,
@@ -412,6 +420,8 @@ class Regrader:
                 ),
                 now,
             )
+        # retention tasks follow the tag rule on the features after the events (R-OPS-5)
+        sync_after_regrade(conn, ctx.policy, tag_rows, run_id=ctx.run_id, now=now)
         return changes
 
     def _revert(

@@ -377,3 +377,60 @@ class PolicyVersion(Base):
     yaml_text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(120))
     published_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RetentionTask(Base):
+    """A churn-retention call-back task for a customer's account manager (R-OPS-5).
+
+    Opened when a customer is newly tagged (the policy's ``retention.tag``, by a published
+    run or a real-time regrade) by :mod:`tierwise.ops.retention`. ``tag_cleared_at`` is set
+    when the tag goes away; until then the task is the customer's *active* one, and the
+    partial unique index keeps it to one per customer (so re-publishing a run or a duplicate
+    event opens nothing new). Every status change is in ``retention_task_log``.
+    """
+
+    __tablename__ = "retention_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    account_manager: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)  # when opened
+    tag: Mapped[str] = mapped_column(String(40))
+    # open | in_progress | done | cancelled | recovered (the tag went away while open)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    source: Mapped[str] = mapped_column(String(16))  # run | realtime
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    due_date: Mapped[date] = mapped_column(Date)  # call back by this day
+    steps: Mapped[list[Any]] = mapped_column(default=list)  # coupon / sms steps emitted
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # the latest outcome note
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    tag_cleared_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_retention_tasks_status", "status", "due_date"),
+        Index("ix_retention_tasks_manager", "account_manager", "status"),
+        Index(
+            "uq_retention_tasks_one_active",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("tag_cleared_at IS NULL"),
+            postgresql_where=text("tag_cleared_at IS NULL"),
+        ),
+    )
+
+
+class RetentionTaskLog(Base):
+    """The audit trail of a retention task: every status change or note, who and when."""
+
+    __tablename__ = "retention_task_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("retention_tasks.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(120))  # user:<name> | key:<name> | system
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,90 @@
+"""Console pages of the churn retention flow (R-OPS-5): the tasks list and its updates, and
+the open task shown on a customer's 360° page (templates/_retention.html)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tierwise.api.access import Action, CustomerRef, decide
+from tierwise.api.routers.tasks import change_task, task_filter, visible
+from tierwise.console.session import check_csrf
+from tierwise.console.web import Page, PageDep
+from tierwise.ops.retention import STATUSES, TRANSITIONS
+from tierwise.ops.tasks import counts_by_status, list_tasks, open_task_of
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+PAGE_SIZE = 50
+Filter = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")]
+
+
+def _view(page: Page, row: dict[str, Any]) -> dict[str, Any]:
+    """A task as the page shows it: masked per role, and the statuses it may move to."""
+    out = visible(page.principal, row)
+    ref = CustomerRef(row["customer_id"], row["account_manager"])
+    may = decide(page.principal, Action.TASK_UPDATE, ref).allowed
+    out["next"] = sorted(TRANSITIONS[row["status"]], key=STATUSES.index) if may else []
+    return out
+
+
+@router.get("/tasks", response_class=HTMLResponse)
+def tasks_page(
+    page: PageDep,
+    status: Filter = None,
+    manager: Filter = None,
+    tier: Filter = None,
+    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Retention tasks in the caller's scope, the ones still to do first, by due date."""
+    page.require(Action.TASK_LIST)
+    params = {"status": status or None, "manager": manager or None, "tier": tier or None}
+    f = task_filter(page.principal, **params)
+    today = page.ctx.now().date()
+    rows, total = list_tasks(
+        page.ctx.engine, f, today=today, offset=(p - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    return page.render(
+        "tasks.html",
+        items=[_view(page, r) for r in rows],
+        total=total,
+        counts=counts_by_status(page.ctx.engine, f),
+        statuses=STATUSES,
+        tiers=page.ctx.runs.current_tiers(),
+        params=params,
+        query=urlencode({k: v for k, v in params.items() if v}),
+        p=p,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        label=page.tier_label,
+        back="/console/tasks" + (f"?{urlencode({k: v for k, v in params.items() if v})}"),
+    )
+
+
+@router.post("/tasks/{task_id}")
+def task_update(
+    page: PageDep,
+    task_id: int,
+    status: Annotated[str, Form(max_length=16)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=500)] = "/console/tasks",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Move a task on from the tasks page or the 360° page (the API's own code: decide,
+    audit); back to where the form was."""
+    check_csrf(page.request, csrf)
+    page.require(Action.TASK_UPDATE)
+    change_task(page.ctx, page.principal, task_id, status, note)
+    target = back if back.startswith("/console/") else "/console/tasks"  # never off-site
+    return RedirectResponse(target, status_code=303)
+
+
+def retention_block(page: Page, row: dict[str, Any]) -> dict[str, Any]:
+    """What the 360° page's retention block shows: the customer's task still to do, for roles
+    that may list tasks of this customer."""
+    ref = CustomerRef(row["customer_id"], row["account_manager"])
+    if not decide(page.principal, Action.TASK_LIST, ref):
+        return {"show_task": False}
+    task = open_task_of(page.ctx.engine, row["customer_id"], today=page.ctx.now().date())
+    return {"show_task": True, "task": None if task is None else _view(page, task)}

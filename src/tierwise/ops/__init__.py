@@ -1,0 +1,1 @@
+"""Tiered operations (R-OPS-*): what the grading drives."""
