@@ -30,39 +30,50 @@ def _root() -> None:
     """Tierwise: customer grading (客户分级) and tiered operations for B2B food distributors."""
 
 
-# Each module adds its commands to `app` on import. Keep one line per noun.
-_COMMAND_MODULES = (
-    "tierwise.cli.docs",
-    "tierwise.cli.db",
-    "tierwise.cli.generate",
-    "tierwise.cli.ingest",
-    "tierwise.cli.clean",
-    "tierwise.cli.grade",
-    "tierwise.cli.runs",
-    "tierwise.cli.model",
-    "tierwise.cli.evaluate",
-    "tierwise.cli.events",
-    "tierwise.cli.backfill",
-    "tierwise.cli.policy",
-    "tierwise.cli.serve",
-    "tierwise.cli.profiles",
-    "tierwise.cli.users",
-    "tierwise.cli.analyze",
-    "tierwise.cli.report",
-    "tierwise.cli.tasks",
-)
+# Each module adds its commands to `app` on import: the first word of a command line → the
+# module that registers it (tests/cli/test_main.py checks this against what the modules
+# register). Only that module is imported, so `tierwise runs list` does not pay for the
+# imports of every other command (Ibis, FastAPI, scikit-learn …); `tierwise --help`, no
+# command or an unknown one loads them all, so help and "no such command" list everything.
+COMMAND_MODULES: dict[str, str] = {
+    "docs": "tierwise.cli.docs",
+    "db": "tierwise.cli.db",
+    "generate": "tierwise.cli.generate",
+    "demo": "tierwise.cli.generate",
+    "ingest": "tierwise.cli.ingest",
+    "clean": "tierwise.cli.clean",
+    "grade": "tierwise.cli.grade",
+    "explain": "tierwise.cli.grade",
+    "features": "tierwise.cli.grade",
+    "runs": "tierwise.cli.runs",
+    "model": "tierwise.cli.model",
+    "evaluate": "tierwise.cli.evaluate",
+    "events": "tierwise.cli.events",
+    "backfill": "tierwise.cli.backfill",
+    "policy": "tierwise.cli.policy",
+    "serve": "tierwise.cli.serve",
+    "profiles": "tierwise.cli.profiles",
+    "user": "tierwise.cli.users",
+    "apikey": "tierwise.cli.users",
+    "analyze": "tierwise.cli.analyze",
+    "report": "tierwise.cli.report",
+    "tasks": "tierwise.cli.tasks",
+}
 
 _err = Console(stderr=True, highlight=False)
 
 
-def _load_commands() -> None:
-    for name in _COMMAND_MODULES:
+def _load_commands(argv: list[str] | None = None) -> None:
+    """Import the module of the command ``argv`` names, or every command module."""
+    words = [a for a in (argv or [])[1:2] if not a.startswith("-")]
+    module = COMMAND_MODULES.get(words[0]) if words else None
+    for name in [module] if module else dict.fromkeys(COMMAND_MODULES.values()):
         importlib.import_module(name)
 
 
 def run() -> None:
     """Run the CLI; map errors to one line and an exit code."""
-    _load_commands()
+    _load_commands(sys.argv)
     try:
         app()
     except TierwiseError as err:

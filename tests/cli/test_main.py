@@ -1,0 +1,57 @@
+"""The command line loads only the module of the command it runs (and all of them for help)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tierwise.cli.main import COMMAND_MODULES, _load_commands, app
+
+
+def _registered() -> dict[str, str]:
+    """Every top-level command or group of ``app`` → the module that registered it."""
+    _load_commands()
+    out = {c.name or "": c.callback.__module__ for c in app.registered_commands if c.callback}
+    for g in app.registered_groups:
+        sub = g.typer_instance
+        assert sub is not None
+        first = next(c for c in sub.registered_commands if c.callback)
+        assert first.callback is not None
+        out[g.name or ""] = first.callback.__module__
+    return out
+
+
+def test_the_table_names_every_command_and_the_module_that_registers_it() -> None:
+    assert _registered() == COMMAND_MODULES
+
+
+def _cli_modules_after(*argv: str) -> set[str]:
+    code = (
+        "import sys; from tierwise.cli.main import _load_commands; "
+        f"_load_commands({['tierwise', *argv]!r}); "
+        "print(' '.join(m for m in sys.modules if m.startswith('tierwise.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split()) - {"tierwise.cli.main"}
+
+
+def test_a_command_imports_its_own_module_only_and_help_imports_all() -> None:
+    assert _cli_modules_after("runs", "list") == {"tierwise.cli.runs"}
+    assert _cli_modules_after("explain", "C1") == {"tierwise.cli.grade"}
+    everything = set(COMMAND_MODULES.values())
+    assert _cli_modules_after("--help") >= everything
+    assert _cli_modules_after() >= everything
+    assert _cli_modules_after("no-such-command") >= everything
+
+
+def test_unknown_command_lists_the_commands_and_exits_non_zero() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "tierwise", "no-such-command"], capture_output=True, text=True
+    )
+    assert out.returncode != 0
+    assert "No such command" in out.stderr
+    help_out = subprocess.run(
+        [sys.executable, "-m", "tierwise", "--help"], capture_output=True, text=True, check=True
+    )
+    for name in ("grade", "tasks", "analyze", "report", "apikey"):
+        assert name in help_out.stdout
