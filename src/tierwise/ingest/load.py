@@ -269,35 +269,9 @@ def _check_references(
         if not bad.num_rows:
             continue
         con.execute("DELETE FROM good WHERE _row IN (SELECT _row FROM fk_bad)")
-        q_w.write_table(
-            pa.Table.from_batches(
-                [
-                    quarantine_batch(
-                        load_id,
-                        source,
-                        t.name,
-                        *(
-                            bad.column(c).combine_chunks()
-                            for c in ("_row", "_column", "_value", "_problems", "_raw", "_key")
-                        ),
-                    )
-                ]
-            )
-        )
-        for r, cnt in Counter(_short(x) for x in bad.column("_problems").to_pylist()).items():
-            problems[r] += cnt
+        _quarantine_rows(bad, q_w, load_id, source, t.name, result, problems)
         result.rows_loaded -= bad.num_rows
         result.rows_quarantined += bad.num_rows
-        if len(result.examples) < 20:
-            for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
-                result.examples.append(
-                    {
-                        "row": r["_row"],
-                        "column": r["_column"],
-                        "value": r["_value"],
-                        "reason": r["_problems"],
-                    }
-                )
 
 
 def _check_references_whole(
@@ -348,35 +322,38 @@ def _check_references_whole(
         if not bad.num_rows:
             continue
         con.execute("INSERT INTO orphans SELECT unnest($p)", {"p": bad.column("_pos").to_pylist()})
-        q_w.write_table(
-            pa.Table.from_batches(
-                [
-                    quarantine_batch(
-                        load_id,
-                        source,
-                        t.name,
-                        *(
-                            bad.column(c).combine_chunks()
-                            for c in ("_row", "_column", "_value", "_problems", "_raw", "_key")
-                        ),
-                    )
-                ]
-            )
-        )
-        for r, cnt in Counter(_short(x) for x in bad.column("_problems").to_pylist()).items():
-            problems[r] += cnt
+        _quarantine_rows(bad, q_w, load_id, source, t.name, result, problems)
         result.rows_loaded -= bad.num_rows
         result.rows_quarantined += bad.num_rows
-        if len(result.examples) < 20:
-            for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
-                result.examples.append(
-                    {
-                        "row": r["_row"],
-                        "column": r["_column"],
-                        "value": r["_value"],
-                        "reason": r["_problems"],
-                    }
-                )
+
+
+def _quarantine_rows(
+    bad: pa.Table,
+    q_w: pq.ParquetWriter,
+    load_id: str,
+    source: str,
+    table: str,
+    result: LoadResult,
+    problems: Counter[str],
+) -> None:
+    """Write rejected rows (``_row, _column, _value, _problems, _raw, _key``) to the
+    quarantine, count their reasons and keep the first 20 as the load's examples."""
+    cols = ("_row", "_column", "_value", "_problems", "_raw", "_key")
+    batch = quarantine_batch(
+        load_id, source, table, *(bad.column(c).combine_chunks() for c in cols)
+    )
+    q_w.write_table(pa.Table.from_batches([batch]))
+    for reason, cnt in Counter(_short(r) for r in bad.column("_problems").to_pylist()).items():
+        problems[reason] += cnt
+    for r in bad.slice(0, max(0, 20 - len(result.examples))).to_pylist():
+        result.examples.append(
+            {
+                "row": r["_row"],
+                "column": r["_column"],
+                "value": r["_value"],
+                "reason": r["_problems"],
+            }
+        )
 
 
 def _short(reason: str) -> str:
@@ -793,35 +770,8 @@ def _quarantine_res(
         "SELECT _row, _column, _value, _problems, _raw, _key FROM res "
         "WHERE _problems IS NOT NULL ORDER BY _row"
     ).fetch_arrow_table()
-    if not bad.num_rows:
-        return
-    q_w.write_table(
-        pa.Table.from_batches(
-            [
-                quarantine_batch(
-                    load_id,
-                    source,
-                    table,
-                    *(
-                        bad.column(c).combine_chunks()
-                        for c in ("_row", "_column", "_value", "_problems", "_raw", "_key")
-                    ),
-                )
-            ]
-        )
-    )
-    for reason, cnt in Counter(_short(r) for r in bad.column("_problems").to_pylist()).items():
-        problems[reason] += cnt
-    if len(result.examples) < 20:
-        for r in bad.slice(0, 20 - len(result.examples)).to_pylist():
-            result.examples.append(
-                {
-                    "row": r["_row"],
-                    "column": r["_column"],
-                    "value": r["_value"],
-                    "reason": r["_problems"],
-                }
-            )
+    if bad.num_rows:
+        _quarantine_rows(bad, q_w, load_id, source, table, result, problems)
 
 
 def stage_load(
