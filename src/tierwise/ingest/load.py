@@ -35,7 +35,7 @@ from tierwise.ingest.prefetch import prefetch
 from tierwise.ingest.quarantine import QUARANTINE_SCHEMA, quarantine_batch, quarantine_path
 from tierwise.ingest.readers import Batch, Malformed, Source, parse_first_record
 from tierwise.ingest.validate import References, fast_sql, lit, q, validation_sql
-from tierwise.model.tables import TABLES, Table
+from tierwise.model.tables import TABLES, Column, Table
 
 LOG_NAME = "_loads.jsonl"
 SQL_TYPES = {
@@ -224,21 +224,10 @@ def _with_rows(
 NO_REFS = References({}, {})
 
 
-def _check_references(
-    con: duckdb.DuckDBPyConnection,
-    t: Table,
-    refs: References,
-    q_w: pq.ParquetWriter,
-    load_id: str,
-    source: str,
-    result: LoadResult,
-    problems: Counter[str],
-) -> None:
-    """Move loaded rows whose reference does not exist from ``good`` to the quarantine.
-
-    One anti-join per reference over the whole load: checking each block would build the
-    hash table of the referenced keys once per block.
-    """
+def _reference_checks(t: Table, refs: References, prefix: str) -> Iterator[tuple[Column, str, str]]:
+    """Each column of ``t`` whose referenced table is loaded: the column, the table of the
+    referenced keys, and the SQL of the reason an orphan gets (``prefix`` qualifies the
+    column, e.g. ``f.``): "orphan", or "its parent row is in quarantine" when it is."""
     for col in t.columns:
         if not col.references:
             continue
@@ -254,8 +243,28 @@ def _check_references(
                 f"{col.name}: its {rt} row is in quarantine (no {rt} row loaded with this {rc})"
             )
             reason = (
-                f"CASE WHEN {q(col.name)} IN (SELECT k FROM {qref}) THEN {parent} ELSE {orphan} END"
+                f"CASE WHEN {prefix}{q(col.name)} IN (SELECT k FROM {qref}) "
+                f"THEN {parent} ELSE {orphan} END"
             )
+        yield col, ref, reason
+
+
+def _check_references(
+    con: duckdb.DuckDBPyConnection,
+    t: Table,
+    refs: References,
+    q_w: pq.ParquetWriter,
+    load_id: str,
+    source: str,
+    result: LoadResult,
+    problems: Counter[str],
+) -> None:
+    """Move loaded rows whose reference does not exist from ``good`` to the quarantine.
+
+    One anti-join per reference over the whole load: checking each block would build the
+    hash table of the referenced keys once per block.
+    """
+    for col, ref, reason in _reference_checks(t, refs, ""):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE fk_bad AS SELECT * FROM good "
             f"WHERE {q(col.name)} IS NOT NULL AND {q(col.name)} NOT IN (SELECT k FROM {ref})"
@@ -291,24 +300,7 @@ def _check_references_whole(
     Rows that failed another check were checked by the full query, references included.
     """
     packed = ", ".join(f"{q(c)} := f.{q(c)}" for c in t.names)
-    for col in t.columns:
-        if not col.references:
-            continue
-        rt, rc = col.references.split(".")
-        ref = refs.tables.get((rt, rc))
-        if ref is None:
-            continue
-        qref = refs.quarantined.get((rt, rc))
-        orphan = lit(f"{col.name}: orphan: no {rt} row has this {rc}")
-        reason = orphan
-        if qref is not None:
-            parent = lit(
-                f"{col.name}: its {rt} row is in quarantine (no {rt} row loaded with this {rc})"
-            )
-            reason = (
-                f"CASE WHEN f.{q(col.name)} IN (SELECT k FROM {qref}) "
-                f"THEN {parent} ELSE {orphan} END"
-            )
+    for col, ref, reason in _reference_checks(t, refs, "f."):
         bad = con.execute(
             f"SELECT f.rowid AS _pos, f.rowid + 2 + coalesce(s.i, 0) AS _row, "
             f"{lit(col.name)} AS _column, CAST(f.{q(col.name)} AS VARCHAR) AS _value, "
