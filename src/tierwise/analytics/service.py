@@ -57,7 +57,7 @@ def run_metrics(
         _only(assignments(engine, run.run_id), allowed),
         run.as_of,
         lookback_days=run.lookback_days,
-        entity=run.entity,  # type: ignore[arg-type]
+        entity=run.entity,
         ranks=run.ranks,
     )
     return RunMetrics(run, rows)
@@ -101,7 +101,7 @@ def run_effect(
         as_of=run.as_of,
         days=days,
         data_end=last_order_day(tables),
-        entity=run.entity,  # type: ignore[arg-type]
+        entity=run.entity,
         ranks=run.ranks,
         min_group=min_group,
     )

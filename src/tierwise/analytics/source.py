@@ -19,6 +19,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, func, select
 
 from tierwise.errors import DataError, NotFoundError, UsageError
+from tierwise.features.context import Entity
 from tierwise.grading import layout
 from tierwise.policy.schema import Policy
 from tierwise.store.schema import Run, RunAssignment, RunCutoff, TierChange
@@ -36,7 +37,7 @@ class RunInfo:
     published_at: dt.datetime
     policy_name: str
     lookback_days: int
-    entity: str
+    entity: Entity
     #: tier code → rank (0 = top tier), from the run's cutoffs
     ranks: dict[str, int]
     #: tier code → label per language ({"zh": ..., "en": ...}) when the run records them
@@ -103,7 +104,7 @@ def load_run(engine: Engine, run_id: str, runs_dir: Path | None = None) -> RunIn
         published_at=run.published_at,
         policy_name=run.policy_name,
         lookback_days=int(lookback) if isinstance(lookback, int) else _DEFAULT_LOOKBACK,
-        entity=entity if entity in ("outlet", "account") else "outlet",
+        entity="account" if entity == "account" else "outlet",
         ranks={t: int(r) for t, r in cuts},
         labels=_labels(policy),
     )
