@@ -9,14 +9,14 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tierwise.policy.names import name_types
+from tierwise.policy.names import Stage, name_types
 from tierwise.policy.rules import Rule
 from tierwise.policy.schema import Layer, Policy, RfmQuantile
 from tierwise.policy.tiering import first_match
 
 
 def _layer(
-    t: ir.Table, layer: Layer, stage: str, predictions: tuple[str, ...] = ()
+    t: ir.Table, layer: Layer, stage: Stage, predictions: tuple[str, ...] = ()
 ) -> ir.StringValue:
     idx = first_match(t, layer.levels, stage, predictions)
     codes = [lv.code for lv in layer.levels]

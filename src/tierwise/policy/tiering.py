@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from tierwise.policy.names import name_types
+from tierwise.policy.names import Stage, name_types
 from tierwise.policy.rules import Rule
 from tierwise.policy.schema import Level, Policy
 
@@ -22,18 +22,18 @@ GRADED, INSUFFICIENT = "graded", "insufficient_data"
 
 
 def all_hold(
-    t: ir.Table, level: Level, stage: str = "score", predictions: Sequence[str] = ()
+    t: ir.Table, level: Level, stage: Stage = "score", predictions: Sequence[str] = ()
 ) -> ir.BooleanValue:
     """Whether every rule of ``level`` holds (True for a level without rules)."""
     out: ir.BooleanValue = ibis.literal(True)
-    types = name_types(stage, predictions)  # type: ignore[arg-type]
+    types = name_types(stage, predictions)
     for text in level.rules:
         out = out & Rule(text, types).to_ibis(lambda n: t[n])
     return out
 
 
 def first_match(
-    t: ir.Table, levels: Sequence[Level], stage: str, predictions: Sequence[str] = ()
+    t: ir.Table, levels: Sequence[Level], stage: Stage, predictions: Sequence[str] = ()
 ) -> ir.IntegerValue:
     """Index of the first level whose rules all hold; the last level otherwise."""
     cases = [(all_hold(t, lv, stage, predictions), i) for i, lv in enumerate(levels[:-1])]
