@@ -22,7 +22,7 @@ from tierwise.errors import DataError, NotFoundError, UsageError
 from tierwise.features.context import Entity
 from tierwise.grading import layout
 from tierwise.policy.schema import Policy
-from tierwise.store.schema import Run, RunAssignment, RunCutoff, TierChange
+from tierwise.store.schema import Run, RunAssignment, RunCutoff, TierChange, latest_published
 
 #: the policy defaults, for a run record whose policy omits them
 _DEFAULT_LOOKBACK = int(Policy.model_fields["lookback_days"].default)
@@ -125,12 +125,7 @@ def previous_run(engine: Engine, run: RunInfo) -> RunInfo | None:
 def latest_run_id(engine: Engine) -> str:
     """The latest published run (raises NotFoundError when nothing is published yet)."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(Run.id)
-            .where(Run.status == "published")
-            .order_by(Run.published_at.desc(), Run.id.desc())
-            .limit(1)
-        ).first()
+        row = conn.execute(latest_published(Run.id)).first()
     if row is None:
         raise NotFoundError("no run has been published yet", hint="run `tierwise grade` first")
     return str(row.id)

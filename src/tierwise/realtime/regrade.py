@@ -31,7 +31,14 @@ from tierwise.realtime.decide import UPGRADE_REVERTED, realtime_transition, reve
 from tierwise.realtime.events import OrderEvent, PaymentEvent, ReturnEvent
 from tierwise.realtime.features import EventRow, apply_events
 from tierwise.stability import Decision, TierState
-from tierwise.store.schema import CustomerTier, Event, Override, Run, TierChange
+from tierwise.store.schema import (
+    CustomerTier,
+    Event,
+    Override,
+    Run,
+    TierChange,
+    latest_published,
+)
 from tierwise.store.webhooks import enqueue_tier_changes
 
 AnyEvent = OrderEvent | ReturnEvent | PaymentEvent
@@ -88,12 +95,7 @@ class Regrader:
 
     def context(self, conn: Connection) -> RunContext | None:
         """The current run's context, reloaded when another run has been published."""
-        row = conn.execute(
-            select(Run.id, Run.started_at)
-            .where(Run.status == "published")
-            .order_by(Run.published_at.desc(), Run.id.desc())
-            .limit(1)
-        ).first()
+        row = conn.execute(latest_published(Run.id, Run.started_at)).first()
         if row is None:
             return None
         if self._ctx is None or self._ctx.run_id != row.id:
@@ -201,12 +203,7 @@ class Regrader:
         A policy that cannot be regraded in real time (model scores, account-level tiers)
         regrades nobody (logged); its events wait for the next batch run, as always.
         """
-        run = conn.execute(
-            select(Run.as_of, Run.started_at)
-            .where(Run.status == "published")
-            .order_by(Run.published_at.desc(), Run.id.desc())
-            .limit(1)
-        ).first()
+        run = conn.execute(latest_published(Run.as_of, Run.started_at)).first()
         if run is None:
             return []
         unseen = _unseen(run.as_of, run.started_at)

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, select
 
 from tierwise.lake import require_table
 from tierwise.store.bulk import read_arrow, replace_table
-from tierwise.store.schema import Base, Run
+from tierwise.store.schema import Base, Run, latest_published
 
 _T = Base.metadata.tables
 MASTER_COLUMNS = (
@@ -143,12 +143,7 @@ def read_master(lake: Path) -> pa.Table:
 def current_run_id(engine: Engine) -> str | None:
     """Id of the latest published run in the store, if any."""
     with engine.connect() as conn:
-        return conn.execute(
-            select(Run.id)
-            .where(Run.status == "published")
-            .order_by(Run.published_at.desc(), Run.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        return conn.execute(latest_published(Run.id)).scalar_one_or_none()
 
 
 def refresh_profiles(

@@ -29,7 +29,14 @@ from tierwise.errors import NotFoundError, UsageError
 from tierwise.stability import StabilityRule
 from tierwise.stability_batch import CODE_NAMES, DOWNGRADE, OVERRIDE, BatchState, transition_batch
 from tierwise.store.bulk import insert_arrow, read_arrow, replace_table
-from tierwise.store.schema import Base, CustomerTier, Override, Run, TierChange
+from tierwise.store.schema import (
+    Base,
+    CustomerTier,
+    Override,
+    Run,
+    TierChange,
+    latest_published,
+)
 from tierwise.store.webhooks import enqueue_tier_changes
 
 _T = Base.metadata.tables
@@ -495,12 +502,7 @@ class RunStore:
     def current_run(self) -> Run | None:
         """The latest published run (the one whose cutoffs real-time regrades use)."""
         with Session(self.engine, expire_on_commit=False) as session:
-            return session.scalars(
-                select(Run)
-                .where(Run.status == "published")
-                .order_by(Run.published_at.desc(), Run.id.desc())
-                .limit(1)
-            ).one_or_none()
+            return session.scalars(latest_published(Run)).one_or_none()
 
     def run(self, run_id: str) -> Run:
         """One run by id."""

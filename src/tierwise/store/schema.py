@@ -21,8 +21,10 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    Select,
     String,
     Text,
+    select,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -68,6 +70,17 @@ class Run(Base):
             sqlite_where=text("status = 'running'"),
             postgresql_where=text("status = 'running'"),
         ),
+    )
+
+
+def latest_published(*columns: Any, limit: int = 1) -> Select[Any]:
+    """``columns`` of the newest published run(s), newest first: by publication time, then
+    id. The one definition of "the current run" every reader uses."""
+    return (
+        select(*columns)
+        .where(Run.status == "published")
+        .order_by(Run.published_at.desc(), Run.id.desc())
+        .limit(limit)
     )
 
 

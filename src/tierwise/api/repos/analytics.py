@@ -10,7 +10,13 @@ from sqlalchemy.orm import aliased
 from tierwise.api.access import Scope
 from tierwise.api.repos import storable
 from tierwise.errors import NotFoundError
-from tierwise.store.schema import CustomerProfile, CustomerTag, Run, RunAssignment
+from tierwise.store.schema import (
+    CustomerProfile,
+    CustomerTag,
+    Run,
+    RunAssignment,
+    latest_published,
+)
 
 _P = CustomerProfile
 DIMENSIONS = {
@@ -59,10 +65,7 @@ class AnalyticsRepo:
         """Customers per tier as computed by each of the last published runs, oldest first."""
         with self.engine.connect() as conn:
             runs = conn.execute(
-                select(Run.id, Run.as_of, Run.published_at)
-                .where(Run.status == "published")
-                .order_by(Run.published_at.desc(), Run.id.desc())
-                .limit(limit)
+                latest_published(Run.id, Run.as_of, Run.published_at, limit=limit)
             ).all()
             ids = [r.id for r in runs]
             counts = conn.execute(

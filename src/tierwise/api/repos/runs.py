@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 
 from tierwise.api.repos import storable
 from tierwise.errors import NotFoundError
-from tierwise.store.schema import CustomerTier, Run, RunCutoff
+from tierwise.store.schema import CustomerTier, Run, RunCutoff, latest_published
 
 _COLS = (
     Run.id,
@@ -55,12 +55,7 @@ class RunRepo:
     def current_tiers(self) -> list[str]:
         """Tier codes of the latest published run, top first (empty before any run)."""
         with self.engine.connect() as conn:
-            run_id = conn.execute(
-                select(Run.id)
-                .where(Run.status == "published")
-                .order_by(Run.published_at.desc(), Run.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            run_id = conn.execute(latest_published(Run.id)).scalar_one_or_none()
             if run_id is None:
                 return []
             return list(
