@@ -58,6 +58,8 @@ COMMAND_MODULES: dict[str, str] = {
     "analyze": "tierwise.cli.analyze",
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
+    "tags": "tierwise.cli.tags",
+    "audience": "tierwise.cli.tags",
 }
 
 _err = Console(stderr=True, highlight=False)

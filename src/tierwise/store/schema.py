@@ -447,3 +447,70 @@ class RetentionTaskLog(Base):
     from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TagDefinition(Base):
+    """A user-defined tag (issue 20): a rule over features and tags, one row per version.
+
+    Saving a tag adds a version (never updates one); deleting sets ``deleted_at`` on every
+    version. The tag computed by a snapshot is the newest version not deleted.
+    """
+
+    __tablename__ = "tag_definitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    rule: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("uq_tag_definitions_code_version", "code", "version", unique=True),)
+
+
+class Audience(Base):
+    """A saved audience or business segment (issue 20), one row per version.
+
+    ``kind`` is ``audience`` or ``segment`` (a named business segment such as 战略客户).
+    Saving adds a version; deleting sets ``deleted_at`` on every version.
+    """
+
+    __tablename__ = "audiences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    title_zh: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str] = mapped_column(String(120))
+    expression: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("uq_audiences_name_version", "name", "version", unique=True),)
+
+
+class AudienceDelivery(Base):
+    """Each time an audience's members were materialised for someone: an export or a push.
+
+    Records what the list was computed from (tag snapshot, run), so it can be reproduced.
+    """
+
+    __tablename__ = "audience_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    audience: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[date] = mapped_column(Date)
+    snapshot_as_of: Mapped[date] = mapped_column(Date)
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    members: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(16))  # csv | xlsx | json | webhook
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(DateTime)
