@@ -81,6 +81,8 @@ def _url(path: str, customer: str) -> str:
         .replace("{key_id}", "99")
         .replace("{run_id}", "sample-run-1")
         .replace("{task_id}", "1")
+        .replace("{name}", "some_audience")
+        .replace("{code}", "some_tag")
     )
 
 

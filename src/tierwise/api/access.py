@@ -43,6 +43,11 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"  # users and API keys
     TASK_LIST = "task.list"  # retention call-back tasks (R-OPS-5): list and read
     TASK_UPDATE = "task.update"  # change a task's status, with a note
+    TAG_READ = "tag.read"  # the tag catalogue, snapshots and tag health (issue 20)
+    TAG_WRITE = "tag.write"  # user-defined tags: preview, save, delete
+    AUDIENCE_READ = "audience.read"  # audiences: list, preview counts, members (ids + tags)
+    AUDIENCE_WRITE = "audience.write"  # save and delete audiences and business segments
+    AUDIENCE_PUSH = "audience.push"  # send an audience's members to the CRM webhooks
 
 
 _A = Action
@@ -54,19 +59,24 @@ _STAFF_READ = {
     _A.RUN_LIST,
     _A.MODEL_LIST,
 }
+# tags and audiences cover every customer: not for the roles scoped to some customers
+_TAGS = {_A.TAG_READ, _A.TAG_WRITE, _A.AUDIENCE_READ, _A.AUDIENCE_WRITE}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {_A.SELF_READ}),
     # analysts tune policies and study results; they never need a phone number
     Role.ANALYST: frozenset(
-        _STAFF_READ | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        _STAFF_READ | _TAGS | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
     # the retention flow's coupons and outcomes (read only, masked)
-    Role.MARKETING: frozenset(_STAFF_READ | {_A.EXPORT, _A.TASK_LIST}),
+    # they build the audiences campaigns target and push them to the CRM (issue 20)
+    Role.MARKETING: frozenset(_STAFF_READ | _TAGS | {_A.EXPORT, _A.TASK_LIST, _A.AUDIENCE_PUSH}),
     # credit control: overrides (e.g. force prepayment tiers) and contacts for collection
     Role.RISK: frozenset(
-        _STAFF_READ | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
+        _STAFF_READ
+        | {_A.TAG_READ, _A.AUDIENCE_READ}
+        | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
     ),
     # account managers: their own customers only, with contacts
     Role.SALES: frozenset(

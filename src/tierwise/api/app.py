@@ -15,6 +15,7 @@ from tierwise.api.deps import AppContext
 from tierwise.api.limits import BodyLimit
 from tierwise.api.routers import (
     analytics,
+    audiences,
     audit,
     auth,
     customers,
@@ -25,6 +26,7 @@ from tierwise.api.routers import (
     overrides,
     policies,
     runs,
+    tags,
     tasks,
     users,
     webhooks,
@@ -48,6 +50,8 @@ ROUTERS = (
     users,
     models,
     tasks,
+    tags,
+    audiences,
 )
 
 

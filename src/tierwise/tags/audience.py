@@ -32,6 +32,7 @@ from tierwise.errors import NotFoundError, UsageError
 from tierwise.grading import layout
 from tierwise.policy.rules import Rule, RuleError, Type, did_you_mean
 from tierwise.tags.catalog import TAG_CATALOG, Tag
+from tierwise.tags.compute import INPUT_PREFIX
 from tierwise.tags.snapshot import Snapshot
 
 RUN_NAMES = ("tier", "score", "segment")
@@ -93,8 +94,16 @@ class Frame:
     # -- evaluation ------------------------------------------------------------------------
     def table(self, rule: Rule) -> ir.Table:
         """The snapshot (joined with the run when the rule reads it), filtered by ``rule``."""
-        tag_cols = [n for n in sorted(rule.names) if n in self._tags.columns]
-        t = self._tags.select("entity_id", "account_id", *tag_cols)  # narrow: compiles fast
+        cols = self._tags.columns
+        # tags by their code; inputs (features, for user-defined tag rules) from i_<name>
+        picked = {
+            n: n if n in cols else f"{INPUT_PREFIX}{n}"
+            for n in sorted(rule.names)
+            if n in cols or f"{INPUT_PREFIX}{n}" in cols
+        }
+        t = self._tags.select(  # narrow: a few columns compile and scan fast
+            "entity_id", "account_id", **{n: self._tags[c] for n, c in picked.items()}
+        )
         if self._run is not None and rule.names & set(self._run.columns):
             key = "entity_id" if self.run is None or self.run.entity == "outlet" else "account_id"
             r = self._run.rename(run_entity_id="entity_id")
@@ -164,9 +173,19 @@ def check_expression(text: str, types: Mapping[str, Type], *, what: str = "expre
         raise UsageError(f"{what}: {err}", expression=text) from None
 
 
-def evaluate(frame: Frame, text: str, *, sample: int = SAMPLE_SIZE) -> dict[str, Any]:
-    """Count and a sample of members of ``text`` on ``frame``: the live preview."""
-    rule = check_expression(text, frame.types())
+def evaluate(
+    frame: Frame,
+    text: str,
+    *,
+    sample: int = SAMPLE_SIZE,
+    types: Mapping[str, Type] | None = None,
+    what: str = "expression",
+) -> dict[str, Any]:
+    """Count and a sample of members of ``text`` on ``frame``: the live preview.
+
+    ``types``: the names allowed (default: the frame's audience names); a user-defined tag's
+    preview passes the tag names plus the inputs."""
+    rule = check_expression(text, types or frame.types(), what=what)
     n = frame.count(rule)
     rows = frame.members(rule, limit=sample).to_pylist() if sample else []
     return {

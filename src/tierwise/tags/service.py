@@ -24,7 +24,7 @@ from tierwise.errors import ConflictError, NotFoundError, UsageError
 from tierwise.grading import layout
 from tierwise.store.schema import Audience, AudienceDelivery, OutboxMessage, Run, TagDefinition
 from tierwise.store.schema import Webhook as WebhookRow
-from tierwise.tags.audience import Frame, RunRef, check_expression
+from tierwise.tags.audience import Frame, RunRef, check_expression, evaluate
 from tierwise.tags.catalog import TAG_CATALOG, TAGS, Tag, input_names
 from tierwise.tags.compute import name_types, order_custom, parse_rule
 from tierwise.tags.snapshot import snapshot_for
@@ -100,6 +100,19 @@ def check_custom_tag(engine: Engine, code: str, rule: str) -> Tag:
     order_custom([*others, tag])  # refuses a cycle
     parse_rule(tag, known)
     return tag
+
+
+def preview_custom_tag(
+    engine: Engine, frame: Frame, code: str, rule: str, *, sample: int = 10
+) -> dict[str, Any]:
+    """Check a user-defined tag and count whom it would tag in ``frame``'s snapshot.
+
+    The rule may read user-defined tags only when they are in the snapshot (computed)."""
+    tag = check_custom_tag(engine, code, rule)
+    types = {**name_types([*TAGS, *frame.custom.values()])}
+    types.pop(code, None)
+    out = evaluate(frame, tag.definition, sample=sample, types=types, what="tag rule")
+    return {"code": code, **out}
 
 
 def save_custom_tag(
@@ -363,7 +376,7 @@ class Members:
     @property
     def empty(self) -> bool:
         """True when nobody matches: allowed, but every user of the list should say so."""
-        return self.table.num_rows == 0
+        return int(self.table.num_rows) == 0
 
     @property
     def source(self) -> dict[str, Any]:
