@@ -71,4 +71,3 @@ def top_new(
     vals = np.take_along_axis(vals, order, axis=1)
     items = np.where(np.isfinite(vals), items, -1)
     return items, np.where(np.isfinite(vals), vals, 0.0)
-
