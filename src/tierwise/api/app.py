@@ -25,6 +25,7 @@ from tierwise.api.routers import (
     models,
     overrides,
     policies,
+    recommendations,
     runs,
     tags,
     tasks,
@@ -38,6 +39,7 @@ from tierwise.store.db import make_engine
 ROUTERS = (
     auth,
     customers,
+    recommendations,
     me,
     runs,
     policies,

@@ -60,6 +60,7 @@ COMMAND_MODULES: dict[str, str] = {
     "tasks": "tierwise.cli.tasks",
     "tags": "tierwise.cli.tags",
     "audience": "tierwise.cli.tags",
+    "recommend": "tierwise.cli.recommend",
 }
 
 _err = Console(stderr=True, highlight=False)
