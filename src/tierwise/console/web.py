@@ -44,6 +44,8 @@ NAV = (
     ("models", "/console/models", Action.MODEL_LIST),
     ("analysis", "/console/analysis", Action.ANALYTICS_READ),
     ("tasks", "/console/tasks", Action.TASK_LIST),
+    ("tags_page", "/console/tags", Action.TAG_READ),
+    ("audiences", "/console/audiences", Action.AUDIENCE_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
 )
 
