@@ -11,13 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert
 
+from console.test_pages import PW
+from console.test_pages import sign_in as console_sign_in
 from tierwise.api.access import Role
 from tierwise.api.app import create_app
 from tierwise.api.auth import utcnow
 from tierwise.settings import Settings
 from tierwise.store.schema import CustomerProfile
-
-PW = "tags-console-password"
 
 
 @pytest.fixture
@@ -37,14 +37,8 @@ def client(tags_home: Path, engine: Engine) -> Iterator[TestClient]:
 
 
 def sign_in(c: TestClient, user: str) -> str:
-    c.cookies.clear()
-    c.get("/console/login")
-    r = c.post(
-        "/console/login",
-        data={"username": user, "password": PW, "csrf": c.cookies["tw_csrf"]},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+    """Sign in (the console tests' helper) and return the CSRF token of the session."""
+    console_sign_in(c, user)
     return str(c.cookies["tw_csrf"])
 
 

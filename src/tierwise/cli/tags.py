@@ -3,8 +3,6 @@ user-defined tags and audiences (issue 20, docs/tags.md)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,13 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
+from tierwise.cli.common import actor, parse_date, store_engine, utcnow
 from tierwise.cli.main import app
 from tierwise.errors import UsageError
 from tierwise.settings import get_settings
-from tierwise.store.db import make_engine
-from tierwise.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from tierwise.tags.audience import Frame
@@ -31,32 +27,6 @@ app.add_typer(tags_app, name="tags")
 app.add_typer(aud_app, name="audience")
 _out = Console(highlight=False)
 AsOf = Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: the latest).")]
-
-
-def _engine() -> Engine:
-    engine = make_engine(get_settings().state_url)
-    upgrade(engine)
-    return engine
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _date(value: str | None, option: str = "--as-of") -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD") from None
 
 
 @tags_app.command("list")
@@ -75,7 +45,7 @@ def list_command(
         raise UsageError(
             f"--group {group!r} is not a tag group", hint="one of " + ", ".join(GROUPS)
         )
-    tags = [*TAGS, *custom_tags(_engine())]
+    tags = [*TAGS, *custom_tags(store_engine())]
     tags = [t for t in tags if group is None or t.group == group]
     if as_json:
         for t in tags:
@@ -126,11 +96,11 @@ def compute_command(
     from tierwise.tags.snapshot import compute_snapshot
 
     s = get_settings()
-    day = _date(as_of)
+    day = parse_date(as_of)
     assert day is not None
     snap = compute_snapshot(
-        s.compute_backend(engine), lake or s.lake_dir, s.home, day, now=_now(),
-        custom=custom_tags(_engine()), replace=replace,
+        s.compute_backend(engine), lake or s.lake_dir, s.home, day, now=utcnow(),
+        custom=custom_tags(store_engine()), replace=replace,
     )  # fmt: skip
     m = snap.meta
     _out.print(
@@ -149,7 +119,7 @@ def show_command(
     from tierwise.tags.profile import customer_tags
 
     s = get_settings()
-    groups = customer_tags(s.home, _engine(), customer_id, _date(as_of), every=every)
+    groups = customer_tags(s.home, store_engine(), customer_id, parse_date(as_of), every=every)
     for g in groups:
         table = Table(title=f"{g['name_zh'] if lang != 'en' else g['name_en']} ({len(g['tags'])})")
         for c in ("tag", "value", "why"):
@@ -169,7 +139,7 @@ def health_command(
     from tierwise.tags.profile import health_rows
 
     s = get_settings()
-    rows, snap, prev = health_rows(s.home, _engine(), _date(as_of))
+    rows, snap, prev = health_rows(s.home, store_engine(), parse_date(as_of))
     table = Table(title=f"tag health as of {snap.as_of}" + (f" vs {prev.as_of}" if prev else ""))
     for c in ("tag", "coverage", "previous", "stability", "distribution", "warning"):
         table.add_column(c)
@@ -200,7 +170,7 @@ def define_command(
     from tierwise.tags.service import save_custom_tag
 
     row = save_custom_tag(
-        _engine(), code, rule, name_zh=name_zh, name_en=name_en, author=_actor(), now=_now(),
+        store_engine(), code, rule, name_zh=name_zh, name_en=name_en, author=actor(), now=utcnow(),
         description=description,
     )  # fmt: skip
     _out.print(f"tag {row['code']} version {row['version']}: {row['rule']}")
@@ -211,7 +181,7 @@ def delete_command(code: Annotated[str, typer.Argument(help="A user-defined tag'
     """Delete a user-defined tag (refused while an audience or tag uses it)."""
     from tierwise.tags.service import delete_custom_tag
 
-    delete_custom_tag(_engine(), code, _now())
+    delete_custom_tag(store_engine(), code, utcnow())
     _out.print(f"tag {code} deleted")
 
 
@@ -220,7 +190,7 @@ def _frame(as_of: str | None) -> Frame:
     from tierwise.tags.service import frame_on
 
     s = get_settings()
-    return frame_on(_engine(), s.home, s.runs_dir, _date(as_of))
+    return frame_on(store_engine(), s.home, s.runs_dir, parse_date(as_of))
 
 
 @aud_app.command("count")
@@ -259,7 +229,7 @@ def save_command(
         name, expression, "segment" if segment else "audience", title_zh or name, title_en or name,
         description,
     )  # fmt: skip
-    row = save_audience(_engine(), spec, frame, author=_actor(), now=_now())
+    row = save_audience(store_engine(), spec, frame, author=actor(), now=utcnow())
     from tierwise.tags.audience import check_expression
 
     n = frame.count(check_expression(row["expression"], frame.types()))
@@ -276,7 +246,7 @@ def audiences_command() -> None:
     table = Table(title="audiences")
     for c in ("name", "kind", "version", "title", "expression", "by"):
         table.add_column(c)
-    for r in audiences(_engine()):
+    for r in audiences(store_engine()):
         table.add_row(
             r["name"], r["kind"], str(r["version"]), r["title_zh"], r["expression"], r["author"]
         )
@@ -295,11 +265,11 @@ def members_command(
     from tierwise.tags.export import to_csv, to_xlsx
     from tierwise.tags.service import get_audience, record_delivery
 
-    engine = _engine()
+    engine = store_engine()
     aud = get_audience(engine, name, version)
     frame = _frame(as_of)
     members = frame.members(check_expression(aud["expression"], frame.types()))
-    on = _date(as_of) or frame.snapshot.as_of
+    on = parse_date(as_of) or frame.snapshot.as_of
     src = f"tags as of {frame.snapshot.as_of}, run {frame.run.run_id if frame.run else '—'}"
     if out is None:
         for r in members.to_pylist():
@@ -311,7 +281,7 @@ def members_command(
         data = to_csv(members, frame.custom) if suffix == ".csv" else to_xlsx(members, frame.custom)
         out.write_bytes(data)
         record_delivery(
-            engine, aud, frame, on, members.num_rows, target=suffix[1:], actor=_actor(), now=_now()
+            engine, aud, frame, on, members.num_rows, target=suffix[1:], actor=actor(), now=utcnow()
         )
     _out.print(
         f"{name} v{aud['version']}: {members.num_rows:,} members ({src})"
@@ -327,14 +297,20 @@ def push_command(
     from tierwise.tags.audience import check_expression
     from tierwise.tags.service import get_audience, push_members
 
-    engine = _engine()
+    engine = store_engine()
     aud = get_audience(engine, name)
     frame = _frame(as_of)
     ids = frame.members(check_expression(aud["expression"], frame.types()))[
         "customer_id"
     ].to_pylist()
     n = push_members(
-        engine, aud, frame, _date(as_of) or frame.snapshot.as_of, ids, actor=_actor(), now=_now()
+        engine,
+        aud,
+        frame,
+        parse_date(as_of) or frame.snapshot.as_of,
+        ids,
+        actor=actor(),
+        now=utcnow(),
     )
     _out.print(f"{name}: {len(ids):,} members queued in {n} webhook message(s)")
 
@@ -344,5 +320,5 @@ def delete_audience_command(name: Annotated[str, typer.Argument(help="A saved au
     """Delete an audience (every version)."""
     from tierwise.tags.service import delete_audience
 
-    delete_audience(_engine(), name, _now())
+    delete_audience(store_engine(), name, utcnow())
     _out.print(f"audience {name} deleted")

@@ -6,45 +6,23 @@ The CLI is the operator's tool: it sees every task (no role scope) and records c
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
+from tierwise.cli.common import actor, store_engine, utcnow
 from tierwise.cli.main import app
 from tierwise.errors import UsageError
 from tierwise.ops.retention import STATUSES, update_task
 from tierwise.ops.tasks import TaskFilter, list_tasks
-from tierwise.settings import get_settings
-from tierwise.store.db import make_engine
-from tierwise.store.migrate import upgrade
 
 tasks_app = typer.Typer(
     help="Churn retention call-back tasks (R-OPS-5) of account managers.", no_args_is_help=True
 )
 app.add_typer(tasks_app, name="tasks")
 _out = Console(highlight=False)
-
-
-def _engine() -> Engine:
-    engine = make_engine(get_settings().state_url)
-    upgrade(engine)
-    return engine
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (some containers)
-        return "cli"
 
 
 @tasks_app.command("list")
@@ -62,7 +40,7 @@ def list_command(
             f"--status {status!r} is not a task status", hint="one of " + ", ".join(STATUSES)
         )
     rows, total = list_tasks(
-        _engine(), TaskFilter(status=status, manager=manager, tier=tier), today=_now().date(),
+        store_engine(), TaskFilter(status=status, manager=manager, tier=tier), today=utcnow().date(),
         limit=limit,
     )  # fmt: skip
     if not rows:
@@ -87,7 +65,7 @@ def list_command(
 
 
 def _change(task_id: int, status: str, note: str | None) -> None:
-    row = update_task(_engine(), task_id, status, actor=_actor(), now=_now(), note=note)
+    row = update_task(store_engine(), task_id, status, actor=actor(), now=utcnow(), note=note)
     _out.print(f"task {task_id} ({row['customer_id']}) is now {row['status']}")
 
 

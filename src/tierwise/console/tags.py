@@ -8,6 +8,7 @@ Every page checks the same actions as the API (``decide``) and calls the same fu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query
@@ -16,11 +17,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tierwise.api.access import Action, CustomerRef, decide
 from tierwise.console.messages import EN, ZH
 from tierwise.console.session import check_csrf
-from tierwise.console.web import PageDep
+from tierwise.console.web import Page, PageDep
 from tierwise.errors import NotFoundError, PermissionDeniedError, TierwiseError
-from tierwise.tags.audience import evaluate
+from tierwise.tags.audience import Frame, evaluate
 from tierwise.tags.catalog import GROUPS, TAGS, input_names
-from tierwise.tags.export import to_csv, to_xlsx
+from tierwise.tags.export import export_file
 from tierwise.tags.profile import customer_tags, health_rows
 from tierwise.tags.service import (
     AudienceSpec,
@@ -130,12 +131,22 @@ EN |= {
 }
 
 
-def _health(page: Any) -> tuple[dict[str, dict[str, Any]], Any]:
+def _health(page: Page) -> tuple[dict[str, dict[str, Any]], Any]:
     try:
         rows, snap, _ = health_rows(page.ctx.settings.home, page.ctx.engine)
     except NotFoundError:
         return {}, None
     return {r["code"]: r for r in rows}, snap
+
+
+def _count(page: Page, preview: Callable[[Frame], dict[str, Any]]) -> Response:
+    """The live count fragment: ``preview`` on the latest frame, or the error in one line."""
+    try:
+        s = page.ctx.settings
+        result, error = preview(frame_on(page.ctx.engine, s.home, s.runs_dir, None)), None
+    except TierwiseError as err:
+        result, error = {}, str(err)
+    return page.render("_count.html", r=result, error=error)
 
 
 @router.get("/tags", response_class=HTMLResponse)
@@ -174,13 +185,7 @@ def tag_preview(page: PageDep, code: Name, rule: Text, csrf: Name = "") -> Respo
     """The count a user-defined tag would have (htmx fragment), or the error in one line."""
     check_csrf(page.request, csrf)
     page.require(Action.TAG_WRITE)
-    try:
-        frame = frame_on(page.ctx.engine, page.ctx.settings.home, page.ctx.settings.runs_dir, None)
-        result: dict[str, Any] = preview_custom_tag(page.ctx.engine, frame, code, rule)
-        error = None
-    except TierwiseError as err:
-        result, error = {}, str(err)
-    return page.render("_count.html", r=result, error=error)
+    return _count(page, lambda f: preview_custom_tag(page.ctx.engine, f, code, rule))
 
 
 @router.post("/tags/custom")
@@ -230,13 +235,7 @@ def audience_preview(page: PageDep, expression: Text, csrf: Name = "") -> Respon
     """Live count and sample of an expression (htmx fragment); errors in one line."""
     check_csrf(page.request, csrf)
     page.require(Action.AUDIENCE_READ)
-    try:
-        frame = frame_on(page.ctx.engine, page.ctx.settings.home, page.ctx.settings.runs_dir, None)
-        result: dict[str, Any] = evaluate(frame, expression, sample=10)
-        error = None
-    except TierwiseError as err:
-        result, error = {}, str(err)
-    return page.render("_count.html", r=result, error=error)
+    return _count(page, lambda f: evaluate(f, expression, sample=10))
 
 
 @router.post("/audiences")
@@ -296,14 +295,7 @@ def audience_export(
         target=fmt, actor=page.principal.subject, now=now,
     )  # fmt: skip
     lang = "en" if page.lang == "en" else "zh"
-    data = (
-        to_xlsx(m.table, m.frame.custom, lang)
-        if fmt == "xlsx"
-        else to_csv(m.table, m.frame.custom, lang)
-    )
-    media = "text/csv; charset=utf-8" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )  # fmt: skip
+    data, media = export_file(m.table, fmt, m.frame.custom, lang)
     disposition = f'attachment; filename="audience-{name}-{m.on}.{fmt}"'
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
 

@@ -64,3 +64,15 @@ def to_xlsx(table: pa.Table, custom: Mapping[str, Tag] | None = None, lang: str 
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_file(
+    table: pa.Table, fmt: str, custom: Mapping[str, Tag] | None = None, lang: str = "zh"
+) -> tuple[bytes, str]:
+    """The file of ``fmt`` (``csv`` or ``xlsx``) and its media type."""
+    if fmt == "xlsx":
+        return to_xlsx(table, custom, lang), XLSX
+    return to_csv(table, custom, lang), "text/csv; charset=utf-8"

@@ -22,7 +22,7 @@ from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.routers.tags import Preview
 from tierwise.api.schemas.common import MAX_PAGE_SIZE, Input
 from tierwise.tags.audience import evaluate
-from tierwise.tags.export import to_csv, to_xlsx
+from tierwise.tags.export import XLSX, export_file
 from tierwise.tags.service import (
     AudienceSpec,
     Members,
@@ -41,7 +41,6 @@ router = APIRouter(prefix="/audiences", tags=["audiences"], responses={**AUTH_ER
 Name = Annotated[str, Path(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 AsOf = Annotated[dt.date | None, Query(description="YYYY-MM-DD (default: the latest snapshot)")]
 Kind = Literal["audience", "segment"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AudienceIn(Input):
@@ -218,10 +217,7 @@ def export_route(
     )  # fmt: skip
     ctx.audit.record(principal, "export", now=now, target=f"audience:{name}", detail=m.source)
     stem = f"audience-{name}-{m.on.isoformat()}"
-    if fmt == "xlsx":
-        data, media = to_xlsx(m.table, m.frame.custom, lang), XLSX
-    else:
-        data, media = to_csv(m.table, m.frame.custom, lang), "text/csv; charset=utf-8"
+    data, media = export_file(m.table, fmt, m.frame.custom, lang)
     headers = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
     if m.empty:
         headers["X-Audience-Empty"] = "true"
