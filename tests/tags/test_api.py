@@ -123,6 +123,8 @@ def test_user_defined_tag_preview_save_and_refused_delete(client: TestClient) ->
 
 def test_roles(client: TestClient) -> None:
     assert client.get("/audiences", headers=auth(Role.SALES, "AM1")).status_code == 403
+    # an account manager exports their own customers, never a whole audience
+    assert client.get("/audiences/x_y/export", headers=auth(Role.SALES, "AM1")).status_code == 403
     assert (
         client.post("/audiences/x_y/push", headers=auth(Role.ANALYST), json={}).status_code == 403
     )

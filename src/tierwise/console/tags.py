@@ -275,7 +275,6 @@ def audience_page(
         columns=m.table.column_names,
         as_of=as_of,
         may_write=page.may(Action.AUDIENCE_WRITE),
-        may_export=page.may(Action.EXPORT),
     )
 
 
@@ -286,7 +285,7 @@ def audience_export(
     fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
     as_of: Annotated[dt.date | None, Query()] = None,
 ) -> Response:
-    page.require(Action.EXPORT)
+    page.require(Action.AUDIENCE_READ)  # not EXPORT: sales may export only their customers
     s = page.ctx.settings
     m = audience_members(page.ctx.engine, s.home, s.runs_dir, name, as_of)
     now = page.ctx.now()

@@ -200,7 +200,7 @@ def members_route(
 )
 def export_route(
     ctx: Ctx,
-    principal: Annotated[Principal, allow(Action.EXPORT)],
+    principal: Annotated[Principal, allow(Action.AUDIENCE_READ)],
     name: Name,
     fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
     as_of: AsOf = None,
@@ -208,7 +208,8 @@ def export_route(
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
 ) -> Response:
     """The member list as CSV (UTF-8 with BOM) or Excel, headers in Chinese (``lang=en``:
-    English). Logged with the snapshot and run it came from."""
+    English). Logged with the snapshot and run it came from. Needs ``audience.read``, not
+    ``export``: account managers may export their own customers, never a whole audience."""
     m = _members(ctx, name, as_of, version)
     now = ctx.now()
     record_delivery(
