@@ -167,6 +167,37 @@ def _models(ctx: DemoContext) -> None:
     ctx.extra["models_skipped"] = trained.skipped
 
 
+#: business segments the demo saves as audiences (issue 20): users add their own the same way
+DEMO_SEGMENTS: tuple[tuple[str, str, str, str], ...] = (
+    ("strategic", "战略客户", "Strategic", "(value_v4 or value_v5) and (repurchase_high or repurchase_full)"),
+    ("growth", "成长客户", "Growing", "spend_trend_up and not (value_v4 or value_v5)"),
+    ("potential", "潜力客户", "Potential", "(tenure_new or tenure_m3) and (freq_90d_mid or freq_90d_high)"),
+)
+
+
+def _tags(ctx: DemoContext) -> None:
+    """Compute every tag as of the grading day (a snapshot) and save the business segments
+    as audiences, so the console's tag, audience and 360° pages have something to show."""
+    from tierwise.engines import open_backend
+    from tierwise.store.db import make_engine, sqlite_url
+    from tierwise.store.migrate import upgrade
+    from tierwise.tags.service import AudienceSpec, frame_on, save_audience
+    from tierwise.tags.snapshot import compute_snapshot
+
+    as_of = ctx.extra.get("grading_as_of", DEFAULT_END_DATE)
+    now = _load_time(ctx)
+    snap = compute_snapshot(
+        open_backend("duckdb"), ctx.home / "lake", ctx.home, as_of, now=now, replace=True
+    )
+    engine = make_engine(ctx.state_url or sqlite_url(ctx.home / "state.db"))
+    upgrade(engine)
+    frame = frame_on(engine, ctx.home, runs_dir(ctx.home), as_of)
+    for name, zh, en, expression in DEMO_SEGMENTS:
+        spec = AudienceSpec(name, expression, "segment", zh, en)
+        save_audience(engine, spec, frame, author="demo", now=now)
+    ctx.extra["tags"] = snap.meta
+
+
 DEMO_STEPS: tuple[Step, ...] = (
     Step("generate", "generate a distributor's book: lake, dirty exports, truth", _generate),
     Step("summarize", "summarise the book: customers, orders per month, dirt injected", _summarize),
@@ -183,6 +214,7 @@ DEMO_STEPS: tuple[Step, ...] = (
         "train CLV, churn and value models, register them and publish their predictions",
         _models,
     ),
+    Step("tags", "compute every tag as of that day and save the business segments", _tags),
 )
 
 
