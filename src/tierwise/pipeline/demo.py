@@ -169,9 +169,19 @@ def _models(ctx: DemoContext) -> None:
 
 #: business segments the demo saves as audiences (issue 20): users add their own the same way
 DEMO_SEGMENTS: tuple[tuple[str, str, str, str], ...] = (
-    ("strategic", "战略客户", "Strategic", "(value_v4 or value_v5) and (repurchase_high or repurchase_full)"),
+    (
+        "strategic",
+        "战略客户",
+        "Strategic",
+        "(value_v4 or value_v5) and (repurchase_high or repurchase_full)",
+    ),
     ("growth", "成长客户", "Growing", "spend_trend_up and not (value_v4 or value_v5)"),
-    ("potential", "潜力客户", "Potential", "(tenure_new or tenure_m3) and (freq_90d_mid or freq_90d_high)"),
+    (
+        "potential",
+        "潜力客户",
+        "Potential",
+        "(tenure_new or tenure_m3) and (freq_90d_mid or freq_90d_high)",
+    ),
 )
 
 

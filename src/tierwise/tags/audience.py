@@ -137,7 +137,40 @@ def _column_of(text: str, name: str) -> int | None:
         return None
     offset = len(text) - len(text.lstrip())
     cols = [n.col_offset for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name]
-    return min(cols) + 1 + offset if cols else None
+    return _char_column(text.strip(), min(cols)) + 1 + offset if cols else None
+
+
+def _char_column(text: str, byte_offset: int) -> int:
+    """``ast`` offsets count UTF-8 bytes; people count characters (火锅 is 2, not 6)."""
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def _type_error_column(tree: ast.AST, text: str, types: Mapping[str, Type]) -> int | None:
+    """1-based column of the smallest piece of ``tree`` that does not type-check."""
+    offset = len(text) - len(text.lstrip())
+    bad: list[tuple[int, int]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare | ast.BinOp | ast.BoolOp | ast.UnaryOp):
+            continue
+        probe = Rule.__new__(Rule)  # the rule's own checker on one piece
+        probe.text, probe._types, probe.names = text, types, set()
+        try:
+            probe._type(node)
+        except RuleError:
+            size = (node.end_col_offset or 0) - node.col_offset
+            bad.append((size, node.col_offset))
+        # an operand of and / or / not that is not a condition: point at the operand
+        operands = node.values if isinstance(node, ast.BoolOp) else [getattr(node, "operand", None)]
+        if isinstance(node, ast.BoolOp) or isinstance(getattr(node, "op", None), ast.Not):
+            for v in operands:
+                try:
+                    ok = v is None or probe._type(v) == "bool"
+                except RuleError:
+                    continue
+                if not ok and v is not None:
+                    bad.append(((v.end_col_offset or 0) - v.col_offset, v.col_offset))
+    body = text.strip()
+    return _char_column(body, min(bad)[1]) + 1 + offset if bad else None
 
 
 def check_expression(text: str, types: Mapping[str, Type], *, what: str = "expression") -> Rule:
@@ -170,7 +203,9 @@ def check_expression(text: str, types: Mapping[str, Type], *, what: str = "expre
     try:
         return Rule(text, types)
     except RuleError as err:
-        raise UsageError(f"{what}: {err}", expression=text) from None
+        col = _type_error_column(tree, text, types)
+        where = f" (at column {col})" if col else ""
+        raise UsageError(f"{what}: {err}{where}", expression=text, column=col) from None
 
 
 def evaluate(
