@@ -44,9 +44,9 @@ def test_members_are_reproducible(snapshot: Snapshot, run_ref: RunRef) -> None:
     [
         ("cat_hotpt_heavy and biz_chain", "unknown tag or name 'cat_hotpt_heavy' at column 1"),
         ("biz_chain and tier == 'gold'", "unknown tag or name 'tier' at column 15"),
-        ("cat_hotpot_share > 'high'", "cannot compare number with text.*at column 1"),
+        ("cat_hotpot_share > 'high'", "cannot compare number with text.*at column 1[)]"),
         ("cuisine == '火锅' and (biz_chain or spend_365d > 'x')", "at column 35"),
-        ("biz_chain and cuisine", "'cuisine' is text, expected bool .* at column 15"),
+        ("biz_chain and cuisine", "'cuisine' is text, expected bool .*at column 15"),
         ("biz_chain +", "does not parse"),
         ("cuisine", "is not a condition"),
         ("__import__('os')", "unknown tag or name '__import__'"),
