@@ -59,6 +59,7 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
     "world": "tierwise.cli.world",
+    "recommend": "tierwise.cli.recommend",
 }
 
 _err = Console(stderr=True, highlight=False)
