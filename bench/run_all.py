@@ -128,6 +128,15 @@ BENCHES: list[Bench] = [
         estimate_s=45,
         limit_s=300,
     ),
+    Bench(
+        "world",
+        "bench.bench_world",
+        ["--outlets", "20000"],
+        ["--generator-customers", "600", "--outlets", "1500", "--no-doc"],
+        estimate_s=240,
+        limit_s=900,
+        note="generator 10 M lines, 90-day simulation of 20 000 outlets, MDE, recall@10",
+    ),
 ]
 QUICK_LIMIT_S = 600
 

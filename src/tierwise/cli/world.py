@@ -24,13 +24,16 @@ def simulate_command(
     book: Annotated[Path, typer.Option(help="The --out folder of `tierwise generate`.")],
     plan: Annotated[Path, typer.Option(help="Plan YAML: start, days, seed, arms.")],
     out: Annotated[Path, typer.Option(help="Where to write lake/, exports/ and truth/.")],
+    exports: Annotated[
+        bool, typer.Option(help="Also write exports/ (CSV with Chinese headers).")
+    ] = True,
 ) -> None:
     """Simulate the days after the book under PLAN; write the lake, exports and the truth."""
     from tierwise.world import simulate
 
     with _progress_bar(_out) as progress:
-        result = simulate(book, plan, out, progress=progress)
-    _out.print(f"wrote {out}/lake, {out}/exports and {out}/truth")
+        result = simulate(book, plan, out, exports=exports, progress=progress)
+    _out.print(f"wrote {out}/lake, {out}/truth" + (f" and {out}/exports" if exports else ""))
     for name, n in result.rows.items():
         _out.print(f"  {name:18s} {n:>10,}")
     _out.print("true mean effect per arm (treated − control):")

@@ -117,11 +117,9 @@ def draw_baskets(
     k = TASTE_DIMS
     taste = (centres[pop.cuisine[lo:hi]] * 0.8 + rng.normal(0, 0.6, (b, k))).astype(np.float32)
     level = rng.normal(0, 1, b) + 0.5 * (pop.scale[lo:hi] - 1)
-    logits = (
-        taste @ cat.embedding.T / np.sqrt(k)
-        + 0.6 * level[:, None] * cat.premium[None, :]
-        + cat.popularity[None, :]
-    ).astype(np.float32)
+    logits = taste @ (cat.embedding.T / np.float32(np.sqrt(k)))
+    logits += (0.6 * level[:, None]).astype(np.float32) * cat.premium.astype(np.float32)[None, :]
+    logits += cat.popularity.astype(np.float32)[None, :]
     listed = (cat.launch < 0)[None, :]
     within = _within_category_softmax(logits, cat, listed)
     prefs = np.diff(pop.cat_cum[lo:hi], axis=1, prepend=0.0)
@@ -133,8 +131,9 @@ def draw_baskets(
     # Staples: Gumbel top-k without replacement from the outlet's distribution.
     sizes = np.array(BASKET_SIZE)[pop.scale[lo:hi]]
     n_staples = rng.integers(sizes[:, 0], sizes[:, 1] + 1)
+    u = rng.random(p.shape, dtype=np.float32)
     with np.errstate(divide="ignore"):
-        keys = np.log(p) + rng.gumbel(size=p.shape)
+        keys = np.log(p.astype(np.float32)) - np.log(-np.log(np.maximum(u, np.float32(1e-30))))
     top = np.argpartition(-keys, SLOTS - 1, axis=1)[:, :SLOTS]
     top = np.take_along_axis(top, np.argsort(-np.take_along_axis(keys, top, 1), axis=1), 1)
     used = np.arange(SLOTS)[None, :] < n_staples[:, None]

@@ -138,6 +138,7 @@ def simulate(
     out: Path,
     *,
     plan_dir: Path | None = None,
+    exports: bool = True,
     progress: ProgressFn = _quiet,
 ) -> SimulationResult:
     """Run the world of ``book`` forward under ``plan`` and write lake, exports and truth.
@@ -153,6 +154,8 @@ def simulate(
     plan_dir:
         Folder that relative paths of the plan (customers files, labels) are read from;
         defaults to the plan file's folder, or the current folder for a :class:`Plan`.
+    exports:
+        Whether to write ``out/exports`` (CSV copies of the lake tables for ``tierwise ingest``).
     progress:
         Called as ``progress(stage, done, total)``.
 
@@ -216,7 +219,7 @@ def simulate(
     )
     writer.operations(assignment, eff1, visits, answers, score)
     writer.masters(book)
-    rows = writer.finish()
+    rows = writer.finish(exports)
     truth = out / "truth"
     effects = wt.effects_table(world, assignment, y0, y1, METRICS, MONEY_METRICS)
     write_parquet_atomic(effects, truth / "effects.parquet")

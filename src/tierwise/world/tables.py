@@ -223,8 +223,10 @@ class LakeWriter:
             src = ds.dataset(book / "lake" / name, format="parquet").to_table()
             self._write(name, src)
 
-    def finish(self) -> dict[str, int]:
+    def finish(self, write_exports: bool = True) -> dict[str, int]:
         """Write the exports (UTF-8 CSV with the model's Chinese headers) and return row counts."""
+        if not write_exports:
+            return dict(sorted(self.rows.items()))
         exports = self.out / "exports"
         exports.mkdir(parents=True, exist_ok=True)
         for name in sorted(self.rows):
