@@ -91,3 +91,9 @@ class ConflictError(TierwiseError):
     """The request clashes with the current state: a name taken, a run already running (409)."""
 
     exit_code = 2
+
+
+class RateLimitedError(TierwiseError):
+    """Too many attempts in a short time (HTTP 429 with ``Retry-After``: ``retry_after`` s)."""
+
+    exit_code = 6

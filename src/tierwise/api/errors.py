@@ -23,6 +23,7 @@ from tierwise.errors import (
     NotFoundError,
     PermissionDeniedError,
     PolicyError,
+    RateLimitedError,
     TierwiseError,
     UsageError,
 )
@@ -36,6 +37,7 @@ STATUS: dict[type[TierwiseError], int] = {
     DataError: 422,
     UsageError: 400,
     ConfigError: 503,
+    RateLimitedError: 429,
 }
 
 
@@ -83,8 +85,20 @@ def status_of(err: TierwiseError) -> int:
     return 500
 
 
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        **_doc("Too many failed sign-ins for this user or address; retry after `Retry-After` s"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    }
+}
+
+
 def error_response(err: TierwiseError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, AuthenticationError) else None
+    headers: dict[str, str] | None = None
+    if isinstance(err, AuthenticationError):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(err, RateLimitedError):
+        headers = {"Retry-After": str(int(err.fields.get("retry_after", 60)))}
     return JSONResponse(err.to_dict(), status_code=status_of(err), headers=headers)
 
 
