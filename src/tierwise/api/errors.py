@@ -6,6 +6,7 @@ Every error answer has the body of :meth:`TierwiseError.to_dict` (``error``, ``m
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -26,7 +27,11 @@ from tierwise.errors import (
     RateLimitedError,
     TierwiseError,
     UsageError,
+    describe,
+    public_text,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[TierwiseError], int] = {
     AuthenticationError: 401,
@@ -99,7 +104,11 @@ def error_response(err: TierwiseError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"}
     elif isinstance(err, RateLimitedError):
         headers = {"Retry-After": str(int(err.fields.get("retry_after", 60)))}
-    return JSONResponse(err.to_dict(), status_code=status_of(err), headers=headers)
+    body = err.to_dict()
+    for key in ("message", "hint"):  # a message that quotes a driver's error keeps no SQL
+        if isinstance(body.get(key), str):
+            body[key] = public_text(body[key])
+    return JSONResponse(body, status_code=status_of(err), headers=headers)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -137,6 +146,19 @@ def install(app: FastAPI) -> None:
                 "errors": errors,
             },
             status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # the error body of every other answer; the traceback (with any SQL) goes to the log
+        log.error("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {
+                "error": "InternalError",
+                "message": describe(exc),
+                "hint": "the service log has the details; please report it",
+            },
+            status_code=500,
         )
 
     allowed: list[tuple[re.Pattern[str], list[str]]] = []
