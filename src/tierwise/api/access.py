@@ -165,6 +165,24 @@ def scope(principal: Principal) -> Scope:
     return Scope(phone_prefix=prefix)
 
 
+#: The customer's own view (``GET /me``, ``/console/me``; R-INT-3) and every field it may
+#: carry: the tier badge, the benefits, progress in the customer's own numbers and the history
+#: of their own tier. Internal labels (score, segment, tags such as 高风险 or 流失预警, layers,
+#: rules, features, explanations, account manager) are not fields of it, whatever the role.
+SELF_VIEW_FIELDS = frozenset(
+    {"customer_id", "name", "tier", "tier_since", "tiers", "benefits", "progress", "history"}
+)
+
+
+def self_view_fields(principal: Principal, resource: CustomerRef) -> frozenset[str]:
+    """The fields of ``resource``'s own view that ``principal`` may see (none if not allowed).
+
+    The one place that says what a customer sees of itself: the API's ``/me`` and the
+    console's ``/console/me`` both build the view through it.
+    """
+    return SELF_VIEW_FIELDS if decide(principal, Action.SELF_READ, resource) else frozenset()
+
+
 def sees_personal(principal: Principal, resource: CustomerRef | None = None) -> bool:
     """Whether ``principal`` sees personal data (of ``resource``) unmasked (R-INT-4)."""
     return decide(principal, Action.PERSONAL_READ, resource).allowed
