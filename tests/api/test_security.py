@@ -257,3 +257,46 @@ def test_xlsx_export_writes_text_never_a_formula(client: TestClient, hostile_cus
 def test_sales_sees_only_its_own_rows_in_a_search(client: TestClient) -> None:
     r = client.get("/customers", params={"q": "1"}, headers=auth(Role.SALES))
     assert all(i["account_manager"] == MANAGER for i in r.json()["items"])
+
+
+# 9. events: unknown customers and absurd dates ----------------------------------------------
+
+
+def _event(**over: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "idempotency_key": f"sec-{sorted(over.items())!r}"[:100],
+        "kind": "order",
+        "customer_id": "C0000003",
+        "occurred_at": utcnow().strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "amount": 120.5,
+    }
+    return {**body, **over}
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "words"),
+    [
+        ({"customer_id": "C9999999"}, "customer_id", "unknown customer 'C9999999'"),
+        ({"occurred_at": "2099-01-01T10:00:00+08:00"}, "occurred_at", "in the future"),
+        ({"occurred_at": "1999-12-31T10:00:00+08:00"}, "occurred_at", "implausibly old"),
+        ({"amount": 20_000_000.0}, "amount", "absurd amount"),
+    ],
+)
+def test_events_for_unknown_customers_or_absurd_times_are_refused(
+    client: TestClient, book: Book, over: dict[str, object], field: str, words: str
+) -> None:
+    """#9: an order dated 2099 was accepted and kept a customer gold across runs."""
+    r = client.post("/events", json=_event(**over), headers=auth(Role.SERVICE))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "DataError" and r.json()["field"] == field
+    assert words in r.json()["message"]
+    from tierwise.store.schema import Event
+
+    with book.engine.connect() as conn:  # nothing stored
+        key = _event(**over)["idempotency_key"]
+        assert conn.execute(select(Event.id).where(Event.key == key)).first() is None
+
+
+def test_a_plausible_event_of_a_known_customer_is_accepted(client: TestClient) -> None:
+    r = client.post("/events", json=_event(reference="SEC-OK-1"), headers=auth(Role.SERVICE))
+    assert r.status_code == 202, r.text
