@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often `serve` delivers due webhook messages."
     )
+    webhook_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="First retry delay of a failed webhook message "
+        "(doubles each attempt, at most an hour).",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body the API accepts (413)."
     )

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import re
 import socket
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -19,9 +20,22 @@ from tierwise.errors import has_sql
 from tierwise.store.schema import Run
 
 from .conftest import auth
-from .test_grading import _wait, graded  # noqa: F401 - the fixture of the tiny graded book
+from .test_grading import graded  # noqa: F401 - the fixture of the tiny graded book
 
-ADMIN, ANALYST = auth(Role.ADMIN), auth(Role.ANALYST)
+
+def _h(role: Role = Role.ANALYST) -> dict[str, str]:
+    return auth(role)  # made per request: a module-level token expires in a long session
+
+
+def _wait(client: TestClient, run_id: str) -> dict[str, Any]:
+    for _ in range(1200):
+        run = client.get(f"/runs/{run_id}", headers=_h()).json()
+        if run["status"] != "running":
+            return dict(run)
+        time.sleep(0.05)
+    raise AssertionError("the run did not finish")
+
+
 SQL_ERROR = (
     "IntegrityError: (sqlite3.IntegrityError) NOT NULL constraint failed: customer_tiers.customer_id\n"
     "[SQL: INSERT INTO customer_tiers (runs_below, downgrade_warning) VALUES (?, ?)]\n"
@@ -53,42 +67,40 @@ def _record(graded: TestClient, run_id: str, **values: Any) -> None:
 
 
 def _policy(graded: TestClient) -> str:
-    return str(graded.get("/policies", headers=ANALYST).json()[0]["name"])
+    return str(graded.get("/policies", headers=_h()).json()[0]["name"])
 
 
 def test_a_run_whose_process_died_does_not_block_new_runs(graded: TestClient) -> None:
     """#4: POST /runs answered 409 "still running" forever after a crash (kill -9)."""
     dead = f"{socket.gethostname()}:{_dead_pid()}"
     _record(graded, "crashed-run", status="running", owner=dead, heartbeat_at=dt.datetime.now())
-    r = graded.post(
-        "/runs", json={"policy": _policy(graded), "as_of": "2025-06-30"}, headers=ANALYST
-    )
+    r = graded.post("/runs", json={"policy": _policy(graded), "as_of": "2025-06-30"}, headers=_h())
     assert r.status_code == 202, r.json()
     assert _wait(graded, r.json()["run_id"])["status"] == "published"
-    crashed = graded.get("/runs/crashed-run", headers=ANALYST).json()
+    crashed = graded.get("/runs/crashed-run", headers=_h()).json()
     assert crashed["status"] == "failed" and "abandoned" in crashed["error"]
 
 
 def test_a_run_in_which_nobody_is_graded_completes_with_a_note(graded: TestClient) -> None:
     """#10: after a published run, a run grading nobody failed with raw SQL in GET /runs/{id}."""
     name = _policy(graded)
-    first = graded.post("/runs", json={"policy": name, "as_of": "2025-06-30"}, headers=ANALYST)
+    first = graded.post("/runs", json={"policy": name, "as_of": "2025-06-30"}, headers=_h())
     assert _wait(graded, first.json()["run_id"])["status"] == "published"
-    r = graded.post("/runs", json={"policy": name, "as_of": "2020-01-01"}, headers=ANALYST)
+    r = graded.post("/runs", json={"policy": name, "as_of": "2020-01-01"}, headers=_h())
     assert r.status_code == 202, r.json()
     run = _wait(graded, r.json()["run_id"])
     assert run["status"] == "published", run["error"]
     assert run["counts"]["graded"] == 0
     assert run["counts"]["note"].startswith("nobody was graded")
     # the customers' published tiers survive a run that graded none of them
-    assert graded.get("/customers/c7", headers=ADMIN).json()["tier"] is not None
+    assert graded.get("/customers/c7", headers=_h(Role.ADMIN)).json()["tier"] is not None
 
 
 def test_a_failed_run_never_shows_sql(graded: TestClient) -> None:
     _record(graded, "failed-with-sql", status="failed", error=SQL_ERROR)
-    one = graded.get("/runs/failed-with-sql", headers=ANALYST).json()
+    one = graded.get("/runs/failed-with-sql", headers=_h()).json()
     assert one["error"].startswith("IntegrityError") and not has_sql(one["error"])
-    listed = graded.get("/runs?status=failed", headers=ANALYST).text
+    listed = graded.get("/runs?status=failed", headers=_h()).text
     assert "INSERT INTO" not in listed and "[SQL:" not in listed
 
 
@@ -104,7 +116,7 @@ def test_an_unexpected_database_error_answers_500_without_sql(graded: TestClient
     ctx.runs.get = broken
     try:
         with TestClient(graded.app, raise_server_exceptions=False) as c:
-            r = c.get("/runs/x", headers=ANALYST)
+            r = c.get("/runs/x", headers=_h())
     finally:
         ctx.runs.get = original
     assert r.status_code == 500
@@ -133,7 +145,11 @@ def test_no_route_answers_an_error_with_sql(graded: TestClient) -> None:
             for value in values:
                 for body in bodies:
                     r = graded.request(
-                        method.upper(), _fill(path, value), params=params, json=body, headers=ADMIN
+                        method.upper(),
+                        _fill(path, value),
+                        params=params,
+                        json=body,
+                        headers=_h(Role.ADMIN),
                     )
                     if r.status_code >= 400:
                         seen += 1
