@@ -60,6 +60,7 @@ COMMAND_MODULES: dict[str, str] = {
     "tasks": "tierwise.cli.tasks",
     "world": "tierwise.cli.world",
     "recommend": "tierwise.cli.recommend",
+    "webhooks": "tierwise.cli.webhooks",
 }
 
 _err = Console(stderr=True, highlight=False)
