@@ -102,11 +102,12 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
 
-    lines, gen_s, gen_rss = _generator(args.generator_customers)
-    per_min = lines / gen_s * 60
-    print(
-        f"generator: {lines:,} lines in {gen_s:.1f} s = {per_min / 1e6:.1f} M/min, {gen_rss:.0f} MiB"
-    )
+    lines, gen_s, gen_rss, per_min = 0, 0.0, 0.0, 0.0
+    if args.generator_customers:
+        lines, gen_s, gen_rss = _generator(args.generator_customers)
+        per_min = lines / gen_s * 60
+        print(f"generator: {lines:,} lines in {gen_s:.1f} s = {per_min / 1e6:.1f} M/min")
+        print(f"generator peak RSS: {gen_rss:.0f} MiB")
 
     book = _book(args.outlets)
     n = args.outlets
