@@ -60,7 +60,9 @@ COMMAND_MODULES: dict[str, str] = {
     "tasks": "tierwise.cli.tasks",
     "tags": "tierwise.cli.tags",
     "audience": "tierwise.cli.tags",
+    "world": "tierwise.cli.world",
     "recommend": "tierwise.cli.recommend",
+    "webhooks": "tierwise.cli.webhooks",
 }
 
 _err = Console(stderr=True, highlight=False)
