@@ -49,10 +49,10 @@ def _load() -> float:
 
 def compute(lake: Path, home: Path, as_of: dt.date) -> dict[str, Any]:
     """Child process: compute the snapshot; seconds and peak RSS."""
-    from tierwise.settings import Settings
+    from tierwise.engines import open_backend
     from tierwise.tags.snapshot import compute_snapshot
 
-    con = Settings(home=home).compute_backend("duckdb")
+    con = open_backend("duckdb")
     t0 = time.perf_counter()
     snap = compute_snapshot(con, lake, home, as_of, now=dt.datetime.now(dt.UTC), replace=True)
     return {

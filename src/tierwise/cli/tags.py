@@ -92,14 +92,19 @@ def compute_command(
     engine: Annotated[str | None, typer.Option(help="duckdb (default) or spark.")] = None,
 ) -> None:
     """Compute every tag of every customer as of a date into a snapshot."""
+    from tierwise.engines import open_backend
     from tierwise.tags.service import custom_tags
     from tierwise.tags.snapshot import compute_snapshot
 
     s = get_settings()
     day = parse_date(as_of)
     assert day is not None
+    con = open_backend(
+        engine or s.engine, spark_master=s.spark_master, memory_limit=s.memory_limit,
+        temp_dir=s.spill_dir,
+    )  # fmt: skip
     snap = compute_snapshot(
-        s.compute_backend(engine), lake or s.lake_dir, s.home, day, now=utcnow(),
+        con, lake or s.lake_dir, s.home, day, now=utcnow(),
         custom=custom_tags(store_engine()), replace=replace,
     )  # fmt: skip
     m = snap.meta

@@ -1,7 +1,7 @@
 """tag_definitions, audiences, audience_deliveries: user-defined tags and audiences (issue 20)
 
-Revision ID: 0011_tags_audiences
-Revises: 0010_recs_recommendations
+Revision ID: 0012_tags_audiences
+Revises: 0011_trust_leases
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_tags_audiences"
-down_revision = "0010_recs_recommendations"
+revision = "0012_tags_audiences"
+down_revision = "0011_trust_leases"
 branch_labels = None
 depends_on = None
 
