@@ -17,8 +17,13 @@ from tierwise.settings import Settings
 from tierwise.store.schema import CustomerProfile
 
 
+def _name(role: Role, manager: str | None) -> str:
+    return f"{role.value}-{manager or 't'}".lower()
+
+
 def auth(role: Role, manager: str | None = None) -> dict[str, str]:
-    p = Principal(f"user:{role.value}-t", role, manager_id=manager)
+    """A token of a user in the store (tokens of unknown users are refused)."""
+    p = Principal(f"user:{_name(role, manager)}", role, manager_id=manager)
     return {"Authorization": f"Bearer {issue_token(p, DEV_SECRET, now=utcnow(), minutes=5)}"}
 
 
@@ -33,6 +38,11 @@ def client(tags_home: Path, engine: Engine) -> Iterator[TestClient]:
             ],
         )  # fmt: skip
     app = create_app(Settings(home=tags_home, env="test"), engine=engine)
+    users = [(r, None) for r in (Role.ANALYST, Role.MARKETING, Role.RISK)]
+    for role, manager in [*users, (Role.SALES, "AM1"), (Role.SALES, "AM9")]:
+        app.state.ctx.users.add_user(
+            _name(role, manager), role, "a test password", now=utcnow(), manager_id=manager
+        )
     with TestClient(app) as c:
         yield c
 
