@@ -41,10 +41,12 @@ from tierwise.clean.outliers import (
 )
 from tierwise.errors import DataError
 from tierwise.ingest.prefetch import prefetch
+from tierwise.ingest.validate import SQL_TYPES
 from tierwise.model.arrow import arrow_schema
 from tierwise.model.tables import TABLES
 
 CLEAN_FILE = "part-0.parquet"
+MATCH_COLUMNS = ("name", "account_name", "phone", "address")  # what duplicates are found by
 Step = Callable[[str], None]
 
 
@@ -184,9 +186,15 @@ def _clean_customers(
     if "regions" in present:
         places = con.execute("SELECT province, city, district FROM raw_regions").fetchall()
         gaz = Gazetteer([(str(p), str(c), str(d)) for p, c, d in places])
+    # Only the id is required (R-DAT-2): an outlet without an account is its own account.
+    cust["account_id"] = cust["account_id"].fillna(cust["customer_id"])
     cust = _standard_customers(cust, gaz)
-    say("customers: find duplicates (Splink)")
-    pairs = find_duplicates(prepare(cust, gaz), dedupe)
+    if cust[list(MATCH_COLUMNS)].isna().all().all():
+        res.notes.append("customers have no name, phone or address: no duplicate search (ids kept)")
+        pairs = find_duplicates(prepare(cust.iloc[:0], gaz), dedupe)
+    else:
+        say("customers: find duplicates (Splink)")
+        pairs = find_duplicates(prepare(cust, gaz), dedupe)
     order_counts: dict[str, int] = {}
     if "orders" in present:
         order_counts = dict(
@@ -267,6 +275,23 @@ def clean(
             files = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in _files(raw, t)) + "]"
             con.execute(
                 f"CREATE VIEW raw_{t} AS SELECT * FROM read_parquet({files}, union_by_name = true)"
+            )
+        if "customers" not in present and "orders" in present:
+            # A transaction log alone (R-DAT-2): the customers are the orders' customer ids,
+            # with no master data (the features that need it are unavailable).
+            nulls = ", ".join(
+                f'CAST(NULL AS {SQL_TYPES[c.type]}) AS "{c.name}"'
+                for c in TABLES["customers"].columns
+                if c.name != "customer_id"
+            )
+            con.execute(
+                f"CREATE VIEW raw_customers AS SELECT customer_id, {nulls} "
+                "FROM (SELECT DISTINCT customer_id FROM raw_orders) ORDER BY customer_id"
+            )
+            present.insert(0, "customers")
+            res.notes.append(
+                "no customers in the raw lake: customers taken from the orders' customer ids, "
+                "without master data"
             )
         if "customers" in present:
             _clean_customers(con, raw, lake, present, res, dedupe or DedupeParams(), say)
