@@ -188,8 +188,31 @@ def _clean_customers(
         gaz = Gazetteer([(str(p), str(c), str(d)) for p, c, d in places])
     # Only the id is required (R-DAT-2): an outlet without an account is its own account.
     cust["account_id"] = cust["account_id"].fillna(cust["customer_id"])
+    nothing_to_match = bool(cust[list(MATCH_COLUMNS)].isna().all().all())
     cust = _standard_customers(cust, gaz)
-    if cust[list(MATCH_COLUMNS)].isna().all().all():
+    if "regions" in present:
+        # Region text resolved to the district code where the regions table knows it
+        # (R-DAT-3); left as text (region_id empty) where it does not.
+        codes = {
+            (str(p), str(c), str(d)): str(r)
+            for r, p, c, d in con.execute(
+                "SELECT region_id, province, city, district FROM raw_regions"
+            ).fetchall()
+        }
+        before = cust["region_id"].where(cust["region_id"].notna() & (cust["region_id"] != ""))
+        found = [
+            r if isinstance(r, str) else codes.get((p, c, d))
+            for r, p, c, d in zip(
+                before, cust["province"], cust["city"], cust["district"], strict=True
+            )
+        ]
+        resolved = sum(
+            1 for r, f in zip(before, found, strict=True) if not isinstance(r, str) and f
+        )
+        if resolved:
+            res.notes.append(f"{resolved} region codes resolved from province/city/district text")
+        cust["region_id"] = found
+    if nothing_to_match:
         res.notes.append("customers have no name, phone or address: no duplicate search (ids kept)")
         pairs = find_duplicates(prepare(cust.iloc[:0], gaz), dedupe)
     else:

@@ -2,9 +2,10 @@
 (R-DAT-2, R-FEA-8).
 
 A distributor's own exports often carry only what grading needs (an order's customer, time
-and amount; a customer's id). A feature reading a table with no rows, or a column with no
-value in any row, would silently be 0 (an empty table is served with the canonical schema);
-instead it is *unavailable*: the quality report and the explanations say so, and a policy
+and amount; a customer's id). A feature reading a table the lake does not have, or a column
+with no value in any row of a table that has rows, would silently be 0 (a missing table is
+served empty with the canonical schema); instead it is *unavailable*. A table loaded with
+no rows (an empty invoices export) is a known zero: its features are available: the quality report and the explanations say so, and a policy
 that uses one is refused at grading time with the list of missing inputs.
 """
 
@@ -42,23 +43,25 @@ _ALWAYS = {"customers", "orders"}
 
 @dataclass(frozen=True)
 class BookInputs:
-    """What a lake holds: tables with rows, and columns with at least one value."""
+    """What a lake holds: the tables it has (files, maybe with no rows: a known zero), and
+    the columns with at least one value in tables that have rows."""
 
     tables: frozenset[str]
     columns: frozenset[str]  # "table.column"
+    empty: frozenset[str] = frozenset()  # tables present with no rows
 
     def missing(self, feature: str) -> list[str]:
-        """The inputs of ``feature`` this book lacks ("invoices (no rows)", ...)."""
+        """The inputs of ``feature`` this book lacks ("invoices (not in the lake)", ...)."""
         out: list[str] = []
         for g in groups_for([feature]):
             for t in GROUP_TABLES[g]:
                 if t not in self.tables and t not in _ALWAYS:
-                    out.append(f"{t} (no rows)")
+                    out.append(f"{t} (not in the lake)")
         for col in COLUMNS.get(feature, ()):
             table = col.split(".")[0]
             if table not in self.tables:
-                out.append(f"{table} (no rows)")
-            elif col not in self.columns:
+                out.append(f"{table} (not in the lake)")
+            elif table not in self.empty and col not in self.columns:
                 out.append(f"{col} (no values)")
         return list(dict.fromkeys(out))
 
@@ -84,6 +87,7 @@ def book_inputs(lake: LakeLocation) -> BookInputs | None:
 
     tables: set[str] = set()
     columns: set[str] = set()
+    empty: set[str] = set()
     con = duckdb.connect()
     try:
         for name, t in TABLES.items():
@@ -94,13 +98,14 @@ def book_inputs(lake: LakeLocation) -> BookInputs | None:
                 f"count(nullif(trim(CAST(\"{c}\" AS VARCHAR)), ''))" for c in t.names
             )
             row = con.execute(f"SELECT count(*), {counts} FROM {src}").fetchone()
-            if row is None or not row[0]:
-                continue
             tables.add(name)
+            if row is None or not row[0]:
+                empty.add(name)
+                continue
             columns |= {f"{name}.{c}" for c, n in zip(t.names, row[1:], strict=True) if n}
     finally:
         con.close()
-    return BookInputs(frozenset(tables), frozenset(columns))
+    return BookInputs(frozenset(tables), frozenset(columns), frozenset(empty))
 
 
 def require_available(policy_name: str, names: Iterable[str], lake: LakeLocation) -> None:

@@ -176,7 +176,7 @@ def stage_load(
             hint="check the export; pass --allow-empty to replace the partition with no rows",
             file=source.name,
         )
-    if result.rows_in and not result.rows_loaded:
+    if not result.rows_loaded and any("implausibly old" in r for r in result.problems):
         shutil.rmtree(stage_dir, ignore_errors=True)
         raise every_row_rejected(result, mapping)
     if source.encoding and source.encoding not in ("utf-8", "utf-8-sig") and result.rows_in:
@@ -193,8 +193,9 @@ def stage_load(
 
 
 def every_row_rejected(result: LoadResult, mapping: Mapping) -> DataError:
-    """The error of a load that would quarantine every row: nothing is quarantined silently
-    (a date window that rejects a whole book is a setting to fix, not a data problem)."""
+    """The error of a load whose date window would quarantine every row: nothing is
+    quarantined silently (a window that rejects a whole book is a setting to fix, not bad
+    data; a file whose rows are all bad for other reasons still goes to the quarantine)."""
     problems = "; ".join(f"{reason} ({n:,} rows)" for reason, n in result.problems.items())
     first = "; ".join(
         f"row {e['row']} {e['column']}={e['value']!r}: {e['reason']}" for e in result.examples[:5]
