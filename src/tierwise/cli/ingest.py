@@ -91,6 +91,8 @@ def print_inference(found: list[FileInference]) -> None:
                 "absent, left empty (the features that need them are unavailable): "
                 + ", ".join(f.absent)
             )
+        if f.numbered:
+            _out.print("numbered from the file name and row: " + ", ".join(f.numbered))
         for col, vals in f.unknown_values.items():
             _out.print(
                 f"[yellow]values of {col} with no translation: {', '.join(vals)}: "

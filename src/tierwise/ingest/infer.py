@@ -71,6 +71,7 @@ class FileInference:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     unknown_values: dict[str, list[str]] = field(default_factory=dict)
     earliest: date | None = None
+    numbered: list[str] = field(default_factory=list)  # ids the file lacks: file + row
 
     def spec(self) -> dict[str, Any]:
         """The file's source entry of the mapping file."""
@@ -357,8 +358,12 @@ def infer_file(
         elif col.values:
             detail = _translate(inf, col, samples[i])
         inf.matches.append(Match(h, name, score, ex, detail))
+    from tierwise.ingest.mapping import SYNTHESIZED
+
     found = {m.column for m in inf.matches}
     inf.absent = [c.name for c in t.columns if c.name not in found]
+    inf.numbered = [c for c in inf.absent if (tn, c) in SYNTHESIZED]
+    inf.absent = [c for c in inf.absent if c not in inf.numbered]
     if dates:
         from tierwise.ingest.mapping import Limits
 
@@ -425,6 +430,8 @@ def mapping_yaml(found: list[FileInference], command: str) -> str:
             lines.append(f"#   {m.header} -> {target}" + (f"; {m.detail}" if m.detail else ""))
         if f.absent:
             lines.append("#   absent (left empty): " + ", ".join(f.absent))
+        if f.numbered:
+            lines.append("#   numbered from the file name and row: " + ", ".join(f.numbered))
     data: dict[str, Any] = {"sources": [f.spec() for f in found]}
     earliest = min((f.earliest for f in found if f.earliest), default=None)
     if earliest is not None:
