@@ -89,6 +89,8 @@ def test_only_ids_are_needed_and_region_text_gets_its_district_code(tmp_path: Pa
     from tinylake import ts, write_lake
 
     raw = tmp_path / "raw"
+    names = ("region_id", "account_id", "name", "phone", "address", "account_name", "contact_name")
+    blank = dict.fromkeys(names)
     write_lake(
         raw,
         {
@@ -102,45 +104,12 @@ def test_only_ids_are_needed_and_region_text_gets_its_district_code(tmp_path: Pa
                 },
             ],
             "customers": [
-                {
-                    "customer_id": "K1",
-                    "province": "四川省",
-                    "city": "成都市",
-                    "district": "武侯区",
-                    "region_id": None,
-                    "account_id": None,
-                    "name": None,
-                    "phone": None,
-                    "address": None,
-                    "account_name": None,
-                    "contact_name": None,
-                },
-                {
-                    "customer_id": "K2",
-                    "province": "四川省",
-                    "city": "成都市",
-                    "district": "锦江区",
-                    "region_id": None,
-                    "account_id": None,
-                    "name": None,
-                    "phone": None,
-                    "address": None,
-                    "account_name": None,
-                    "contact_name": None,
-                },
-                {
-                    "customer_id": "K3",
-                    "province": "火星",
-                    "city": None,
-                    "district": None,
-                    "region_id": None,
-                    "account_id": None,
-                    "name": None,
-                    "phone": None,
-                    "address": None,
-                    "account_name": None,
-                    "contact_name": None,
-                },
+                {"customer_id": k, "province": p, "city": c, "district": d, **blank}
+                for k, p, c, d in (
+                    ("K1", "四川省", "成都市", "武侯区"),
+                    ("K2", "四川省", "成都市", "锦江区"),
+                    ("K3", "火星", None, None),
+                )
             ],
             "orders": [
                 {"order_id": "o1", "customer_id": "K1", "order_time": ts(2025, 3, 1), "amount": 10},

@@ -304,4 +304,10 @@ def test_the_cdnow_log_is_graded_end_to_end(
     # explanations work on it
     some = next(k for k, v in tiers.items() if v == "platinum")
     assert cli(monkeypatch, "explain", some, "--lang", "en") == 0
-    assert "Platinum" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "Platinum" in shown
+    assert "not computed for this book" in shown and "tenure_days (customers.signup_date" in shown
+    report = json.loads((home / "reports" / "clean.json").read_text("utf-8"))
+    assert any(
+        "features unavailable" in n and "order_lines" in n for n in report["result"]["notes"]
+    )

@@ -108,8 +108,16 @@ def book_inputs(lake: LakeLocation) -> BookInputs | None:
     return BookInputs(frozenset(tables), frozenset(columns), frozenset(empty))
 
 
-def require_available(policy_name: str, names: Iterable[str], lake: LakeLocation) -> None:
+def require_available(
+    policy_name: str, names: Iterable[str], lake: LakeLocation
+) -> dict[str, list[str]]:
     """Refuse a policy that reads a feature this book cannot compute.
+
+    Returns
+    -------
+    dict
+        Every unavailable feature of the catalog → its missing inputs (recorded with the run,
+        shown by the explanations); empty for a remote lake.
 
     Raises
     ------
@@ -118,7 +126,7 @@ def require_available(policy_name: str, names: Iterable[str], lake: LakeLocation
     """
     inputs = book_inputs(lake)
     if inputs is None:
-        return
+        return {}
     missing = inputs.unavailable(names)
     if missing:
         listed = "; ".join(f"{f} needs {', '.join(m)}" for f, m in missing.items())
@@ -128,3 +136,4 @@ def require_available(policy_name: str, names: Iterable[str], lake: LakeLocation
             "use them (policies/rfm-transactions.yaml needs only orders)",
             unavailable=missing,
         )
+    return inputs.unavailable()
