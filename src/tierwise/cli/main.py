@@ -59,6 +59,9 @@ COMMAND_MODULES: dict[str, str] = {
     "analyze": "tierwise.cli.analyze",
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
+    "world": "tierwise.cli.world",
+    "recommend": "tierwise.cli.recommend",
+    "webhooks": "tierwise.cli.webhooks",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without

@@ -15,6 +15,7 @@ ZH: dict[str, str] = {
     "username": "用户名",
     "password": "密码",
     "login_failed": "用户名或密码错误",
+    "login_throttled": "登录失败次数过多，请稍后再试",
     "dashboard": "概览",
     "customers": "客户",
     "policies": "分级策略",
@@ -167,6 +168,7 @@ EN: dict[str, str] = {
     "username": "User name",
     "password": "Password",
     "login_failed": "Wrong user name or password",
+    "login_throttled": "Too many failed sign-ins; try again later",
     "dashboard": "Dashboard",
     "customers": "Customers",
     "policies": "Policies",
@@ -486,3 +488,40 @@ def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
         return label, "、".join(map(str, value)) if lang == "zh" else ", ".join(map(str, value))
     text = str(value)
     return label, code_text(key, text, lang)  # a code, e.g. weekly, or the text as it is
+
+
+# Product recommendations on the 360° page and the customer's own view (docs/recommendations.md)
+ZH |= {
+    "recs": "为你推荐",
+    "recs_again": "常购清单",
+    "recs_new": "猜你喜欢",
+    "recs_cold": "新客户：按相似门店推荐",
+    "recs_qty": "常买",
+    "recs_as_of": "推荐日期",
+    "recs_realtime": "已按最新订单更新",
+    "recs_backtest": "商品推荐回测",
+    "recs_ships": "猜你喜欢上线模型",
+    "recs_not_ships": "协同过滤未胜出，猜你喜欢使用",
+    "recs_cutoff": "训练截止",
+    "recs_horizon": "目标窗口（天）",
+    "recs_next_order": "下一单",
+    "recs_list": "清单",
+    "recs_no_backtest": "尚无回测：运行 tierwise recommend evaluate 或 tierwise demo",
+}
+EN |= {
+    "recs": "Recommended for you",
+    "recs_again": "Buy again",
+    "recs_new": "New to you",
+    "recs_cold": "New customer: what similar outlets buy",
+    "recs_qty": "usually",
+    "recs_as_of": "Recommended as of",
+    "recs_realtime": "updated after the latest order",
+    "recs_backtest": "Recommendation backtest",
+    "recs_ships": "New to you ships",
+    "recs_not_ships": "CF did not win; new to you uses",
+    "recs_cutoff": "Trained up to",
+    "recs_horizon": "Target window (days)",
+    "recs_next_order": "next order",
+    "recs_list": "List",
+    "recs_no_backtest": "No backtest yet: run tierwise recommend evaluate or tierwise demo",
+}

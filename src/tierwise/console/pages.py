@@ -17,8 +17,10 @@ from tierwise.api.access import Action, CustomerRef, decide, scope
 from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
 from tierwise.api.repos.customers import CustomerFilter
+from tierwise.api.routers.auth import client_address
 from tierwise.api.routers.me import my_view
 from tierwise.api.routers.overrides import end_override, set_override
+from tierwise.api.tabular import csv_row
 from tierwise.api.views import benefits_of, public_row, upgrade_of
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.tasks import retention_block
@@ -28,10 +30,12 @@ from tierwise.errors import (
     DataError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
 )
 from tierwise.explain.terms import feature_name
 from tierwise.features.catalog import CATALOG
 from tierwise.models.publish import read_predictions
+from tierwise.recommend.service import read_lists
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE_SIZE = 25
@@ -55,10 +59,16 @@ def login(
 ) -> Response:
     check_csrf(request, csrf)
     try:
-        principal = ctx.users.authenticate(username, password)
+        principal = ctx.throttle.sign_in(
+            ctx.users, username, password, client_address(request), ctx.now()
+        )
     except AuthenticationError:
         html = render(request, "login.html", error="login_failed")
         return HTMLResponse(html, status_code=401)
+    except RateLimitedError as err:
+        html = render(request, "login.html", error="login_throttled")
+        retry = str(err.fields["retry_after"])
+        return HTMLResponse(html, status_code=429, headers={"Retry-After": retry})
     minutes = ctx.settings.token_minutes
     token = issue_token(principal, ctx.signing_key, now=ctx.now(), minutes=minutes)
     home = "/console/me" if principal.customer_id else "/console/"
@@ -271,7 +281,7 @@ def export_csv(
     w.writerow(cols)
     for r in rows:
         pub = public_row(r, page.principal)
-        w.writerow(["" if pub.get(c) is None else pub.get(c) for c in cols])
+        w.writerow(csv_row(cols, [pub.get(c) for c in cols]))
     page.ctx.audit.record(
         page.principal,
         "export",
@@ -356,7 +366,17 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         label=page.tier_label,
         feature=lambda n, v: _feature(n, v, page.lang),
         predictions=read_predictions(ctx.engine, customer_id),
+        recs=recommendations_block(page, row),
     )
+
+
+def recommendations_block(page: Page, row: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored product lists of the customer in ``row`` if ``decide`` lets the role read
+    them (templates/_recommendations.html; docs/recommendations.md), else None."""
+    ref = CustomerRef(row["customer_id"], row["account_manager"])
+    if not decide(page.principal, Action.RECOMMEND_READ, ref):
+        return None
+    return read_lists(page.ctx.engine, row["customer_id"])
 
 
 def _override_block(page: Page, row: dict[str, Any]) -> dict[str, Any]:
@@ -423,9 +443,11 @@ def my_tier(page: PageDep) -> Response:
         first = prog["items"][0]
         whole = first["current"] + first["amount"]
         bar = max(0.0, min(100.0, 100.0 * first["current"] / whole)) if whole > 0 else 0.0
+    row = page.ctx.customers.get(view["customer_id"])
     return page.render(
         "me.html",
         me=view,
+        recs=recommendations_block(page, row) if row else None,
         progress=prog,
         bar=bar,
         tier_name=lambda code: names.get(code, page.tier_label(code)) if code else "",
