@@ -90,6 +90,9 @@ COMMAND_HELP: dict[str, str] = {
     "analyze": "Evaluate a published run: metrics per tier, effect of tier changes.",
     "report": "Write a run's analysis report: tier distribution, migration from the previous run,",
     "tasks": "Churn retention call-back tasks (R-OPS-5) of account managers.",
+    "world": "The world: run a generated book forward under a plan, with the true effects.",
+    "recommend": "Product recommendations (R-OPS-7): buy again and new to you.",
+    "webhooks": "Webhook outbox (tier changes to CRM/ERP).",
 }
 
 _err = Console(stderr=True, highlight=False)
