@@ -15,13 +15,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 
 from tierwise.errors import ConflictError, DataError, NotFoundError, UsageError
-from tierwise.experiments.analysis import analyse, outcome_frame
 from tierwise.experiments.assign import assign
 from tierwise.experiments.design import Design, parse_design
-from tierwise.experiments.metrics import window_metrics
-from tierwise.experiments.stats import minimum_detectable_effect
 from tierwise.lake import LakeLocation
-from tierwise.ops.retention import enqueue_events
 from tierwise.store.schema import CustomerProfile, Experiment, ExperimentLog, ExperimentMember
 
 #: webhook event sent when an experiment starts (arms and counts; the assignment itself is
@@ -190,6 +186,9 @@ def power_check(design: Design, members: pd.DataFrame, lake: LakeLocation) -> di
     before the start stands in for the outcome, the window before that for the covariate,
     so ``rho`` is the metric's own correlation across consecutive windows (per account).
     """
+    from tierwise.experiments.metrics import window_metrics  # Ibis: only when measuring
+    from tierwise.experiments.stats import minimum_detectable_effect
+
     first, last = pre_period(design)
     before = (first - dt.timedelta(days=design.days), first - dt.timedelta(days=1))
     ctl = design.arms[0].code
@@ -292,6 +291,8 @@ def start(
             hint="widen the population, lengthen the window, or force it with a reason",
             power=power,
         )
+    from tierwise.ops.retention import enqueue_events  # the outbox writer (loads the policy)
+
     with engine.begin() as conn:
         _overlaps(conn, design, set(members["account_id"]))
         conn.execute(
@@ -390,6 +391,10 @@ def analyse_experiment(
     engine: Engine, code: str, lake: LakeLocation, *, as_of: dt.date
 ) -> dict[str, Any]:
     """The result of a started experiment as of ``as_of`` (an interim look before the end)."""
+    # statsmodels and Ibis load only for an analysis (``experiment list`` stays quick)
+    from tierwise.experiments.analysis import analyse, outcome_frame
+    from tierwise.experiments.metrics import window_metrics
+
     with engine.connect() as conn:
         e = _load(conn, code)
         design = design_of(e)
