@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from tierwise.api.schemas.common import Input, StrictFloat, StrictInt
 from tierwise.errors import PolicyError, UsageError
 
 #: metric code → meaning; per outlet over a window, read from the lake (metrics.py)
@@ -30,29 +31,32 @@ PRIMARY_METRICS = ("net_margin", "spend", "orders")
 DEFAULT_GUARDRAILS = ["churn", "complaints", "returns", "overdue"]
 STRATA = ("province", "city", "tier", "account_manager", "spend_decile")
 
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 TreatmentKind = Literal[
     "none", "rebate", "discount", "coupon", "campaign", "visits", "terms", "service", "policy"
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Input):
+    """Unknown keys refused, scalars strict (no ``true`` for a number), text storable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Treatment(_Strict):
     """What an arm's accounts get; exported to the system that applies it."""
 
     kind: TreatmentKind = "none"
-    rebate_pct: float | None = Field(default=None, gt=0, le=50)
-    discount_pct: float | None = Field(default=None, gt=0, le=50)
-    coupon_amount: float | None = Field(default=None, gt=0, le=100_000)
+    rebate_pct: StrictFloat | None = Field(default=None, gt=0, le=50)
+    discount_pct: StrictFloat | None = Field(default=None, gt=0, le=50)
+    coupon_amount: StrictFloat | None = Field(default=None, gt=0, le=100_000)
     campaign: str | None = Field(default=None, max_length=80)
-    visits_per_month: int | None = Field(default=None, ge=0, le=60)
+    visits_per_month: StrictInt | None = Field(default=None, ge=0, le=60)
     payment_terms: Literal["prepaid", "cod", "weekly", "monthly"] | None = None
     service_level: str | None = Field(default=None, max_length=40)
     policy: str | None = Field(default=None, max_length=80)
     #: a fixed cost per account (visits, service) added to the treatment's cost
-    cost_per_account: float = Field(default=0.0, ge=0, le=1_000_000)
+    cost_per_account: StrictFloat = Field(default=0.0, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _needs_its_field(self) -> Treatment:
@@ -74,7 +78,7 @@ class Treatment(_Strict):
 class Arm(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     label: str | None = Field(default=None, max_length=80)
-    weight: float = Field(default=1.0, gt=0, le=100)
+    weight: StrictFloat = Field(default=1.0, gt=0, le=100)
     treatment: Treatment = Treatment()
 
 
@@ -84,10 +88,10 @@ class Population(_Strict):
     Filters combine with AND; an empty filter means every graded customer.
     """
 
-    tiers: list[str] = Field(default_factory=list, max_length=50)
-    provinces: list[str] = Field(default_factory=list, max_length=50)
-    cities: list[str] = Field(default_factory=list, max_length=200)
-    customers: list[str] = Field(default_factory=list, max_length=1_000_000)
+    tiers: list[Code] = Field(default_factory=list, max_length=50)
+    provinces: list[Code] = Field(default_factory=list, max_length=50)
+    cities: list[Code] = Field(default_factory=list, max_length=200)
+    customers: list[Code] = Field(default_factory=list, max_length=1_000_000)
 
 
 class Design(_Strict):
@@ -102,17 +106,19 @@ class Design(_Strict):
     strata: list[Literal["province", "city", "tier", "account_manager", "spend_decile"]] = Field(
         default_factory=list, max_length=4
     )
-    start: dt.date
-    end: dt.date
-    tail_days: int = Field(default=14, ge=0, le=365)
-    metric: str = "net_margin"
-    guardrails: list[str] = Field(default_factory=lambda: list(DEFAULT_GUARDRAILS))
+    start: dt.date = Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))
+    end: dt.date = Field(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))
+    tail_days: StrictInt = Field(default=14, ge=0, le=365)
+    metric: str = Field(default="net_margin", max_length=40)
+    guardrails: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_GUARDRAILS), max_length=len(METRICS)
+    )
     #: experiments on the same accounts and metric must sit in different explicit layers
     layer: str | None = Field(default=None, max_length=40)
-    alpha: float = Field(default=0.05, gt=0, lt=0.5)
-    power: float = Field(default=0.8, gt=0.5, lt=1)
+    alpha: StrictFloat = Field(default=0.05, gt=0, lt=0.5)
+    power: StrictFloat = Field(default=0.8, gt=0.5, lt=1)
     #: the smallest effect worth detecting, yuan per account over the window + tail
-    target_effect: float | None = Field(default=None, gt=0)
+    target_effect: StrictFloat | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _coherent(self) -> Design:

@@ -515,6 +515,7 @@ class Pilot(Base):
     pilot_cities: Mapped[list[Any]] = mapped_column(default=list)
     control_cities: Mapped[list[Any]] = mapped_column(default=list)
     start: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)  # length of the window and of each pre-period
     status: Mapped[str] = mapped_column(String(16), default="running")  # |promoted|rolled_back
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the last analysis
     created_at: Mapped[datetime] = mapped_column(DateTime)

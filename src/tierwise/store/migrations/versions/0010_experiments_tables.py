@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("pilot_cities", sa.JSON(), nullable=False),
         sa.Column("control_cities", sa.JSON(), nullable=False),
         sa.Column("start", sa.Date(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
