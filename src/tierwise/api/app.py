@@ -19,12 +19,15 @@ from tierwise.api.routers import (
     auth,
     customers,
     events,
+    experiments,
     exports,
     me,
     models,
     overrides,
+    pilots,
     policies,
     runs,
+    spotchecks,
     tasks,
     users,
     webhooks,
@@ -48,6 +51,9 @@ ROUTERS = (
     users,
     models,
     tasks,
+    experiments,
+    pilots,
+    spotchecks,
 )
 
 

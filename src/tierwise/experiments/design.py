@@ -122,20 +122,23 @@ class Design(_Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> Design:
+        problems = []  # every problem at once, not the first only
         if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            problems.append(f"end {self.end} is before start {self.start}")
         if self.metric not in PRIMARY_METRICS:
-            raise ValueError(
+            problems.append(
                 f"metric {self.metric!r} does not exist; one of {', '.join(PRIMARY_METRICS)}"
             )
-        unknown = [g for g in self.guardrails if g not in METRICS]
-        if unknown:
-            raise ValueError(
-                f"guardrail {unknown[0]!r} does not exist; one of {', '.join(METRICS)}"
-            )
+        problems += [
+            f"guardrail {g!r} does not exist; one of {', '.join(METRICS)}"
+            for g in self.guardrails
+            if g not in METRICS
+        ]
         codes = [a.code for a in self.arms]
         if len(set(codes)) != len(codes):
-            raise ValueError(f"arm codes repeat: {codes}")
+            problems.append(f"arm codes repeat: {codes}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
