@@ -1,4 +1,5 @@
-"""``tierwise experiment``: A/B tests of tier strategies with ROI (R-ANA-5, docs/experiments.md).
+"""``tierwise experiment``, ``pilot``, ``spotcheck``: A/B tests of tier strategies with ROI
+(R-ANA-5), city pilots and spot checks (R-GRD-11); docs/experiments.md.
 
 The operator's tool: it records changes as ``cli:<login name>``. Every command calls the
 same functions as the API (:mod:`tierwise.experiments.service`).
@@ -180,3 +181,147 @@ def export_command(
     members = service.members_of(engine(), code)
     members.to_csv(out, index=False, encoding="utf-8")
     _out.print(f"{len(members)} outlets of {code} written to {out}")
+
+
+pilot_app = typer.Typer(
+    help="City pilots (灰度, R-GRD-11) of a policy change.", no_args_is_help=True
+)
+app.add_typer(pilot_app, name="pilot")
+spot_app = typer.Typer(
+    help="Manual spot checks (人工抽检, R-GRD-11) of a run's changes.", no_args_is_help=True
+)
+app.add_typer(spot_app, name="spotcheck")
+
+
+@pilot_app.command("create")
+def pilot_create_command(
+    code: Code,
+    policy: Annotated[str, typer.Option(help="The policy piloted.")],
+    city: Annotated[list[str], typer.Option(help="A pilot city (once or twice).")],
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    control: Annotated[
+        list[str] | None, typer.Option(help="A control city (default: matched by trend).")
+    ] = None,
+    days: Annotated[int, typer.Option(help="Window and pre-period length.")] = 28,
+    lake: LakeOpt = None,
+) -> None:
+    """Start a pilot in one or two cities; control cities matched by pre-period trend."""
+    from tierwise.experiments import pilots
+
+    row = pilots.create(
+        engine(),
+        lake or get_settings().lake_dir,
+        code=code,
+        policy=policy,
+        pilot_cities=city,
+        control_cities=control or None,
+        start=dt.date.fromisoformat(start),
+        days=days,
+        actor=actor(),
+        now=now(),
+    )
+    _out.print(
+        f"pilot {code}: {', '.join(row['pilot_cities'])} against {', '.join(row['control_cities'])}"
+    )
+
+
+@pilot_app.command("analyze")
+def pilot_analyze_command(
+    code: Code,
+    lake: LakeOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+) -> None:
+    """Difference in differences (pilot vs control cities) with its placebo check."""
+    from tierwise.experiments import pilots
+
+    day = dt.date.fromisoformat(as_of) if as_of else now().date()
+    r = pilots.analyse(engine(), code, lake or get_settings().lake_dir, as_of=day)
+    e, p = r["effect"], r["placebo"]
+    _out.print(
+        f"effect {e['effect']:+.2f} yuan net margin per outlet, 95% CI "
+        f"[{e['ci_low']:.2f}, {e['ci_high']:.2f}] ({e['pilot_outlets']} pilot, "
+        f"{e['control_outlets']} control outlets)"
+    )
+    _out.print(
+        f"placebo {p['effect']:+.2f} [{p['ci_low']:.2f}, {p['ci_high']:.2f}]: "
+        + ("passed" if p["passed"] else "FAILED: the cities' trends differed before")
+    )
+
+
+@pilot_app.command("decide")
+def pilot_decide_command(
+    code: Code,
+    decision: Annotated[str, typer.Argument(help="promote or rollback")],
+    note: Annotated[str, typer.Option(help="Why (recorded).")],
+) -> None:
+    """Promote the piloted policy to all cities or roll it back (one audited action)."""
+    from tierwise.experiments import pilots
+
+    row = pilots.decide(engine(), code, decision, actor=actor(), now=now(), note=note)
+    _out.print(f"pilot {code} is now {row['status']}")
+
+
+@spot_app.command("open")
+def spot_open_command(
+    run_id: Annotated[str, typer.Argument(help="The published run to check.")],
+    per_stratum: Annotated[int, typer.Option(help="Customers per (direction, tier).")] = 10,
+) -> None:
+    """Sample a run's changed customers into a review queue."""
+    from tierwise.experiments import spotcheck
+
+    c = spotcheck.open_check(engine(), run_id, per_stratum=per_stratum, actor=actor(), now=now())
+    _out.print(f"spot check {c['id']} of {run_id}: {c['sampled']} customers to review")
+
+
+@spot_app.command("show")
+def spot_show_command(check_id: Annotated[int, typer.Argument(min=1)]) -> None:
+    """The queue of one check and its agreement so far."""
+    from tierwise.experiments import spotcheck
+
+    c = spotcheck.get_check(engine(), check_id)
+    table = Table(title=f"spot check {check_id} of {c['run_id']} ({c['status']})")
+    for col in ("item", "customer", "stratum", "from", "to", "verdict", "reason"):
+        table.add_column(col)
+    for i in c["items"]:
+        table.add_row(
+            str(i["id"]),
+            i["customer_id"],
+            i["stratum"],
+            i["from_tier"] or "—",
+            i["to_tier"] or "—",
+            i["verdict"] or "",
+            i["reason"] or "",
+        )
+    _out.print(table)
+    a = c["agreement"]
+    if a["rate"] is not None:
+        _out.print(
+            f"agreement {a['rate']:.1%} of {a['reviewed']} [{a['ci_low']:.1%}, {a['ci_high']:.1%}]"
+        )
+
+
+@spot_app.command("review")
+def spot_review_command(
+    item_id: Annotated[int, typer.Argument(min=1)],
+    verdict: Annotated[str, typer.Argument(help="agree or disagree")],
+    reason: Annotated[str | None, typer.Option(help="Required for disagree.")] = None,
+) -> None:
+    """Agree or disagree with one sampled customer's new tier."""
+    from tierwise.experiments import spotcheck
+
+    c = spotcheck.review(engine(), item_id, verdict, reason=reason, reviewer=actor(), now=now())
+    _out.print(f"item {item_id}: {verdict}; check {c['id']} is {c['status']}")
+
+
+@spot_app.command("agreement")
+def spot_agreement_command(
+    by: Annotated[str, typer.Option(help="run or policy")] = "run",
+) -> None:
+    """Agreement per run or per policy, with its 95 % interval."""
+    from tierwise.experiments import spotcheck
+
+    for r in spotcheck.agreement_by(engine(), by):
+        rate = (
+            "—" if r["rate"] is None else f"{r['rate']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]"
+        )
+        _out.print(f"{r[by]}: {rate} of {r['reviewed']}")

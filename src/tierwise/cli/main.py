@@ -59,6 +59,8 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
     "experiment": "tierwise.cli.experiment",
+    "pilot": "tierwise.cli.experiment",
+    "spotcheck": "tierwise.cli.experiment",
 }
 
 _err = Console(stderr=True, highlight=False)
