@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tierwise.api.access import Role
+from tierwise.api.access import SELF_VIEW_FIELDS, Role
 
 from .conftest import SELF_ID, auth
 
@@ -117,8 +117,10 @@ def test_360_view(client: TestClient) -> None:
 def test_customer_facing_view(client: TestClient) -> None:
     me = client.get("/me", headers=auth(Role.CUSTOMER)).json()
     assert me["customer_id"] == SELF_ID and me["tier"]
-    assert me["benefits"] and "upgrade" in me
-    assert "phone" not in me
+    assert me["benefits"] and "progress" in me
+    # issue 18 (R-INT-3): only the fields the access decision gives a customer of itself
+    assert set(me) == SELF_VIEW_FIELDS
+    assert "phone" not in me and "score" not in me and "upgrade" not in me
 
 
 def test_unmasked_reads_are_audited(client: TestClient) -> None:

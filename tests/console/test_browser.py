@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tierwise.api.access import SELF_VIEW_FIELDS
+
 from .conftest import PASSWORD, Site, login, shot
 
 pytestmark = pytest.mark.browser
@@ -185,15 +187,39 @@ def test_start_a_run_and_watch_it_finish(new_page: Any, site: Site) -> None:
 
 
 def test_customer_sees_only_its_own_tier_benefits_and_progress(new_page: Any, site: Site) -> None:
+    """Issue 18 finding 1 (R-INT-3): a customer's page and ``/me`` show the tier badge, the
+    benefits, progress in yuan/orders and the tier history, field by field as the access
+    decision allows, and nothing internal: no score, segment, tags, layers, rules, reasons."""
     page = new_page()
     login(page, site, "shop")
     assert page.url.endswith("/console/me")
     me = api(site, "shop", "/me")
-    assert me["customer_id"] == site.customer
-    assert page.inner_text("h1") == me["name"]
-    if me["upgrade"]["next_tier"]:
-        assert page.locator("[role=progressbar]").count() == 1
+    assert set(me) == SELF_VIEW_FIELDS
+    staff = api(site, "admin", f"/customers/{site.customer}/360")
+    labels = {t["code"]: t["label"]["zh"] for t in me["tiers"]}
+    assert me["customer_id"] == site.customer and me["tier"] == staff["profile"]["tier"]
+    # field by field: each visible field is on the page with the API's value
+    assert page.inner_text("#name") == me["name"]
+    assert page.inner_text("#tier") == labels[me["tier"]]
+    prog = page.inner_text("#progress")
+    for item in (me["progress"] or {}).get("items", []):
+        assert item["text"]["zh"] in prog and re.search(r"\d", item["text"]["zh"])
+    history = page.locator("#history li").all_inner_texts()
+    assert len(history) == max(1, len(me["history"]))
+    if me["history"]:
+        assert labels[me["history"][0]["to_tier"]] in history[0]
+    assert page.locator("#benefits li").count() == len(me["benefits"])
+    # ... and what staff see of this customer is not on the page: the explanations (rules,
+    # tags, segment, score), tag and layer labels, the account manager, the phone
+    text = page.inner_text("main")
+    internal = [e["zh"] for e in staff["explanation"]]
+    internal += [f"{staff['profile']['score']:g}", staff["profile"]["account_manager"]]
+    internal += [staff["profile"]["phone"], "流失预警", "高风险", "高潜力", "客户类型", "品类偏好"]
+    assert not [x for x in internal if x and x in text]
     shot(page, "11-customer-view")
+    page.goto(f"{site.url}/console/me?lang=en")
+    assert "My tier history" in page.content()
+    shot(page, "11-customer-view-en")
     r = page.goto(f"{site.url}/console/customers")
     assert r is not None and r.status == 403
     other = page.goto(f"{site.url}/console/customers/{site.customer}")

@@ -43,6 +43,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"  # users and API keys
     TASK_LIST = "task.list"  # retention call-back tasks (R-OPS-5): list and read
     TASK_UPDATE = "task.update"  # change a task's status, with a note
+    RECOMMEND_READ = "recommend.read"  # a customer's product recommendations (R-OPS-7)
     EXPERIMENT_READ = "experiment.read"  # experiments, pilots, spot checks and their results
     EXPERIMENT_MANAGE = "experiment.manage"  # design, start, stop; start, promote, roll back pilots
     SPOTCHECK_REVIEW = "spotcheck.review"  # open spot checks of a run, agree / disagree
@@ -56,6 +57,7 @@ _STAFF_READ = {
     _A.POLICY_LIST,
     _A.RUN_LIST,
     _A.MODEL_LIST,
+    _A.RECOMMEND_READ,
 }
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
@@ -87,18 +89,35 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.EXPORT,
             _A.TASK_LIST,
             _A.TASK_UPDATE,
+            _A.RECOMMEND_READ,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
     Role.SERVICE: frozenset(
-        {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.PERSONAL_READ, _A.EVENT_INGEST, _A.RUN_LIST}
+        {
+            _A.CUSTOMER_LIST,
+            _A.CUSTOMER_READ,
+            _A.PERSONAL_READ,
+            _A.EVENT_INGEST,
+            _A.RUN_LIST,
+            _A.RECOMMEND_READ,
+        }
     ),
-    Role.CUSTOMER: frozenset({_A.SELF_READ}),
+    # the customer sees its own tier and its own product recommendations
+    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ}),
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
 CUSTOMER_SCOPED = frozenset(
-    {_A.CUSTOMER_READ, _A.PERSONAL_READ, _A.SELF_READ, _A.EXPORT, _A.TASK_LIST, _A.TASK_UPDATE}
+    {
+        _A.CUSTOMER_READ,
+        _A.PERSONAL_READ,
+        _A.SELF_READ,
+        _A.EXPORT,
+        _A.TASK_LIST,
+        _A.TASK_UPDATE,
+        _A.RECOMMEND_READ,
+    }
 )
 
 
@@ -168,6 +187,24 @@ def scope(principal: Principal) -> Scope:
             else Scope(nothing=True)
         )
     return Scope()
+
+
+#: The customer's own view (``GET /me``, ``/console/me``; R-INT-3) and every field it may
+#: carry: the tier badge, the benefits, progress in the customer's own numbers and the history
+#: of their own tier. Internal labels (score, segment, tags such as 高风险 or 流失预警, layers,
+#: rules, features, explanations, account manager) are not fields of it, whatever the role.
+SELF_VIEW_FIELDS = frozenset(
+    {"customer_id", "name", "tier", "tier_since", "tiers", "benefits", "progress", "history"}
+)
+
+
+def self_view_fields(principal: Principal, resource: CustomerRef) -> frozenset[str]:
+    """The fields of ``resource``'s own view that ``principal`` may see (none if not allowed).
+
+    The one place that says what a customer sees of itself: the API's ``/me`` and the
+    console's ``/console/me`` both build the view through it.
+    """
+    return SELF_VIEW_FIELDS if decide(principal, Action.SELF_READ, resource) else frozenset()
 
 
 def sees_personal(principal: Principal, resource: CustomerRef | None = None) -> bool:

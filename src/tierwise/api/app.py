@@ -26,6 +26,7 @@ from tierwise.api.routers import (
     overrides,
     pilots,
     policies,
+    recommendations,
     runs,
     spotchecks,
     tasks,
@@ -39,6 +40,7 @@ from tierwise.store.db import make_engine
 ROUTERS = (
     auth,
     customers,
+    recommendations,
     me,
     runs,
     policies,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tierwise.api.access import CustomerRef, Principal, sees_personal
 from tierwise.api.masking import mask_record
 from tierwise.api.schemas.customers import CustomerPublic, UpgradeProgress
+
+if TYPE_CHECKING:
+    from tierwise.policy.schema import Policy
 
 _LIST_FIELDS = set(CustomerPublic.model_fields) - {"masked"}
 
@@ -51,3 +54,30 @@ def benefits_of(
             cache[key] = {}
     benefits: dict[str, Any] = cache[key].get(tier, {})
     return dict(benefits)
+
+
+def run_policy(runs: Path, run_id: str | None, cache: dict[str, Any]) -> Policy | None:
+    """The policy a run was graded with (from its folder), or None; kept in ``cache``."""
+    if not run_id:
+        return None
+    key = f"policy:{run_id}"
+    if key not in cache:
+        from tierwise.errors import TierwiseError
+        from tierwise.grading.handoff import read_run
+
+        try:
+            cache[key] = read_run(runs / run_id).policy
+        except (TierwiseError, OSError, KeyError, TypeError, ValueError):
+            cache[key] = None
+    policy: Policy | None = cache[key]
+    return policy
+
+
+def tier_labels(policy: Policy | None) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The policy's tier codes (top tier first) and their ``{zh, en}`` labels."""
+    if policy is None:
+        return [], {}
+    levels = policy.tiers.levels
+    return [lv.code for lv in levels], {
+        lv.code: {"zh": lv.label.zh, "en": lv.label.en} for lv in levels
+    }

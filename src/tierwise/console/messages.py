@@ -427,6 +427,28 @@ EN |= {
     "analysis": "Evaluation",
 }
 
+# The customer's own view (R-INT-3): progress in numbers and the history of the tier
+ZH |= {
+    "me_progress": "我的进度",
+    "me_top": "您已是最高等级，继续保持即可",
+    "me_keep": "保持",
+    "me_next": "距离升至",
+    "me_any": "（满足任一项即可）",
+    "me_all": "（需全部满足）",
+    "me_keep_buying": "保持稳定采购即可",
+    "me_history": "我的等级记录",
+}
+EN |= {
+    "me_progress": "My progress",
+    "me_top": "You are in the top tier: keep it up",
+    "me_keep": "Keep ",
+    "me_next": "On the way to ",
+    "me_any": "(any one is enough)",
+    "me_all": "(all are needed)",
+    "me_keep_buying": "Keep ordering as usual",
+    "me_history": "My tier history",
+}
+
 CATALOG = {"zh": ZH, "en": EN}
 
 

@@ -17,6 +17,7 @@ from tierwise.api.access import Action, CustomerRef, decide, scope
 from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
 from tierwise.api.repos.customers import CustomerFilter
+from tierwise.api.routers.me import my_view
 from tierwise.api.routers.overrides import end_override, set_override
 from tierwise.api.views import benefits_of, public_row, upgrade_of
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
@@ -411,30 +412,21 @@ def customer_override_clear(
 
 @router.get("/me", response_class=HTMLResponse)
 def my_tier(page: PageDep) -> Response:
-    """The customer-facing view (R-INT-3): a customer principal sees only itself."""
+    """The customer-facing view (R-INT-3): the same fields as the API's ``/me``, decided by
+    ``access.self_view_fields``: badge, benefits, progress in numbers, own tier history."""
     page.require(Action.SELF_READ)
-    ctx, cid = page.ctx, page.principal.customer_id
-    row = ctx.customers.get(cid, full=True) if cid else None
-    if row is None:
-        raise NotFoundError(f"no customer {cid!r}", customer_id=cid)
-    d = decide(
-        page.principal, Action.SELF_READ, CustomerRef(row["customer_id"], row["account_manager"])
-    )
-    if not d:
-        raise PermissionDeniedError(d.reason)
-    up = upgrade_of(row)
-    score = row.get("score")
-    progress = None
-    if up.next_tier and up.gap_score is not None and score is not None:
-        target = float(score) + float(up.gap_score)
-        progress = max(0.0, min(100.0, 100.0 * float(score) / target)) if target > 0 else 0.0
+    view = my_view(page.ctx, page.principal)
+    names = {t["code"]: t["label"].get(page.lang, t["code"]) for t in view["tiers"]}
+    prog = view["progress"]
+    bar = None
+    if prog and prog["items"] and prog["items"][0]["current"] is not None:
+        first = prog["items"][0]
+        whole = first["current"] + first["amount"]
+        bar = max(0.0, min(100.0, 100.0 * first["current"] / whole)) if whole > 0 else 0.0
     return page.render(
         "me.html",
-        c=row,
-        benefits=benefits_of(ctx.settings.runs_dir, row.get("run_id"), row.get("tier"), ctx.cache),
-        upgrade=up,
-        progress=progress,
-        explanation=row.get("explanation") or [],
-        label=page.tier_label,
-        feature=lambda n, v: _feature(n, v, page.lang),
+        me=view,
+        progress=prog,
+        bar=bar,
+        tier_name=lambda code: names.get(code, page.tier_label(code)) if code else "",
     )

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tierwise.api.access import Action, Principal, decide
 from tierwise.api.deps import AppContext, Ctx
+from tierwise.api.views import run_policy
 from tierwise.console.messages import benefit_text, code_text, translator
 from tierwise.console.session import csrf_token, finish, language, principal_of
 from tierwise.errors import PermissionDeniedError
@@ -114,7 +115,7 @@ def labels(ctx: AppContext, lang: str) -> dict[str, str]:
     run_id = _current_run(ctx)
     key = f"console-labels:{run_id}"
     if key not in ctx.cache:
-        ctx.cache[key] = _policy_labels(ctx.settings.runs_dir / run_id) if run_id else {}
+        ctx.cache[key] = _policy_labels(ctx, run_id) if run_id else {}
     out: dict[str, dict[str, str]] = ctx.cache[key]
     return out.get(lang, {})
 
@@ -124,13 +125,9 @@ def _current_run(ctx: AppContext) -> str | None:
     return str(rows[0]["id"]) if rows else None
 
 
-def _policy_labels(run_dir: Path) -> dict[str, dict[str, str]]:
-    from tierwise.errors import TierwiseError
-    from tierwise.grading.handoff import read_run
-
-    try:
-        policy = read_run(run_dir).policy
-    except (TierwiseError, OSError, KeyError, TypeError, ValueError):
+def _policy_labels(ctx: AppContext, run_id: str) -> dict[str, dict[str, str]]:
+    policy = run_policy(ctx.settings.runs_dir, run_id, ctx.cache)
+    if policy is None:
         return {}
     out: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
     levels = list(policy.tiers.levels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tierwise.api.schemas.common import Timestamp
 
@@ -80,13 +80,45 @@ class Customer360(BaseModel):
     active_override: dict[str, Any] | None = None
 
 
+class TierName(BaseModel):
+    code: str
+    label: dict[str, str] = Field(description="{zh, en}")
+
+
+class ProgressItem(BaseModel):
+    unit: str = Field(description="yuan (purchases) or orders")
+    amount: float = Field(description="How much more, rounded up (yuan: two decimals)")
+    current: float | None = Field(default=None, description="The customer's own figure now")
+    text: dict[str, str] = Field(description="The sentence in zh and en")
+
+
+class MyProgress(BaseModel):
+    """What keeps the tier or reaches the next one, in the customer's own numbers."""
+
+    kind: str = Field(description="keep (held in a grace period), next (the tier above), top")
+    tier: str = Field(description="The tier to keep or to reach")
+    all_needed: bool = Field(description="Every item is needed (rules) or any one is enough")
+    items: list[ProgressItem] = Field(default_factory=list)
+
+
+class MyTierChange(BaseModel):
+    effective: date
+    from_tier: str | None
+    to_tier: str | None
+    change: str = Field(description="initial, upgrade, downgrade, override, upgrade_reverted")
+
+
 class MyTier(BaseModel):
-    """The customer-facing view: my tier, my benefits, my way up (R-INT-3)."""
+    """The customer-facing view (R-INT-3): my tier badge, my benefits, my progress in numbers
+    and the history of my tier; the fields are those ``access.SELF_VIEW_FIELDS`` allows."""
+
+    model_config = ConfigDict(extra="forbid")
 
     customer_id: str
     name: str
     tier: str | None
     tier_since: date | None
+    tiers: list[TierName] = Field(description="The policy's tiers, top first, with labels")
     benefits: dict[str, Any]
-    upgrade: UpgradeProgress
-    explanation: list[dict[str, Any]]
+    progress: MyProgress | None
+    history: list[MyTierChange]
