@@ -54,8 +54,16 @@ def test_clustered_errors_match_statsmodels_and_are_wider_than_naive_ones() -> N
     ref = sm.OLS(y, sm.add_constant(t)).fit(
         cov_type="cluster", cov_kwds={"groups": np.unique(groups, return_inverse=True)[1]}
     )
-    assert e.se == pytest.approx(ref.bse[1])
+    assert e.se == pytest.approx(ref.bse[1], rel=1e-9)
+    assert e.p_value == pytest.approx(ref.pvalues[1], rel=1e-6)
     assert e.clusters == frame["account_id"].nunique()
+    x = frame["x_net_margin"].to_numpy()
+    cuped = difference_in_means(y, t, groups=groups, covariate=x)
+    ref2 = sm.OLS(y, np.column_stack([np.ones_like(y), t, x - x.mean()])).fit(
+        cov_type="cluster", cov_kwds={"groups": np.unique(groups, return_inverse=True)[1]}
+    )
+    assert cuped.effect == pytest.approx(ref2.params[1], rel=1e-9)
+    assert cuped.se == pytest.approx(ref2.bse[1], rel=1e-9)
     assert e.se > difference_in_means(y, t).se  # outlets of a chain are not independent
 
 
@@ -148,3 +156,8 @@ def test_agreement_has_a_wilson_interval() -> None:
 def test_an_arm_without_units_is_refused() -> None:
     with pytest.raises(DataError, match="fewer than 2 units"):
         difference_in_means(np.ones(5), np.zeros(5))
+
+
+def test_a_metric_nobody_moved_gives_a_zero_effect_without_warnings() -> None:
+    e = difference_in_means(np.zeros(10), np.repeat([0.0, 1.0], 5), groups=np.arange(10))
+    assert (e.effect, e.se, e.ci_low, e.ci_high, e.p_value) == (0.0, 0.0, 0.0, 0.0, 1.0)

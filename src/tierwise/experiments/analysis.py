@@ -83,7 +83,7 @@ def _effect(
     return difference_in_means(
         f[f"y_{metric}"].to_numpy(),
         (f["arm"] == arm).to_numpy().astype(float),
-        groups=f["account_id"].to_numpy(),
+        groups=f["unit"].to_numpy() if "unit" in f else f["account_id"].to_numpy(),
         covariate=x if cuped and float(np.std(x)) > 0 else None,
         alpha=alpha,
     )
@@ -103,6 +103,8 @@ def analyse(frame: pd.DataFrame, design: Design, *, tau: float | None = None) ->
     """
     arms = [a.code for a in design.arms]
     control = arms[0]
+    # integer codes of the accounts: clustering sorts them, ints sort far faster than text
+    frame = frame.assign(unit=pd.factorize(frame["account_id"])[0])
     units = frame.drop_duplicates("account_id")["arm"].value_counts()
     srm = sample_ratio_check([int(units.get(a, 0)) for a in arms], design.weights)
     metric = design.metric
@@ -118,7 +120,11 @@ def analyse(frame: pd.DataFrame, design: Design, *, tau: float | None = None) ->
         per_account = _per_account(frame, arm)
         target = design.target_effect / per_account if design.target_effect else None
         scale = tau or target or max(abs(e.mean_control) * 0.05, e.se)
-        lo, hi = always_valid_interval(e.effect, e.se, tau=scale, alpha=design.alpha)
+        lo, hi = (
+            always_valid_interval(e.effect, e.se, tau=scale, alpha=design.alpha)
+            if e.se > 0 and scale > 0
+            else (e.effect, e.effect)  # a metric nobody moved: nothing to be uncertain about
+        )
         raw = _effect(frame, arm, control, metric, design.alpha, cuped=False)
         treated = frame[frame["arm"] == arm]
         roi = return_on_investment(e, len(treated), float(treated["cost"].sum()))

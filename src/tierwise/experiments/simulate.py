@@ -82,7 +82,7 @@ def experiment(
         frame[f"x_{c}"] = 0.0
     frame["y_net_margin"] = daily.sum(axis=1)
     frame["x_net_margin"] = pre
-    frame["y_churn"] = 0.0
+    frame["y_churn"] = frame["x_churn"] = 0.0
     frame["cost"] = np.where(treated, abs(effect) + 100.0, 0.0)
     truth = Truth(float(acc_effect[treated].mean()) if treated.any() else effect, rho)
     return frame, truth, daily
