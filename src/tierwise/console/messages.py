@@ -610,3 +610,24 @@ def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
         return label, "、".join(map(str, value)) if lang == "zh" else ", ".join(map(str, value))
     text = str(value)
     return label, code_text(key, text, lang)  # a code, e.g. weekly, or the text as it is
+
+
+# Product recommendations on the 360° page and the customer's own view (docs/recommendations.md)
+ZH |= {
+    "recs": "为你推荐",
+    "recs_again": "常购清单",
+    "recs_new": "猜你喜欢",
+    "recs_cold": "新客户：按相似门店推荐",
+    "recs_qty": "常买",
+    "recs_as_of": "推荐日期",
+    "recs_realtime": "已按最新订单更新",
+}
+EN |= {
+    "recs": "Recommended for you",
+    "recs_again": "Buy again",
+    "recs_new": "New to you",
+    "recs_cold": "New customer: what similar outlets buy",
+    "recs_qty": "usually",
+    "recs_as_of": "Recommended as of",
+    "recs_realtime": "updated after the latest order",
+}

@@ -42,7 +42,7 @@ from tierwise.recommend.models import (
 from tierwise.recommend.policy import Rules
 from tierwise.recommend.rank import allowed_mask, boost_vector, top_new
 
-CF_MODELS = ("als", "item_knn")
+CF_MODELS = ("als", "item_knn", "spark_als")
 NEW_BASELINES = ("popularity", "segment_popularity")
 BATCH = 20_000
 

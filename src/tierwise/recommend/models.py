@@ -85,6 +85,10 @@ class ALS(_Scorer):
         self.num_threads = num_threads
 
     def fit(self, book: Book) -> Self:
+        return self.fit_counts(book.counts)
+
+    def fit_counts(self, counts: sp.csr_matrix) -> Self:
+        """Fit on a customers × SKUs matrix of order counts (what :meth:`fit` passes)."""
         from implicit.cpu.als import AlternatingLeastSquares
 
         # implicit's solver runs its own threads; BLAS threads on top of them thrash (and
@@ -97,7 +101,7 @@ class ALS(_Scorer):
                 random_state=self.random_state,
                 num_threads=self.num_threads,
             )
-            model.fit(confidence(book.counts, self.alpha), show_progress=False)
+            model.fit(confidence(counts, self.alpha), show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
         self.model_ = model
@@ -140,9 +144,13 @@ class ItemKNN(_Scorer):
         self.halflife_days = halflife_days
 
     def fit(self, book: Book) -> Self:
+        return self.fit_vectors(tifu_vectors(book, self.decay, self.halflife_days))
+
+    def fit_vectors(self, vectors: sp.csr_matrix) -> Self:
+        """Fit on customers × SKUs time-decayed vectors (what :meth:`fit` passes)."""
         from implicit.nearest_neighbours import ItemItemRecommender
 
-        self.vectors_ = tifu_vectors(book, self.decay, self.halflife_days)
+        self.vectors_ = vectors
         # cosine between SKU columns: implicit's all-pairs top-K search on the column-normed
         # matrix (what its CosineRecommender does, given CSR so it converts nothing)
         norms = np.sqrt(np.asarray(self.vectors_.multiply(self.vectors_).sum(axis=0))).ravel()
