@@ -16,7 +16,7 @@ from tierwise.api.app import create_app
 from tierwise.experiments import service, spotcheck
 from tierwise.experiments.design import parse_design
 from tierwise.settings import Settings
-from tierwise.stability import StabilityRule
+from tierwise.tierstate import StabilityRule
 from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.runs import Assignment, Cutoff, RunStore
 

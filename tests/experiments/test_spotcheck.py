@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from tierwise.errors import ConflictError, NotFoundError, UsageError
 from tierwise.experiments import spotcheck
-from tierwise.stability import StabilityRule
+from tierwise.tierstate import StabilityRule
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
 
