@@ -16,9 +16,9 @@ from tierwise.api.app import create_app
 from tierwise.experiments import service, spotcheck
 from tierwise.experiments.design import parse_design
 from tierwise.settings import Settings
-from tierwise.tierstate import StabilityRule
 from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.runs import Assignment, Cutoff, RunStore
+from tierwise.tierstate.decide import StabilityRule
 
 from .test_codes import visible_text
 

@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from tierwise.errors import ConflictError, NotFoundError, UsageError
 from tierwise.experiments import spotcheck
-from tierwise.tierstate import StabilityRule
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
+from tierwise.tierstate.decide import StabilityRule
 
 NOW = dt.datetime(2026, 11, 1, 8)
 CUTOFFS = [Cutoff("gold", 0, 2.0), Cutoff("silver", 1, 1.0), Cutoff("bronze", 2, None)]
