@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from expbook import END, NOW, design, outlets, seed_profiles, write_book
 from tierwise.errors import ConflictError, DataError, UsageError
 from tierwise.experiments import service
 from tierwise.experiments.design import parse_design
+from tierwise.experiments.report import report_section
 from tierwise.store.schema import ExperimentMember, OutboxMessage
 from tierwise.store.webhooks import register_webhook
 
@@ -141,3 +143,14 @@ def test_bad_starts_are_refused_with_the_reason(book: tuple[Engine, Path]) -> No
     with pytest.raises(ConflictError, match="not running"):
         service.stop(engine, "tiny", actor=ACTOR, now=NOW, reason="x")
     assert service.list_experiments(engine)[0]["code"] == "ghost"
+
+
+def test_the_periodic_report_has_an_experiment_section(book: tuple[Engine, Path]) -> None:
+    engine, lake = book
+    assert "没有进行中或已结束的实验" in report_section(engine, lake, as_of=END, lang="zh")
+    service.create(engine, parse_design(design()), actor=ACTOR, now=NOW)
+    service.start(engine, "rebate", lake, actor=ACTOR, now=NOW)
+    zh = report_section(engine, lake, as_of=END, lang="zh")
+    assert "实验（A/B 测试）" in zh and "rebate 对比对照" in zh
+    en = report_section(engine, lake, as_of=dt.date(2026, 2, 1), lang="en")
+    assert "has not begun" in en  # a look before the start says why, in its place

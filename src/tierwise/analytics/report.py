@@ -180,8 +180,10 @@ def render_sections(a: Analysis, lang: str, *, distribution: bool = True) -> Mar
     return Markup(html)  # rendered by an autoescaping environment
 
 
-def render_report(a: Analysis, lang: str, generated: dt.datetime) -> str:
-    """The whole self-contained report page."""
+def render_report(
+    a: Analysis, lang: str, generated: dt.datetime, extra: Markup | None = None
+) -> str:
+    """The whole self-contained report page; ``extra``: further sections (experiments)."""
     return ENV.get_template("report.html").render(
         t=texts.translator(lang),
         lang=lang,
@@ -191,6 +193,7 @@ def render_report(a: Analysis, lang: str, generated: dt.datetime) -> str:
         as_of=a.run.as_of.isoformat(),
         generated=generated.strftime("%Y-%m-%d %H:%M"),
         sections=render_sections(a, lang),
+        extra=extra or Markup(""),
     )
 
 
@@ -266,7 +269,11 @@ def write_run_report(
     out: Path | None = None,
 ) -> Path:
     """Compute and write the report of ``run_id`` (the CLI's and the scheduler's path)."""
+    from tierwise.experiments.report import report_section
+
     analysis = analyze_run(engine, lake, run_id, days=days, runs_dir=home / "runs", lang=lang)
+    # the experiments' results as of the run's day (R-ANA-5, docs/experiments.md)
+    extra = report_section(engine, lake, as_of=analysis.run.as_of, lang=lang)
     return write_report(
-        render_report(analysis, lang, now), out or default_report_path(home, run_id, lang)
+        render_report(analysis, lang, now, extra), out or default_report_path(home, run_id, lang)
     )

@@ -3,7 +3,14 @@ periodic report (one wording, three places)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy import Engine
+
+from tierwise.errors import TierwiseError
+from tierwise.lake import LakeLocation
 
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
@@ -21,6 +28,8 @@ WORDS: dict[str, dict[str, str]] = {
         "harm": " ⚠ 变差",
         "tier": "（探索性）{tier}：{effect:+.2f}，区间 [{lo:.2f}, {hi:.2f}]",
         "none": "—",
+        "section": "实验（A/B 测试）",
+        "no_experiments": "没有进行中或已结束的实验",
     },
     "en": {
         "title": "Experiment {code}: {metric}, {first} to {last} ({days}/{planned} days)",
@@ -40,6 +49,8 @@ WORDS: dict[str, dict[str, str]] = {
         "harm": " ⚠ worse",
         "tier": "(exploratory) {tier}: {effect:+.2f}, CI [{lo:.2f}, {hi:.2f}]",
         "none": "—",
+        "section": "Experiments (A/B tests)",
+        "no_experiments": "No running or finished experiments",
     },
 }
 
@@ -104,3 +115,25 @@ def result_lines(result: dict[str, Any], lang: str = "zh") -> list[str]:
                 w["tier"].format(tier=tier, effect=t["effect"], lo=t["ci_low"], hi=t["ci_high"])
             )
     return out
+
+
+def report_section(engine: Engine, lake: LakeLocation, *, as_of: dt.date, lang: str) -> Markup:
+    """The periodic report's experiment section: every started experiment's result as of
+    ``as_of`` (an experiment that cannot be analysed says why in its place)."""
+    from tierwise.experiments.service import analyse_experiment, list_experiments
+
+    w = WORDS["en" if lang == "en" else "zh"]
+    parts = [f"<section class='tw-experiments'><h2>{escape(w['section'])}</h2>"]
+    started = [e for e in list_experiments(engine) if e["status"] != "draft"]
+    if not started:
+        parts.append(f"<p class='tw-muted'>{escape(w['no_experiments'])}</p>")
+    for e in started:
+        parts.append(f"<h3>{escape(e['name'])} <small>{escape(e['code'])}</small></h3><ul>")
+        try:
+            lines = result_lines(analyse_experiment(engine, e["code"], lake, as_of=as_of), lang)
+        except TierwiseError as err:
+            lines = [str(err)]
+        parts += [f"<li>{escape(line)}</li>" for line in lines]
+        parts.append("</ul>")
+    parts.append("</section>")
+    return Markup("".join(parts))  # every value above is escaped
