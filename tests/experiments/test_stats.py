@@ -10,8 +10,7 @@ import statsmodels.api as sm
 
 from tierwise.errors import DataError
 from tierwise.experiments.analysis import analyse
-from tierwise.experiments.design import parse_design
-from tierwise.experiments.simulate import experiment
+from tierwise.experiments.simulate import experiment, two_arm_design
 from tierwise.experiments.stats import (
     agreement,
     always_valid_interval,
@@ -21,16 +20,7 @@ from tierwise.experiments.stats import (
     sample_ratio_check,
 )
 
-DESIGN = parse_design(
-    {
-        "code": "sim",
-        "name": "sim",
-        "arms": [{"code": "control"}, {"code": "treatment"}],
-        "start": "2026-01-01",
-        "end": "2026-01-31",
-        "guardrails": [],
-    }
-)
+DESIGN = two_arm_design(guardrails=[])
 
 
 def test_without_covariate_the_effect_is_the_difference_of_the_means() -> None:

@@ -13,9 +13,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from tierwise.errors import ConflictError, DataError, NotFoundError, UsageError
-from tierwise.experiments.service import log
+from tierwise.experiments.service import log, log_of
 from tierwise.lake import LakeLocation
-from tierwise.store.schema import ExperimentLog, Pilot
+from tierwise.store.schema import Pilot
 
 DECIDED_EVENT = "pilot.decided"
 DECISIONS = {"promote": "promoted", "rollback": "rolled_back"}
@@ -115,14 +115,7 @@ def create(
 def get(engine: Engine, code: str) -> dict[str, Any]:
     with engine.connect() as conn:
         out = _row(_load(conn, code))
-        out["log"] = [
-            {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail}
-            for r in conn.execute(
-                select(ExperimentLog.__table__)
-                .where(ExperimentLog.subject == f"pilot:{code}")
-                .order_by(ExperimentLog.id)
-            )
-        ]
+        out["log"] = log_of(conn, f"pilot:{code}")
         return out
 
 

@@ -47,6 +47,18 @@ def log(
     )
 
 
+def log_of(conn: Connection, subject: str) -> list[dict[str, Any]]:
+    """What happened to an experiment or a pilot, oldest first."""
+    return [
+        {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail}
+        for r in conn.execute(
+            select(ExperimentLog.__table__)
+            .where(ExperimentLog.subject == subject)
+            .order_by(ExperimentLog.id)
+        )
+    ]
+
+
 def _row(e: Row[Any]) -> dict[str, Any]:
     return {
         "code": e.code,
@@ -113,14 +125,7 @@ def get(engine: Engine, code: str) -> dict[str, Any]:
             .group_by(ExperimentMember.arm)
         ).all()
         row["arms"] = {a: {"outlets": n, "accounts": k} for a, n, k in counts}
-        row["log"] = [
-            {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail}
-            for r in conn.execute(
-                select(ExperimentLog.__table__)
-                .where(ExperimentLog.subject == f"experiment:{code}")
-                .order_by(ExperimentLog.id)
-            )
-        ]
+        row["log"] = log_of(conn, f"experiment:{code}")
         return row
 
 

@@ -15,7 +15,23 @@ import numpy as np
 import pandas as pd
 
 from tierwise.experiments.assign import assign
+from tierwise.experiments.design import Design, parse_design
 from tierwise.experiments.metrics import COLUMNS
+
+
+def two_arm_design(guardrails: list[str] | None = None) -> Design:
+    """The design the simulated frames fit: arms ``control`` and ``treatment``."""
+    return parse_design(
+        {
+            "code": "sim",
+            "name": "simulated",
+            "arms": [{"code": "control"}, {"code": "treatment"}],
+            "start": "2026-01-01",
+            "end": "2026-01-30",
+            "tail_days": 0,
+            **({} if guardrails is None else {"guardrails": guardrails}),
+        }
+    )
 
 
 @dataclass(frozen=True)
