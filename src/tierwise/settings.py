@@ -33,6 +33,27 @@ class Settings(BaseSettings):
         "env=development|test: at least 32 random characters (`openssl rand -hex 32`).",
     )
     token_minutes: int = Field(default=60, ge=1, description="Lifetime of an access token.")
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins per user name within LOGIN_WINDOW_SECONDS "
+        "before 429 (Retry-After).",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins per client address within the window."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="Window of the login throttle (seconds)."
+    )
+    webhook_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often `serve` delivers due webhook messages."
+    )
+    webhook_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="First retry delay of a failed webhook message "
+        "(doubles each attempt, at most an hour).",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body the API accepts (413)."
     )

@@ -59,6 +59,7 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
     "recommend": "tierwise.cli.recommend",
+    "webhooks": "tierwise.cli.webhooks",
     "experiment": "tierwise.cli.experiment",
     "pilot": "tierwise.cli.experiment",
     "spotcheck": "tierwise.cli.experiment",

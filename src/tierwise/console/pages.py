@@ -17,8 +17,10 @@ from tierwise.api.access import Action, CustomerRef, decide, scope
 from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
 from tierwise.api.repos.customers import CustomerFilter
+from tierwise.api.routers.auth import client_address
 from tierwise.api.routers.me import my_view
 from tierwise.api.routers.overrides import end_override, set_override
+from tierwise.api.tabular import csv_row
 from tierwise.api.views import benefits_of, public_row, upgrade_of
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.tasks import retention_block
@@ -28,6 +30,7 @@ from tierwise.errors import (
     DataError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
 )
 from tierwise.explain.terms import feature_name
 from tierwise.features.catalog import CATALOG
@@ -56,10 +59,16 @@ def login(
 ) -> Response:
     check_csrf(request, csrf)
     try:
-        principal = ctx.users.authenticate(username, password)
+        principal = ctx.throttle.sign_in(
+            ctx.users, username, password, client_address(request), ctx.now()
+        )
     except AuthenticationError:
         html = render(request, "login.html", error="login_failed")
         return HTMLResponse(html, status_code=401)
+    except RateLimitedError as err:
+        html = render(request, "login.html", error="login_throttled")
+        retry = str(err.fields["retry_after"])
+        return HTMLResponse(html, status_code=429, headers={"Retry-After": retry})
     minutes = ctx.settings.token_minutes
     token = issue_token(principal, ctx.signing_key, now=ctx.now(), minutes=minutes)
     home = "/console/me" if principal.customer_id else "/console/"
@@ -272,7 +281,7 @@ def export_csv(
     w.writerow(cols)
     for r in rows:
         pub = public_row(r, page.principal)
-        w.writerow(["" if pub.get(c) is None else pub.get(c) for c in cols])
+        w.writerow(csv_row(cols, [pub.get(c) for c in cols]))
     page.ctx.audit.record(
         page.principal,
         "export",

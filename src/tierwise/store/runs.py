@@ -207,6 +207,13 @@ class RunStore:
                 .values(heartbeat_at=now)
             )
 
+    def running(self, now: datetime, stale_after: timedelta = STALE_AFTER) -> str | None:
+        """The run running now, after dead ones are marked failed (the one place that does:
+        a crashed run must not answer "still running" forever, issue 17 #4)."""
+        self._abandon_dead_runs(now, stale_after)
+        with self.engine.connect() as conn:
+            return conn.execute(select(Run.id).where(Run.status == "running")).scalar()
+
     def _abandon_dead_runs(self, now: datetime, stale_after: timedelta) -> None:
         with self.engine.begin() as conn:
             for r in conn.execute(

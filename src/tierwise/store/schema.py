@@ -472,6 +472,20 @@ class Recommendation(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class Lease(Base):
+    """Who runs a background job now (e.g. the webhook deliverer), until when (issue 17 #1).
+
+    A holder renews its lease well before ``expires_at``; a holder that dies stops renewing,
+    and another process takes over once the lease has expired.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # --- experiments, city pilots, spot checks (R-ANA-5, R-GRD-11; docs/experiments.md) ---
 
 

@@ -1,7 +1,7 @@
 """experiments, members, log; city pilots; spot checks (R-ANA-5, R-GRD-11)
 
-Revision ID: 0011_experiments_tables
-Revises: 0010_recs_recommendations
+Revision ID: 0012_experiments_tables
+Revises: 0011_trust_leases
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_experiments_tables"
-down_revision = "0010_recs_recommendations"
+revision = "0012_experiments_tables"
+down_revision = "0011_trust_leases"
 branch_labels = None
 depends_on = None
 
