@@ -16,13 +16,14 @@ from tierwise.api.app import create_app
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine, sqlite_url
 
-from .conftest import auth
+from .conftest import add_role_users, auth
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     engine = make_engine(sqlite_url(tmp_path / "state.db"))
     seed_profiles(engine, outlets(300))
+    add_role_users(engine)
     write_book(tmp_path / "lake", outlets(300))
     app = create_app(Settings(home=tmp_path, env="test"), engine=engine)
     with TestClient(app) as c:
