@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -267,13 +268,14 @@ def write_run_report(
     days: int = 30,
     now: dt.datetime,
     out: Path | None = None,
+    extra_sections: Callable[[dt.date], Markup] | None = None,
 ) -> Path:
-    """Compute and write the report of ``run_id`` (the CLI's and the scheduler's path)."""
-    from tierwise.experiments.report import report_section
+    """Compute and write the report of ``run_id`` (the CLI's and the scheduler's path).
 
+    ``extra_sections(as_of)`` adds sections from modules above analytics (the experiments'
+    results as of the run's day, :func:`tierwise.experiments.report.report_section`)."""
     analysis = analyze_run(engine, lake, run_id, days=days, runs_dir=home / "runs", lang=lang)
-    # the experiments' results as of the run's day (R-ANA-5, docs/experiments.md)
-    extra = report_section(engine, lake, as_of=analysis.run.as_of, lang=lang)
+    extra = extra_sections(analysis.run.as_of) if extra_sections else None
     return write_report(
         render_report(analysis, lang, now, extra), out or default_report_path(home, run_id, lang)
     )

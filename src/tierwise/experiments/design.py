@@ -11,9 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from tierwise.api.schemas.common import Input, StrictFloat, StrictInt
 from tierwise.errors import PolicyError, UsageError
 
 #: metric code → meaning; per outlet over a window, read from the lake (metrics.py)
@@ -37,10 +46,33 @@ TreatmentKind = Literal[
 ]
 
 
-class _Strict(Input):
+def _integer(value: Any) -> Any:
+    """3 and 3.0 (JSON's integers), never ``true`` or ``"3"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a valid integer")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("Input should be a valid integer, got a number with a fraction")
+    return int(value)
+
+
+StrictInt = Annotated[int, BeforeValidator(_integer)]
+StrictFloat = Annotated[float, Strict()]  # takes 3 and 3.0, refuses true and "3"
+
+
+class _Strict(BaseModel):
     """Unknown keys refused, scalars strict (no ``true`` for a number), text storable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        # PostgreSQL stores neither NUL characters nor lone UTF-16 surrogates
+        texts = value if isinstance(value, list) else [value]
+        for v in texts:
+            if isinstance(v, str) and ("\x00" in v or any(0xD800 <= ord(c) <= 0xDFFF for c in v)):
+                raise ValueError("text with a NUL character or a lone surrogate cannot be stored")
+        return value
 
 
 class Treatment(_Strict):

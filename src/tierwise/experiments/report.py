@@ -4,6 +4,7 @@ periodic report (one wording, three places)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -137,3 +138,10 @@ def report_section(engine: Engine, lake: LakeLocation, *, as_of: dt.date, lang: 
         parts.append("</ul>")
     parts.append("</section>")
     return Markup("".join(parts))  # every value above is escaped
+
+
+def experiment_sections(
+    engine: Engine, lake: LakeLocation, lang: str
+) -> Callable[[dt.date], Markup]:
+    """The report's hook: the experiment section as of the reported run's day."""
+    return lambda as_of: report_section(engine, lake, as_of=as_of, lang=lang)
