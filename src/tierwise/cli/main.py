@@ -58,6 +58,7 @@ COMMAND_MODULES: dict[str, str] = {
     "analyze": "tierwise.cli.analyze",
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
+    "world": "tierwise.cli.world",
     "recommend": "tierwise.cli.recommend",
     "webhooks": "tierwise.cli.webhooks",
 }
