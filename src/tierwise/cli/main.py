@@ -62,6 +62,9 @@ COMMAND_MODULES: dict[str, str] = {
     "world": "tierwise.cli.world",
     "recommend": "tierwise.cli.recommend",
     "webhooks": "tierwise.cli.webhooks",
+    "experiment": "tierwise.cli.experiment",
+    "pilot": "tierwise.cli.experiment",
+    "spotcheck": "tierwise.cli.experiment",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without
@@ -93,6 +96,9 @@ COMMAND_HELP: dict[str, str] = {
     "world": "The world: run a generated book forward under a plan, with the true effects.",
     "recommend": "Product recommendations (R-OPS-7): buy again and new to you.",
     "webhooks": "Webhook outbox (tier changes to CRM/ERP).",
+    "experiment": "A/B tests of tier strategies (R-ANA-5): design, start, analyse, export.",
+    "pilot": "City pilots (灰度, R-GRD-11) of a policy change.",
+    "spotcheck": "Manual spot checks (人工抽检, R-GRD-11) of a run's changes.",
 }
 
 _err = Console(stderr=True, highlight=False)
