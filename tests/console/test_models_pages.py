@@ -55,7 +55,7 @@ def test_the_models_page_lists_versions_windows_and_metrics(client: TestClient) 
     html = client.get("/console/models").text
     assert 'href="/console/models"' in html  # in the menu
     assert 'data-model="churn" data-version="v0001"' in html
-    assert "2024-05-01 → 2026-10-31" in html and "auc 0.9371" in html
+    assert "2024-05-01 → 2026-10-31" in html and "区分度（AUC） 0.9371" in html
     assert "流失预测" in html
     assert "Churn (gradient boosting, calibrated)" in client.get("/console/models?lang=en").text
 

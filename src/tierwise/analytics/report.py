@@ -168,7 +168,7 @@ def render_sections(a: Analysis, lang: str, *, distribution: bool = True) -> Mar
         total=f"{sum(m.customers for m in a.metrics):,}",
         as_of=a.run.as_of.isoformat(),
         lookback=a.run.lookback_days,
-        previous=f"{a.previous.as_of} · {a.previous.policy_name}" if a.previous else "",
+        previous=a.previous.name(lang) if a.previous else "",
         migration=_migration(a, lang) if a.migration is not None else None,
         effect=_effect(a, lang, a.effect),
         effect_missing=a.effect_missing or "",
@@ -187,7 +187,7 @@ def render_report(a: Analysis, lang: str, generated: dt.datetime) -> str:
         lang=lang,
         css=Markup(CSS),  # our own stylesheet, not user input
         run_id=a.run.run_id,
-        policy=a.run.policy_name,
+        policy=a.run.title.get(lang) or a.run.policy_name,
         as_of=a.run.as_of.isoformat(),
         generated=generated.strftime("%Y-%m-%d %H:%M"),
         sections=render_sections(a, lang),
