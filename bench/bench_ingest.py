@@ -16,7 +16,7 @@ docs/benchmarks.md.
 ``--malformed`` measures one case apart (printed, not written to docs/benchmarks.md): the
 order lines file with about 100 malformed lines scattered (too few fields, too many, invalid
 UTF-8), loaded with the lines DuckDB rejects taken from its reject table (the file read
-once) and, in the same run, as before (``load.TAKE_REJECTS = False``: DuckDB's strict read
+once) and, in the same run, as before (``whole_csv.TAKE_REJECTS = False``: DuckDB's strict read
 fails, the file is streamed); both must land the same rows and quarantine.
 
 Usage::
@@ -219,7 +219,7 @@ def malformed_case(lines: int, work: Path) -> None:
     """Time a file with ~100 malformed lines: rejects taken over vs streamed (as before)."""
     import pyarrow.parquet as pq
 
-    import tierwise.ingest.load as load
+    import tierwise.ingest.whole_csv as whole_csv
     from tierwise.ingest.mapping import default_mapping
     from tierwise.ingest.run import ingest
 
@@ -241,7 +241,7 @@ def malformed_case(lines: int, work: Path) -> None:
 
     def tierwise(take: bool, home: Path) -> tuple[float, float, Path]:
         shutil.rmtree(home, ignore_errors=True)
-        load.TAKE_REJECTS = take
+        whole_csv.TAKE_REJECTS = take
         cpu0, started = cpu_seconds(), time.perf_counter()
         try:
             ingest(
@@ -253,7 +253,7 @@ def malformed_case(lines: int, work: Path) -> None:
                 encoding="utf-8",
             )
         finally:
-            load.TAKE_REJECTS = True
+            whole_csv.TAKE_REJECTS = True
         return time.perf_counter() - started, cpu_seconds() - cpu0, home
 
     # Warm the page cache and the imports (DuckDB's Python bindings import pandas on first
@@ -262,7 +262,7 @@ def malformed_case(lines: int, work: Path) -> None:
     _, small = write_inputs(work / "warm", 2000)
     with_malformed(small, work / "warm" / "bad.csv", 100)
     for take in (True, False):
-        load.TAKE_REJECTS = take
+        whole_csv.TAKE_REJECTS = take
         warm_home = work / "warm-home"
         shutil.rmtree(warm_home, ignore_errors=True)
         ingest(
@@ -274,7 +274,7 @@ def malformed_case(lines: int, work: Path) -> None:
             table="order_lines",
             encoding="utf-8",
         )
-    load.TAKE_REJECTS = True
+    whole_csv.TAKE_REJECTS = True
     t_duck = duck()
     t_after, cpu_after, h_after = tierwise(True, work / "home-after")
     t_before, cpu_before, h_before = tierwise(False, work / "home-before")

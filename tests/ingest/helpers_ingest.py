@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tierwise.ingest.load import LoadResult
 from tierwise.ingest.mapping import default_mapping
+from tierwise.ingest.partitions import LoadResult
 from tierwise.ingest.run import ingest
 
 NOW = datetime(2025, 6, 1, 12, 0)

@@ -113,7 +113,7 @@ def test_whole_file_and_stream_agree_on_malformed_lines(
     empty fields and its recovery from stray quotes.
     """
     streamed_calls: list[int] = []
-    real = load._stage_stream
+    real = load.stage_stream
 
     def spy(*a: Any, **k: Any) -> None:
         streamed_calls.append(1)
@@ -122,7 +122,7 @@ def test_whole_file_and_stream_agree_on_malformed_lines(
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "orders.csv"
         _write(f, lines, newline, encoding)
-        load._stage_stream = spy  # type: ignore[assignment]
+        load.stage_stream = spy  # type: ignore[assignment]
         try:
             whole = load_one(Path(d) / "whole", f, allow_empty=True)
             # Only a stray or unterminated quote (DuckDB's UNQUOTED VALUE) is still streamed.
@@ -132,7 +132,7 @@ def test_whole_file_and_stream_agree_on_malformed_lines(
             streamed = load_one(Path(d) / "streamed", f, allow_empty=True)
         finally:
             load.WHOLE_CSV = True
-            load._stage_stream = real  # type: ignore[method-assign]
+            load.stage_stream = real  # type: ignore[method-assign]
     for a, b in ((whole.lake, streamed.lake), (whole.quarantine, streamed.quarantine)):
         drop = [c for c in ("load_id", "source") if c in a.column_names]
         a, b = a.drop_columns(drop), b.drop_columns(drop)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from helpers_ingest import NOW, load_one
 
-from tierwise.ingest.load import read_load_log
 from tierwise.ingest.mapping import default_mapping
+from tierwise.ingest.partitions import read_load_log
 from tierwise.ingest.readers import read_csv
 from tierwise.ingest.run import ingest
 

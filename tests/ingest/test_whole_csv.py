@@ -13,6 +13,7 @@ import pytest
 from helpers_ingest import Landed, load_one
 
 import tierwise.ingest.load as load
+import tierwise.ingest.whole_csv as whole_csv
 
 HEAD = "订单编号,客户编号,下单时间,下单渠道,订单金额\n"
 TRICKY = [
@@ -73,7 +74,7 @@ def test_a_clean_csv_does_not_take_the_streaming_path(
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("streamed a file DuckDB can read whole")
 
-    monkeypatch.setattr(load, "_stage_stream", refuse)
+    monkeypatch.setattr(load, "stage_stream", refuse)
     for enc in ("utf-8", "gb18030"):
         (tmp_path / enc).mkdir()
         f = tmp_path / enc / "orders.csv"
@@ -86,7 +87,7 @@ def _no_streaming(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("streamed a file DuckDB can read whole")
 
-    monkeypatch.setattr(load, "_stage_stream", refuse)
+    monkeypatch.setattr(load, "stage_stream", refuse)
 
 
 GOOD = "O{n},C1,2025-03-05 08:00:00,online,{n}"
@@ -148,13 +149,13 @@ def test_an_unterminated_quote_is_streamed_and_runs_to_the_end_of_the_file(
 ) -> None:
     # DuckDB's reject of a stray quote can name the record before it: such files are streamed.
     calls: list[str] = []
-    real = load._stage_stream
+    real = load.stage_stream
 
     def spy(*a: object, **k: object) -> None:
         calls.append("stream")
         real(*a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load, "_stage_stream", spy)
+    monkeypatch.setattr(load, "stage_stream", spy)
     body = _body([GOOD.format(n=1), 'O2,"C1,x,y,1', GOOD.format(n=3)]).encode()
     f = tmp_path / "orders.csv"
     f.write_bytes(body)
@@ -211,13 +212,13 @@ def test_what_duckdb_cannot_take_over_is_still_streamed(
     quarantined: list[int],
 ) -> None:
     calls: list[str] = []
-    real = load._stage_stream
+    real = load.stage_stream
 
     def spy(*a: object, **k: object) -> None:
         calls.append("stream")
         real(*a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load, "_stage_stream", spy)
+    monkeypatch.setattr(load, "stage_stream", spy)
     f = tmp_path / "orders.csv"
     f.write_text(_body(lines), encoding="utf-8")
     landed = load_one(tmp_path / "home", f)
@@ -370,7 +371,7 @@ def test_the_whole_file_read_reports_progress_while_it_runs(
     with open(f, "w", encoding="utf-8") as fh:
         fh.write(HEAD)
         fh.writelines(f"O{i:09d},C{i % 97:05d},2025-03-05 14:03:00,online,1.50\n" for i in range(n))
-    monkeypatch.setattr(load, "PROGRESS_SECONDS", 0.05)
+    monkeypatch.setattr(whole_csv, "PROGRESS_SECONDS", 0.05)
     _no_streaming(monkeypatch)
     seen: list[int] = []
     home = tmp_path / "home"

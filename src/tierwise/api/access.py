@@ -43,6 +43,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"  # users and API keys
     TASK_LIST = "task.list"  # retention call-back tasks (R-OPS-5): list and read
     TASK_UPDATE = "task.update"  # change a task's status, with a note
+    RECOMMEND_READ = "recommend.read"  # a customer's product recommendations (R-OPS-7)
 
 
 _A = Action
@@ -53,6 +54,7 @@ _STAFF_READ = {
     _A.POLICY_LIST,
     _A.RUN_LIST,
     _A.MODEL_LIST,
+    _A.RECOMMEND_READ,
 }
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
@@ -78,18 +80,35 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.EXPORT,
             _A.TASK_LIST,
             _A.TASK_UPDATE,
+            _A.RECOMMEND_READ,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
     Role.SERVICE: frozenset(
-        {_A.CUSTOMER_LIST, _A.CUSTOMER_READ, _A.PERSONAL_READ, _A.EVENT_INGEST, _A.RUN_LIST}
+        {
+            _A.CUSTOMER_LIST,
+            _A.CUSTOMER_READ,
+            _A.PERSONAL_READ,
+            _A.EVENT_INGEST,
+            _A.RUN_LIST,
+            _A.RECOMMEND_READ,
+        }
     ),
-    Role.CUSTOMER: frozenset({_A.SELF_READ}),
+    # the customer sees its own tier and its own product recommendations
+    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ}),
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
 CUSTOMER_SCOPED = frozenset(
-    {_A.CUSTOMER_READ, _A.PERSONAL_READ, _A.SELF_READ, _A.EXPORT, _A.TASK_LIST, _A.TASK_UPDATE}
+    {
+        _A.CUSTOMER_READ,
+        _A.PERSONAL_READ,
+        _A.SELF_READ,
+        _A.EXPORT,
+        _A.TASK_LIST,
+        _A.TASK_UPDATE,
+        _A.RECOMMEND_READ,
+    }
 )
 
 

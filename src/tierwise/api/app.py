@@ -24,6 +24,7 @@ from tierwise.api.routers import (
     models,
     overrides,
     policies,
+    recommendations,
     runs,
     tasks,
     users,
@@ -36,6 +37,7 @@ from tierwise.store.db import make_engine
 ROUTERS = (
     auth,
     customers,
+    recommendations,
     me,
     runs,
     policies,

@@ -58,6 +58,7 @@ COMMAND_MODULES: dict[str, str] = {
     "analyze": "tierwise.cli.analyze",
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
+    "recommend": "tierwise.cli.recommend",
 }
 
 _err = Console(stderr=True, highlight=False)

@@ -651,3 +651,24 @@ def metric_text(key: str, lang: str) -> str:
     else:
         return key
     return " ".join(parts)
+
+
+# Product recommendations on the 360° page and the customer's own view (docs/recommendations.md)
+ZH |= {
+    "recs": "为你推荐",
+    "recs_again": "常购清单",
+    "recs_new": "猜你喜欢",
+    "recs_cold": "新客户：按相似门店推荐",
+    "recs_qty": "常买",
+    "recs_as_of": "推荐日期",
+    "recs_realtime": "已按最新订单更新",
+}
+EN |= {
+    "recs": "Recommended for you",
+    "recs_again": "Buy again",
+    "recs_new": "New to you",
+    "recs_cold": "New customer: what similar outlets buy",
+    "recs_qty": "usually",
+    "recs_as_of": "Recommended as of",
+    "recs_realtime": "updated after the latest order",
+}

@@ -43,6 +43,7 @@ from tierwise.errors import (
 from tierwise.explain.terms import feature_name
 from tierwise.features.catalog import CATALOG
 from tierwise.models.publish import read_predictions
+from tierwise.recommend.service import read_lists
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE_SIZE = 25
@@ -447,7 +448,17 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         label=page.tier_label,
         feature=lambda n, v: _feature(n, v, page.lang),
         predictions=read_predictions(ctx.engine, customer_id),
+        recs=recommendations_block(page, row),
     )
+
+
+def recommendations_block(page: Page, row: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored product lists of the customer in ``row`` if ``decide`` lets the role read
+    them (templates/_recommendations.html; docs/recommendations.md), else None."""
+    ref = CustomerRef(row["customer_id"], row["account_manager"])
+    if not decide(page.principal, Action.RECOMMEND_READ, ref):
+        return None
+    return read_lists(page.ctx.engine, row["customer_id"])
 
 
 def _override_block(page: Page, row: dict[str, Any]) -> dict[str, Any]:
@@ -542,9 +553,11 @@ def my_tier(page: PageDep) -> Response:
         first = prog["items"][0]
         whole = first["current"] + first["amount"]
         bar = max(0.0, min(100.0, 100.0 * first["current"] / whole)) if whole > 0 else 0.0
+    row = page.ctx.customers.get(view["customer_id"])
     return page.render(
         "me.html",
         me=view,
+        recs=recommendations_block(page, row) if row else None,
         progress=prog,
         bar=bar,
         tier_name=lambda code: names.get(code, page.tier_label(code)) if code else "",

@@ -9,17 +9,17 @@ from datetime import datetime
 from pathlib import Path
 
 from tierwise.errors import DataError, UsageError
-from tierwise.ingest.load import (
+from tierwise.ingest.load import stage_load
+from tierwise.ingest.mapping import Mapping, SourceSpec
+from tierwise.ingest.partitions import (
     LoadResult,
     StagedFiles,
     commit,
     file_checksum,
     last_checksum,
     partition_name,
-    stage_load,
     sweep_staging,
 )
-from tierwise.ingest.mapping import Mapping, SourceSpec
 from tierwise.ingest.readers import open_source, read_sql
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]

@@ -16,6 +16,16 @@ from decimal import Decimal
 from tierwise.ingest.mapping import Mapping, SourceSpec
 from tierwise.model.tables import TABLES, Column
 
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "money": "DECIMAL(18,2)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
 FULL_WIDTH = "０１２３４５６７８９．，－：／＋　"
 HALF_WIDTH = "0123456789.,-:/+ "
 

@@ -30,6 +30,7 @@ from tierwise.realtime.context import RunContext, load_context
 from tierwise.realtime.decide import UPGRADE_REVERTED, realtime_transition, revert_upgrade
 from tierwise.realtime.events import OrderEvent, PaymentEvent, ReturnEvent
 from tierwise.realtime.features import EventRow, apply_events
+from tierwise.recommend.service import refresh_after_orders
 from tierwise.stability import Decision, TierState
 from tierwise.store.schema import (
     CustomerTier,
@@ -172,6 +173,8 @@ class Regrader:
             )
             stored = set(conn.execute(stmt, rows).scalars().all())
             new = [r for r in rows if r["key"] in stored]
+            # product recommendations follow the order's lines, regrade or not (R-OPS-7)
+            refresh_after_orders(conn, new, now)
             dups = [k for k in all_keys if k not in stored]
             if ctx is None or not new:
                 return IngestResult(sorted(stored), dups, run_id=ctx.run_id if ctx else None)

@@ -447,3 +447,26 @@ class RetentionTaskLog(Base):
     from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Recommendation(Base):
+    """A customer's two product lists (R-OPS-7, docs/recommendations.md): one row per customer.
+
+    Written for everybody by :func:`tierwise.recommend.service.build_and_store` (after a run is
+    published) and refreshed for one customer after a real-time order
+    (:func:`tierwise.recommend.service.refresh_after_orders`). ``stats`` keeps the purchase
+    stats of the customer's repeat items, so that refresh needs no lake.
+    """
+
+    __tablename__ = "recommendations"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)  # the lists are scored at this day
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)  # tiers used
+    model: Mapped[str] = mapped_column(String(40))  # what made new_items
+    cold_start: Mapped[int] = mapped_column(Integer, default=0)  # 1: no history
+    buy_again: Mapped[list[Any]] = mapped_column(default=list)  # 常购清单 items
+    new_items: Mapped[list[Any]] = mapped_column(default=list)  # 猜你喜欢 items
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)  # repeat-item purchase stats
+    source: Mapped[str] = mapped_column(String(16))  # build | realtime
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime)
