@@ -210,7 +210,7 @@ def analyze_run(
     from tierwise.api.repos.analytics import AnalyticsRepo
 
     m = run_metrics(engine, lake, run_id, runs_dir=runs_dir, allowed=allowed)
-    prev = previous_run(engine, m.run)
+    prev = previous_run(engine, m.run, runs_dir)
     effect: Effect | None = None
     missing: str | None = None
     if prev is None:

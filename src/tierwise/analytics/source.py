@@ -120,7 +120,7 @@ def load_run(engine: Engine, run_id: str, runs_dir: Path | None = None) -> RunIn
     )
 
 
-def previous_run(engine: Engine, run: RunInfo) -> RunInfo | None:
+def previous_run(engine: Engine, run: RunInfo, runs_dir: Path | None = None) -> RunInfo | None:
     """The run published just before ``run`` (the state its changes started from), if any."""
     with engine.connect() as conn:
         prev = conn.execute(
@@ -129,7 +129,7 @@ def previous_run(engine: Engine, run: RunInfo) -> RunInfo | None:
             .order_by(Run.published_at.desc(), Run.id.desc())
             .limit(1)
         ).first()
-    return None if prev is None else load_run(engine, prev.id)
+    return None if prev is None else load_run(engine, prev.id, runs_dir)
 
 
 def latest_run_id(engine: Engine) -> str:
