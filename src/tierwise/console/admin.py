@@ -75,13 +75,7 @@ def policy_dry_run(
     policy = grading.parse_text(yaml)
     ctx = page.ctx
     try:
-        diff = grading.dry_run(
-            policy,
-            as_of=as_of,
-            lake=ctx.settings.lake_dir,
-            current=ctx.runs.current_state(),
-            now=ctx.now(),
-        )
+        diff = preview(ctx, policy, as_of)
     except TierwiseError as err:
         return _dry_run_failed(page, name, err)
     tiers = sorted(
