@@ -21,6 +21,7 @@ lint: setup
 	$(UV) ruff check src tests bench
 	$(UV) ruff format --check src tests bench
 	$(UV) mypy
+	$(UV) lint-imports
 
 pytest: setup
 	bash scripts/test.sh

@@ -32,6 +32,7 @@ import httpx
 from bench.common import figure, machine_facts, record
 from tierwise.api.access import Principal, Role
 from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
+from tierwise.api.repos.users import UserRepo
 from tierwise.api.sample import seed
 from tierwise.store.db import make_engine, sqlite_url
 
@@ -140,6 +141,9 @@ def main() -> None:
         t0 = time.perf_counter()
         engine = make_engine(sqlite_url(home / "state.db"))
         seed(engine, home, args.customers)
+        users = UserRepo(engine)  # a token's user must exist and be active (issue 17)
+        for r in (Role.ANALYST, Role.SERVICE):
+            users.add_user(f"bench-{r.value}", r, "a bench password", now=utcnow())
         engine.dispose()
         seed_s = time.perf_counter() - t0
         print(f"seeded {args.customers:,} customers in {seed_s:.1f} s", flush=True)

@@ -68,6 +68,16 @@ def main() -> None:
         seed_s = time.perf_counter() - t0
         print(f"seeded {args.customers:,} customers in {seed_s:.1f} s", flush=True)
         app = create_app(Settings(home=home, env="development"), engine=engine)
+        for _, role, _ in PAGES:  # a token's user must exist and be active (issue 17)
+            if not any(u["name"] == f"bench-{role}" for u in app.state.ctx.users.list_users()):
+                app.state.ctx.users.add_user(
+                    f"bench-{role}",
+                    Role(role),
+                    "a bench password",
+                    now=utcnow(),
+                    manager_id="AM003" if role == "sales" else None,
+                    customer_id="C0000005" if role == "customer" else None,
+                )
         rows = []
         with TestClient(app) as client:
             client.get("/console/login")  # the app's own first request (imports, templates)

@@ -26,11 +26,11 @@ from sqlalchemy import Column, Float, MetaData, Table, Text, create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from bench.common import figure, machine_facts, record, start_services
-from tierwise.stability import StabilityRule
 from tierwise.store.bulk import insert_arrow
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import ASSIGNMENTS, Cutoff, RunStore
+from tierwise.tierstate.decide import StabilityRule
 
 CUTS = [
     Cutoff("platinum", 0, 95.0),

@@ -128,6 +128,16 @@ BENCHES: list[Bench] = [
         estimate_s=45,
         limit_s=300,
     ),
+    Bench(
+        "world",
+        "bench.bench_world",
+        # the 10 M-line generator run is the generator bench's; run alone, bench_world does it too
+        ["--outlets", "20000", "--generator-customers", "0"],
+        ["--generator-customers", "600", "--outlets", "1500", "--no-doc"],
+        estimate_s=140,
+        limit_s=900,
+        note="90-day simulation of 20 000 outlets, MDE, recall@10",
+    ),
 ]
 QUICK_LIMIT_S = 600
 

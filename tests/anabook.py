@@ -15,9 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tierwise.stability import StabilityRule
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
+from tierwise.tierstate.decide import StabilityRule
 from tinylake import ts, write_lake
 
 RUN_1, RUN_2 = "ana-run-1", "ana-run-2"

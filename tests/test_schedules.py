@@ -9,10 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from tierwise.schedules import Schedule, Ticker, due
-from tierwise.stability import StabilityRule
 from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
+from tierwise.tierstate.decide import StabilityRule
 
 DAILY = Schedule(name="daily", cron="0 3 * * *")  # 03:00 Beijing time = 19:00 UTC the day before
 MONTHLY = Schedule(name="monthly", cron="0 5 1 * *")

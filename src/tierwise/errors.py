@@ -7,7 +7,36 @@ HTTP status in one handler.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# SQL a database driver puts into its messages: never shown to API callers or stored as a
+# run's public error (issue 17 #10); the full text goes to the service's log instead
+_SQL = re.compile(
+    r"\[SQL:|\[parameters:|\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|"
+    r"CREATE\s+TABLE|COPY\s+\S+.*\sFROM\s+STDIN)\b",
+    re.DOTALL,  # keywords in capitals, as drivers quote SQL: "select a tier from" is prose
+)
+
+
+def has_sql(text: str) -> bool:
+    """Whether ``text`` quotes a SQL statement (or a driver's ``[SQL: ...]`` block)."""
+    return bool(_SQL.search(text))
+
+
+def public_text(text: str) -> str:
+    """``text`` cut before the first SQL it quotes (what an API caller may read)."""
+    m = _SQL.search(text)
+    if m is None:
+        return text
+    head = text[: m.start()].rstrip(" \n:([")
+    return (head + " " if head else "") + "(database details in the service log)"
+
+
+def describe(err: BaseException) -> str:
+    """A one-line public description of an unexpected error: its class and message, no SQL."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return public_text(f"{type(err).__name__}: {first}" if first else type(err).__name__)
 
 
 class TierwiseError(Exception):
@@ -91,3 +120,9 @@ class ConflictError(TierwiseError):
     """The request clashes with the current state: a name taken, a run already running (409)."""
 
     exit_code = 2
+
+
+class RateLimitedError(TierwiseError):
+    """Too many attempts in a short time (HTTP 429 with ``Retry-After``: ``retry_after`` s)."""
+
+    exit_code = 6

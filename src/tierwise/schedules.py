@@ -15,64 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Literal
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, func, select
 
-from tierwise.errors import ConfigError, UsageError
+from tierwise.errors import UsageError
+from tierwise.settings import Schedule as Schedule  # declared with the settings; re-exported
 from tierwise.store.schema import Run
-
-
-class Schedule(BaseModel):
-    """One schedule of the settings (``TIERWISE_SCHEDULES``, a JSON list)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    cron: str
-    timezone: str = "Asia/Shanghai"
-    policy: str | None = None
-    #: languages of the analysis report written after each published run (R-ANA-8), e.g.
-    #: ["zh", "en"]: $TIERWISE_HOME/reports/<run_id>.<lang>.html; none by default
-    report: tuple[Literal["zh", "en"], ...] = ()
-    report_days: int = Field(default=30, ge=1, le=365)
-
-    @field_validator("cron")
-    @classmethod
-    def _valid_cron(cls, v: str) -> str:
-        try:
-            CronTrigger.from_crontab(v)
-        except ValueError as err:
-            raise ValueError(
-                f"not a crontab expression (minute hour day month weekday): {v!r}: {err}"
-            ) from err
-        return v
-
-    @property
-    def trigger_name(self) -> str:
-        """What runs started by this schedule record as their trigger."""
-        return f"schedule:{self.name}"
-
-    def first_fire_after(self, after: datetime) -> datetime:
-        """The first fire time strictly after ``after`` (naive UTC in, naive UTC out)."""
-        try:
-            trigger = CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
-        except (ValueError, KeyError) as err:
-            raise ConfigError(f"schedule {self.name!r}: {err}", schedule=self.name) from err
-        aware = after.replace(tzinfo=UTC) + timedelta(microseconds=1)
-        fire: datetime | None = trigger.get_next_fire_time(None, aware)
-        if fire is None:  # cron expressions always fire again; kept for the type checker
-            raise ConfigError(f"schedule {self.name!r} never fires again", schedule=self.name)
-        return fire.astimezone(UTC).replace(tzinfo=None)
-
-    def as_of_for(self, fire: datetime) -> date:
-        """The as_of date a run fired at ``fire`` (naive UTC) grades: the previous local day."""
-        local = fire.replace(tzinfo=UTC).astimezone(ZoneInfo(self.timezone))
-        return local.date() - timedelta(days=1)
 
 
 def due(

@@ -2,14 +2,65 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tierwise.schedules import Schedule
+from tierwise.errors import ConfigError
+
+
+class Schedule(BaseModel):
+    """One schedule of the settings (``TIERWISE_SCHEDULES``, a JSON list)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    cron: str
+    timezone: str = "Asia/Shanghai"
+    policy: str | None = None
+    #: languages of the analysis report written after each published run (R-ANA-8), e.g.
+    #: ["zh", "en"]: $TIERWISE_HOME/reports/<run_id>.<lang>.html; none by default
+    report: tuple[Literal["zh", "en"], ...] = ()
+    report_days: int = Field(default=30, ge=1, le=365)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, v: str) -> str:
+        try:
+            CronTrigger.from_crontab(v)
+        except ValueError as err:
+            raise ValueError(
+                f"not a crontab expression (minute hour day month weekday): {v!r}: {err}"
+            ) from err
+        return v
+
+    @property
+    def trigger_name(self) -> str:
+        """What runs started by this schedule record as their trigger."""
+        return f"schedule:{self.name}"
+
+    def first_fire_after(self, after: datetime) -> datetime:
+        """The first fire time strictly after ``after`` (naive UTC in, naive UTC out)."""
+        try:
+            trigger = CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
+        except (ValueError, KeyError) as err:
+            raise ConfigError(f"schedule {self.name!r}: {err}", schedule=self.name) from err
+        aware = after.replace(tzinfo=UTC) + timedelta(microseconds=1)
+        fire: datetime | None = trigger.get_next_fire_time(None, aware)
+        if fire is None:  # cron expressions always fire again; kept for the type checker
+            raise ConfigError(f"schedule {self.name!r} never fires again", schedule=self.name)
+        return fire.astimezone(UTC).replace(tzinfo=None)
+
+    def as_of_for(self, fire: datetime) -> date:
+        """The as_of date a run fired at ``fire`` (naive UTC) grades: the previous local day."""
+        local = fire.replace(tzinfo=UTC).astimezone(ZoneInfo(self.timezone))
+        return local.date() - timedelta(days=1)
 
 
 class Settings(BaseSettings):
@@ -33,6 +84,27 @@ class Settings(BaseSettings):
         "env=development|test: at least 32 random characters (`openssl rand -hex 32`).",
     )
     token_minutes: int = Field(default=60, ge=1, description="Lifetime of an access token.")
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins per user name within LOGIN_WINDOW_SECONDS "
+        "before 429 (Retry-After).",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins per client address within the window."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="Window of the login throttle (seconds)."
+    )
+    webhook_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often `serve` delivers due webhook messages."
+    )
+    webhook_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="First retry delay of a failed webhook message "
+        "(doubles each attempt, at most an hour).",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body the API accepts (413)."
     )
@@ -79,17 +151,6 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Fitted models, one folder per name and version (``models/<name>/<version>/``)."""
         return self.home / "models"
-
-    def compute_backend(self, engine: str | None = None, spark_master: str | None = None) -> Any:
-        """The Ibis backend of the configured engine, memory cap applied."""
-        from tierwise.engines import open_backend
-
-        return open_backend(
-            engine or self.engine,
-            spark_master=spark_master or self.spark_master,
-            memory_limit=self.memory_limit,
-            temp_dir=self.spill_dir,
-        )
 
     @property
     def state_url(self) -> str:

@@ -80,8 +80,8 @@ def test_report_adds_the_previous_runs_effect_while_this_one_is_open(
 
     from anabook import CUTOFFS, SCORE, TIERS_2
     from tierwise.analytics.report import analyze_run, render_sections
-    from tierwise.stability import StabilityRule
     from tierwise.store.runs import Assignment, RunStore
+    from tierwise.tierstate.decide import StabilityRule
 
     lake = build(tmp_path, engine)
     store = RunStore(engine)

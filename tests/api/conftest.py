@@ -14,6 +14,7 @@ from pg import pg_engine
 from tierwise.api.access import Principal, Role
 from tierwise.api.app import create_app
 from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
+from tierwise.api.repos.users import UserRepo
 from tierwise.api.sample import seed
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine, sqlite_url
@@ -42,6 +43,7 @@ def book(
         engines = pg_engine()
     engine = next(engines)
     seed(engine, home, 40)
+    add_role_users(engine)
     yield Book(home, engine, Settings(home=home, env="test", max_body_bytes=4096))
     engine.dispose()
     for _ in engines:  # drops the PostgreSQL database
@@ -62,6 +64,22 @@ def principal(role: Role) -> Principal:
         manager_id=MANAGER if role is Role.SALES else None,
         customer_id=SELF_ID if role is Role.CUSTOMER else None,
     )
+
+
+def add_role_users(engine: Engine) -> None:
+    """One user per role, as :func:`principal` names them: a token's user must exist and be
+    active at every request (issue 17 #3)."""
+    users = UserRepo(engine)
+    for role in Role:
+        p = principal(role)
+        users.add_user(
+            p.subject.removeprefix("user:"),
+            role,
+            "a test password",
+            now=utcnow(),
+            manager_id=p.manager_id,
+            customer_id=p.customer_id,
+        )
 
 
 def auth(role: Role) -> dict[str, str]:

@@ -20,6 +20,7 @@ import httpx
 
 from tierwise.api.access import Principal, Role
 from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
+from tierwise.api.repos.users import UserRepo
 from tierwise.api.sample import seed
 from tierwise.store.db import make_engine, sqlite_url
 
@@ -36,6 +37,7 @@ def fuzz(
     """Seed ``home``, serve it, run schemathesis; the completed schemathesis process."""
     engine = make_engine(sqlite_url(home / "state.db"))
     seed(engine, home, 40)
+    UserRepo(engine).add_user("fuzzer", Role.ADMIN, "a fuzzing password", now=utcnow())
     engine.dispose()
     token = issue_token(Principal("user:fuzzer", Role.ADMIN), DEV_SECRET, now=utcnow(), minutes=30)
     port = free_port()

@@ -17,7 +17,7 @@ from tierwise.settings import Settings
 from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.profiles import refresh_profiles
 
-from .conftest import auth
+from .conftest import add_role_users, auth
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -31,6 +31,7 @@ def client(
         engines = pg_engine()
     engine = next(engines)
     build(home, engine)
+    add_role_users(engine)
     refresh_profiles(engine, home / "lake", home / "runs", now=datetime(2025, 7, 3))
     app = create_app(Settings(home=home, env="test"), engine=engine)
     with TestClient(app) as c:

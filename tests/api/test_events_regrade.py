@@ -17,13 +17,14 @@ from tierwise.store.migrate import upgrade
 from tierwise.store.runs import RunStore
 from tinylake import small_book
 
-from .conftest import auth
+from .conftest import add_role_users, auth
 
 
 def test_an_order_event_upgrades_at_once_and_the_api_shows_it(tmp_path: Path) -> None:
     small_book(tmp_path / "lake")
     engine = make_engine(sqlite_url(tmp_path / "state.db"))
     upgrade(engine)
+    add_role_users(engine)
     settings = Settings(home=tmp_path, env="test")
     grade_and_publish(
         load_policy(DEFAULT_POLICY), as_of=dt.date(2025, 6, 30), lake=tmp_path / "lake",

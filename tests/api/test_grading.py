@@ -24,7 +24,7 @@ from tierwise.store.migrate import upgrade
 from tierwise.store.profiles import refresh_profiles
 from tinylake import ts, write_lake
 
-from .conftest import auth
+from .conftest import add_role_users, auth
 
 ADMIN, ANALYST = auth(Role.ADMIN), auth(Role.ANALYST)
 
@@ -44,6 +44,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     shutil.copy(DEFAULT_POLICY, home / "policies" / DEFAULT_POLICY.name)
     engine = make_engine(sqlite_url(home / "state.db"))
     upgrade(engine)
+    add_role_users(engine)
     refresh_profiles(engine, home / "lake", home / "runs", now=dt.datetime(2026, 1, 1))
     with TestClient(create_app(Settings(home=home, env="test"), engine=engine)) as client:
         yield client

@@ -18,8 +18,8 @@ from tierwise.features.catalog import CATALOG
 from tierwise.grading.handoff import read_run
 from tierwise.model.tables import CHANNELS
 from tierwise.policy.names import SCORE_NAMES, TIER_NAMES
-from tierwise.stability_batch import CODE_NAMES
 from tierwise.store.db import make_engine, sqlite_url
+from tierwise.tierstate.decide_many import CODE_NAMES
 
 from .conftest import PASSWORD, Site
 

@@ -62,7 +62,9 @@ def header(table: str) -> list[str]:
 def write_csv(path: Path, table: str, rows: list[list[object]], encoding: str = "utf-8") -> None:
     with open(path, "w", encoding=encoding, newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(header(table))
+        # Optional (nullable) columns at the end of a table are left out when the rows do not
+        # carry them, as a distributor's older export would.
+        w.writerow(header(table)[: max(len(r) for r in rows)] if rows else header(table))
         w.writerows(rows)
 
 

@@ -149,3 +149,28 @@ def test_events_send_validates_and_pushes(
     )
     assert bad.exit_code != 0
     assert redis.xlen(stream) == 2
+
+
+def test_unknown_customers_and_future_events_are_dead_lettered(
+    redis: Redis,  # type: ignore[type-arg]
+    stream: str,
+    sworld: World,
+) -> None:
+    """Issue 17 #9: the consumer applies the limits of POST /events and of a file ingest."""
+    unknown = event_json(
+        OrderEvent(order_id="U1", customer_id="nobody", order_time=dt.datetime(2025, 7, 1, 9),
+                   amount=Decimal(10))
+    )  # fmt: skip
+    future = event_json(
+        OrderEvent(order_id="F1", customer_id="c4", order_time=dt.datetime(2099, 1, 1, 9),
+                   amount=Decimal(90_000))
+    )  # fmt: skip
+    ids = send(redis, [unknown, future], stream)
+    c = Consumer(redis, sworld.regrader, stream=stream, name="a")
+    assert c.run(lambda: False, idle_exit_s=0.2) == 2
+    dead = {d[1]["entry_id"]: d[1]["error"] for d in redis.xrange(f"{stream}:dead")}
+    assert "unknown customer 'nobody'" in dead[ids[0]]
+    assert "in the future" in dead[ids[1]]
+    with sworld.engine.connect() as conn:
+        assert conn.execute(select(Event.id)).first() is None
+    assert RunStore(sworld.engine).tiers()["c4"] != "gold"

@@ -17,11 +17,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
 from tierwise.errors import UsageError
-from tierwise.stability import StabilityRule
 from tierwise.store import runs
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
 from tierwise.store.schema import Base, RunAssignment
+from tierwise.tierstate.decide import StabilityRule
 
 runs_table = Base.metadata.tables["runs"]
 
@@ -93,7 +93,7 @@ def test_a_failing_publication_leaves_the_previous_run_current(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full")  # fails after the assignments were written
 
-    monkeypatch.setattr(runs, "transition_batch", broken)
+    monkeypatch.setattr(runs, "decide_many", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         store.publish("r2", [Assignment("a", "bronze", 1.0)], CUTS, rule=RULE, now=T0)
     store.fail("r2", "RuntimeError: disk full", T0)
@@ -141,7 +141,7 @@ KILLED_PUBLISH = textwrap.dedent(
     from datetime import date, datetime
     from pathlib import Path
     import tierwise.store.runs as runs
-    from tierwise.stability import StabilityRule
+    from tierwise.tierstate.decide import StabilityRule
     from tierwise.store.db import make_engine
 
     url, marker = sys.argv[1], Path(sys.argv[2])
@@ -150,7 +150,7 @@ KILLED_PUBLISH = textwrap.dedent(
         marker.write_text("ready")
         time.sleep(600)
 
-    runs.transition_batch = stalling
+    runs.decide_many = stalling
     store = runs.RunStore(make_engine(url))
     store.begin("r2", policy_name="p", policy_hash="h", as_of=date(2026, 2, 28),
                 data_fingerprint="f", started_at=datetime(2026, 2, 28))

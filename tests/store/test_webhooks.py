@@ -13,7 +13,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from tierwise.stability import StabilityRule
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
 from tierwise.store.schema import OutboxMessage
@@ -26,6 +25,7 @@ from tierwise.store.webhooks import (
     retry_dead,
     verify,
 )
+from tierwise.tierstate.decide import StabilityRule
 
 SECRET = "s3cret-for-tests"
 CUTS = [Cutoff("gold", 0, 70.0), Cutoff("silver", 1, 40.0), Cutoff("bronze", 2, None)]

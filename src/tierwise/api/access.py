@@ -146,6 +146,9 @@ class Scope:
     account_manager: str | None = None
     customer_id: str | None = None
     nothing: bool = False  # the principal may list nothing (e.g. sales without a manager id)
+    #: a search may match phone prefixes; a role that sees phones masked may match a whole,
+    #: exact number only (else ~20 prefix searches recover all 11 digits of a masked phone)
+    phone_prefix: bool = True
 
 
 def decide(principal: Principal, action: Action, resource: CustomerRef | None = None) -> Decision:
@@ -165,19 +168,20 @@ def decide(principal: Principal, action: Action, resource: CustomerRef | None = 
 
 def scope(principal: Principal) -> Scope:
     """The rows of the customer list ``principal`` may see."""
+    prefix = sees_personal(principal)
     if principal.role is Role.SALES:
         return (
-            Scope(account_manager=principal.manager_id)
+            Scope(account_manager=principal.manager_id, phone_prefix=prefix)
             if principal.manager_id
-            else Scope(nothing=True)
+            else Scope(nothing=True, phone_prefix=prefix)
         )
     if principal.role is Role.CUSTOMER:
         return (
-            Scope(customer_id=principal.customer_id)
+            Scope(customer_id=principal.customer_id, phone_prefix=prefix)
             if principal.customer_id
-            else Scope(nothing=True)
+            else Scope(nothing=True, phone_prefix=prefix)
         )
-    return Scope()
+    return Scope(phone_prefix=prefix)
 
 
 #: The customer's own view (``GET /me``, ``/console/me``; R-INT-3) and every field it may

@@ -8,6 +8,7 @@ lookup. Access tokens are HS256 JWTs signed with ``TIERWISE_SECRET_KEY``.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +52,41 @@ def signing_key(settings: Settings) -> str:
             setting="secret_key",
         )
     return key
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is only reachable from this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serving_secret_warning(settings: Settings, host: str) -> str | None:
+    """Refuse to serve on a non-loopback ``host`` with the key written in the source.
+
+    Without ``TIERWISE_SECRET_KEY`` (or with a weak one) anybody who reads the source can sign
+    an admin token, so ``serve`` refuses any address other machines reach (issue 17 #3); on
+    loopback it is allowed for development and returns a warning to print.
+    """
+    key = settings.secret_key
+    weak = not key or key == DEV_SECRET or len(key) < 32
+    if not weak:
+        return None
+    if not is_loopback(host):
+        raise ConfigError(
+            f"refusing to serve on {host} without a strong TIERWISE_SECRET_KEY "
+            f"({'unset' if not key else 'too weak'}: tokens would be signed with a public key)",
+            hint="set TIERWISE_SECRET_KEY to at least 32 random characters (openssl rand -hex 32)",
+            setting="secret_key",
+            host=host,
+        )
+    return (
+        "warning: TIERWISE_SECRET_KEY is not set (or weak): tokens are signed with the "
+        "development key from the source; fine on loopback, never expose this service"
+    )
 
 
 def issue_token(principal: Principal, key: str, *, now: datetime, minutes: int) -> str:

@@ -9,7 +9,7 @@ routes through these objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
@@ -27,6 +27,7 @@ from tierwise.api.repos.policies import PolicyRepo
 from tierwise.api.repos.runs import RunRepo
 from tierwise.api.repos.users import UserRepo
 from tierwise.api.repos.webhooks import WebhookRepo
+from tierwise.api.throttle import LoginThrottle
 from tierwise.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from tierwise.realtime import Regrader
 from tierwise.settings import Settings
@@ -49,6 +50,7 @@ class AppContext:
     analytics: AnalyticsRepo = field(init=False)
     policies: PolicyRepo = field(init=False)
     regrader: Regrader = field(init=False)
+    throttle: LoginThrottle = field(init=False)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -64,6 +66,12 @@ class AppContext:
         self.policies = PolicyRepo(e, self.settings.policies_dir)
         # real-time regrades against the latest published run (loaded on first use)
         self.regrader = Regrader(e, self.settings.runs_dir)
+        self.throttle = LoginThrottle(
+            e,
+            max_per_user=self.settings.login_max_failures,
+            max_per_address=self.settings.login_max_failures_per_address,
+            window=timedelta(seconds=self.settings.login_window_seconds),
+        )
 
     def now(self) -> datetime:
         return utcnow()
@@ -106,7 +114,7 @@ async def current_principal(
                 "the Authorization header is not a bearer token",
                 hint="send Authorization: Bearer <token from POST /auth/token>",
             )
-        return read_token(bearer.credentials, ctx.signing_key)
+        return ctx.users.current(read_token(bearer.credentials, ctx.signing_key))
     raise AuthenticationError(
         "no credentials", hint="send Authorization: Bearer <token> or X-API-Key: <key>"
     )

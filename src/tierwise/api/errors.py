@@ -6,6 +6,7 @@ Every error answer has the body of :meth:`TierwiseError.to_dict` (``error``, ``m
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -23,9 +24,14 @@ from tierwise.errors import (
     NotFoundError,
     PermissionDeniedError,
     PolicyError,
+    RateLimitedError,
     TierwiseError,
     UsageError,
+    describe,
+    public_text,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[TierwiseError], int] = {
     AuthenticationError: 401,
@@ -36,6 +42,7 @@ STATUS: dict[type[TierwiseError], int] = {
     DataError: 422,
     UsageError: 400,
     ConfigError: 503,
+    RateLimitedError: 429,
 }
 
 
@@ -83,9 +90,25 @@ def status_of(err: TierwiseError) -> int:
     return 500
 
 
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        **_doc("Too many failed sign-ins for this user or address; retry after `Retry-After` s"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    }
+}
+
+
 def error_response(err: TierwiseError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, AuthenticationError) else None
-    return JSONResponse(err.to_dict(), status_code=status_of(err), headers=headers)
+    headers: dict[str, str] | None = None
+    if isinstance(err, AuthenticationError):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(err, RateLimitedError):
+        headers = {"Retry-After": str(int(err.fields.get("retry_after", 60)))}
+    body = err.to_dict()
+    for key in ("message", "hint"):  # a message that quotes a driver's error keeps no SQL
+        if isinstance(body.get(key), str):
+            body[key] = public_text(body[key])
+    return JSONResponse(body, status_code=status_of(err), headers=headers)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -123,6 +146,19 @@ def install(app: FastAPI) -> None:
                 "errors": errors,
             },
             status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # the error body of every other answer; the traceback (with any SQL) goes to the log
+        log.error("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {
+                "error": "InternalError",
+                "message": describe(exc),
+                "hint": "the service log has the details; please report it",
+            },
+            status_code=500,
         )
 
     allowed: list[tuple[re.Pattern[str], list[str]]] = []

@@ -21,7 +21,6 @@ import pyarrow.compute as pc
 import yaml
 from sqlalchemy import Engine
 
-from tierwise.api.repos.runs import RunRepo
 from tierwise.errors import ConflictError, PolicyError, UsageError
 from tierwise.features.build import GROUP_TABLES, groups_for
 from tierwise.grading.handoff import read_run
@@ -124,7 +123,7 @@ def start_run(
     :class:`ConflictError` while another run is running (the store refuses overlapping runs
     in any case; this answers 409 instead of a run that fails at once).
     """
-    running = RunRepo(engine).running()
+    running = RunStore(engine).running(now)  # dead runs are failed first
     if running is not None:
         raise ConflictError(
             f"run {running!r} is still running", hint="wait for it to finish", run_id=running

@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from tierwise.lake import write_parquet_atomic
 from tierwise.model.arrow import arrow_schema
 from tierwise.model.tables import CUSTOMERS
-from tierwise.stability import StabilityRule
 from tierwise.store.migrate import upgrade
 from tierwise.store.profiles import RefreshSummary, refresh_profiles
 from tierwise.store.runs import Assignment, Cutoff, RunStore
+from tierwise.tierstate.decide import StabilityRule
 
 TIERS = ("platinum", "gold", "silver", "bronze")
 CUTOFFS = [Cutoff("platinum", 0, 4.0), Cutoff("gold", 1, 3.0), Cutoff("silver", 2, 2.0)]

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tierwise.cli.main import app
+from tierwise.engines import open_backend
 from tierwise.errors import NotFoundError, UsageError
 from tierwise.explain import explain, render
 from tierwise.features.build import build_features
@@ -80,7 +81,12 @@ def grade_command(
     pol = load_policy(policy)
     where = as_lake(lake) if lake else settings.lake_dir
     with _out.status(f"starting {engine or settings.engine} ..."):
-        con = settings.compute_backend(engine, spark_master)
+        con = open_backend(
+            engine or settings.engine,
+            spark_master=spark_master or settings.spark_master,
+            memory_limit=settings.memory_limit,
+            temp_dir=settings.spill_dir,
+        )
     with _out.status(f"grading with {pol.name} as of {as_of} ..."):
         if publish:
             store = make_engine(settings.state_url)

@@ -58,7 +58,9 @@ COMMAND_MODULES: dict[str, str] = {
     "analyze": "tierwise.cli.analyze",
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
+    "world": "tierwise.cli.world",
     "recommend": "tierwise.cli.recommend",
+    "webhooks": "tierwise.cli.webhooks",
 }
 
 _err = Console(stderr=True, highlight=False)

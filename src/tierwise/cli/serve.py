@@ -24,14 +24,18 @@ def serve_command(
 ) -> None:
     """Serve the REST API (docs at /docs, schema at /openapi.json)."""
     from tierwise.api import server
-    from tierwise.api.auth import signing_key
+    from tierwise.api.auth import serving_secret_warning, signing_key
     from tierwise.cli.profiles import refresh_if_possible
+    from tierwise.pipeline.delivery import DeliveryLoop
     from tierwise.pipeline.scheduler import start_scheduler
     from tierwise.store.db import make_engine
     from tierwise.store.migrate import upgrade
 
     settings = get_settings()
     signing_key(settings)  # refuse a default secret before anything else
+    warning = serving_secret_warning(settings, host)  # refuses a non-loopback address
+    if warning:
+        _out.print(warning)
     engine = make_engine(settings.state_url)
     upgrade(engine)
     if refresh:
@@ -42,9 +46,12 @@ def serve_command(
     if scheduler is not None:
         names = ", ".join(f"{s.name} ({s.cron}, {s.timezone})" for s in settings.schedules)
         _out.print(f"scheduled grading runs: {names}")
+    # the webhook outbox: delivered by this process only (and one process across services)
+    delivery = DeliveryLoop(make_engine(settings.state_url), settings).start()
     _out.print(f"serving on http://{host}:{port} (docs at /docs)")
     try:
         server.run(host, port, workers)
     finally:
+        delivery.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)

@@ -67,7 +67,31 @@ def user_add(
 def user_list() -> None:
     """List users."""
     for u in _repo().list_users():
-        _out.print(f"{u['id']:>4}  {u['name']:<20} {u['role']:<10} {u['manager_id'] or ''}")
+        state = "" if u["active"] else "disabled"
+        _out.print(
+            f"{u['id']:>4}  {u['name']:<20} {u['role']:<10} {u['manager_id'] or '':<8} {state}"
+        )
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Disable a user: sign-in refused, its tokens stop working at once."""
+    _repo().set_active(name, False)
+    _out.print(f"user {name} disabled")
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Enable a disabled user again."""
+    _repo().set_active(name, True)
+    _out.print(f"user {name} enabled")
+
+
+@user_app.command("delete")
+def user_delete(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Delete a user (the audit log keeps its name); its tokens stop working at once."""
+    _repo().delete_user(name)
+    _out.print(f"user {name} deleted")
 
 
 @key_app.command("create")
@@ -90,3 +114,19 @@ def key_revoke(key_id: Annotated[int, typer.Argument(help="Key id.")]) -> None:
     """Revoke an API key."""
     _repo().revoke_key(key_id, utcnow())
     _out.print(f"API key {key_id} revoked")
+
+
+@key_app.command("rotate")
+def key_rotate(key_id: Annotated[int, typer.Argument(help="Key id.")]) -> None:
+    """Revoke a key and print its replacement once (same name, role and binding)."""
+    key, rec = _repo().rotate_key(key_id, utcnow())
+    _out.print(f"API key {key_id} revoked; new key {rec['id']} for {rec['name']}, shown once:")
+    print(key)
+
+
+@key_app.command("list")
+def key_list() -> None:
+    """List API keys (prefix only; the key itself is never stored)."""
+    for k in _repo().list_keys():
+        state = f"revoked {k['revoked_at']:%Y-%m-%d %H:%M}" if k["revoked_at"] else "active"
+        _out.print(f"{k['id']:>4}  {k['name']:<20} {k['prefix']}…  {k['role']:<10} {state}")

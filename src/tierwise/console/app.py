@@ -25,7 +25,8 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
     menu of the signed-in role, a link back and one to the role's home page. The error's own
     message (English) shows on English pages and, to say what to fix, for bad input."""
     try:
-        principal: Principal | None = principal_of(request, request.app.state.ctx.signing_key)
+        ctx = request.app.state.ctx
+        principal: Principal | None = principal_of(request, ctx.signing_key, ctx.users.current)
     except LoginRequired:
         principal = None
     lang = language(request)

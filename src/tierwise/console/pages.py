@@ -18,8 +18,10 @@ from tierwise.api.access import Action, CustomerRef, decide, scope
 from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
 from tierwise.api.repos.customers import SORTS, CustomerFilter
+from tierwise.api.routers.auth import client_address
 from tierwise.api.routers.me import my_view
 from tierwise.api.routers.overrides import end_override, set_override
+from tierwise.api.tabular import csv_row
 from tierwise.api.views import benefits_of, public_row, run_policy, upgrade_of
 from tierwise.console.messages import translator
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
@@ -39,6 +41,7 @@ from tierwise.errors import (
     DataError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
 )
 from tierwise.explain.terms import feature_name
 from tierwise.features.catalog import CATALOG
@@ -67,10 +70,16 @@ def login(
 ) -> Response:
     check_csrf(request, csrf)
     try:
-        principal = ctx.users.authenticate(username, password)
+        principal = ctx.throttle.sign_in(
+            ctx.users, username, password, client_address(request), ctx.now()
+        )
     except AuthenticationError:
         html = render(request, "login.html", error="login_failed")
         return HTMLResponse(html, status_code=401)
+    except RateLimitedError as err:
+        html = render(request, "login.html", error="login_throttled")
+        retry = str(err.fields["retry_after"])
+        return HTMLResponse(html, status_code=429, headers={"Retry-After": retry})
     minutes = ctx.settings.token_minutes
     token = issue_token(principal, ctx.signing_key, now=ctx.now(), minutes=minutes)
     resp = RedirectResponse(home_of(principal), status_code=303)
@@ -296,12 +305,12 @@ EXPORT_COLUMNS = (
 _MONEY = {"spend_365d", "ltv"}
 
 
-def export_row(pub: dict[str, Any], page: Page) -> list[str]:
-    """One exported customer: tier, layer and tag names in the page's language, money with
-    two decimals, the score with two (masking already applied by ``public_row``)."""
+def export_row(pub: dict[str, Any], page: Page) -> list[Any]:
+    """One exported customer: tier, layer and tag names in the page's language, numbers as
+    numbers (``csv_row`` writes money with two decimals; masking applied by ``public_row``)."""
     lab = labels(page.ctx, page.lang)
     sep = "；" if page.lang == "zh" else "; "
-    out = []
+    out: list[Any] = []
     for col, _key in EXPORT_COLUMNS:
         v = pub.get(col)
         if col == "tier":
@@ -317,10 +326,8 @@ def export_row(pub: dict[str, Any], page: Page) -> list[str]:
             )
         elif col == "tags":
             out.append(sep.join(lab.get(t, t) for t in v or []))
-        elif v is None:
-            out.append("")
-        elif col in _MONEY or col == "score":
-            out.append(f"{float(v):.2f}")
+        elif v is None or col in _MONEY or col == "score":
+            out.append(v)  # numbers: csv_row writes money with two decimals
         else:
             out.append(str(v))
     return out
@@ -363,7 +370,8 @@ def export_csv(
     w = csv.writer(buf)
     w.writerow([c if codes else t(k) for c, k in EXPORT_COLUMNS])
     for r in rows:
-        w.writerow(export_row(public_row(r, page.principal), page))
+        values = export_row(public_row(r, page.principal), page)
+        w.writerow(csv_row([c for c, _k in EXPORT_COLUMNS], values))  # money, formulas defused
     page.ctx.audit.record(
         page.principal,
         "export",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 
 from fastapi import Request, Response
 
@@ -31,13 +32,19 @@ class CsrfError(Exception):
     """A state-changing request without the matching CSRF token."""
 
 
-def principal_of(request: Request, key: str) -> Principal:
-    """The signed-in principal; :class:`LoginRequired` without a valid session cookie."""
+def principal_of(
+    request: Request, key: str, current: Callable[[Principal], Principal]
+) -> Principal:
+    """The signed-in principal; :class:`LoginRequired` without a valid session cookie.
+
+    ``current`` checks the token's user against the users table (exists, active, its role
+    now), so disabling a user ends its console session at the next page.
+    """
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired
     try:
-        return read_token(token, key)
+        return current(read_token(token, key))
     except AuthenticationError:
         raise LoginRequired from None
 

@@ -113,7 +113,9 @@ def render(request: Request, template: str, **values: Any) -> str:
 
 async def get_page(request: Request) -> Page:
     ctx: AppContext = request.app.state.ctx
-    return Page(request, ctx, principal_of(request, ctx.signing_key), language(request))
+    return Page(
+        request, ctx, principal_of(request, ctx.signing_key, ctx.users.current), language(request)
+    )
 
 
 PageDep = Annotated[Page, Depends(get_page)]

@@ -21,6 +21,8 @@ CATEGORY_EN: dict[str, str] = {
     "seafood": "seafood",
     "grain_oil": "grain and oil",
     "frozen": "frozen goods",
+    "drinks": "drinks",
+    "disposables": "disposables",
 }
 
 _ZH: dict[str, str] = {

@@ -38,6 +38,8 @@ CATEGORY_KEYS: dict[str, str] = {
     "水产": "seafood",
     "粮油": "grain_oil",
     "冻品": "frozen",
+    "饮料": "drinks",
+    "一次性用品": "disposables",
 }
 assert set(CATEGORY_KEYS) == set(CATEGORIES)
 

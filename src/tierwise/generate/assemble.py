@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from tierwise.generate.arrowkit import US_PER_DAY, canonical, dates, ids, money, pick, timestamps
 from tierwise.generate.calendar import yyyymmdd
 from tierwise.generate.finance import InvoiceBatch
+from tierwise.generate.lines import RULES
 from tierwise.generate.master import Catalogue
 from tierwise.generate.orders import OrderBatch
 from tierwise.generate.returns import REASONS, ReturnBatch
@@ -70,6 +71,8 @@ def order_tables(
             "unit_price": money(orders.unit_price),
             "amount": money(orders.line_amount),
             "cost": money(orders.line_cost),
+            "list_price": money(orders.list_price),
+            "price_rule": pick(RULES, orders.rule),
         },
     )
     return orders_tbl, lines_tbl, order_id

@@ -15,15 +15,19 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from tierwise.generate import assemble
+from tierwise.generate import assemble, operations
+from tierwise.generate.basket import cuisine_tastes, draw_baskets
 from tierwise.generate.calendar import cny_days
+from tierwise.generate.catalog import CUISINE_NAMES
 from tierwise.generate.config import BATCH_CUSTOMERS, GenerateConfig
 from tierwise.generate.finance import simulate_invoices
+from tierwise.generate.latent import draw_latent
 from tierwise.generate.master import Catalogue, customers_table, products, regions_table
 from tierwise.generate.orders import simulate_orders
 from tierwise.generate.population import Population, draw_population
 from tierwise.generate.returns import simulate_returns
 from tierwise.generate.service import simulate_activity, simulate_credit, simulate_tickets
+from tierwise.generate.supply import Stock
 from tierwise.generate.truth import TruthAccumulator
 from tierwise.lake import write_parquet_atomic
 
@@ -83,12 +87,16 @@ def generate_book(
     days = np.arange(first, first + cfg.total_days, dtype=np.int64)
     cny = cny_days(first, int(days[-1]))
     pop = draw_population(cfg, stream(cfg, 0))
-    cat: Catalogue = products(stream(cfg, 1))
+    cat: Catalogue = products(stream(cfg, 1), first, end)
+    centres = cuisine_tastes(cfg.seed, len(CUISINE_NAMES))
+    stock = Stock.draw(cat, first, cfg.total_days, stream(cfg, 4))
     customers, _ = customers_table(pop, stream(cfg, 3))
     master = {
         "regions": regions_table(stream(cfg, 2)),
         "products": cat.table,
         "customers": customers,
+        "price_rules": operations.price_rules_table(),
+        "account_managers": operations.managers_table(pop, customers["city"].to_pylist(), cfg.seed),
     }
     for name, tbl in master.items():
         write_parquet_atomic(tbl, lake / name / "part-00000.parquet")
@@ -97,12 +105,18 @@ def generate_book(
         sink.master(master, pop)
     truth = TruthAccumulator(cfg, pop)
     counters = assemble.Counters()
+    ops_counters: dict[str, int] = {}
+    latent = draw_latent(pop, cfg.seed)
     n_batches = -(-cfg.customers // BATCH_CUSTOMERS)
     last_us = assemble.last_microsecond(end)
     progress("simulate", 0, n_batches)
     for b in range(n_batches):
         lo, hi = b * BATCH_CUSTOMERS, min(cfg.customers, (b + 1) * BATCH_CUSTOMERS)
-        everything = simulate_orders(pop, cat, lo, hi, days, end, cny, stream(cfg, 10, b))
+        baskets = draw_baskets(pop, cat, centres, lo, hi, stream(cfg, 16, b))
+        everything = simulate_orders(
+            pop, cat, baskets, stock, lo, hi, days, end, cny, stream(cfg, 10, b),
+            stream(cfg, 17, b),
+        )  # fmt: skip
         in_book = everything.day <= end
         truth.add_orders(everything, in_book)
         book = everything.select(in_book)
@@ -129,6 +143,11 @@ def generate_book(
                 *simulate_credit(pop, lo, hi, first, end, stream(cfg, 15, b))
             ),
         }
+        tables.update(
+            operations.simulate_operations(
+                pop, latent, book, order_id, lo, hi, first, end, stream(cfg, 18, b), ops_counters
+            )
+        )
         truth.add_anomalies(book, order_id, ret, tables["returns"])
         for name, tbl in tables.items():
             write_parquet_atomic(tbl, lake / name / f"part-{b:05d}.parquet")

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from tierwise.generate.arrowkit import US_PER_DAY
+from tierwise.generate.basket import Baskets
+from tierwise.generate.lines import LineBatch, Pricing, StreamNoise, build_lines
 from tierwise.generate.master import Catalogue
 from tierwise.generate.population import Population
 from tierwise.generate.rhythm import order_probability
+from tierwise.generate.supply import Stock
 
 # When restaurants order: early morning for the same day, or the evening before.
 _HOURS = np.arange(24)
@@ -20,7 +23,6 @@ _HOUR_P = np.array(
     [0, 0, 0, 0, 0, 1, 4, 8, 10, 9, 6, 3, 2, 2, 4, 5, 4, 3, 3, 5, 8, 10, 7, 3], dtype=np.float64
 )
 _HOUR_P /= _HOUR_P.sum()
-PRICE_DRIFT = 0.03  # yearly food price inflation
 
 
 @dataclass
@@ -41,6 +43,10 @@ class OrderBatch:
     unit_price: np.ndarray  # fen
     line_amount: np.ndarray  # fen
     line_cost: np.ndarray  # fen
+    list_price: np.ndarray  # fen, per line
+    rule: np.ndarray  # index into lines.RULES, per line
+    lost: np.ndarray  # per order: lines lost to stock-outs
+    substituted: np.ndarray  # per order: lines substituted
 
     def select(self, keep: np.ndarray) -> OrderBatch:
         """The orders where ``keep`` holds, with their lines."""
@@ -51,8 +57,25 @@ class OrderBatch:
             self.cust[keep], self.day[keep], self.time_us[keep], self.channel[keep],
             self.amount[keep], self.brushing[keep], first, n_lines, self.line_no[line_keep],
             self.sku[line_keep], self.quantity[line_keep], self.unit_price[line_keep],
-            self.line_amount[line_keep], self.line_cost[line_keep],
+            self.line_amount[line_keep], self.line_cost[line_keep], self.list_price[line_keep],
+            self.rule[line_keep], self.lost[keep], self.substituted[keep],
         )  # fmt: skip
+
+
+def from_lines(
+    cust: np.ndarray, day: np.ndarray, time_us: np.ndarray, channel: np.ndarray,
+    brushing: np.ndarray, lines: LineBatch,
+) -> OrderBatch:  # fmt: skip
+    """Orders and their built lines as one batch (order amount = sum of its lines, in fen)."""
+    n = len(cust)
+    n_lines = np.bincount(lines.order, minlength=n).astype(np.int64)
+    first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]]).astype(np.int64)
+    amount = np.bincount(lines.order, weights=lines.amount, minlength=n).round().astype(np.int64)
+    return OrderBatch(
+        cust, day, time_us, channel, amount, brushing, first_line, n_lines, lines.line_no,
+        lines.sku, lines.quantity, lines.unit_price, lines.amount, lines.cost,
+        lines.list_price, lines.rule, lines.lost, lines.substituted,
+    )  # fmt: skip
 
 
 def _brushing_events(
@@ -80,10 +103,11 @@ def _brushing_events(
 
 
 def simulate_orders(
-    pop: Population, cat: Catalogue, lo: int, hi: int, days: np.ndarray, end: int,
-    cny: list[int], rng: np.random.Generator,
+    pop: Population, cat: Catalogue, baskets: Baskets, stock: Stock, lo: int, hi: int,
+    days: np.ndarray, end: int, cny: list[int], rng: np.random.Generator,
+    line_rng: np.random.Generator,
 ) -> OrderBatch:  # fmt: skip
-    """Simulate every order of customers ``lo:hi`` over ``days``."""
+    """Simulate every order of customers ``lo:hi`` over ``days`` (lines from ``line_rng``)."""
     prob = order_probability(pop, lo, hi, days, end, cny)
     hits = rng.random(prob.shape, dtype=np.float32) < prob
     ci, di = np.nonzero(hits)
@@ -103,32 +127,15 @@ def simulate_orders(
     n = len(cust)
     channel = np.where(rng.random(n) < 0.9, pop.channel[cust], 0)
     channel = np.where(brushing, 0, channel)  # brushing comes through the app
-
-    n_lines = np.where(brushing, 1, 1 + np.minimum(rng.poisson(pop.lines[cust]), 24))
-    first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]]).astype(np.int64)
-    total = int(n_lines.sum())
-    owner = np.repeat(np.arange(n), n_lines)
-    line_no = (np.arange(total) - first_line[owner] + 1).astype(np.int32)
-    lc = cust[owner]
-    u = rng.random(total, dtype=np.float32)
-    category = (u[:, None] > pop.cat_cum[lc]).sum(axis=1)
-    category = np.minimum(category, pop.cat_cum.shape[1] - 1)
-    offset, count = cat.by_category()
-    # Popular items first in each category: a skewed pick inside the category.
-    sku = offset[category] + (rng.random(total) ** 1.6 * count[category]).astype(np.int64)
-    sku = np.where(np.repeat(brushing, n_lines), offset[2], sku)  # brushing: one cheap snack
-    drift = 1 + PRICE_DRIFT * (day[owner] - days[0]) / 365.0
-    price = np.round(cat.price_fen[sku] * pop.discount[lc] * drift).astype(np.int64)
-    target = pop.line_value[lc] * rng.lognormal(0.0, 0.6, total) / price
-    weighed = cat.weighed[sku]
-    qty = np.where(
-        weighed, np.maximum(np.round(target * 2) / 2, 0.5), np.maximum(np.round(target), 1)
-    )
-    qty = np.where(np.repeat(brushing, n_lines), 1.0, qty)
-    amount = np.round(qty * price).astype(np.int64)
-    cost = np.round(qty * cat.cost_fen[sku] * drift).astype(np.int64)
-    order_amount = np.add.reduceat(amount, first_line) if n else np.zeros(0, np.int64)
-    return OrderBatch(
-        cust, day, time_us, channel, order_amount, brushing, first_line, n_lines,
-        line_no, sku, qty, price, amount, cost,
+    pricing = default_pricing(pop, cust, int(days[0]))
+    lines = build_lines(
+        cat, baskets, cust, day, brushing, stock.out, stock.first_day, pricing,
+        StreamNoise(line_rng, n),
     )  # fmt: skip
+    return from_lines(cust, day, time_us, channel, brushing, lines)
+
+
+def default_pricing(pop: Population, cust: np.ndarray, first_day: int) -> Pricing:
+    """The default price regime: chains buy at their contract price, the others at list."""
+    factor = pop.discount[cust]
+    return Pricing(first_day, factor, np.where(factor < 1.0, 1, 0))

@@ -33,6 +33,8 @@ class TruthAccumulator:
         self.counts = {k: np.zeros(n, np.int64) for k in ("book", "next_90d", "next_180d")}
         self.spend = {k: np.zeros(n, np.int64) for k in ("book", "next_90d", "next_180d")}
         self.last_order = np.full(n, -1, np.int64)
+        self.lost = np.zeros(n, np.int64)
+        self.substituted = np.zeros(n, np.int64)
         self.brushing: list[dict[str, Any]] = []
         self.refund_spikes: list[dict[str, Any]] = []
 
@@ -47,6 +49,8 @@ class TruthAccumulator:
             np.add.at(self.counts[key], orders.cust[mask], 1)
             np.add.at(self.spend[key], orders.cust[mask], orders.amount[mask])
         np.maximum.at(self.last_order, orders.cust[in_book], orders.day[in_book])
+        np.add.at(self.lost, orders.cust[in_book], orders.lost[in_book])
+        np.add.at(self.substituted, orders.cust[in_book], orders.substituted[in_book])
 
     def add_anomalies(
         self, book: OrderBatch, order_id: pa.Array, ret: ReturnBatch, returns: pa.Table
@@ -99,6 +103,8 @@ class TruthAccumulator:
             cols[f"orders_{key}"] = pa.array(self.counts[key])
             cols[f"spend_{key}"] = money(self.spend[key])
         cols.update(
+            lines_lost_stockout=pa.array(self.lost),
+            lines_substituted=pa.array(self.substituted),
             late_payer=pa.array(pop.late_rate >= 0.3),
             complainer=pa.array(pop.complaint_rate >= 1.0),
             legal_dispute=pa.array(pop.dispute_day <= end),

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from tierwise.grading import layout
 from tierwise.policy import Policy, parse_policy
 from tierwise.policy.tiering import GRADED, Cutoff
-from tierwise.stability import StabilityRule
+from tierwise.tierstate.decide import StabilityRule
 
 
 @dataclass(frozen=True)

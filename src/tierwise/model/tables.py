@@ -67,7 +67,18 @@ class Table:
 
 
 CHANNELS = ("online", "offline", "wholesale", "retail")
-CATEGORIES = ("火锅食材", "川菜调料", "速冻小吃", "鲜肉", "蔬菜", "水产", "粮油", "冻品")
+CATEGORIES = (
+    "火锅食材",
+    "川菜调料",
+    "速冻小吃",
+    "鲜肉",
+    "蔬菜",
+    "水产",
+    "粮油",
+    "冻品",
+    "饮料",
+    "一次性用品",
+)
 
 REGIONS = Table(
     name="regions",
@@ -185,6 +196,34 @@ PRODUCTS = Table(
         Column("unit", "string", "Sales unit (kg, 箱, 袋, 件).", "单位"),
         Column("unit_cost", "money", "Cost of one unit to the distributor.", "成本价", unit="yuan"),
         Column("unit_price", "money", "List price of one unit.", "销售价", unit="yuan"),
+        Column("subcategory", "string", "Subcategory (二级品类).", "二级品类", nullable=True),
+        Column("brand", "string", "Brand, or grade/origin of fresh goods.", "品牌", nullable=True),
+        Column("spec", "string", "Pack or grade (规格).", "规格", nullable=True),
+        Column(
+            "pack_size",
+            "float64",
+            "Base units in one sales unit (0.5 = half the base pack).",
+            "包装系数",
+            nullable=True,
+        ),
+        Column("shelf_life_days", "int32", "Shelf life in days.", "保质期天数", nullable=True),
+        Column(
+            "supplier", "string", "Supplier the distributor buys it from.", "供应商", nullable=True
+        ),
+        Column(
+            "lead_time_days",
+            "int32",
+            "Days from purchase order to receipt.",
+            "采购周期天数",
+            nullable=True,
+        ),
+        Column(
+            "launch_date",
+            "date",
+            "First day it could be ordered (empty: long listed).",
+            "上市日期",
+            nullable=True,
+        ),
     ),
 )
 
@@ -230,6 +269,22 @@ ORDER_LINES = Table(
         Column("unit_price", "money", "Price charged per unit.", "单价", unit="yuan"),
         Column("amount", "money", "quantity × unit_price.", "金额", unit="yuan"),
         Column("cost", "money", "quantity × unit cost (for gross margin).", "成本", unit="yuan"),
+        Column(
+            "list_price",
+            "money",
+            "List price per unit before the price rule.",
+            "标价",
+            unit="yuan",
+            nullable=True,
+        ),
+        Column(
+            "price_rule",
+            "string",
+            "Price rule that turned the list price into unit_price (list, chain_contract, "
+            "tier_discount, promo).",
+            "价格规则",
+            nullable=True,
+        ),
     ),
 )
 
@@ -408,6 +463,137 @@ CREDIT = Table(
     ),
 )
 
+# Operations data (issue 15): what a distributor's operations leave behind. Every table is
+# optional for grading; the generator and the world (tierwise world simulate) write them.
+# No feature reads them yet, so none declares an event_time (the as_of column of R-FEA-8);
+# the operations module that first reads one adds it with its as_of test.
+
+
+def _cust(meaning: str = "Outlet.") -> Column:
+    return Column("customer_id", "string", meaning, "客户编号", references="customers.customer_id")
+
+
+PRICE_RULES = Table(
+    name="price_rules",
+    zh="价格规则",
+    meaning="The price rules that turn a list price into the net price of an order line.",
+    grain=("rule_id",),
+    columns=(
+        Column("rule_id", "string", "Rule code (the order line's price_rule).", "规则编码"),
+        Column("name", "string", "Rule name.", "规则名称"),
+        Column("percent_off", "float64", "Typical percent off the list price.", "折扣百分比"),
+        Column("applies_to", "string", "Who the rule applies to.", "适用对象"),
+    ),
+)
+
+COUPONS = Table(
+    name="coupons",
+    zh="优惠券",
+    meaning="Coupons issued to outlets, one row per coupon, with its redemption if any.",
+    grain=("coupon_id",),
+    columns=(
+        Column("coupon_id", "string", "Coupon number.", "券编号"),
+        _cust(),
+        Column("campaign_id", "string", "Campaign or plan arm that issued it.", "活动编号"),
+        Column("issued_date", "date", "Day it was issued.", "发券日期"),
+        Column("expires_date", "date", "Last day it can be used.", "到期日期"),
+        Column("value", "money", "Yuan off one order.", "面额", unit="yuan"),
+        Column("threshold", "money", "Minimum order amount.", "使用门槛", unit="yuan"),
+        Column(
+            "redeemed_order_id",
+            "string",
+            "Order it was used on (empty: not used); not checked against orders (that row "
+            "may be quarantined for a defect of its own).",
+            "核销订单",
+            nullable=True,
+        ),
+        Column("redeemed_amount", "money", "Yuan taken off.", "核销金额", unit="yuan"),
+    ),
+)
+
+REBATE_ACCRUALS = Table(
+    name="rebate_accruals",
+    zh="返利计提",
+    meaning="Rebates (返利) accrued to an outlet for a period's net purchases.",
+    grain=("customer_id", "period_end"),
+    columns=(
+        _cust(),
+        Column("period_start", "date", "First day of the period.", "期初"),
+        Column("period_end", "date", "Last day of the period (accrual date).", "期末"),
+        Column(
+            "basis", "money", "Net purchases the rebate is computed on.", "计提基数", unit="yuan"
+        ),
+        Column("percent", "float64", "Rebate percent.", "返利比例"),
+        Column("amount", "money", "Rebate accrued.", "返利金额", unit="yuan"),
+    ),
+)
+
+CAMPAIGN_TOUCHES = Table(
+    name="campaign_touches",
+    zh="营销触达",
+    meaning="Each time a campaign reached an outlet (push, SMS, call).",
+    grain=("campaign_id", "customer_id", "touch_date"),
+    columns=(
+        Column("campaign_id", "string", "Campaign.", "活动编号"),
+        _cust(),
+        Column("touch_date", "date", "Day of the touch.", "触达日期"),
+        Column("channel", "string", "How.", "触达渠道", values=("app", "sms", "call")),
+    ),
+)
+
+VISITS = Table(
+    name="visits",
+    zh="拜访记录",
+    meaning="Account-manager visits and call-backs, one row per visit made.",
+    grain=("visit_id",),
+    columns=(
+        Column("visit_id", "string", "Visit number.", "拜访编号"),
+        _cust(),
+        Column(
+            "manager_id",
+            "string",
+            "Account manager.",
+            "客户经理",
+            references="account_managers.manager_id",
+        ),
+        Column("visit_date", "date", "Day of the visit.", "拜访日期"),
+        Column("kind", "string", "Visit or phone call.", "方式", values=("visit", "call")),
+    ),
+)
+
+SURVEY_ANSWERS = Table(
+    name="survey_answers",
+    zh="满意度调查",
+    meaning="NPS surveys sent to outlets, one row per survey sent, with the answer if any.",
+    grain=("survey_id",),
+    columns=(
+        Column("survey_id", "string", "Survey number.", "问卷编号"),
+        _cust(),
+        Column("sent_date", "date", "Day it was sent.", "发送日期"),
+        Column("answered", "bool", "Whether the outlet answered.", "是否回复"),
+        Column(
+            "score",
+            "int32",
+            "0–10 likelihood to recommend (empty: no answer).",
+            "推荐评分",
+            nullable=True,
+        ),
+    ),
+)
+
+ACCOUNT_MANAGERS = Table(
+    name="account_managers",
+    zh="客户经理",
+    meaning="Account managers with their territory and how many visits a day they can make.",
+    grain=("manager_id",),
+    columns=(
+        Column("manager_id", "string", "Account manager code (AM001).", "客户经理"),
+        Column("name", "string", "Name.", "姓名", personal=True),
+        Column("territory", "string", "City they cover.", "负责区域"),
+        Column("capacity_per_day", "int32", "Visits or calls a day at most.", "日拜访上限"),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -422,6 +608,13 @@ TABLES: dict[str, Table] = {
         TICKETS,
         ACTIVITY,
         CREDIT,
+        PRICE_RULES,
+        COUPONS,
+        REBATE_ACCRUALS,
+        CAMPAIGN_TOUCHES,
+        VISITS,
+        SURVEY_ANSWERS,
+        ACCOUNT_MANAGERS,
     )
 }
 

@@ -12,6 +12,7 @@ current.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from tierwise.errors import describe
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.lake import LakeLocation
@@ -28,6 +30,8 @@ from tierwise.policy.load import policy_hash
 from tierwise.realtime.regrade import Regrader
 from tierwise.store.profiles import refresh_profiles
 from tierwise.store.runs import Cutoff, PublishSummary, RunStore
+
+log = logging.getLogger(__name__)
 
 
 def _utcnow() -> dt.datetime:
@@ -65,6 +69,20 @@ def begin_run(
         trigger=trigger,
     )
     return run_id
+
+
+def with_note(counts: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    """The run's counts, with a note when nobody was graded (the run still completes:
+    customers keep their published tiers; issue 17 #10)."""
+    if counts.get("graded", 1):
+        return counts
+    entities = int(counts.get("entities", 0) or 0)
+    why = (
+        f"no customer in the lake as of {as_of}"
+        if not entities
+        else f"none of {entities} customers has enough data as of {as_of} (insufficient data)"
+    )
+    return {**counts, "note": f"nobody was graded: {why}"}
 
 
 def grade_and_publish(
@@ -130,13 +148,14 @@ def grade_and_publish(
             store_cutoffs(output),
             rule=output.stability_rule(),
             now=published_at,
-            counts=output.record["counts"],
+            counts=with_note(output.record["counts"], as_of),
             timings=output.record["timings"],
             data_fingerprint=output.record["data_fingerprint"],
             after=reapply if reapply_events else None,
         )
     except BaseException as err:
-        store.fail(run_id, f"{type(err).__name__}: {err}", clock())
+        log.exception("run %s failed", run_id)  # the whole error, SQL included, in the log
+        store.fail(run_id, describe(err), clock())  # what GET /runs/{id} shows: no SQL
         raise
     # the API's read model follows the published state (a failure here leaves the run
     # published; `tierwise profiles refresh` rebuilds it). It reads the lake's customers table

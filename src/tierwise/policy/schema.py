@@ -178,7 +178,7 @@ class Eligibility(Strict):
 
 
 class Stability(Strict):
-    """Transition rules (R-GRD-10), applied when a run is published (``tierwise.stability``).
+    """Transition rules (R-GRD-10), applied when a run is published (``tierwise.tierstate.decide``).
 
     Defaults mean no grace: a customer below their tier is downgraded by the next run.
     """

@@ -30,6 +30,7 @@ from redis.exceptions import ResponseError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from tierwise.realtime.events import OrderEvent, PaymentEvent, ReturnEvent, parse_event
+from tierwise.realtime.plausible import check_event, known_customers
 from tierwise.realtime.regrade import Regrader
 
 STREAM = "tierwise:events"
@@ -120,7 +121,14 @@ class Consumer:
         good: list[tuple[str, OrderEvent | ReturnEvent | PaymentEvent]] = []
         for entry_id, fields in entries:
             try:
-                good.append((entry_id, parse_event(fields.get("event", ""))))
+                ev = parse_event(fields.get("event", ""))
+                check_event(  # the limits of POST /events and of a file ingest (issue 17 #9)
+                    ev,
+                    known=bool(known_customers(self.regrader.engine, {ev.customer_id})),
+                    now=entry_time(entry_id),  # when it was sent to the stream
+                    amount=float(ev.amount),
+                )
+                good.append((entry_id, ev))
             except Exception as err:
                 self._dead(entry_id, fields, err)
         if good:

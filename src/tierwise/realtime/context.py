@@ -22,7 +22,7 @@ from tierwise.policy import Policy
 from tierwise.policy.schema import ModelScore
 from tierwise.policy.tiering import Cutoff, tier_for_score
 from tierwise.realtime.scorer import Scorer
-from tierwise.stability import StabilityRule
+from tierwise.tierstate.decide import StabilityRule
 
 
 @dataclass

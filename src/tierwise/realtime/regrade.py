@@ -5,15 +5,15 @@ and the tests call it): in **one transaction** it stores the events (a duplicate
 key is ignored), recomputes each affected customer's features from the run's features plus
 all of the customer's events since the run (so a late or out-of-order event gives the same
 result as in order), rescores them with the policy's own expression, places the score
-against the run's stored cutoffs, applies the stability rules (:mod:`tierwise.realtime.decide`)
-and writes ``customer_tiers``, ``tier_changes`` and the webhook outbox.
+against the run's stored cutoffs, decides the next tier state (:func:`tierwise.tierstate.decide.decide`, between runs)
+and writes it through the one writer (:mod:`tierwise.store.tier_writer`: ``customer_tiers``,
+``tier_changes``, the webhook outbox and the operations modules' hooks).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,17 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tierwise.errors import TierwiseError, UsageError
 from tierwise.ops.retention import sync_after_regrade
 from tierwise.realtime.context import RunContext, load_context
-from tierwise.realtime.decide import UPGRADE_REVERTED, realtime_transition, revert_upgrade
 from tierwise.realtime.events import OrderEvent, PaymentEvent, ReturnEvent
 from tierwise.realtime.features import EventRow, apply_events
 from tierwise.recommend.service import refresh_after_orders
-from tierwise.stability import Decision, TierState
 from tierwise.store.schema import (
     CustomerTier,
     Event,
@@ -40,7 +38,14 @@ from tierwise.store.schema import (
     TierChange,
     latest_published,
 )
-from tierwise.store.webhooks import enqueue_tier_changes
+from tierwise.store.tier_writer import write_regrade
+from tierwise.tierstate.decide import (
+    UPGRADE_REVERTED,
+    Decision,
+    TierState,
+    decide,
+    revert_upgrade,
+)
 
 AnyEvent = OrderEvent | ReturnEvent | PaymentEvent
 SOURCE = "realtime"
@@ -335,15 +340,16 @@ class Regrader:
             fresh = new_events.get(c, [])
             decision = self._revert(ctx, current, computed, score, last_change.get(c), fresh, day)
             if decision is None:
-                decision = realtime_transition(
+                decision = decide(
                     current,
                     computed,
                     score,
                     order=order,
                     cutoffs=ctx.stay_cutoffs,
                     rule=ctx.rule,
-                    day=day,
+                    as_of=day,
                     override=overrides.get(c),
+                    between_runs=True,
                 )
             new = decision.state
             tag_rows[c] = {
@@ -389,37 +395,8 @@ class Regrader:
                         "reason": reason,
                     }
                 )
-        if upserts:
-            ins = _insert(conn)(CustomerTier)
-            conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["customer_id"],
-                    set_={
-                        k: getattr(ins.excluded, k)
-                        for k in (
-                            "tier",
-                            "score",
-                            "run_id",
-                            "since",
-                            "runs_below",
-                            "below_since",
-                            "downgrade_warning",
-                            "updated_at",
-                        )
-                    },
-                ),
-                upserts,
-            )
-        if changes:
-            conn.execute(insert(TierChange), changes)
-            enqueue_tier_changes(
-                conn,
-                ctx.run_id,
-                pa.Table.from_pylist(
-                    [{**ch, "reason": json.dumps(ch["reason"], default=str)} for ch in changes]
-                ),
-                now,
-            )
+        # state, history, outbox and the operations modules' hooks: one writer
+        write_regrade(conn, ctx.run_id, upserts, changes, now)
         # retention tasks follow the tag rule on the features after the events (R-OPS-5)
         sync_after_regrade(conn, ctx.policy, tag_rows, run_id=ctx.run_id, now=now)
         return changes

@@ -54,6 +54,8 @@ def insert_arrow(
     stmt = table.insert()
     for batch in data.to_batches(10_000):
         rows = batch.to_pylist()
+        if not rows:  # an empty batch (e.g. no graded customer): executing [] would insert
+            continue  # one row of defaults, issue 17 #10
         for col in json_columns:
             for row in rows:
                 if row[col] is not None:

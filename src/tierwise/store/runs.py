@@ -26,9 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tierwise.errors import NotFoundError, UsageError
-from tierwise.stability import StabilityRule
-from tierwise.stability_batch import CODE_NAMES, DOWNGRADE, OVERRIDE, BatchState, transition_batch
-from tierwise.store.bulk import insert_arrow, read_arrow, replace_table
+from tierwise.store.bulk import insert_arrow, read_arrow
 from tierwise.store.schema import (
     Base,
     CustomerTier,
@@ -37,7 +35,9 @@ from tierwise.store.schema import (
     TierChange,
     latest_published,
 )
-from tierwise.store.webhooks import enqueue_tier_changes
+from tierwise.store.tier_writer import CHANGES, write_run
+from tierwise.tierstate.decide import StabilityRule
+from tierwise.tierstate.decide_many import CODE_NAMES, BatchState, decide_many, reasons_json
 
 _T = Base.metadata.tables
 _OWNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -125,51 +125,6 @@ def _dates(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
 
 
-def _reasons(
-    code: np.ndarray,
-    score: np.ndarray,
-    new: BatchState,
-    computed: np.ndarray,
-    stay: np.ndarray,
-    order: list[str],
-    rule: StabilityRule,
-    override: np.ndarray,
-) -> pa.Array:
-    """Structured reasons as JSON text, built column-wise (no Python per customer)."""
-
-    def num(a: np.ndarray) -> pa.Array:
-        return pc.fill_null(pc.cast(pa.array(a, from_pandas=True), pa.string()), "null")
-
-    def text(a: pa.Array) -> pa.Array:
-        return pc.fill_null(pc.binary_join_element_wise('"', a, '"', ""), "null")
-
-    names = pa.array([*order, None], pa.string())
-    comp_name = pc.take(names, pa.array(computed))
-    ovr_name = pc.take(names, pa.array(np.where(override >= 0, override, len(order))))
-    below = pc.cast(
-        pa.array(new.below_since.astype("datetime64[D]"), from_pandas=True), pa.string()
-    )
-    basic = pc.binary_join_element_wise('{"score": ', num(score), "}", "")
-    down = pc.binary_join_element_wise(
-        '{"score": ',
-        num(score),
-        ', "stay_threshold": ',
-        num(stay - rule.stay_margin),
-        ', "runs_below": ',
-        num(new.runs_below.astype(np.float64)),
-        ', "below_since": ',
-        text(below),
-        ', "computed": ',
-        text(comp_name),
-        "}",
-        "",
-    )
-    ovr = pc.binary_join_element_wise('{"tier": ', text(ovr_name), "}", "")
-    return pc.if_else(
-        pa.array(code == DOWNGRADE), down, pc.if_else(pa.array(code == OVERRIDE), ovr, basic)
-    )
-
-
 class _Clock:
     """Seconds spent in each step of a publication (kept with the run)."""
 
@@ -251,6 +206,13 @@ class RunStore:
                 .where(Run.id == run_id, Run.status == "running")
                 .values(heartbeat_at=now)
             )
+
+    def running(self, now: datetime, stale_after: timedelta = STALE_AFTER) -> str | None:
+        """The run running now, after dead ones are marked failed (the one place that does:
+        a crashed run must not answer "still running" forever, issue 17 #4)."""
+        self._abandon_dead_runs(now, stale_after)
+        with self.engine.connect() as conn:
+            return conn.execute(select(Run.id).where(Run.status == "running")).scalar()
 
     def _abandon_dead_runs(self, now: datetime, stale_after: timedelta) -> None:
         with self.engine.begin() as conn:
@@ -410,7 +372,7 @@ class RunStore:
                     -1,
                 )
 
-            new, code = transition_batch(
+            new, code = decide_many(
                 BatchState(cur_tier, since, runs_below, below_since, warning),
                 computed,
                 score,
@@ -418,7 +380,7 @@ class RunStore:
                 n_tiers=n,
                 stay_cutoff=stay_cut,
                 rule=rule,
-                run_date=as_of,
+                as_of=as_of,
             )
             clock.lap("stability_rules")
             names = pa.array([*order, None], pa.string())
@@ -439,27 +401,20 @@ class RunStore:
             kept = state.filter(
                 pc.invert(pc.is_in(state["customer_id"], value_set=data["customer_id"]))
             )
-            replace_table(conn, _T["customer_tiers"], pa.concat_tables([new_state, kept]))
-            clock.lap("write_state")
-
             changed = code != 0
             idx = np.flatnonzero(changed)
             stay_cur = np.where(cur_tier < n, stay_cut[np.minimum(cur_tier, n - 1)], np.nan)
-            reasons = _reasons(
+            before = BatchState(cur_tier, since, runs_below, below_since, warning)
+            reasons = reasons_json(
                 code[idx],
                 score[idx],
-                BatchState(
-                    new.tier[idx],
-                    new.since[idx],
-                    new.runs_below[idx],
-                    new.below_since[idx],
-                    new.warning[idx],
-                ),
+                before.take(idx),
                 computed[idx],
                 stay_cur[idx],
                 order,
                 rule,
                 ovr[idx],
+                as_of=as_of,
             )
             code_names = pa.array([None, *(CODE_NAMES[i] for i in sorted(CODE_NAMES))], pa.string())
             changes = pa.table(
@@ -472,12 +427,12 @@ class RunStore:
                     "effective": pa.array([as_of] * len(idx), pa.date32()),
                     "reason_code": pc.take(code_names, pa.array(code[idx])),
                     "reason": reasons,
-                }
+                },
+                schema=CHANGES,
             )
-            insert_arrow(conn, _T["tier_changes"], changes, json_columns=("reason",))
-            clock.lap("write_changes")
-            enqueue_tier_changes(conn, run_id, changes, now)
-            clock.lap("enqueue_webhooks")
+            # state, history, outbox and the operations modules' hooks: one writer
+            write_run(conn, run_id, pa.concat_tables([new_state, kept]), changes, now)
+            clock.lap("write_state")
             tally = {
                 CODE_NAMES[int(k)]: int(v)
                 for k, v in zip(*np.unique(code[idx], return_counts=True), strict=True)

@@ -470,3 +470,17 @@ class Recommendation(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)  # repeat-item purchase stats
     source: Mapped[str] = mapped_column(String(16))  # build | realtime
     refreshed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Lease(Base):
+    """Who runs a background job now (e.g. the webhook deliverer), until when (issue 17 #1).
+
+    A holder renews its lease well before ``expires_at``; a holder that dies stops renewing,
+    and another process takes over once the lease has expired.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

@@ -16,6 +16,7 @@ import hmac
 import json
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,6 +106,8 @@ class Deliverer:
     max_delay: timedelta = timedelta(hours=1)
     jitter: float = 0.1
     rng: random.Random = field(default_factory=random.Random)
+    #: called before each send; ``False`` stops the pass (the deliverer lost its lease)
+    before_send: Callable[[], bool] | None = None
 
     def backoff(self, attempts: int) -> timedelta:
         """Delay before the next try after ``attempts`` failures (exponential, capped, jittered)."""
@@ -145,6 +148,8 @@ class Deliverer:
             if msg.next_attempt_at > now:
                 blocked.add(msg.webhook_id)  # keep order: later messages wait for this one
                 continue
+            if self.before_send is not None and not self.before_send():
+                break
             sent += 1
             error = self._send(hook.url, hook.secret, msg.event_id, msg.payload, now)
             with self.engine.begin() as conn:

@@ -60,7 +60,7 @@ class CustomerFilter:
     business_type: str | None = None
     channel: str | None = None
     account_manager: str | None = None
-    q: str | None = None  # name (contains) or phone (prefix)
+    q: str | None = None  # name (contains), phone (prefix; exact when masked) or exact id
 
 
 def _where(stmt: Select[Any], f: CustomerFilter, scope: Scope) -> Select[Any]:
@@ -97,8 +97,10 @@ def _where(stmt: Select[Any], f: CustomerFilter, scope: Scope) -> Select[Any]:
         q = f.q.strip()
         like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conds = [_P.name.like(f"%{like}%", escape="\\"), _P.customer_id == q]
-        if q.isdigit():
+        if q.isdigit() and scope.phone_prefix:
             conds.append(_P.phone.like(f"{like}%", escape="\\"))
+        elif q.isdigit():  # masked phones: a whole, exact number only
+            conds.append(_P.phone == q)
         stmt = stmt.where(or_(*conds))
     return stmt
 

@@ -71,8 +71,3 @@ class RunRepo:
         with self.engine.connect() as conn:
             rows = conn.execute(select(CustomerTier.customer_id, CustomerTier.tier)).all()
         return {r.customer_id: r.tier for r in rows}
-
-    def running(self) -> str | None:
-        """The id of the run that is running now, if any."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(Run.id).where(Run.status == "running")).scalar()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tierwise.api.access import Principal, Role
@@ -73,19 +73,20 @@ class UserRepo:
             "created_at": now,
         }
 
-    def list_users(self) -> list[dict[str, Any]]:
+    def list_users(self, user_id: int | None = None) -> list[dict[str, Any]]:
+        stmt = select(
+            User.id,
+            User.name,
+            User.role,
+            User.manager_id,
+            User.customer_id,
+            User.active,
+            User.created_at,
+        ).order_by(User.id)
+        if user_id is not None:
+            stmt = stmt.where(User.id == user_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    User.id,
-                    User.name,
-                    User.role,
-                    User.manager_id,
-                    User.customer_id,
-                    User.active,
-                    User.created_at,
-                ).order_by(User.id)
-            ).mappings()
+            rows = conn.execute(stmt).mappings()
             return [dict(r) for r in rows]
 
     def set_password(self, name: str, password: str) -> None:
@@ -96,6 +97,49 @@ class UserRepo:
             ).rowcount
         if not n:
             raise NotFoundError(f"no user {name!r}", user=name)
+
+    def get_user(self, user_id: int) -> dict[str, Any]:
+        """One user's public record; :class:`NotFoundError` for an unknown id."""
+        for u in self.list_users(user_id):
+            return u
+        raise NotFoundError(f"no user {user_id}", user_id=user_id)
+
+    def set_active(self, name: str, active: bool) -> None:
+        """Disable (or enable again) a user: a disabled user's tokens stop working at once."""
+        with self.engine.begin() as conn:
+            n = conn.execute(update(User).where(User.name == name).values(active=active)).rowcount
+        if not n:
+            raise NotFoundError(f"no user {name!r}", user=name)
+
+    def delete_user(self, name: str) -> None:
+        """Delete a user (the audit log keeps its name); its tokens stop working at once."""
+        with self.engine.begin() as conn:
+            n = conn.execute(delete(User).where(User.name == name)).rowcount
+        if not n:
+            raise NotFoundError(f"no user {name!r}", user=name)
+
+    def current(self, principal: Principal) -> Principal:
+        """The principal a token names, as the users table says it is *now*.
+
+        A token is signed for its lifetime, but the user behind it may have been disabled,
+        deleted or given another role since: every request re-reads the row (one indexed
+        lookup), so a disabled user's token stops at once (issue 17 #3, #8).
+        """
+        kind, _, name = principal.subject.partition(":")
+        if kind != "user" or not name:
+            raise AuthenticationError("the access token names no user", hint="sign in again")
+        with self.engine.connect() as conn:
+            user = conn.execute(
+                select(User.role, User.active, User.manager_id, User.customer_id).where(
+                    User.name == name
+                )
+            ).first()
+        if user is None or not user.active:
+            raise AuthenticationError(
+                "the access token's user no longer exists or is disabled",
+                hint="sign in again, or ask an admin",
+            )
+        return Principal(principal.subject, Role(user.role), user.manager_id, user.customer_id)
 
     def authenticate(self, name: str, password: str) -> Principal:
         """The principal of a user whose password matches; 401 otherwise (same message)."""
@@ -177,6 +221,25 @@ class UserRepo:
             ).rowcount
         if not n:
             raise NotFoundError(f"no active API key {key_id}", key_id=key_id)
+
+    def rotate_key(self, key_id: int, now: datetime) -> tuple[str, dict[str, Any]]:
+        """Revoke an active key and issue its replacement (same name, role and binding)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ApiKey.name, ApiKey.role, ApiKey.manager_id, ApiKey.customer_id).where(
+                    ApiKey.id == key_id, ApiKey.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no active API key {key_id}", key_id=key_id)
+        self.revoke_key(key_id, now)
+        return self.create_key(
+            row.name,
+            Role(row.role),
+            now=now,
+            manager_id=row.manager_id,
+            customer_id=row.customer_id,
+        )
 
     def principal_for_key(self, key: str) -> Principal:
         """The principal of an API key; 401 if unknown or revoked."""

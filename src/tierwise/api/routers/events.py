@@ -14,6 +14,7 @@ from tierwise.api.schemas.admin import EventAccepted, EventCreate
 from tierwise.errors import ConflictError
 from tierwise.realtime import ingest_event
 from tierwise.realtime.events import from_intake
+from tierwise.realtime.plausible import check_event, known_customers
 from tierwise.store.profiles import sync_profile_tiers
 
 
@@ -40,7 +41,9 @@ def post_event(
 ) -> EventAccepted:
     """Store the event, regrade the customer with the latest run's cutoffs and acknowledge
     (202). The same idempotency key again answers 200 with the first receipt; the same key with
-    a different event is 409. A return needs ``order_id``."""
+    a different event is 409. A return needs ``order_id``. 422 (``DataError``, naming the field)
+    for an unknown customer, a time after now plus 10 minutes or before 2000-01-01, or an
+    amount above 10 000 000 yuan: the limits of a file ingest."""
     body = event.model_dump(mode="json")
     # money is kept as exact yuan text with two decimals, never as a binary float
     body["amount"] = yuan(event.amount)
@@ -48,6 +51,14 @@ def post_event(
         line["unit_price"] = yuan(given.unit_price)
     # validated as a real-time event first, so nothing is stored that cannot be applied
     realtime_event = from_intake(body)
+    # a known customer, a time between the book's earliest date and now (plus a small clock
+    # skew), an amount within the ingest's limit: the same limits as a file ingest (issue 17 #9)
+    check_event(
+        realtime_event,
+        known=bool(known_customers(ctx.engine, {realtime_event.customer_id})),
+        now=ctx.now(),
+        amount=event.amount,
+    )
     # the one write path of the events table (the Redis consumer takes it too)
     result = ingest_event(
         ctx.regrader, realtime_event, received_at=ctx.now(), actor=principal.subject

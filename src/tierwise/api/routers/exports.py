@@ -14,6 +14,7 @@ from tierwise.api.access import Action, Principal, scope
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT
 from tierwise.api.routers.customers import Filters
+from tierwise.api.tabular import csv_row, xlsx_append
 from tierwise.api.views import public_row
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses={**AUTH_ERRORS, **BAD_INPUT})
@@ -83,7 +84,7 @@ def export_csv(
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(COLUMNS)
-    w.writerows(_rows(ctx, principal, f, limit))
+    w.writerows(csv_row(COLUMNS, r) for r in _rows(ctx, principal, f, limit))
     return Response(
         ("\ufeff" + buf.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -112,7 +113,7 @@ def export_xlsx(
     ws = wb.create_sheet("customers")
     ws.append(COLUMNS)
     for row in _rows(ctx, principal, f, limit):
-        ws.append(row)
+        xlsx_append(ws, COLUMNS, row)
     buf = io.BytesIO()
     wb.save(buf)
     return Response(

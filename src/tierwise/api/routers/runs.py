@@ -6,14 +6,14 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from tierwise.api import grading
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.schemas.common import MAX_PAGE_SIZE, RUN_ID_MAX, Input, Page, Timestamp
-from tierwise.errors import NotFoundError
+from tierwise.errors import NotFoundError, public_text
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses={**AUTH_ERRORS, **BAD_INPUT})
 
@@ -29,8 +29,15 @@ class RunPublic(BaseModel):
     started_at: Timestamp
     finished_at: Timestamp | None
     published_at: Timestamp | None
-    counts: dict[str, Any]
-    error: str | None
+    counts: dict[str, Any] = Field(
+        description="customers, graded, changes; note when the run graded nobody"
+    )
+    error: str | None = Field(description="Why it failed (never SQL: the log has the details)")
+
+    @field_validator("error")
+    @classmethod
+    def _no_sql(cls, v: str | None) -> str | None:
+        return None if v is None else public_text(v)  # runs recorded before this rule
 
 
 @router.get("", response_model=Page[RunPublic])

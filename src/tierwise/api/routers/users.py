@@ -15,7 +15,9 @@ from tierwise.api.schemas.admin import (
     ApiKeyPublic,
     UserCreate,
     UserPublic,
+    UserUpdate,
 )
+from tierwise.errors import ConflictError
 
 router = APIRouter(tags=["users"], responses={**AUTH_ERRORS, **BAD_INPUT})
 Allowed = Annotated[Principal, allow(Action.USER_MANAGE)]
@@ -43,6 +45,38 @@ def create_user(ctx: Ctx, principal: Allowed, body: UserCreate) -> UserPublic:
     return UserPublic(**row)
 
 
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _not_self(principal: Principal, name: str, what: str) -> None:
+    if principal.subject == f"user:{name}":
+        raise ConflictError(
+            f"you cannot {what} yourself ({name!r})", hint="ask another admin", user=name
+        )
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, responses={**NOT_FOUND, **CONFLICT})
+def update_user(ctx: Ctx, principal: Allowed, user_id: UserId, body: UserUpdate) -> UserPublic:
+    """Disable (``{"active": false}``) or enable a user; a disabled user's tokens stop at once."""
+    user = ctx.users.get_user(user_id)
+    if not body.active:
+        _not_self(principal, user["name"], "disable")
+    ctx.users.set_active(user["name"], body.active)
+    action = "user.enable" if body.active else "user.disable"
+    ctx.audit.record(principal, action, now=ctx.now(), target=user["name"])
+    return UserPublic(**ctx.users.get_user(user_id))
+
+
+@router.delete("/users/{user_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
+def delete_user(ctx: Ctx, principal: Allowed, user_id: UserId) -> None:
+    """Delete a user (the audit log keeps its name); its tokens stop at once."""
+    user = ctx.users.get_user(user_id)
+    _not_self(principal, user["name"], "delete")
+    ctx.users.delete_user(user["name"])
+    ctx.audit.record(principal, "user.delete", now=ctx.now(), target=user["name"])
+
+
 @router.get("/api-keys", response_model=list[ApiKeyPublic])
 def list_api_keys(ctx: Ctx, _p: Allowed) -> list[ApiKeyPublic]:
     return [ApiKeyPublic(**k) for k in ctx.users.list_keys()]
@@ -64,10 +98,21 @@ def create_api_key(ctx: Ctx, principal: Allowed, body: ApiKeyCreate) -> ApiKeyCr
     return ApiKeyCreated(**row, key=key)
 
 
+@router.post(
+    "/api-keys/{key_id}/rotate", status_code=201, response_model=ApiKeyCreated, responses=NOT_FOUND
+)
+def rotate_api_key(ctx: Ctx, principal: Allowed, key_id: KeyId) -> ApiKeyCreated:
+    """Revoke the key at once and issue its replacement (same name and role), shown once."""
+    now = ctx.now()
+    key, row = ctx.users.rotate_key(key_id, now)
+    ctx.audit.record(
+        principal, "apikey.rotate", now=now, target=str(key_id), detail={"new_id": row["id"]}
+    )
+    return ApiKeyCreated(**row, key=key)
+
+
 @router.delete("/api-keys/{key_id}", status_code=204, responses=NOT_FOUND)
-def revoke_api_key(
-    ctx: Ctx, principal: Allowed, key_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
-) -> None:
+def revoke_api_key(ctx: Ctx, principal: Allowed, key_id: KeyId) -> None:
     now = ctx.now()
     ctx.users.revoke_key(key_id, now)
     ctx.audit.record(principal, "apikey.revoke", now=now, target=str(key_id))

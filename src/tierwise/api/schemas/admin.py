@@ -97,6 +97,10 @@ UserCreate = Annotated[
 ]
 
 
+class UserUpdate(Input):
+    active: StrictBool = Field(description="false disables the user: its tokens stop at once")
+
+
 class UserPublic(BaseModel):
     id: int
     name: str

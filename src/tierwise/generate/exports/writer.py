@@ -42,7 +42,15 @@ FILES: dict[str, tuple[str, str]] = {  # file -> (canonical table, encoding)
     "credit.csv": ("credit", "utf-8"),
     "products.csv": ("products", "utf-8"),
     "regions.csv": ("regions", "utf-8"),
+    "price_rules.csv": ("price_rules", "utf-8"),
+    "account_managers.csv": ("account_managers", "utf-8"),
+    "coupons.csv": ("coupons", "utf-8"),
+    "rebate_accruals.csv": ("rebate_accruals", "utf-8"),
+    "campaign_touches.csv": ("campaign_touches", "utf-8"),
+    "visits.csv": ("visits", "utf-8"),
+    "survey_answers.csv": ("survey_answers", "utf-8"),
 }
+OPERATIONS = ("coupons", "rebate_accruals", "campaign_touches", "visits", "survey_answers")
 GBK_YEN = "￥"  # U+00A5 is not in GBK; Chinese systems write the full-width sign
 
 
@@ -74,7 +82,7 @@ class ExportWriter(BatchSink):
                 {"kind": "duplicate_customer", "file": CUSTOMERS_FILE, "row": p["row"], "id": p["dup_id"],
                  "true_value": p["true_id"], "variants": p["variants"]}
             )  # fmt: skip
-        for name in ("products", "regions"):
+        for name in ("products", "regions", "price_rules", "account_managers"):
             self._plain(f"{name}.csv", tables[name])
 
     def batch(self, index: int, tables: dict[str, pa.Table]) -> None:
@@ -87,11 +95,13 @@ class ExportWriter(BatchSink):
         self.orphans += sum(1 for e in lines[1] if e["kind"] == "orphan_line")
         self._dirty("order_lines.csv", *lines)
         self._dirty("returns.csv", *dirty_returns(tables["returns"], rng))
-        for name in ("invoices", "payments", "tickets", "activity", "credit"):
+        for name in ("invoices", "payments", "tickets", "activity", "credit", *OPERATIONS):
             self._plain(f"{name}.csv", tables[name])
 
     def _plain(self, file: str, tbl: pa.Table) -> None:
         name, encoding = FILES[file]
+        if name in OPERATIONS and tbl.num_rows == 0:
+            return  # a short book may have no survey or rebate yet: no file rather than an empty one
         self.rows[file] += append_csv(
             self.dir / file, as_text(tbl), zh_headers(name, tbl.column_names), encoding
         )
@@ -127,6 +137,8 @@ class ExportWriter(BatchSink):
             }
         }
         for file, (name, encoding) in FILES.items():
+            if name in OPERATIONS and not (self.dir / file).exists():
+                continue
             files[file] = {
                 "table": name,
                 "format": "csv",

@@ -1,8 +1,9 @@
-"""The stability rules of :mod:`tierwise.stability`, vectorised over all customers of a run.
+"""The decision of :mod:`tierwise.tierstate.decide`, vectorised over all customers of a run.
 
-:func:`tierwise.stability.transition` is the reference (one readable decision per customer);
-this module computes the same decisions with numpy so that publishing millions of customers
-does not run a Python function per customer. A Hypothesis test keeps the two equal.
+:func:`tierwise.tierstate.decide.decide` is the reference (one readable decision per
+customer); this module computes the same states, change codes and reasons with numpy and
+Arrow, so that publishing millions of customers does not run a Python function per customer.
+A Hypothesis test (tests/tierstate/test_decide_many.py) keeps the two equal, reasons included.
 
 Tiers are integer ranks: 0 is the top tier, ``len(order)`` means "no tier" (insufficient data
 or never graded), and ``-1`` in ``override`` means "no override". Dates are
@@ -16,8 +17,10 @@ from datetime import date
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from tierwise.stability import StabilityRule
+from tierwise.tierstate.decide import StabilityRule
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -39,8 +42,18 @@ class BatchState:
     below_since: DateArray
     warning: BoolArray
 
+    def take(self, idx: IntArray) -> BatchState:
+        """The states at positions ``idx``."""
+        return BatchState(
+            self.tier[idx],
+            self.since[idx],
+            self.runs_below[idx],
+            self.below_since[idx],
+            self.warning[idx],
+        )
 
-def transition_batch(
+
+def decide_many(
     current: BatchState,
     computed: IntArray,
     score: FloatArray,
@@ -49,7 +62,7 @@ def transition_batch(
     n_tiers: int,
     stay_cutoff: FloatArray,
     rule: StabilityRule,
-    run_date: date,
+    as_of: date,
 ) -> tuple[BatchState, IntArray]:
     """New states and change codes for every customer.
 
@@ -66,10 +79,10 @@ def transition_batch(
     stay_cutoff:
         Minimum score of each tier rank (NaN where a tier has no score cutoff), length
         ``n_tiers``.
-    rule, run_date:
+    rule, as_of:
         The policy's stability settings and the run's as_of date.
     """
-    today = np.datetime64(run_date, "D")
+    today = np.datetime64(as_of, "D")
     nat = np.datetime64("NaT", "D")
     cur = current.tier
     has_cur = cur < n_tiers
@@ -123,3 +136,57 @@ def transition_batch(
     code[up] = UPGRADE
     code[down] = DOWNGRADE
     return BatchState(tier, since, runs_below, below_since, warning), code
+
+
+def reasons_json(
+    code: IntArray,
+    score: FloatArray,
+    current: BatchState,
+    computed: IntArray,
+    stay: FloatArray,
+    order: list[str],
+    rule: StabilityRule,
+    override: IntArray,
+    *,
+    as_of: date,
+) -> pa.Array:
+    """The reasons of :func:`tierwise.tierstate.decide.decide` as JSON text, built column-wise
+    (no Python per customer), for the changed customers given.
+
+    ``current`` is their state *before* the run and ``stay`` the entry cutoff of their
+    previous tier (NaN: none): a downgrade's reason names the grace counters that made it due.
+    """
+    runs_below = current.runs_below + 1
+    below_since = np.where(
+        np.isnat(current.below_since), np.datetime64(as_of, "D"), current.below_since
+    )
+
+    def num(a: np.ndarray) -> pa.Array:
+        return pc.fill_null(pc.cast(pa.array(a, from_pandas=True), pa.string()), "null")
+
+    def text(a: pa.Array) -> pa.Array:
+        return pc.fill_null(pc.binary_join_element_wise('"', a, '"', ""), "null")
+
+    names = pa.array([*order, None], pa.string())
+    comp_name = pc.take(names, pa.array(computed))
+    ovr_name = pc.take(names, pa.array(np.where(override >= 0, override, len(order))))
+    below = pc.cast(pa.array(below_since.astype("datetime64[D]")), pa.string())
+    basic = pc.binary_join_element_wise('{"score": ', num(score), "}", "")
+    down = pc.binary_join_element_wise(
+        '{"score": ',
+        num(score),
+        ', "stay_threshold": ',
+        num(stay - rule.stay_margin),
+        ', "runs_below": ',
+        num(runs_below.astype(np.float64)),
+        ', "below_since": ',
+        text(below),
+        ', "computed": ',
+        text(comp_name),
+        "}",
+        "",
+    )
+    ovr = pc.binary_join_element_wise('{"tier": ', text(ovr_name), "}", "")
+    return pc.if_else(
+        pa.array(code == DOWNGRADE), down, pc.if_else(pa.array(code == OVERRIDE), ovr, basic)
+    )

@@ -1,15 +1,16 @@
-"""The vectorised stability rules decide exactly as the scalar reference (R-GRD-10)."""
+"""The vectorised decision decides exactly as the scalar reference, reasons included (R-GRD-10)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierwise.stability import StabilityRule, TierState, transition
-from tierwise.stability_batch import CODE_NAMES, BatchState, transition_batch
+from tierwise.tierstate.decide import StabilityRule, TierState, decide
+from tierwise.tierstate.decide_many import CODE_NAMES, BatchState, decide_many, reasons_json
 
 ORDER = ["platinum", "gold", "silver", "bronze"]
 N = len(ORDER)
@@ -35,7 +36,7 @@ rules = st.builds(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(customer, min_size=1, max_size=40), rules)
-def test_batch_equals_scalar_reference(
+def test_batch_equals_scalar_reference_reasons_included(
     rows: list[tuple[int, int, int, int | None, int, float | None, int]], rule: StabilityRule
 ) -> None:
     cut_list: list[float | None] = [90.0, 70.0, 40.0, None]
@@ -54,14 +55,14 @@ def test_batch_equals_scalar_reference(
             if has_cur
             else None
         )
-        d = transition(
+        d = decide(
             state,
             ORDER[comp] if comp < N else None,
             score,
             order=ORDER,
             cutoffs=cutoffs,
             rule=rule,
-            run_date=D0,
+            as_of=D0,
             override=ORDER[ovr] if ovr >= 0 else None,
         )
         expected.append(d)
@@ -84,7 +85,7 @@ def test_batch_equals_scalar_reference(
         ),
         warning=np.array([r[3] is not None and r[0] < N for r in rows]),
     )
-    new, code = transition_batch(
+    new, code = decide_many(
         cur_state,
         np.array([r[4] for r in rows], dtype=np.int64),
         np.array([np.nan if r[5] is None else r[5] for r in rows]),
@@ -92,7 +93,7 @@ def test_batch_equals_scalar_reference(
         n_tiers=N,
         stay_cutoff=np.array([np.nan if c is None else c for c in cut_list]),
         rule=rule,
-        run_date=D0,
+        as_of=D0,
     )
     for i, d in enumerate(expected):
         s = d.state
@@ -107,3 +108,23 @@ def test_batch_equals_scalar_reference(
             i,
             rows[i],
         )
+    # the reasons stored in tier_changes (and sent to webhooks) are the reference's too
+    idx = np.flatnonzero(code != 0)
+    comp = np.array([r[4] for r in rows], dtype=np.int64)
+    cur_rank = cur_state.tier
+    stay = np.array([np.nan if c is None else c for c in [*cut_list, None]])[cur_rank]
+    texts = reasons_json(
+        code[idx],
+        np.array([np.nan if r[5] is None else r[5] for r in rows])[idx],
+        cur_state.take(idx),
+        comp[idx],
+        stay[idx],
+        ORDER,
+        rule,
+        np.array([r[6] for r in rows], dtype=np.int64)[idx],
+        as_of=D0,
+    ).to_pylist()
+    for i, text in zip(idx, texts, strict=True):
+        change = expected[i].change
+        assert change is not None
+        assert json.loads(text) == change.reason, (i, rows[i])
