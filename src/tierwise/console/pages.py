@@ -19,8 +19,8 @@ from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
 from tierwise.api.repos.customers import SORTS, CustomerFilter
 from tierwise.api.routers.auth import client_address
-from tierwise.api.routers.me import my_view
 from tierwise.api.routers.overrides import end_override, set_override
+from tierwise.api.selfview import my_view
 from tierwise.api.tabular import csv_row
 from tierwise.api.views import benefits_of, public_row, run_policy, upgrade_of
 from tierwise.console.messages import translator
