@@ -87,7 +87,11 @@ def train(args: argparse.Namespace) -> None:
         flush=True,
     )
     del knn
-    print(f"TRAINING TOTAL {total:.1f} s ({total / 60:.1f} min), peak RSS {_rss_mb():,.0f} MB")
+    cpu = time.process_time()
+    print(
+        f"TRAINING TOTAL {total:.1f} s wall ({total / 60:.1f} min), process CPU {cpu:.0f} s "
+        f"(both cores: {cpu / 2 / 60:.1f} min if it had them to itself), peak RSS {_rss_mb():,.0f} MB"
+    )
 
 
 def serve(args: argparse.Namespace) -> None:

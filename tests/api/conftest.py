@@ -84,5 +84,7 @@ def add_role_users(engine: Engine) -> None:
 
 def auth(role: Role) -> dict[str, str]:
     """Headers carrying a valid token for a test user in ``role``."""
-    tok = issue_token(principal(role), DEV_SECRET, now=utcnow(), minutes=5)
+    # Module-level headers (ADMIN = auth(...)) are made at collection: they must outlive a
+    # whole suite run on a loaded machine, or tests late in the run see "token expired".
+    tok = issue_token(principal(role), DEV_SECRET, now=utcnow(), minutes=240)
     return {"Authorization": f"Bearer {tok}"}

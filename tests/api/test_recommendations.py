@@ -51,12 +51,25 @@ def test_both_lists_with_reasons(client: TestClient) -> None:
     assert first["usual_qty"] > 0 and first["interval_days"] > 0 and "天" in first["reason"]["zh"]
     assert body["new_items"][0]["reason"]["en"]
     assert not {i["sku"] for i in body["buy_again"]} & {i["sku"] for i in body["new_items"]}
+    v = body["campaign_variables"]
+    names = [i["name"] for i in body["new_items"][:3]]
+    assert v["rec_new_list"] == "、".join(names) and v["rec_new_top"] == names[0]
+    assert v["rec_again_top"].startswith(first["name"] + " ")
+    en = client.get(
+        f"/customers/{OTHER}/recommendations", params={"lang": "en"}, headers=auth(Role.ADMIN)
+    ).json()["campaign_variables"]
+    assert en["rec_new_list"] == ", ".join(names)
+    bad = client.get(
+        f"/customers/{OTHER}/recommendations", params={"lang": "fr"}, headers=auth(Role.ADMIN)
+    )
+    assert bad.status_code == 422
 
 
 def test_cold_start_is_marked(client: TestClient) -> None:
     body = client.get(f"/customers/{NEWCOMER}/recommendations", headers=auth(Role.ADMIN)).json()
     assert body["cold_start"] is True and body["buy_again"] == []
     assert body["model"] == "segment_popularity" and len(body["new_items"]) == 10
+    assert body["campaign_variables"]["rec_again_top"] == ""  # never a placeholder
     # 13 火锅 outlets are fewer than a segment needs (20): the list backs off to everybody
     assert body["new_items"][0]["reason"]["code"] == "popular"
 

@@ -53,3 +53,18 @@ def test_the_customer_sees_its_own_lists(client: TestClient) -> None:
     sign_in(client, "shop")
     page = client.get("/console/me").text
     assert "常购清单" in page and page.count('<li data-sku="') == 20
+
+
+def test_the_models_page_shows_the_backtest_and_the_decision(client: TestClient) -> None:
+    from tierwise.recommend.evaluate import backtest, ship_decision
+    from tierwise.recommend.service import write_backtest
+
+    sign_in(client, "boss")
+    assert "尚无回测" in client.get("/console/models").text
+    book, _ = make_book(n_customers=90, days=120)
+    bt = backtest(book, dt.date(2026, 6, 10), horizon_days=14)
+    write_backtest(client.app.state.ctx.settings.home, bt, ship_decision(bt))  # type: ignore[attr-defined]
+    page = client.get("/console/models").text
+    assert 'id="recs-backtest"' in page and 'data-list="new" data-model="als"' in page
+    assert ("猜你喜欢上线模型" in page) or ("协同过滤未胜出" in page)
+    assert "Recommendation backtest" in client.get("/console/models", params={"lang": "en"}).text

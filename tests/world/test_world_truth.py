@@ -139,3 +139,22 @@ def test_difference_in_means_recovers_the_true_average_effect(book: Path, tmp_pa
         assert abs(est - true_ate) < 2.58 * se, (metric, est, true_ate, se)
     orders = [y1 - y0 for arm, y0, y1 in effects["orders"].values() if arm == "discount"]
     assert np.mean(orders) > 0  # a price cut brings orders
+
+
+def test_the_exports_ingest_with_their_mapping(rebate: Path, tmp_path: Path) -> None:
+    """`tierwise ingest OUT/exports --mapping OUT/exports/mapping.yaml` loads every row."""
+    from tierwise.ingest.mapping import load_mapping
+    from tierwise.ingest.run import ingest
+
+    exports = rebate / "exports"
+    run = ingest(
+        exports,
+        load_mapping(exports / "mapping.yaml"),
+        raw=tmp_path / "raw",
+        home=tmp_path,
+        now=dt.datetime(2027, 6, 1),
+    )
+    loaded = {r.table: (r.rows_loaded, r.rows_quarantined) for r in run.loads}
+    lake_rows = {p.name: pq.ParquetDataset(p).read().num_rows for p in (rebate / "lake").iterdir()}
+    assert {t: n for t, n in lake_rows.items() if n} == {t: n for t, (n, _) in loaded.items()}
+    assert all(q == 0 for _, q in loaded.values())

@@ -151,6 +151,11 @@ def demo_command(
         )
     for name, why in ctx.extra.get("models_skipped", {}).items():
         _console.print(f"model {name} not trained: {why}")
+    if recs := ctx.extra.get("recommendations"):
+        _console.print(
+            f"recommendations: {recs['customers']:,} customers, new items by {recs['model']} "
+            f"({recs['reason']}; tierwise recommend show <id>)"
+        )
     _console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not no_serve:
         _serve_console(settings, host, port)

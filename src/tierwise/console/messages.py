@@ -664,6 +664,14 @@ ZH |= {
     "recs_qty": "常买",
     "recs_as_of": "推荐日期",
     "recs_realtime": "已按最新订单更新",
+    "recs_backtest": "商品推荐回测",
+    "recs_ships": "猜你喜欢上线模型",
+    "recs_not_ships": "协同过滤未胜出，猜你喜欢使用",
+    "recs_cutoff": "训练截止",
+    "recs_horizon": "目标窗口（天）",
+    "recs_next_order": "下一单",
+    "recs_list": "清单",
+    "recs_no_backtest": "尚无回测：运行 tierwise recommend evaluate 或 tierwise demo",
 }
 EN |= {
     "recs": "Recommended for you",
@@ -673,4 +681,12 @@ EN |= {
     "recs_qty": "usually",
     "recs_as_of": "Recommended as of",
     "recs_realtime": "updated after the latest order",
+    "recs_backtest": "Recommendation backtest",
+    "recs_ships": "New to you ships",
+    "recs_not_ships": "CF did not win; new to you uses",
+    "recs_cutoff": "Trained up to",
+    "recs_horizon": "Target window (days)",
+    "recs_next_order": "next order",
+    "recs_list": "List",
+    "recs_no_backtest": "No backtest yet: run tierwise recommend evaluate or tierwise demo",
 }

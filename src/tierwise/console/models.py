@@ -8,14 +8,21 @@ from fastapi.responses import HTMLResponse, Response
 from tierwise.api.access import Action
 from tierwise.console.web import PageDep
 from tierwise.models.registry import list_models
+from tierwise.recommend.service import read_backtest
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(page: PageDep) -> Response:
-    """Every registered model version, newest version of each name first."""
+    """Every registered model version, newest version of each name first, and the latest
+    recommendation backtest (docs/recommendations.md)."""
     page.require(Action.MODEL_LIST)
     cards = list_models(page.ctx.settings.models_dir)
     cards.sort(key=lambda c: (c.name, c.version), reverse=True)
-    return page.render("models.html", cards=cards)
+    return page.render(
+        "models.html",
+        cards=cards,
+        backtest=read_backtest(page.ctx.settings.home),
+        label=page.tier_label,
+    )

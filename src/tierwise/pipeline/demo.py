@@ -167,6 +167,30 @@ def _models(ctx: DemoContext) -> None:
     ctx.extra["models_skipped"] = trained.skipped
 
 
+def _recommend(ctx: DemoContext) -> None:
+    """Backtest the recommendation lists (train up to 30 days before the grading day, target
+    the next 14 days), record the ship decision, then build and store both lists for every
+    customer as of the grading day (docs/recommendations.md)."""
+    from tierwise.recommend.policy import load_recommend_policy
+    from tierwise.recommend.service import build_and_store, evaluate_lake
+    from tierwise.store.db import make_engine, sqlite_url
+    from tierwise.store.migrate import upgrade
+
+    as_of = ctx.extra.get("grading_as_of", DEFAULT_END_DATE)
+    engine = make_engine(ctx.state_url or sqlite_url(ctx.home / "state.db"))
+    upgrade(engine)
+    policy = load_recommend_policy()
+    lake = ctx.home / "lake"
+    cutoff = as_of - dt.timedelta(days=30)
+    _, decision = evaluate_lake(
+        lake, engine, ctx.home, cutoff=cutoff, horizon_days=14, policy=policy
+    )
+    n, model = build_and_store(
+        lake, engine, ctx.home, as_of=as_of, policy=policy, now=_load_time(ctx)
+    )
+    ctx.extra["recommendations"] = {"customers": n, "model": model, "reason": decision.reason}
+
+
 DEMO_STEPS: tuple[Step, ...] = (
     Step("generate", "generate a distributor's book: lake, dirty exports, truth", _generate),
     Step("summarize", "summarise the book: customers, orders per month, dirt injected", _summarize),
@@ -182,6 +206,11 @@ DEMO_STEPS: tuple[Step, ...] = (
         "models",
         "train CLV, churn and value models, register them and publish their predictions",
         _models,
+    ),
+    Step(
+        "recommend",
+        "backtest the product recommendations, then build both lists for every customer",
+        _recommend,
     ),
 )
 

@@ -166,7 +166,7 @@ def load_book(
         [end],
     ).df()
     products = db.execute(
-        f"""SELECT sku, name, category, CAST(unit_price AS DOUBLE) AS unit_price,
+        f"""SELECT sku, name, category, unit, CAST(unit_price AS DOUBLE) AS unit_price,
                    CAST(unit_cost AS DOUBLE) AS unit_cost
             FROM read_parquet('{parquet_glob(lake, "products")}')"""
     ).df()

@@ -202,3 +202,24 @@ def build_lists(book: Book, policy: RecommendPolicy, model: str) -> Iterator[dic
                 "new_items": new,
                 "stats": stats.get(int(u), {}),
             }
+
+
+def campaign_variables(row: dict[str, Any], lang: str = "zh") -> dict[str, str]:
+    """Content variables a campaign message can use (docs/recommendations.md).
+
+    ``rec_new_list``: the first three new-to-you item names (、-joined in Chinese);
+    ``rec_new_top``: the first one; ``rec_again_list``: the first three buy-again names;
+    ``rec_again_top``: the most due item with its usual quantity (``牛油火锅底料 6袋``).
+    Empty strings when a list is empty, so a template never shows a placeholder.
+    """
+    sep = "、" if lang == "zh" else ", "
+    new = [i["name"] for i in row.get("new_items", [])]
+    again = row.get("buy_again", [])
+    top = again[0] if again else None
+    qty = f"{top['usual_qty']:g}{'' if lang == 'zh' else ' '}{top['unit']}" if top else ""
+    return {
+        "rec_new_list": sep.join(new[:3]),
+        "rec_new_top": new[0] if new else "",
+        "rec_again_list": sep.join(i["name"] for i in again[:3]),
+        "rec_again_top": f"{top['name']} {qty}".strip() if top else "",
+    }

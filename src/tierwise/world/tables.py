@@ -229,10 +229,19 @@ class LakeWriter:
             return dict(sorted(self.rows.items()))
         exports = self.out / "exports"
         exports.mkdir(parents=True, exist_ok=True)
-        for name in sorted(self.rows):
+        written = [t for t in TABLES if self.rows.get(t)]  # an empty file would not ingest
+        for name in written:
             tbl = ds.dataset(self.lake / name, format="parquet").to_table()
             zh = [TABLES[name].column(c).zh for c in tbl.column_names]
             pacsv.write_csv(tbl.rename_columns(zh), exports / f"{name}.csv")
+        # A mapping for `tierwise ingest OUT/exports --mapping OUT/exports/mapping.yaml`:
+        # referenced tables first (the order of the canonical declarations).
+        (exports / "mapping.yaml").write_text(
+            "# Mapping of the world's exports (tierwise world simulate); headers are the\n"
+            "# model's Chinese labels, so only files and tables are listed.\nsources:\n"
+            + "".join(f"  - {{file: {t}.csv, table: {t}}}\n" for t in written),
+            encoding="utf-8",
+        )
         return dict(sorted(self.rows.items()))
 
 

@@ -9,15 +9,16 @@ No personal data is in the lists, so nothing is masked.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from tierwise.api.access import Action
 from tierwise.api.deps import Ctx, CustomerAccess, allow_customer
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND
 from tierwise.api.schemas.common import Timestamp
+from tierwise.recommend.lists import campaign_variables
 from tierwise.recommend.service import lists_or_404
 
 router = APIRouter(
@@ -61,6 +62,10 @@ class Recommendations(BaseModel):
     refreshed_at: Timestamp
     buy_again: list[AgainItem] = Field(description="常购清单: repeat items, most due first")
     new_items: list[NewItem] = Field(description="猜你喜欢: items the customer has not bought")
+    campaign_variables: dict[str, str] = Field(
+        description="Content variables for campaign messages (rec_new_list, rec_new_top, "
+        "rec_again_list, rec_again_top), in the language asked for"
+    )
 
 
 @router.get(
@@ -70,7 +75,9 @@ class Recommendations(BaseModel):
     summary="A customer's product recommendations",
 )
 def get_recommendations(
-    ctx: Ctx, access: Annotated[CustomerAccess, allow_customer(Action.RECOMMEND_READ)]
+    ctx: Ctx,
+    access: Annotated[CustomerAccess, allow_customer(Action.RECOMMEND_READ)],
+    lang: Annotated[Literal["zh", "en"], Query(description="Language of the variables")] = "zh",
 ) -> Response:
     """Buy again (常购清单) and new to you (猜你喜欢), each item with its reason (zh/en).
 
@@ -87,6 +94,7 @@ def get_recommendations(
         refreshed_at=row["refreshed_at"],
         buy_again=[AgainItem(**i) for i in row["buy_again"]],
         new_items=[NewItem(**i) for i in row["new_items"]],
+        campaign_variables=campaign_variables(row, lang),
     )
     # validated once here, serialized once (not validated again by FastAPI): the hot path
     return Response(out.model_dump_json(), media_type="application/json")

@@ -1,0 +1,4 @@
+"""Product recommendations (R-OPS-7): buy again and new to you, backtest, serving.
+
+See docs/recommendations.md.
+"""
