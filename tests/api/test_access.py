@@ -81,6 +81,9 @@ def _url(path: str, customer: str) -> str:
         .replace("{key_id}", "99")
         .replace("{run_id}", "sample-run-1")
         .replace("{task_id}", "1")
+        .replace("{code}", "nope")
+        .replace("{check_id}", "1")
+        .replace("{item_id}", "1")
     )
 
 

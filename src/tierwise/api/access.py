@@ -44,6 +44,9 @@ class Action(StrEnum):
     TASK_LIST = "task.list"  # retention call-back tasks (R-OPS-5): list and read
     TASK_UPDATE = "task.update"  # change a task's status, with a note
     RECOMMEND_READ = "recommend.read"  # a customer's product recommendations (R-OPS-7)
+    EXPERIMENT_READ = "experiment.read"  # experiments, pilots, spot checks and their results
+    EXPERIMENT_MANAGE = "experiment.manage"  # design, start, stop; start, promote, roll back pilots
+    SPOTCHECK_REVIEW = "spotcheck.review"  # open spot checks of a run, agree / disagree
 
 
 _A = Action
@@ -61,14 +64,20 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {_A.SELF_READ}),
     # analysts tune policies and study results; they never need a phone number
     Role.ANALYST: frozenset(
-        _STAFF_READ | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        _STAFF_READ
+        | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
     # the retention flow's coupons and outcomes (read only, masked)
-    Role.MARKETING: frozenset(_STAFF_READ | {_A.EXPORT, _A.TASK_LIST}),
+    Role.MARKETING: frozenset(
+        _STAFF_READ | {_A.EXPORT, _A.TASK_LIST, _A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE}
+    ),
     # credit control: overrides (e.g. force prepayment tiers) and contacts for collection
     Role.RISK: frozenset(
-        _STAFF_READ | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
+        _STAFF_READ
+        | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
+        | {_A.EXPERIMENT_READ, _A.SPOTCHECK_REVIEW}
     ),
     # account managers: their own customers only, with contacts
     Role.SALES: frozenset(

@@ -19,13 +19,16 @@ from tierwise.api.routers import (
     auth,
     customers,
     events,
+    experiments,
     exports,
     me,
     models,
     overrides,
+    pilots,
     policies,
     recommendations,
     runs,
+    spotchecks,
     tasks,
     users,
     webhooks,
@@ -50,6 +53,9 @@ ROUTERS = (
     users,
     models,
     tasks,
+    experiments,
+    pilots,
+    spotchecks,
 )
 
 

@@ -31,7 +31,12 @@ import pyarrow.parquet as pq
 
 from tierwise.clean.address import Gazetteer, split_address
 from tierwise.clean.dedupe import DedupeParams, cluster, find_duplicates, prepare
-from tierwise.clean.names import display_name, normalize_phone
+from tierwise.clean.names import (
+    contact_name_problem,
+    display_name,
+    normalize_phone,
+    phone_problem,
+)
 from tierwise.clean.outliers import (
     FLAG_SCHEMA,
     BrushingParams,
@@ -166,6 +171,33 @@ def drop_dedupe(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(f"DROP VIEW {name}; DROP TABLE {name}_cand; DROP TABLE {name}_multi")
 
 
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _flag_contacts(cust: pd.DataFrame, res: CleanResult, examples: int = 20) -> None:
+    """Count malformed contact fields; the values are kept (issue 17, R-DAT-4)."""
+    found: dict[str, list[str]] = {}
+    for cid, phone, contact in zip(
+        cust["customer_id"], cust["phone"], cust["contact_name"], strict=True
+    ):
+        for flag, why in (
+            ("malformed_phone", phone_problem(phone)),
+            ("malformed_contact_name", contact_name_problem(contact)),
+        ):
+            if why is not None:
+                found.setdefault(flag, []).append(f"{cid}: {why}")
+    for flag in ("malformed_phone", "malformed_contact_name"):
+        rows = found.get(flag, [])
+        res.flags[flag] = len(rows)
+        if rows:
+            res.notes.append(
+                f"{flag}: {len(rows)} customers kept with the value as given, e.g. "
+                + "; ".join(rows[:examples])
+            )
+
+
 def _clean_customers(
     con: duckdb.DuckDBPyConnection,
     raw: Path,
@@ -202,6 +234,7 @@ def _clean_customers(
     res.merged = int(len(links) - len(survivors))
     cust_out = cust[cust["customer_id"].isin(survivors)]
     res.customers_out = len(cust_out)
+    _flag_contacts(cust_out, res)
     con.register("links_df", links)
     con.execute("CREATE TABLE customer_links AS SELECT * FROM links_df")
     links_schema = pa.schema(
@@ -267,6 +300,13 @@ def clean(
             files = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in _files(raw, t)) + "]"
             con.execute(
                 f"CREATE VIEW raw_{t} AS SELECT * FROM read_parquet({files}, union_by_name = true)"
+            )
+        if "customers" in present and not _count(con, "raw_customers"):
+            raise DataError(
+                f"the customers table of the raw lake at {raw} is empty: nothing to clean",
+                hint="ingest a customers file with rows (tierwise ingest), then clean again",
+                table="customers",
+                lake=str(raw),
             )
         if "customers" in present:
             _clean_customers(con, raw, lake, present, res, dedupe or DedupeParams(), say)

@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 
 from tierwise.cli.main import app
 from tierwise.engines.memory import parse_size
-from tierwise.errors import UsageError
+from tierwise.errors import DataError, UsageError
 from tierwise.ingest.mapping import Mapping, default_mapping, load_mapping
 from tierwise.ingest.report import ingest_report, write_report
 from tierwise.ingest.run import IngestRun, ingest, ingest_sql
@@ -62,6 +62,24 @@ def print_summary(run: IngestRun) -> None:
     _out.print(t)
     if run.missing:
         _out.print("not found (skipped): " + ", ".join(run.missing))
+
+
+def all_rows_refused(run: IngestRun) -> DataError | None:
+    """The error for the first file whose every row went to quarantine (issue 17), naming the
+    file and the commonest reason: such a load is almost always the wrong file or mapping."""
+    for r in run.loads:
+        if r.rows_in > 0 and r.rows_loaded == 0 and r.rows_quarantined >= r.rows_in:
+            reason, n = max(r.problems.items(), key=lambda kv: kv[1], default=("unknown", 0))
+            return DataError(
+                f"{Path(r.source).name}: all {r.rows_in:,} rows were quarantined "
+                f"({r.table}); commonest reason: {reason} ({n:,} rows)",
+                hint="check that the file and the mapping are the right ones; the rows are in "
+                "the quarantine and the report",
+                file=r.source,
+                table=r.table,
+                reason=reason,
+            )
+    return None
 
 
 def _mapping(path: Path | None) -> Mapping:
@@ -150,3 +168,6 @@ def ingest_command(
         f"{run.rows_in:,} rows read: {run.rows_loaded:,} loaded into {raw}, "
         f"{run.rows_quarantined:,} quarantined in {home / 'quarantine'}; report {page} and {js.name}"
     )
+    refused = all_rows_refused(run)
+    if refused is not None:  # after the report: the quarantine and the report are kept
+        raise refused

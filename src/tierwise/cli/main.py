@@ -61,6 +61,9 @@ COMMAND_MODULES: dict[str, str] = {
     "world": "tierwise.cli.world",
     "recommend": "tierwise.cli.recommend",
     "webhooks": "tierwise.cli.webhooks",
+    "experiment": "tierwise.cli.experiment",
+    "pilot": "tierwise.cli.experiment",
+    "spotcheck": "tierwise.cli.experiment",
 }
 
 _err = Console(stderr=True, highlight=False)

@@ -44,6 +44,7 @@ NAV = (
     ("models", "/console/models", Action.MODEL_LIST),
     ("analysis", "/console/analysis", Action.ANALYTICS_READ),
     ("tasks", "/console/tasks", Action.TASK_LIST),
+    ("experiments", "/console/experiments", Action.EXPERIMENT_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
 )
 

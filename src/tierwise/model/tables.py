@@ -594,6 +594,18 @@ ACCOUNT_MANAGERS = Table(
     ),
 )
 
+OUTLET_LOCATIONS = Table(
+    name="outlet_locations",
+    zh="门店坐标",
+    meaning="Where each outlet is (WGS-84), for routes, territories and visit planning.",
+    grain=("customer_id",),
+    columns=(
+        _cust(),
+        Column("latitude", "float64", "Latitude, degrees north.", "纬度"),
+        Column("longitude", "float64", "Longitude, degrees east.", "经度"),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -615,6 +627,7 @@ TABLES: dict[str, Table] = {
         VISITS,
         SURVEY_ANSWERS,
         ACCOUNT_MANAGERS,
+        OUTLET_LOCATIONS,
     )
 }
 

@@ -34,9 +34,16 @@ class OverridePublic(BaseModel):
 class WebhookCreate(Input):
     name: str = Field(min_length=1, max_length=120)
     url: AnyHttpUrl
-    events: list[Literal["tier.changed", "retention.task", "retention.coupon", "retention.sms"]] = (
-        Field(default=["tier.changed"], min_length=1)
-    )
+    events: list[
+        Literal[
+            "tier.changed",
+            "retention.task",
+            "retention.coupon",
+            "retention.sms",
+            "experiment.started",
+            "pilot.decided",
+        ]
+    ] = Field(default=["tier.changed"], min_length=1)
 
 
 class WebhookUpdate(Input):
