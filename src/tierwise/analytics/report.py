@@ -169,7 +169,7 @@ def render_sections(a: Analysis, lang: str, *, distribution: bool = True) -> Mar
         total=f"{sum(m.customers for m in a.metrics):,}",
         as_of=a.run.as_of.isoformat(),
         lookback=a.run.lookback_days,
-        previous=f"{a.previous.as_of} · {a.previous.policy_name}" if a.previous else "",
+        previous=a.previous.name(lang) if a.previous else "",
         migration=_migration(a, lang) if a.migration is not None else None,
         effect=_effect(a, lang, a.effect),
         effect_missing=a.effect_missing or "",
@@ -190,7 +190,7 @@ def render_report(
         lang=lang,
         css=Markup(CSS),  # our own stylesheet, not user input
         run_id=a.run.run_id,
-        policy=a.run.policy_name,
+        policy=a.run.title.get(lang) or a.run.policy_name,
         as_of=a.run.as_of.isoformat(),
         generated=generated.strftime("%Y-%m-%d %H:%M"),
         sections=render_sections(a, lang),
@@ -214,7 +214,7 @@ def analyze_run(
     from tierwise.api.repos.analytics import AnalyticsRepo
 
     m = run_metrics(engine, lake, run_id, runs_dir=runs_dir, allowed=allowed)
-    prev = previous_run(engine, m.run)
+    prev = previous_run(engine, m.run, runs_dir)
     effect: Effect | None = None
     missing: str | None = None
     if prev is None:

@@ -331,7 +331,7 @@ ZH |= {
     "task_none": "暂无进行中的挽留任务",
     "task_all": "全部挽留任务",
     "task_open_count": "待跟进",
-    "task_steps_note": "优惠券与短信由 CRM / 短信系统按日期发送（Tierwise 只发出 webhook 事件）",
+    "task_steps_note": "优惠券与短信由 CRM / 短信系统按日期发送（Tierwise 只发出回调通知）",
     "task_day": "第 {n} 天",
     "task_yuan": "{n} 元，{d} 天有效",
     "no_tasks": "暂无挽留任务：流失预警客户会自动生成回访任务",
@@ -450,6 +450,150 @@ EN |= {
     "me_keep_buying": "Keep ordering as usual",
     "me_history": "My tier history",
 }
+
+# Confirmations before an action (issue 18 finding 2): what it would change, then undo
+ZH |= {
+    "cf_up": "升级",
+    "cf_down": "降级",
+    "cf_entered": "新定级",
+    "cf_left": "不再定级",
+    "cf_same": "不变",
+    "cf_before": "当前",
+    "cf_after": "之后",
+    "cf_delta": "变化",
+    "cf_note": "试运行：按该策略计算的等级与客户当前等级相比（保级规则在正式运行时再应用），不发布任何数据。",
+    "cf_run_title": "确认开始运行",
+    "cf_run_go": "确认开始运行",
+    "cf_run_undo": "已发布的运行不可更改；如需撤回，请用上一版策略再运行一次，或对个别客户人工调整。",
+    "cf_publish_title": "确认发布策略",
+    "cf_publish_go": "确认发布",
+    "cf_undo_publish": "撤销发布（恢复之前的版本）",
+    "undone": "已撤销，恢复为之前的版本",
+    "cf_override_title": "确认人工调整等级",
+    "cf_override_go": "确认调整",
+    "cf_override_undo": "调整后可在客户页面随时撤销（需填写原因）。",
+    "cancel": "取消",
+    "days_unit": "天",
+    "live_policy": "当前生效策略",
+    "live": "生效中",
+}
+EN |= {
+    "cf_up": "Up",
+    "cf_down": "Down",
+    "cf_entered": "Newly graded",
+    "cf_left": "No longer graded",
+    "cf_same": "Unchanged",
+    "cf_before": "Now",
+    "cf_after": "After",
+    "cf_delta": "Change",
+    "cf_note": "Dry run: the tiers this policy computes compared with the tiers customers hold now "
+    "(stability rules apply in the real run); nothing is published.",
+    "cf_run_title": "Confirm: start a run",
+    "cf_run_go": "Start the run",
+    "cf_run_undo": "A published run cannot be changed; to take it back, run the previous policy "
+    "again, or override single customers.",
+    "cf_publish_title": "Confirm: publish the policy",
+    "cf_publish_go": "Publish",
+    "cf_undo_publish": "Undo (restore the previous version)",
+    "undone": "Undone: the previous version is restored",
+    "cf_override_title": "Confirm: override a tier",
+    "cf_override_go": "Override",
+    "cf_override_undo": "You can undo it on the customer's page at any time (with a reason).",
+    "cancel": "Cancel",
+    "days_unit": "days",
+    "live_policy": "Live policy",
+    "live": "Live",
+}
+
+# No raw code or English on a Chinese page (issue 18 finding 7): roles, error pages, model
+# names and metrics in words
+ZH |= {
+    "role_admin": "管理员",
+    "role_analyst": "分析师",
+    "role_marketing": "市场运营",
+    "role_risk": "风控",
+    "role_sales": "客户经理",
+    "role_service": "客服",
+    "role_customer": "客户",
+    "forbidden_text": "您当前的角色无权打开此页面或执行此操作。",
+    "not_found_text": "您要找的内容不存在，可能已被删除或链接有误。",
+    "error_text": "请求未能完成，请检查填写的内容后重试。",
+    "go_back": "返回上一页",
+    "go_home": "回到首页",
+    "details": "详细信息",
+    "m_clv": "客户生命周期价值",
+    "m_churn": "流失预测",
+    "m_value": "价值预测",
+    "m_weights": "策略权重",
+    "mt_auc": "区分度（AUC）",
+    "mt_brier": "布里尔分数（越低越好）",
+    "mt_brier_uncalibrated": "校准前布里尔分数",
+    "mt_base_rate": "基准流失率",
+    "mt_mae": "平均绝对误差（元）",
+    "mt_spearman": "排序相关系数",
+    "mt_customers": "客户数",
+    "mt_repeat_customers": "复购客户数",
+    "mt_log_likelihood_bgnbd": "购买次数模型对数似然",
+    "mt_log_likelihood_gamma_gamma": "客单价模型对数似然",
+    "mt_rows_train": "训练样本数",
+    "mt_rows_holdout": "留出样本数",
+    "mt_rows_calibration": "校准样本数",
+    "mt_cut_dates_evaluated": "评估日期数",
+    "mt_size": "选中占比",
+    "mt_precision": "精确率",
+    "mt_recall": "召回率",
+    "mt_f1": "F1 分数",
+    "mt_capture": "价值覆盖率",
+    "mt_lift": "提升度",
+    "mt_top": "前 {n}% 客户",
+    "mt_equal": "等权重",
+}
+EN |= {
+    "role_admin": "Administrator",
+    "role_analyst": "Analyst",
+    "role_marketing": "Marketing",
+    "role_risk": "Risk control",
+    "role_sales": "Account manager",
+    "role_service": "Customer service",
+    "role_customer": "Customer",
+    "forbidden_text": "Your role may not open this page or do this.",
+    "not_found_text": "What you are looking for does not exist: it may have been removed, or "
+    "the link is wrong.",
+    "error_text": "The request could not be completed: check what you entered and try again.",
+    "go_back": "Back",
+    "go_home": "Home",
+    "details": "Details",
+    "m_clv": "Customer lifetime value",
+    "m_churn": "Churn",
+    "m_value": "Value",
+    "m_weights": "Policy weights",
+    "mt_auc": "Discrimination (AUC)",
+    "mt_brier": "Brier score (lower is better)",
+    "mt_brier_uncalibrated": "Brier score before calibration",
+    "mt_base_rate": "Base churn rate",
+    "mt_mae": "Mean absolute error (yuan)",
+    "mt_spearman": "Rank correlation",
+    "mt_customers": "Customers",
+    "mt_repeat_customers": "Repeat customers",
+    "mt_log_likelihood_bgnbd": "Purchase-count model log-likelihood",
+    "mt_log_likelihood_gamma_gamma": "Order-value model log-likelihood",
+    "mt_rows_train": "Training rows",
+    "mt_rows_holdout": "Hold-out rows",
+    "mt_rows_calibration": "Calibration rows",
+    "mt_cut_dates_evaluated": "Dates evaluated",
+    "mt_size": "Share selected",
+    "mt_precision": "precision",
+    "mt_recall": "recall",
+    "mt_f1": "F1",
+    "mt_capture": "value captured",
+    "mt_lift": "lift",
+    "mt_top": "Top {n}%",
+    "mt_equal": "Equal weights",
+}
+
+# Export headers (issue 18 finding 5)
+ZH |= {"x_city": "城市", "x_address": "地址", "x_spend_365d": "近一年采购额（元）"}
+EN |= {"x_city": "City", "x_address": "Address", "x_spend_365d": "Spend, last 365 days (yuan)"}
 
 # Experiments, city pilots and spot checks (R-ANA-5, R-GRD-11, docs/experiments.md)
 ZH |= {
@@ -612,6 +756,27 @@ def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
         return label, "、".join(map(str, value)) if lang == "zh" else ", ".join(map(str, value))
     text = str(value)
     return label, code_text(key, text, lang)  # a code, e.g. weekly, or the text as it is
+
+
+def metric_text(key: str, lang: str) -> str:
+    """A model metric's name in words (``top5_precision`` → 前 5% 客户 精确率,
+    ``equal_top20_lift`` → 等权重 前 20% 客户 提升度); an unknown one shows as itself."""
+    table = CATALOG.get(lang, ZH)
+    if f"mt_{key}" in table:
+        return table[f"mt_{key}"]
+    parts: list[str] = []
+    rest = key
+    if rest.startswith("equal_"):
+        parts.append(table["mt_equal"])
+        rest = rest.removeprefix("equal_")
+    head, _, tail = rest.partition("_")
+    if head.startswith("top") and head[3:].isdigit() and f"mt_{tail}" in table:
+        parts += [table["mt_top"].format(n=head[3:]), table[f"mt_{tail}"]]
+    elif f"mt_{rest}" in table:
+        parts.append(table[f"mt_{rest}"])
+    else:
+        return key
+    return " ".join(parts)
 
 
 # Product recommendations on the 360° page and the customer's own view (docs/recommendations.md)
