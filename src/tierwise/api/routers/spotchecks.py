@@ -67,9 +67,19 @@ class CheckDetail(CheckPublic):
     items: list[Item]
 
 
-class Verdict(Input):
-    verdict: Literal["agree", "disagree"]
-    reason: str | None = Field(default=None, max_length=2000, description="Required for disagree")
+class Agree(Input):
+    verdict: Literal["agree"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class Disagree(Input):
+    verdict: Literal["disagree"]
+    # the rule "a disagreement needs its reason" is in the schema, so that a client (and
+    # schemathesis) can see it: a reason with at least one non-blank character
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+
+
+Verdict = Annotated[Agree | Disagree, Field(discriminator="verdict")]
 
 
 class AgreementRow(Agreement):
