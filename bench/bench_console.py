@@ -32,6 +32,12 @@ PAGES = [
     ("dashboard (6 charts, migration matrix)", "analyst", "/console/"),
     ("customer list, page 1", "analyst", "/console/customers"),
     ("customer list, page 2 000", "analyst", "/console/customers?p=2000"),
+    ("list sorted by LTV, descending (issue 18)", "analyst", "/console/customers?sort=-ltv"),
+    (
+        "list sorted by churn probability, page 2 000",
+        "analyst",
+        "/console/customers?sort=churn_probability&p=2000",
+    ),
     ("list filtered by tier (htmx partial)", "analyst", "/console/customers?tier=gold"),
     (
         "list filtered by tag + province",

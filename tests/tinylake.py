@@ -69,10 +69,15 @@ def arrow_rows(name: str, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(full, schema=arrow_schema(t))
 
 
-def write_lake(lake: Path, tables: dict[str, list[dict[str, Any]]]) -> Path:
-    """Write each table's rows into ``lake`` in the canonical layout."""
-    for name, rows in tables.items():
-        write_parquet_atomic(arrow_rows(name, rows), lake / name / "part-0.parquet")
+def write_lake(lake: Path, tables: dict[str, list[dict[str, Any]]], *, only: bool = False) -> Path:
+    """Write each table's rows into ``lake`` in the canonical layout; every other canonical
+    table is written with no rows (a book whose other exports are empty, so every feature is
+    available), unless ``only`` (a book that lacks them: their features are unavailable)."""
+    for name in TABLES:
+        if name in tables or not only:
+            write_parquet_atomic(
+                arrow_rows(name, tables.get(name, [])), lake / name / "part-0.parquet"
+            )
     return lake
 
 

@@ -83,6 +83,9 @@ def _url(path: str, customer: str) -> str:
         .replace("{task_id}", "1")
         .replace("{name}", "some_audience")
         .replace("{code}", "some_tag")
+        .replace("{code}", "nope")
+        .replace("{check_id}", "1")
+        .replace("{item_id}", "1")
     )
 
 

@@ -115,3 +115,25 @@ def test_an_unknown_task_is_404(client: TestClient, tasks: dict[str, int]) -> No
     assert r.status_code == 404 and r.json()["error"] == "NotFoundError"
     r = client.patch("/tasks/999999", headers=auth(Role.ADMIN), json={"status": "open"})
     assert r.status_code == 404
+
+
+def test_unmasked_reads_of_tasks_are_audited(client: TestClient, tasks: dict[str, int]) -> None:
+    """Issue 17 #6: a task carries the customer's contact and phone; reading them unmasked is
+    audited like a customer read (masked reads are not personal reads)."""
+
+    def reads(actor: str) -> list[dict[str, object]]:
+        page = client.get(
+            "/audit", params={"action": "personal.read", "actor": actor, "limit": 500},
+            headers=auth(Role.ADMIN),
+        ).json()  # fmt: skip
+        return [e for e in page["items"] if "tasks" in str(e["detail"].get("via", ""))]
+
+    before = len(reads("user:sales-test"))
+    assert client.get("/tasks", headers=auth(Role.SALES)).status_code == 200
+    assert client.get(f"/tasks/{tasks[OWN]}", headers=auth(Role.SALES)).status_code == 200
+    after = reads("user:sales-test")
+    assert len(after) == before + 2
+    assert OWN in after[0]["detail"]["first"]  # type: ignore[operator]
+    marketing = len(reads("user:marketing-test"))
+    assert client.get("/tasks", headers=auth(Role.MARKETING)).status_code == 200
+    assert len(reads("user:marketing-test")) == marketing  # masked: nothing personal read

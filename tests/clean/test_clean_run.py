@@ -81,3 +81,49 @@ def test_grain_dedupe_tells_exact_copies_from_conflicts() -> None:
     assert grain_dedupe(con, "orders", "src", "agg") == (5, 1, 1)
     kept = con.execute("SELECT order_id, amount FROM agg ORDER BY 1").fetchall()
     assert [(o, str(a)) for o, a in kept] == [("O1", "10.00"), ("O2", "20.00"), ("O3", "5.00")]
+
+
+def test_only_ids_are_needed_and_region_text_gets_its_district_code(tmp_path: Path) -> None:
+    """R-DAT-2, R-DAT-3 (issue 19): customers with an id and some text only; the district
+    code comes from the regions table where the text names a known district."""
+    from tinylake import ts, write_lake
+
+    raw = tmp_path / "raw"
+    names = ("region_id", "account_id", "name", "phone", "address", "account_name", "contact_name")
+    blank = dict.fromkeys(names)
+    write_lake(
+        raw,
+        {
+            "regions": [
+                {"region_id": "510107", "delivery_cost": 8, "competition_index": 0.5},
+                {
+                    "region_id": "510104",
+                    "district": "锦江区",
+                    "delivery_cost": 8,
+                    "competition_index": 0.5,
+                },
+            ],
+            "customers": [
+                {"customer_id": k, "province": p, "city": c, "district": d, **blank}
+                for k, p, c, d in (
+                    ("K1", "四川省", "成都市", "武侯区"),
+                    ("K2", "四川省", "成都市", "锦江区"),
+                    ("K3", "火星", None, None),
+                )
+            ],
+            "orders": [
+                {"order_id": "o1", "customer_id": "K1", "order_time": ts(2025, 3, 1), "amount": 10},
+            ],
+        },
+        only=True,
+    )
+    res = clean(raw, tmp_path / "lake")
+    got = {
+        r["customer_id"]: r
+        for r in pq.read_table(tmp_path / "lake" / "customers" / "part-0.parquet").to_pylist()
+    }
+    assert got["K1"]["region_id"] == "510107" and got["K2"]["region_id"] == "510104"
+    assert got["K3"]["region_id"] is None and got["K3"]["province"] == "火星"  # left as text
+    assert got["K1"]["account_id"] == "K1"  # an outlet without an account is its own
+    assert "2 region codes resolved from province/city/district text" in res.notes
+    assert any("no duplicate search" in n for n in res.notes)

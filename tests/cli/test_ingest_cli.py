@@ -89,3 +89,32 @@ def test_a_bad_memory_limit_is_one_clear_line(
     assert f"memory limit {bad!r} is not a size" in lines[0]
     assert "Traceback" not in err
     assert not (home / "raw" / "orders").exists()
+
+
+def test_a_file_whose_every_row_is_quarantined_exits_non_zero_naming_it(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 (R-DAT-4): every row refused is almost always the wrong file or mapping."""
+    f = tmp_path / "orders.csv"
+    f.write_text(
+        "订单编号,客户编号,下单时间,下单渠道,订单金额\n"
+        "O1,C1,not a time,online,12.50\nO2,C2,also not,online,3.00\nO3,C3,2025-03-05,online,-1\n",
+        encoding="utf-8",
+    )
+    code = _cli(monkeypatch, "ingest", str(f), "--table", "orders")
+    err = capsys.readouterr().err
+    # one error line (the other stderr line is the progress display's last frame)
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert code != 0 and len(lines) == 1, err
+    assert "orders.csv: all 3 rows were quarantined" in lines[0]
+    assert "commonest reason" in lines[0] and "(2 rows)" in lines[0], lines[0]
+    assert "Traceback" not in err
+    assert any((home / "quarantine").rglob("*")), "the refused rows are kept"
+
+
+def test_a_file_with_some_good_rows_still_succeeds(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "orders.csv"
+    f.write_text(CSV + "O2,C2,not a time,online,3.00\n", encoding="utf-8")
+    assert _cli(monkeypatch, "ingest", str(f), "--table", "orders") == 0

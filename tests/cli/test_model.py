@@ -27,6 +27,12 @@ def test_fit_and_list_models(home: Path) -> None:
     result = runner.invoke(app, ["model", "fit-clv", "--as-of", "2025-10-31"])
     assert result.exit_code == 0, result.output
     assert "saved clv v0001" in result.output
+    # the fitted parameters with the log-likelihood (issue 19 item 7)
+    assert "fitted parameters" in result.output
+    shown = {line.split()[0] for line in result.output.splitlines() if line.strip()}
+    for name in ("r", "alpha", "a", "b", "p", "q", "gamma"):
+        assert name in shown, name
+    assert any(n.startswith("log_likelihood") for n in shown)
     result = runner.invoke(
         app, ["model", "fit-churn", "--as-of", "2025-12-31", "--cuts", "6", "--every-days", "30"]
     )

@@ -60,7 +60,9 @@ def test_analyst_sees_masked_phones_admin_and_sales_see_them_as_the_api_decides(
     sales = new_page()
     login(sales, site, "sales")
     assert sales.url.endswith("/console/customers")  # no dashboard for account managers
-    managers = set(sales.locator("#customer-table tbody td:nth-child(8)").all_inner_texts())
+    managers = set(
+        sales.locator("#customer-table tbody td[data-field=account_manager]").all_inner_texts()
+    )
     assert managers == {site.manager}
     assert int(sales.inner_text("#count")) == api(site, "sales", "/customers?limit=1")["total"]
     assert "/console/policies" not in sales.content()  # not in the menu: decide says no
@@ -173,16 +175,37 @@ def test_edit_a_policy_see_the_error_fix_it_and_dry_run(new_page: Any, site: Sit
 
 
 def test_start_a_run_and_watch_it_finish(new_page: Any, site: Site) -> None:
+    """Issue 18 finding 2: the live policy is named and preselected; starting a run first
+    shows the dry run's counts per tier and the moves, and starts nothing until confirmed."""
     page = new_page()
     login(page, site, "admin")
     page.goto(f"{site.url}/console/runs")
+    live = api(site, "admin", "/runs?status=published&limit=1")["items"][0]["policy_name"]
+    title = next(p["title"]["zh"] for p in api(site, "admin", "/policies") if p["name"] == live)
+    assert title in page.inner_text("#live-policy")
+    picked = page.locator("#start-run select[name=policy] option:checked").inner_text()
+    assert title in picked  # the picker defaults to the live policy
     before = page.locator("#runs-table tbody tr").count()
+    total = api(site, "admin", "/runs?limit=1")["total"]
     page.click("#start-run button[type=submit]")
+    page.wait_for_selector("#confirm", timeout=90_000)
+    assert api(site, "admin", "/runs?limit=1")["total"] == total  # nothing started yet
+    held = {r["tier"]: r["customers"] for r in api(site, "admin", "/analytics/value-by-tier")}
+    rows = page.locator("#confirm-counts tbody tr").all()
+    now = {r.get_attribute("data-tier"): int(r.locator("[data-field=before]").inner_text())
+           for r in rows}  # fmt: skip
+    assert {t: n for t, n in now.items() if n} == {t: n for t, n in held.items() if t}
+    up, down = int(page.inner_text("#moves-up")), int(page.inner_text("#moves-down"))
+    assert up >= 0 and down >= 0
+    shot(page, "10-run-confirm")
+    page.click("#confirm-yes")
     page.wait_for_load_state("networkidle")
     assert page.locator("#runs-table tbody tr").count() == before + 1
     page.wait_for_selector("#runs-table tbody tr:first-child.run-published", timeout=90_000)
     runs = api(site, "admin", "/runs?limit=1")["items"]
     assert runs[0]["status"] == "published" and runs[0]["trigger"] == "console"
+    audit = api(site, "admin", "/audit?action=run.start&limit=5")["items"]
+    assert any(e["target"] == runs[0]["id"] for e in audit)
     shot(page, "10-runs")
 
 
@@ -226,6 +249,39 @@ def test_customer_sees_only_its_own_tier_benefits_and_progress(new_page: Any, si
     assert other is not None and other.status == 403  # no staff pages, not even for itself
 
 
+def test_publish_asks_with_the_dry_run_counts_and_can_be_undone(new_page: Any, site: Site) -> None:
+    """Issue 18 finding 2: publishing a policy shows the dry run's counts and moves first,
+    publishes only when confirmed (audited), and offers an undo that restores the text."""
+    page = new_page()
+    login(page, site, "admin")
+    page.goto(f"{site.url}/console/policies")
+    assert page.locator("tr.live .badge.live").count() == 1  # the live policy is marked
+    page.locator("tr.live a").click()
+    page.wait_for_load_state("networkidle")
+    original = page.input_value("#yaml")
+    name = page.url.rsplit("/", 1)[1]
+    versions = {p["name"]: p["versions"] for p in api(site, "admin", "/policies")}
+    page.fill("#yaml", original + "\n# edited in the console test\n")
+    page.click("#publish")
+    page.wait_for_selector("#confirm", timeout=90_000)
+    assert page.locator("#confirm-counts tbody tr").count() >= 2
+    assert {p["name"]: p["versions"] for p in api(site, "admin", "/policies")} == versions
+    shot(page, "09-policy-publish-confirm")
+    page.click("#confirm-yes")
+    page.wait_for_selector("#published")
+    after = {p["name"]: p["versions"] for p in api(site, "admin", "/policies")}
+    changed = [n for n in after if after[n] != versions.get(n)]
+    assert len(changed) == 1
+    audit = api(site, "admin", "/audit?action=policy.publish&limit=5")["items"]
+    assert audit and audit[0]["target"] == changed[0]
+    page.click("#undo")
+    page.wait_for_selector("#published:has-text('已撤销')")
+    for file in {f"{name}.yaml", f"{changed[0]}.yaml"}:
+        assert (site.home / "policies" / file).read_text(encoding="utf-8") == original
+    undo = api(site, "admin", "/audit?action=policy.publish.undo&limit=5")["items"]
+    assert undo and undo[0]["target"] == changed[0]
+
+
 def test_override_on_the_360_page_set_and_cleared_by_a_role_decide_allows(
     new_page: Any, site: Site
 ) -> None:
@@ -244,6 +300,13 @@ def test_override_on_the_360_page_set_and_cleared_by_a_role_decide_allows(
     form.locator("input[name=days]").fill("14")
     form.locator("input[name=reason]").fill("法律纠纷，暂停月结")
     form.locator("button[type=submit]").click()
+    admin.wait_for_load_state("networkidle")
+    # issue 18 finding 2: a confirmation with the move and the expiry; nothing set yet
+    move = admin.inner_text("#override-move")
+    assert "→" in move and ("降级" in move or "升级" in move or "不变" in move)
+    assert api(site, "admin", f"/overrides?customer_id={cid}&active=true")["items"] == []
+    shot(admin, "12-override-confirm")
+    admin.click("#confirm-yes")
     admin.wait_for_load_state("networkidle")
     assert admin.inner_text("#override-reason") == "法律纠纷，暂停月结"
     assert "user:admin" in admin.inner_text("#override-current")

@@ -55,7 +55,7 @@ def test_the_models_page_lists_versions_windows_and_metrics(client: TestClient) 
     html = client.get("/console/models").text
     assert 'href="/console/models"' in html  # in the menu
     assert 'data-model="churn" data-version="v0001"' in html
-    assert "2024-05-01 → 2026-10-31" in html and "auc 0.9371" in html
+    assert "2024-05-01 → 2026-10-31" in html and "区分度（AUC） 0.9371" in html
     assert "流失预测" in html
     assert "Churn (gradient boosting, calibrated)" in client.get("/console/models?lang=en").text
 
@@ -72,9 +72,9 @@ def test_the_360_page_shows_the_predictions_and_the_list_the_ltv(client: TestCli
     assert 'id="predictions"' in html
     assert '<dd data-field="churn_probability">12.5%</dd>' in html
     assert '<dd data-field="clv">45,678.90</dd>' in html
-    assert "churn v0001" in html
+    assert "Churn v0001" in html  # the model by its name in words (issue 18)
     other = client.get("/console/customers/C0000003?lang=zh").text
     assert 'id="predictions"' in other and "模型预测" in other
     listing = client.get(f"/console/customers?lang=en&q={CID}").text
-    assert '<td class="num" data-field="ltv">45,678.90</td>' in listing
+    assert 'class="num" data-field="ltv">45,678.90</td>' in listing
     assert "45678.9" in client.get(f"/console/customers.csv?q={CID}").text

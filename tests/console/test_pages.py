@@ -134,6 +134,11 @@ def test_overrides_on_the_360_page_follow_decide_and_need_a_reason(client: TestC
     r = client.post(f"/console/customers/{cid}/override", data=blank, follow_redirects=False)
     assert r.status_code == 400 and "reason" in r.text
     ok = {**form, "csrf": csrf}
+    # issue 18 finding 2: the first post only asks for confirmation, showing the move
+    r = client.post(f"/console/customers/{cid}/override", data=ok, follow_redirects=False)
+    assert r.status_code == 200 and 'id="confirm-yes"' in r.text and "大客户协议" in r.text
+    assert 'id="override-none"' in client.get(f"/console/customers/{cid}").text  # nothing yet
+    ok["confirmed"] = "yes"
     r = client.post(f"/console/customers/{cid}/override", data=ok, follow_redirects=False)
     assert r.status_code == 303, r.text
     page = client.get(f"/console/customers/{cid}").text
@@ -158,7 +163,7 @@ def test_the_360_override_block_reads_the_active_override_with_one_query(
     cid = "C0000002"
     sign_in(client, "boss")
     csrf = client.cookies["tw_csrf"]
-    form = {"tier": "gold", "reason": "试用协议", "days": "30", "csrf": csrf}
+    form = {"tier": "gold", "reason": "试用协议", "days": "30", "csrf": csrf, "confirmed": "yes"}
     r = client.post(f"/console/customers/{cid}/override", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
     engine = client.app.state.ctx.engine  # type: ignore[attr-defined]

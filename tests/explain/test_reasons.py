@@ -101,8 +101,9 @@ def test_threshold_explanation_lists_unmet_conditions_of_the_next_tier() -> None
 
 def test_insufficient_data_is_its_own_status_with_what_is_missing() -> None:
     policy = load_policy(ROOT / "policies" / "meicai.yaml")
-    feats = {"entity_id": "n", "orders_lookback": 1, "days_since_first_order": 400,
-             "orders_per_month": 9.0, "avg_order_value": 900.0, "repurchase_rate": 1.0}  # fmt: skip
+    # no order in the lookback (a single order is graded: C at least, issue 17)
+    feats = {"entity_id": "n", "orders_lookback": 0, "days_since_first_order": 400,
+             "orders_per_month": 0.0, "avg_order_value": 0.0, "repurchase_rate": 0.0}  # fmt: skip
     out, cutoffs = grade_rows([feats], policy)
     assert out["n"]["status"] == "insufficient_data"
     assert out["n"]["tier"] is None

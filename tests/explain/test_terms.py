@@ -59,7 +59,9 @@ def test_a_rule_names_its_features_and_keeps_operators_numbers_and_quoted_values
     assert rule_text(rule, "en") == (
         "Sales channel == 'orders_30d' and Orders, last 365 days >= 6 or p_custom > 0.5"
     )
-    assert rule_text(rule, "zh") == "渠道 == 'orders_30d' and 近一年订单数 >= 6 or p_custom > 0.5"
+    # issue 18: the connectives read in Chinese too; a quoted 'and' is a value and stays
+    assert rule_text(rule, "zh") == "渠道 == 'orders_30d' 且 近一年订单数 >= 6 或 p_custom > 0.5"
+    assert rule_text("not x or channel == 'and'", "zh") == "非 x 或 渠道 == 'and'"
 
 
 def test_a_threshold_tier_and_a_tag_are_explained_without_codes() -> None:

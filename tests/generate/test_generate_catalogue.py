@@ -84,3 +84,16 @@ def test_stockouts_lose_or_substitute_lines(book: GenerateResult) -> None:
     assert truth is not None
     lost, substituted = truth
     assert lost > 0 and substituted > 0
+
+
+def test_outlets_sit_in_their_city(read: Callable[[str], pa.Table]) -> None:
+    loc = (
+        read("outlet_locations")
+        .to_pandas()
+        .merge(read("customers").to_pandas()[["customer_id", "city"]], on="customer_id")
+    )
+    assert len(loc) == read("customers").num_rows
+    chengdu = loc[loc.city == "成都市"]
+    assert len(chengdu) > 0
+    assert chengdu.latitude.between(30.5, 30.85).all()
+    assert chengdu.longitude.between(103.9, 104.25).all()

@@ -140,7 +140,7 @@ def test_rows_with_the_wrong_number_of_fields_keep_their_line(home: Path, tmp_pa
 
 def test_wrong_encoding_given_fails_fast_on_the_header(home: Path, tmp_path: Path) -> None:
     f = write(tmp_path / "orders.csv", ORDERS_HEAD + "O1,C1,2025-03-05,online,1\n", "gbk")
-    with pytest.raises(DataError, match="required column '订单编号'"):
+    with pytest.raises(DataError, match="required column '客户编号'"):
         load_one(home, f, encoding="utf-8")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,7 @@ def render_sections(a: Analysis, lang: str, *, distribution: bool = True) -> Mar
         total=f"{sum(m.customers for m in a.metrics):,}",
         as_of=a.run.as_of.isoformat(),
         lookback=a.run.lookback_days,
-        previous=f"{a.previous.as_of} · {a.previous.policy_name}" if a.previous else "",
+        previous=a.previous.name(lang) if a.previous else "",
         migration=_migration(a, lang) if a.migration is not None else None,
         effect=_effect(a, lang, a.effect),
         effect_missing=a.effect_missing or "",
@@ -180,17 +181,20 @@ def render_sections(a: Analysis, lang: str, *, distribution: bool = True) -> Mar
     return Markup(html)  # rendered by an autoescaping environment
 
 
-def render_report(a: Analysis, lang: str, generated: dt.datetime) -> str:
-    """The whole self-contained report page."""
+def render_report(
+    a: Analysis, lang: str, generated: dt.datetime, extra: Markup | None = None
+) -> str:
+    """The whole self-contained report page; ``extra``: further sections (experiments)."""
     return ENV.get_template("report.html").render(
         t=texts.translator(lang),
         lang=lang,
         css=Markup(CSS),  # our own stylesheet, not user input
         run_id=a.run.run_id,
-        policy=a.run.policy_name,
+        policy=a.run.title.get(lang) or a.run.policy_name,
         as_of=a.run.as_of.isoformat(),
         generated=generated.strftime("%Y-%m-%d %H:%M"),
         sections=render_sections(a, lang),
+        extra=extra or Markup(""),
     )
 
 
@@ -210,7 +214,7 @@ def analyze_run(
     from tierwise.api.repos.analytics import AnalyticsRepo
 
     m = run_metrics(engine, lake, run_id, runs_dir=runs_dir, allowed=allowed)
-    prev = previous_run(engine, m.run)
+    prev = previous_run(engine, m.run, runs_dir)
     effect: Effect | None = None
     missing: str | None = None
     if prev is None:
@@ -264,9 +268,14 @@ def write_run_report(
     days: int = 30,
     now: dt.datetime,
     out: Path | None = None,
+    extra_sections: Callable[[dt.date], Markup] | None = None,
 ) -> Path:
-    """Compute and write the report of ``run_id`` (the CLI's and the scheduler's path)."""
+    """Compute and write the report of ``run_id`` (the CLI's and the scheduler's path).
+
+    ``extra_sections(as_of)`` adds sections from modules above analytics (the experiments'
+    results as of the run's day, :func:`tierwise.experiments.report.report_section`)."""
     analysis = analyze_run(engine, lake, run_id, days=days, runs_dir=home / "runs", lang=lang)
+    extra = extra_sections(analysis.run.as_of) if extra_sections else None
     return write_report(
-        render_report(analysis, lang, now), out or default_report_path(home, run_id, lang)
+        render_report(analysis, lang, now, extra), out or default_report_path(home, run_id, lang)
     )

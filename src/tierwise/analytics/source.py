@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Engine, func, select
 
+from tierwise.analytics.held import held_after, published_at
 from tierwise.errors import DataError, NotFoundError, UsageError
 from tierwise.features.context import Entity
 from tierwise.grading import layout
 from tierwise.policy.schema import Policy
-from tierwise.store.schema import Run, RunAssignment, RunCutoff, TierChange, latest_published
+from tierwise.store.schema import Run, RunCutoff, TierChange, latest_published
 
 #: the policy defaults, for a run record whose policy omits them
 _DEFAULT_LOOKBACK = int(Policy.model_fields["lookback_days"].default)
@@ -42,6 +43,12 @@ class RunInfo:
     ranks: dict[str, int]
     #: tier code → label per language ({"zh": ..., "en": ...}) when the run records them
     labels: dict[str, dict[str, str]]
+    #: the policy's title per language, when it has one (runs are named by it: issue 18)
+    title: dict[str, str] = field(default_factory=dict)
+
+    def name(self, lang: str) -> str:
+        """The run as people name it: its as-of date and its policy's title."""
+        return f"{self.as_of} · {self.title.get(lang) or self.policy_name}"
 
 
 def _policy_record(runs_dir: Path | None, run_id: str) -> dict[str, Any]:
@@ -107,10 +114,13 @@ def load_run(engine: Engine, run_id: str, runs_dir: Path | None = None) -> RunIn
         entity="account" if entity == "account" else "outlet",
         ranks={t: int(r) for t, r in cuts},
         labels=_labels(policy),
+        title={str(k): str(v) for k, v in t.items()}
+        if isinstance(t := policy.get("title"), dict)
+        else {},
     )
 
 
-def previous_run(engine: Engine, run: RunInfo) -> RunInfo | None:
+def previous_run(engine: Engine, run: RunInfo, runs_dir: Path | None = None) -> RunInfo | None:
     """The run published just before ``run`` (the state its changes started from), if any."""
     with engine.connect() as conn:
         prev = conn.execute(
@@ -119,7 +129,7 @@ def previous_run(engine: Engine, run: RunInfo) -> RunInfo | None:
             .order_by(Run.published_at.desc(), Run.id.desc())
             .limit(1)
         ).first()
-    return None if prev is None else load_run(engine, prev.id)
+    return None if prev is None else load_run(engine, prev.id, runs_dir)
 
 
 def latest_run_id(engine: Engine) -> str:
@@ -132,12 +142,13 @@ def latest_run_id(engine: Engine) -> str:
 
 
 def assignments(engine: Engine, run_id: str) -> pa.Table:
-    """``entity_id, tier`` of every customer the run graded (its computed tiers)."""
+    """``entity_id, tier`` of every customer holding a tier once the run was published: the
+    one definition of a run's tiers (:mod:`tierwise.analytics.held`), not the raw computed
+    tiers before stability."""
     with engine.connect() as conn:
+        held = held_after(published_at(conn, run_id)).subquery()
         rows = conn.execute(
-            select(RunAssignment.customer_id, RunAssignment.tier).where(
-                RunAssignment.run_id == run_id
-            )
+            select(held.c.customer_id, held.c.tier).where(held.c.tier.is_not(None))
         ).all()
     return pa.table(
         {

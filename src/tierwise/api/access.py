@@ -49,6 +49,9 @@ class Action(StrEnum):
     AUDIENCE_WRITE = "audience.write"  # save and delete audiences and business segments
     AUDIENCE_PUSH = "audience.push"  # send an audience's members to the CRM webhooks
     RECOMMEND_READ = "recommend.read"  # a customer's product recommendations (R-OPS-7)
+    EXPERIMENT_READ = "experiment.read"  # experiments, pilots, spot checks and their results
+    EXPERIMENT_MANAGE = "experiment.manage"  # design, start, stop; start, promote, roll back pilots
+    SPOTCHECK_REVIEW = "spotcheck.review"  # open spot checks of a run, agree / disagree
 
 
 _A = Action
@@ -68,17 +71,25 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {_A.SELF_READ}),
     # analysts tune policies and study results; they never need a phone number
     Role.ANALYST: frozenset(
-        _STAFF_READ | _TAGS | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        _STAFF_READ
+        | _TAGS
+        | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
-    # the retention flow's coupons and outcomes (read only, masked)
-    # they build the audiences campaigns target and push them to the CRM (issue 20)
-    Role.MARKETING: frozenset(_STAFF_READ | _TAGS | {_A.EXPORT, _A.TASK_LIST, _A.AUDIENCE_PUSH}),
+    # the retention flow's coupons and outcomes (read only, masked); they build the audiences
+    # campaigns target and push them to the CRM (issue 20)
+    Role.MARKETING: frozenset(
+        _STAFF_READ
+        | _TAGS
+        | {_A.EXPORT, _A.TASK_LIST, _A.AUDIENCE_PUSH, _A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE}
+    ),
     # credit control: overrides (e.g. force prepayment tiers) and contacts for collection
     Role.RISK: frozenset(
         _STAFF_READ
         | {_A.TAG_READ, _A.AUDIENCE_READ}
         | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
+        | {_A.EXPERIMENT_READ, _A.SPOTCHECK_REVIEW}
     ),
     # account managers: their own customers only, with contacts
     Role.SALES: frozenset(

@@ -20,13 +20,16 @@ from tierwise.api.routers import (
     auth,
     customers,
     events,
+    experiments,
     exports,
     me,
     models,
     overrides,
+    pilots,
     policies,
     recommendations,
     runs,
+    spotchecks,
     tags,
     tasks,
     users,
@@ -54,6 +57,9 @@ ROUTERS = (
     tasks,
     tags,
     audiences,
+    experiments,
+    pilots,
+    spotchecks,
 )
 
 

@@ -18,10 +18,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tierwise.api.access import CustomerRef, Principal, self_view_fields
+from tierwise.api.access import Action, CustomerRef, Principal, decide, self_view_fields
+from tierwise.api.views import benefits_of, run_policy, tier_labels
+from tierwise.errors import NotFoundError, PermissionDeniedError
 from tierwise.features.catalog import CATALOG
+
+if TYPE_CHECKING:
+    from tierwise.api.deps import AppContext
 
 #: the feature units a customer acts on, and how their amounts are rounded (up: never short)
 _UNITS = ("yuan", "orders")
@@ -150,3 +155,26 @@ def self_view(
         "history": history(changes),
     }
     return {k: v for k, v in full.items() if k in fields}
+
+
+def my_view(ctx: AppContext, principal: Principal) -> dict[str, Any]:
+    """The calling customer's own view (the fields ``access.self_view_fields`` allows)."""
+    cid = principal.customer_id
+    row = ctx.customers.get(cid, full=True) if cid else None
+    if row is None:
+        raise NotFoundError(f"no customer {cid!r}", customer_id=cid)
+    d = decide(principal, Action.SELF_READ, CustomerRef(row["customer_id"], row["account_manager"]))
+    if not d:
+        raise PermissionDeniedError(d.reason)
+    runs = ctx.settings.runs_dir
+    policy = run_policy(runs, row.get("run_id"), ctx.cache)
+    order, labels = tier_labels(policy)
+    return self_view(
+        principal,
+        row,
+        changes=ctx.customers.history(row["customer_id"]),
+        benefits=benefits_of(runs, row.get("run_id"), row.get("tier"), ctx.cache),
+        tier_order=order,
+        labels=labels,
+        all_needed=policy is not None and policy.tiers.method == "threshold",
+    )

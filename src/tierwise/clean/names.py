@@ -94,3 +94,29 @@ def normalize_phone(phone: str | None) -> str:
     elif len(digits) == 15 and digits.startswith("0086"):
         digits = digits[4:]
     return digits
+
+
+def phone_problem(phone: str | None) -> str | None:
+    """Why a (normalized) phone is malformed, or ``None``: a mainland mobile has 11 digits
+    starting with 1; a landline is an area code starting with 0 and 10-12 digits in all."""
+    if phone is None or not isinstance(phone, str) or not phone.strip():
+        return None  # missing is not malformed (the column is optional)
+    digits = normalize_phone(phone)
+    if not digits:
+        return "no digits"
+    if digits.startswith("1"):
+        return None if len(digits) == 11 else f"mobile number with {len(digits)} digits, not 11"
+    if digits.startswith("0"):
+        return None if 10 <= len(digits) <= 12 else f"landline with {len(digits)} digits"
+    return f"neither a mobile (1…, 11 digits) nor a landline (0…): {len(digits)} digits"
+
+
+def contact_name_problem(name: str | None) -> str | None:
+    """Why a contact name is malformed (digits or only punctuation in it), or ``None``."""
+    if name is None or not isinstance(name, str) or not name.strip():
+        return None
+    if re.search(r"\d", fold_width(name)):
+        return "digits in a contact name"
+    if not re.search(r"\w", name):
+        return "no letters in a contact name"
+    return None

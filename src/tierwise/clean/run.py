@@ -31,7 +31,12 @@ import pyarrow.parquet as pq
 
 from tierwise.clean.address import Gazetteer, split_address
 from tierwise.clean.dedupe import DedupeParams, cluster, find_duplicates, prepare
-from tierwise.clean.names import display_name, normalize_phone
+from tierwise.clean.names import (
+    contact_name_problem,
+    display_name,
+    normalize_phone,
+    phone_problem,
+)
 from tierwise.clean.outliers import (
     FLAG_SCHEMA,
     BrushingParams,
@@ -41,10 +46,12 @@ from tierwise.clean.outliers import (
 )
 from tierwise.errors import DataError
 from tierwise.ingest.prefetch import prefetch
+from tierwise.ingest.validate import SQL_TYPES
 from tierwise.model.arrow import arrow_schema
 from tierwise.model.tables import TABLES
 
 CLEAN_FILE = "part-0.parquet"
+MATCH_COLUMNS = ("name", "account_name", "phone", "address")  # what duplicates are found by
 Step = Callable[[str], None]
 
 
@@ -166,6 +173,33 @@ def drop_dedupe(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(f"DROP VIEW {name}; DROP TABLE {name}_cand; DROP TABLE {name}_multi")
 
 
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _flag_contacts(cust: pd.DataFrame, res: CleanResult, examples: int = 20) -> None:
+    """Count malformed contact fields; the values are kept (issue 17, R-DAT-4)."""
+    found: dict[str, list[str]] = {}
+    for cid, phone, contact in zip(
+        cust["customer_id"], cust["phone"], cust["contact_name"], strict=True
+    ):
+        for flag, why in (
+            ("malformed_phone", phone_problem(phone)),
+            ("malformed_contact_name", contact_name_problem(contact)),
+        ):
+            if why is not None:
+                found.setdefault(flag, []).append(f"{cid}: {why}")
+    for flag in ("malformed_phone", "malformed_contact_name"):
+        rows = found.get(flag, [])
+        res.flags[flag] = len(rows)
+        if rows:
+            res.notes.append(
+                f"{flag}: {len(rows)} customers kept with the value as given, e.g. "
+                + "; ".join(rows[:examples])
+            )
+
+
 def _clean_customers(
     con: duckdb.DuckDBPyConnection,
     raw: Path,
@@ -184,9 +218,38 @@ def _clean_customers(
     if "regions" in present:
         places = con.execute("SELECT province, city, district FROM raw_regions").fetchall()
         gaz = Gazetteer([(str(p), str(c), str(d)) for p, c, d in places])
+    # Only the id is required (R-DAT-2): an outlet without an account is its own account.
+    cust["account_id"] = cust["account_id"].fillna(cust["customer_id"])
+    nothing_to_match = bool(cust[list(MATCH_COLUMNS)].isna().all().all())
     cust = _standard_customers(cust, gaz)
-    say("customers: find duplicates (Splink)")
-    pairs = find_duplicates(prepare(cust, gaz), dedupe)
+    if "regions" in present:
+        # Region text resolved to the district code where the regions table knows it
+        # (R-DAT-3); left as text (region_id empty) where it does not.
+        codes = {
+            (str(p), str(c), str(d)): str(r)
+            for r, p, c, d in con.execute(
+                "SELECT region_id, province, city, district FROM raw_regions"
+            ).fetchall()
+        }
+        before = cust["region_id"].where(cust["region_id"].notna() & (cust["region_id"] != ""))
+        found = [
+            r if isinstance(r, str) else codes.get((p, c, d))
+            for r, p, c, d in zip(
+                before, cust["province"], cust["city"], cust["district"], strict=True
+            )
+        ]
+        resolved = sum(
+            1 for r, f in zip(before, found, strict=True) if not isinstance(r, str) and f
+        )
+        if resolved:
+            res.notes.append(f"{resolved} region codes resolved from province/city/district text")
+        cust["region_id"] = found
+    if nothing_to_match:
+        res.notes.append("customers have no name, phone or address: no duplicate search (ids kept)")
+        pairs = find_duplicates(prepare(cust.iloc[:0], gaz), dedupe)
+    else:
+        say("customers: find duplicates (Splink)")
+        pairs = find_duplicates(prepare(cust, gaz), dedupe)
     order_counts: dict[str, int] = {}
     if "orders" in present:
         order_counts = dict(
@@ -202,6 +265,7 @@ def _clean_customers(
     res.merged = int(len(links) - len(survivors))
     cust_out = cust[cust["customer_id"].isin(survivors)]
     res.customers_out = len(cust_out)
+    _flag_contacts(cust_out, res)
     con.register("links_df", links)
     con.execute("CREATE TABLE customer_links AS SELECT * FROM links_df")
     links_schema = pa.schema(
@@ -267,6 +331,30 @@ def clean(
             files = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in _files(raw, t)) + "]"
             con.execute(
                 f"CREATE VIEW raw_{t} AS SELECT * FROM read_parquet({files}, union_by_name = true)"
+            )
+        if "customers" in present and not _count(con, "raw_customers"):
+            raise DataError(
+                f"the customers table of the raw lake at {raw} is empty: nothing to clean",
+                hint="ingest a customers file with rows (tierwise ingest), then clean again",
+                table="customers",
+                lake=str(raw),
+            )
+        if "customers" not in present and "orders" in present:
+            # A transaction log alone (R-DAT-2): the customers are the orders' customer ids,
+            # with no master data (the features that need it are unavailable).
+            nulls = ", ".join(
+                f'CAST(NULL AS {SQL_TYPES[c.type]}) AS "{c.name}"'
+                for c in TABLES["customers"].columns
+                if c.name != "customer_id"
+            )
+            con.execute(
+                f"CREATE VIEW raw_customers AS SELECT customer_id, {nulls} "
+                "FROM (SELECT DISTINCT customer_id FROM raw_orders) ORDER BY customer_id"
+            )
+            present.insert(0, "customers")
+            res.notes.append(
+                "no customers in the raw lake: customers taken from the orders' customer ids, "
+                "without master data"
             )
         if "customers" in present:
             _clean_customers(con, raw, lake, present, res, dedupe or DedupeParams(), say)
@@ -340,4 +428,13 @@ def clean(
             )
     finally:
         con.close()
+    from tierwise.features.availability import book_inputs
+
+    inputs = book_inputs(lake)
+    missing = inputs.unavailable() if inputs is not None else {}
+    if missing:  # the quality report says what this book cannot grade on (issue 19)
+        res.notes.append(
+            f"{len(missing)} features unavailable (missing inputs): "
+            + "; ".join(f"{k} ({', '.join(v)})" for k, v in missing.items())
+        )
     return res

@@ -54,6 +54,8 @@ def clean_command(
             f"{counts.get('rows_out', 0):,}",
         )
     _out.print(t)
+    for note in res.notes:
+        _out.print(f"note: {note}", soft_wrap=True)
     _js, page = write_report(clean_report(res, raw=raw, lake=lake), home / "reports", "clean")
     _out.print(
         f"customers: {res.customers_in:,} in, {res.merged:,} duplicates merged, "

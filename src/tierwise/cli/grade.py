@@ -206,6 +206,13 @@ def explain_command(
     _out.print(f"[bold]{customer_id}[/] · {pol.name} · as of {record['as_of']} · {tier}")
     for r in reasons:
         _out.print(f"  [dim]{r.code:<20}[/] {render(r, pol, lang)}")
+    missing = record.get("unavailable_features") or {}
+    if missing:  # features the book lacks inputs for (issue 19): not part of this grade
+        head = "本数据无法计算的特征（缺少输入）" if lang == "zh" else "not computed for this book"
+        _out.print(
+            f"  [dim]{head}:[/] " + "; ".join(f"{k} ({', '.join(v)})" for k, v in missing.items()),
+            soft_wrap=True,
+        )
     if a.get("tier") and pol.benefits.get(a["tier"]):
         shown = {  # a {zh, en} text in the chosen language, other values as written
             k: v.text(lang) if isinstance(v, Label) else v

@@ -15,7 +15,8 @@ from rich.table import Table as RichTable
 
 from tierwise.cli.main import app
 from tierwise.engines.memory import parse_size
-from tierwise.errors import UsageError
+from tierwise.errors import DataError, UsageError
+from tierwise.ingest.infer import FileInference
 from tierwise.ingest.mapping import Mapping, default_mapping, load_mapping
 from tierwise.ingest.report import ingest_report, write_report
 from tierwise.ingest.run import IngestRun, ingest, ingest_sql
@@ -64,15 +65,86 @@ def print_summary(run: IngestRun) -> None:
         _out.print("not found (skipped): " + ", ".join(run.missing))
 
 
+def all_rows_refused(run: IngestRun) -> DataError | None:
+    """The error for the first file whose every row went to quarantine (issue 17), naming the
+    file and the commonest reason: such a load is almost always the wrong file or mapping."""
+    for r in run.loads:
+        if r.rows_in > 0 and r.rows_loaded == 0 and r.rows_quarantined >= r.rows_in:
+            reason, n = max(r.problems.items(), key=lambda kv: kv[1], default=("unknown", 0))
+            return DataError(
+                f"{Path(r.source).name}: all {r.rows_in:,} rows were quarantined "
+                f"({r.table}); commonest reason: {reason} ({n:,} rows)",
+                hint="check that the file and the mapping are the right ones; the rows are in "
+                "the quarantine and the report",
+                file=r.source,
+                table=r.table,
+                reason=reason,
+            )
+    return None
+
+
 def _mapping(path: Path | None) -> Mapping:
     return load_mapping(path) if path is not None else default_mapping()
 
 
+def print_inference(found: list[FileInference]) -> None:
+    """The proposed mapping as tables a user reads before editing the file."""
+    for f in found:
+        how = [f.encoding or "", f"delimiter {f.delimiter!r}" if f.delimiter != "," else ""]
+        how.append(f"header on row {f.header_row}" if f.header_row != 1 else "")
+        t = RichTable(title=f"{f.path.name} → {f.table} ({', '.join(h for h in how if h)})")
+        for c in ("source header", "canonical column", "score", "examples", "format / values"):
+            t.add_column(c)
+        for m in f.matches:
+            t.add_row(
+                m.header,
+                m.column or "—",
+                f"{m.score:.2f}" if m.column else "",
+                ", ".join(m.examples),
+                m.detail,
+            )
+        _out.print(t)
+        if f.absent:
+            _out.print(
+                "absent, left empty (the features that need them are unavailable): "
+                + ", ".join(f.absent)
+            )
+        if f.numbered:
+            _out.print("numbered from the file name and row: " + ", ".join(f.numbered))
+        for col, vals in f.unknown_values.items():
+            _out.print(
+                f"[yellow]values of {col} with no translation: {', '.join(vals)}: "
+                "add them under values: in the mapping, or their rows are quarantined[/]"
+            )
+        if f.earliest is not None:
+            _out.print(
+                f"[yellow]warning: the book starts before the default earliest date; "
+                f"limits.earliest set to {f.earliest} (inferred from the data)[/]"
+            )
+
+
+def _infer(sources: list[str], table: str | None, encoding: str | None, out: Path) -> None:
+    from tierwise.ingest.infer import infer, mapping_yaml
+
+    found = infer([Path(s) for s in sources], table=table, encoding=encoding)
+    command = "tierwise ingest " + " ".join(sources) + " --infer"
+    out.write_text(mapping_yaml(found, command), encoding="utf-8")
+    print_inference(found)
+    _out.print(
+        f"proposed mapping written to {out}; check it, then: tierwise ingest "
+        + " ".join(sources)
+        + f" --mapping {out}"
+    )
+
+
 @app.command("ingest")
 def ingest_command(
-    source: Annotated[
-        str,
-        typer.Argument(help="A folder of exports, one file, or a SQLAlchemy URL (with --query)."),
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="A folder of exports, files, or a SQLAlchemy URL (with --query).",
+            show_default=False,
+        ),
     ],
     mapping: Annotated[
         Path | None, typer.Option(help="Mapping YAML (default: the generator's exports).")
@@ -103,16 +175,43 @@ def ingest_command(
             "to the staging folder (default: DuckDB's own, 80 % of RAM)."
         ),
     ] = None,
+    infer: Annotated[
+        bool,
+        typer.Option(
+            "--infer",
+            help="Propose a mapping for your own files (headers, codes, formats) and write "
+            "it to --out instead of loading.",
+        ),
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Where --infer writes the proposed mapping.")] = Path(
+        "tierwise-mapping.yaml"
+    ),
+    earliest: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Earliest plausible date (default: the mapping's, 1990-01-01): older rows "
+            "are quarantined.",
+        ),
+    ] = None,
 ) -> None:
     """Load exports into the raw lake: validate every row, quarantine the bad ones with a reason."""
     if memory_limit is not None:
         parse_size(memory_limit)  # one clear line before any file is opened
+    if infer:
+        _infer(sources, table, encoding, out)
+        return
     home = home or get_settings().home
     raw = raw or home / "raw"
     when = now or datetime.now()
     m = _mapping(mapping)
+    if earliest is not None:
+        m = m.model_copy(
+            update={"limits": m.limits.model_copy(update={"earliest": earliest.date()})}
+        )
+    source = " ".join(sources)
     with rows_progress() as progress:
-        if "://" in source:
+        if len(sources) == 1 and "://" in source:
             if not (query and table):
                 raise UsageError("a SQL source needs --query and --table")
             run = ingest_sql(
@@ -128,7 +227,7 @@ def ingest_command(
             )
         else:
             run = ingest(
-                Path(source),
+                [Path(s) for s in sources] if len(sources) > 1 else Path(source),
                 m,
                 raw=raw,
                 home=home,
@@ -150,3 +249,6 @@ def ingest_command(
         f"{run.rows_in:,} rows read: {run.rows_loaded:,} loaded into {raw}, "
         f"{run.rows_quarantined:,} quarantined in {home / 'quarantine'}; report {page} and {js.name}"
     )
+    refused = all_rows_refused(run)
+    if refused is not None:  # after the report: the quarantine and the report are kept
+        raise refused

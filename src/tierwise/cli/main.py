@@ -33,8 +33,9 @@ def _root() -> None:
 # Each module adds its commands to `app` on import: the first word of a command line → the
 # module that registers it (tests/cli/test_main.py checks this against what the modules
 # register). Only that module is imported, so `tierwise runs list` does not pay for the
-# imports of every other command (Ibis, FastAPI, scikit-learn …); `tierwise --help`, no
-# command or an unknown one loads them all, so help and "no such command" list everything.
+# imports of every other command (Ibis, FastAPI, scikit-learn …); `tierwise --help` and no
+# command list COMMAND_HELP without importing any; an unknown one loads them all, so
+# "no such command" lists everything.
 COMMAND_MODULES: dict[str, str] = {
     "docs": "tierwise.cli.docs",
     "db": "tierwise.cli.db",
@@ -63,13 +64,66 @@ COMMAND_MODULES: dict[str, str] = {
     "world": "tierwise.cli.world",
     "recommend": "tierwise.cli.recommend",
     "webhooks": "tierwise.cli.webhooks",
+    "experiment": "tierwise.cli.experiment",
+    "pilot": "tierwise.cli.experiment",
+    "spotcheck": "tierwise.cli.experiment",
+}
+
+# The one-line help of each command, shown by `tierwise --help` (and with no command) without
+# importing any command module, so help starts as fast as Typer and Rich do (issue 19 item 7).
+# tests/cli/test_main.py checks it against what the modules register.
+COMMAND_HELP: dict[str, str] = {
+    "docs": "Write docs/data-model.md from the canonical table declarations.",
+    "db": "The operational store (runs, current tiers, history, webhooks).",
+    "generate": "Generate a distributor's book: clean lake, dirty exports and the ground truth.",
+    "demo": "Generate, ingest, clean, grade and publish the demo book, then serve the console.",
+    "ingest": "Load exports into the raw lake: validate every row, quarantine the bad ones with a reason.",
+    "clean": "De-duplicate customers, drop duplicate rows, standardize names and addresses, flag outliers.",
+    "grade": "Grade every customer: features → scores → tiers → layers → tags → explanations.",
+    "explain": "Why a customer has their tier, what each feature contributed, how to move up.",
+    "features": "Compute every feature of the catalog for every customer as of a date.",
+    "runs": "Grading runs and tier history in the operational store.",
+    "model": "Fit, save and list models: CLV, churn, value and learned weights.",
+    "evaluate": "Grade as of past dates with each policy and score it against next-period spend.",
+    "events": "Real-time events: consume them from Redis Streams and regrade, or send some.",
+    "backfill": "Replay grading as of each date: the tier mix per date and the migrations between dates.",
+    "policy": "Policies: compare a new policy with the published tiers.",
+    "serve": "Serve the REST API (docs at /docs, schema at /openapi.json).",
+    "profiles": "The API's customer read model.",
+    "user": "API users (people who sign in).",
+    "apikey": "API keys (systems: CRM, ERP, the customer app).",
+    "analyze": "Evaluate a published run: metrics per tier, effect of tier changes.",
+    "report": "Write a run's analysis report: tier distribution, migration from the previous run,",
+    "tasks": "Churn retention call-back tasks (R-OPS-5) of account managers.",
+    "world": "The world: run a generated book forward under a plan, with the true effects.",
+    "recommend": "Product recommendations (R-OPS-7): buy again and new to you.",
+    "webhooks": "Webhook outbox (tier changes to CRM/ERP).",
+    "experiment": "A/B tests of tier strategies (R-ANA-5): design, start, analyse, export.",
+    "pilot": "City pilots (灰度, R-GRD-11) of a policy change.",
+    "spotcheck": "Manual spot checks (人工抽检, R-GRD-11) of a run's changes.",
 }
 
 _err = Console(stderr=True, highlight=False)
 
 
+def _root_help(argv: list[str] | None) -> bool:
+    """Whether ``argv`` asks for the list of commands only (no command, or ``--help``)."""
+    return argv is not None and (argv[1:] == [] or argv[1:] in (["--help"], ["-h"]))
+
+
+def _register_help_stubs() -> None:
+    """Commands that carry only their help line: what the root help lists."""
+    for name, text in COMMAND_HELP.items():
+        app.command(name, help=text)(lambda: None)
+
+
 def _load_commands(argv: list[str] | None = None) -> None:
-    """Import the module of the command ``argv`` names, or every command module."""
+    """Import the module of the command ``argv`` names, or every command module (an unknown
+    command, so that "no such command" lists everything); for the root help, only the help
+    lines of :data:`COMMAND_HELP`."""
+    if _root_help(argv):
+        _register_help_stubs()
+        return
     words = [a for a in (argv or [])[1:2] if not a.startswith("-")]
     module = COMMAND_MODULES.get(words[0]) if words else None
     for name in [module] if module else dict.fromkeys(COMMAND_MODULES.values()):

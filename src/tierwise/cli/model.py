@@ -65,8 +65,13 @@ def _orders(lake: Path | None, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBP
     return con.read_parquet(parquet_glob(lake, "orders"))
 
 
-def _report(card: ModelCard) -> None:
+def _report(card: ModelCard, params: dict[str, object] | None = None) -> None:
     _out.print(f"saved [bold]{card.name} {card.version}[/] ({card.kind}, as of {card.as_of})")
+    if params:
+        _out.print("  fitted parameters:")
+        for key, value in params.items():
+            if isinstance(value, int | float):
+                _out.print(f"  {key:28s} {value:,.6g}")
     for key, value in card.metrics.items():
         _out.print(f"  {key:28s} {value:,.4g}")
 
@@ -85,7 +90,9 @@ def fit_clv_command(
     with _out.status("summarizing orders and fitting BG/NBD + Gamma-Gamma"):
         model, params, metrics = fit_clv(orders, day, con, unit_days)
     card = model_card(name, "clv", day, orders, con, params, metrics)
-    _report(save_model(get_settings().models_dir, model, card))
+    # the fitted parameters (r, alpha, a, b of BG/NBD; p, q, v of Gamma-Gamma) with the
+    # log-likelihood, so a fit can be compared with the published ones (issue 19 item 7)
+    _report(save_model(get_settings().models_dir, model, card), params)
 
 
 @model_app.command("fit-churn")

@@ -29,7 +29,8 @@ _out = Console(highlight=False)
 
 LakeOpt = Annotated[Path | None, typer.Option(help="Lake folder (default: $TIERWISE_HOME/lake).")]
 PolicyOpt = Annotated[
-    Path | None, typer.Option(help="Recommend policy YAML (default policies/recommend.yaml).")
+    Path | None,
+    typer.Option(help="Recommend policy YAML (default policies/operations/recommend.yaml)."),
 ]
 
 

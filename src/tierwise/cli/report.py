@@ -13,6 +13,7 @@ from tierwise.analytics.report import write_run_report
 from tierwise.analytics.source import latest_run_id, require_days
 from tierwise.cli.analyze import LakeOpt, LangOpt, RunOpt, check_lang
 from tierwise.cli.main import app
+from tierwise.experiments.report import experiment_sections
 from tierwise.settings import get_settings
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
@@ -42,7 +43,16 @@ def report_command(
     upgrade(engine)
     run_id = run or latest_run_id(engine)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    lake_dir = lake or s.lake_dir
     path = write_run_report(
-        engine, lake or s.lake_dir, run_id, home=s.home, lang=lang, days=days, now=now, out=out
+        engine,
+        lake_dir,
+        run_id,
+        home=s.home,
+        lang=lang,
+        days=days,
+        now=now,
+        out=out,
+        extra_sections=experiment_sections(engine, lake_dir, lang),  # R-ANA-5
     )
     _out.print(f"report of {run_id} ({lang}) written to {path}")

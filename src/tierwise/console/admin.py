@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tierwise.api import grading
 from tierwise.api.access import Action
+from tierwise.console.confirm import live_policy, preview
 from tierwise.console.session import check_csrf
-from tierwise.console.web import PageDep
+from tierwise.console.web import PageDep, policy_titles, run_name
 from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.policy import policy_hash
 
@@ -28,7 +29,7 @@ def _default_as_of(page: PageDep) -> dt.date:
 @router.get("/policies", response_class=HTMLResponse)
 def policies(page: PageDep) -> Response:
     page.require(Action.POLICY_LIST)
-    return page.render("policies.html", files=page.ctx.policies.files())
+    return page.render("policies.html", files=page.ctx.policies.files(), live=live_policy(page.ctx))
 
 
 @router.get("/policies/{name}", response_class=HTMLResponse)
@@ -74,20 +75,9 @@ def policy_dry_run(
     policy = grading.parse_text(yaml)
     ctx = page.ctx
     try:
-        diff = grading.dry_run(
-            policy,
-            as_of=as_of,
-            lake=ctx.settings.lake_dir,
-            current=ctx.runs.current_state(),
-            now=ctx.now(),
-        )
+        diff = preview(ctx, policy, as_of)
     except TierwiseError as err:
-        return page.render(
-            "policy_check.html",
-            status=422,
-            file=f"{name}.yaml",
-            result={"valid": False, "problems": [{"path": "(dry-run)", "message": err.message}]},
-        )
+        return _dry_run_failed(page, name, err)
     tiers = sorted(
         {c["from_tier"] or "" for c in diff["matrix"]}
         | {c["to_tier"] or "" for c in diff["matrix"]}
@@ -99,26 +89,66 @@ def policy_dry_run(
 
 
 @router.post("/policies/{name}/publish", response_class=HTMLResponse)
-def policy_publish(page: PageDep, name: str, yaml: Yaml, csrf: Csrf = "") -> Response:
+def policy_publish(
+    page: PageDep,
+    name: str,
+    yaml: Yaml,
+    csrf: Csrf = "",
+    as_of: Annotated[dt.date | None, Form()] = None,
+    confirmed: Annotated[str, Form(max_length=3)] = "",
+    undo_of: Annotated[int | None, Form(ge=1)] = None,
+) -> Response:
+    """Publish after a confirmation with the dry run's counts; the result offers an undo
+    (the text the file had before, published again: audited as an undo)."""
     check_csrf(page.request, csrf)
     page.require(Action.POLICY_PUBLISH)
     result = grading.check(yaml)
     if not result["valid"]:
         return page.render("policy_check.html", result=result, file=f"{name}.yaml")
     policy = grading.parse_text(yaml)
-    digest = policy_hash(policy)
     ctx, now = page.ctx, page.ctx.now()
+    if confirmed != "yes":
+        try:
+            pv = preview(ctx, policy, as_of or _default_as_of(page))
+        except TierwiseError as err:
+            return _dry_run_failed(page, name, err)
+        return page.render("policy_confirm.html", pv=pv, name=name, label=page.tier_label)
+    digest = policy_hash(policy)
+    # what an undo restores: the policy's file as it is now (publishing writes
+    # <name>.yaml), else the file being edited
+    path = ctx.policies.folder / f"{policy.name}.yaml"
+    source = path if path.is_file() else ctx.policies.path_of(name)
+    previous = source.read_text(encoding="utf-8") if source is not None else None
     version = ctx.policies.record_publication(
         policy.name, digest, yaml, author=page.principal.subject, now=now
     )
+    detail: dict[str, object] = {"policy_hash": digest, "version_id": version, "via": "console"}
+    if undo_of is not None:
+        detail["undo_of"] = undo_of
     ctx.audit.record(
         page.principal,
-        "policy.publish",
+        "policy.publish.undo" if undo_of is not None else "policy.publish",
         now=now,
         target=policy.name,
-        detail={"policy_hash": digest, "version_id": version, "via": "console"},
+        detail=detail,
     )
-    return page.render("policy_published.html", name=policy.name, digest=digest, version=version)
+    return page.render(
+        "policy_published.html",
+        name=policy.name,
+        digest=digest,
+        version=version,
+        undo=undo_of is not None,
+        previous=None if undo_of is not None or previous == yaml else previous,
+    )
+
+
+def _dry_run_failed(page: PageDep, name: str, err: TierwiseError) -> Response:
+    return page.render(
+        "policy_check.html",
+        status=422,
+        file=f"{name}.yaml",
+        result={"valid": False, "problems": [{"path": "(dry-run)", "message": err.message}]},
+    )
 
 
 @router.get("/runs", response_class=HTMLResponse)
@@ -134,6 +164,9 @@ def runs(page: PageDep, p: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Respo
         p=p,
         running=any(r["status"] == "running" for r in rows),
         files=page.ctx.policies.files() if not partial else [],
+        live=live_policy(page.ctx),
+        titles=policy_titles(page.ctx, page.lang),
+        run_name=run_name,
         as_of=_default_as_of(page),
         may_start=page.may(Action.RUN_START),
     )
@@ -145,7 +178,9 @@ def run_start(
     policy: Annotated[str, Form(min_length=1, max_length=80)],
     as_of: Annotated[dt.date, Form()],
     csrf: Csrf = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
+    """Start a run once confirmed; first a confirmation page with the dry run's counts."""
     check_csrf(page.request, csrf)
     page.require(Action.RUN_START)
     ctx = page.ctx
@@ -153,6 +188,16 @@ def run_start(
     if path is None:
         raise NotFoundError(f"no policy {policy!r}", policy=policy)
     parsed = grading.parse_text(path.read_text(encoding="utf-8"), source=path.name)
+    if confirmed != "yes":
+        title = parsed.title.text(page.lang) if parsed.title else parsed.name
+        return page.render(
+            "run_confirm.html",
+            pv=preview(ctx, parsed, as_of),
+            policy=policy,
+            title=title,
+            as_of=as_of,
+            label=page.tier_label,
+        )
     run_id, _thread = grading.start_run(
         ctx.engine,
         parsed,

@@ -13,7 +13,8 @@ from markupsafe import Markup
 from tierwise.analytics import texts
 from tierwise.analytics.report import CSS, Analysis, analyze_run, render_sections
 from tierwise.api.access import Action
-from tierwise.console.web import PageDep
+from tierwise.api.schemas.common import RUN_ID_MAX
+from tierwise.console.web import PageDep, policy_titles, run_name
 from tierwise.errors import DataError, UsageError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -23,7 +24,7 @@ CACHE_TTL_S = 300.0
 @router.get("/analysis", response_class=HTMLResponse)
 def analysis_page(
     page: PageDep,
-    run: Annotated[str | None, Query(max_length=120)] = None,
+    run: Annotated[str | None, Query(max_length=RUN_ID_MAX)] = None,
     days: Annotated[int, Query(ge=1, le=365)] = 30,
 ) -> Response:
     """A published run's evaluation; the latest run unless ``run`` names another."""
@@ -55,6 +56,8 @@ def analysis_page(
         a=texts.translator(lang),
         runs=runs,
         run_id=run_id,
+        run_name=run_name,
+        titles=policy_titles(ctx, lang),
         days=days,
         body=body,
         error=error,

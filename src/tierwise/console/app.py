@@ -8,15 +8,47 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from tierwise.console import admin, analysis, models, pages, tags, tasks
-from tierwise.console.session import CsrfError, LoginRequired, language
-from tierwise.console.web import HERE, NPM_PACKAGES, render, vendor_dir
+from tierwise.api.access import Principal
+from tierwise.console import admin, analysis, experiments, models, pages, tags, tasks
+from tierwise.console.session import CsrfError, LoginRequired, language, principal_of
+from tierwise.console.web import HERE, NPM_PACKAGES, home_of, render, vendor_dir
 from tierwise.errors import NotFoundError, PermissionDeniedError, TierwiseError
 
 _STATUS: dict[type[Exception], tuple[int, str]] = {
     PermissionDeniedError: (403, "forbidden"),
     NotFoundError: (404, "not_found"),
 }
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """403 / 404 / 400 in the page's language with a way back (issue 18 finding 7): the
+    menu of the signed-in role, a link back and one to the role's home page. The error's own
+    message (English) shows on English pages and, to say what to fix, for bad input."""
+    try:
+        ctx = request.app.state.ctx
+        principal: Principal | None = principal_of(request, ctx.signing_key, ctx.users.current)
+    except LoginRequired:
+        principal = None
+    lang = language(request)
+    html = render(
+        request,
+        "error.html",
+        title=title,
+        # what was wrong with the input is needed to fix it (not yet translated: the
+        # errors' own messages are English); why access was refused is not
+        message=message if lang == "en" or status == 400 else None,
+        lang=lang,
+        principal=principal,
+        home=home_of(principal) if principal else "/console/login",
+        back=_same_site_referer(request),
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _same_site_referer(request: Request) -> str | None:
+    ref = request.headers.get("referer") or ""
+    base = str(request.base_url).rstrip("/")
+    return ref if ref.startswith(base + "/console/") else None
 
 
 def install(app: FastAPI) -> None:
@@ -27,6 +59,7 @@ def install(app: FastAPI) -> None:
     app.include_router(analysis.router)
     app.include_router(tasks.router)
     app.include_router(tags.router)
+    app.include_router(experiments.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     # Mounted only when scripts/setup.sh has installed the npm packages; pages still render
     # without them (no charts), and the browser tests check that they are served.
@@ -47,8 +80,7 @@ def install(app: FastAPI) -> None:
             return result
         status, title = _STATUS.get(type(exc), (400, "error"))
         message = exc.message if isinstance(exc, TierwiseError) else str(exc)
-        html = render(request, "error.html", title=title, message=message, lang=language(request))
-        return HTMLResponse(html, status_code=status)
+        return _error_page(request, status, title, message)
 
     async def _login(request: Request, _exc: Exception) -> Response:
         if request.headers.get("hx-request") == "true":
@@ -56,14 +88,8 @@ def install(app: FastAPI) -> None:
         return RedirectResponse("/console/login", status_code=303)
 
     async def _csrf(request: Request, _exc: Exception) -> Response:
-        html = render(
-            request,
-            "error.html",
-            title="forbidden",
-            message="CSRF token missing or wrong: reload the page and try again",
-            lang=language(request),
-        )
-        return HTMLResponse(html, status_code=403)
+        message = "CSRF token missing or wrong: reload the page and try again"
+        return _error_page(request, 403, "forbidden", message)
 
     app.add_exception_handler(TierwiseError, _tierwise)
     app.add_exception_handler(LoginRequired, _login)

@@ -331,7 +331,7 @@ ZH |= {
     "task_none": "暂无进行中的挽留任务",
     "task_all": "全部挽留任务",
     "task_open_count": "待跟进",
-    "task_steps_note": "优惠券与短信由 CRM / 短信系统按日期发送（Tierwise 只发出 webhook 事件）",
+    "task_steps_note": "优惠券与短信由 CRM / 短信系统按日期发送（Tierwise 只发出回调通知）",
     "task_day": "第 {n} 天",
     "task_yuan": "{n} 元，{d} 天有效",
     "no_tasks": "暂无挽留任务：流失预警客户会自动生成回访任务",
@@ -451,6 +451,274 @@ EN |= {
     "me_history": "My tier history",
 }
 
+# Confirmations before an action (issue 18 finding 2): what it would change, then undo
+ZH |= {
+    "cf_up": "升级",
+    "cf_down": "降级",
+    "cf_entered": "新定级",
+    "cf_left": "不再定级",
+    "cf_same": "不变",
+    "cf_before": "当前",
+    "cf_after": "之后",
+    "cf_delta": "变化",
+    "cf_note": "试运行：按该策略计算的等级与客户当前等级相比（保级规则在正式运行时再应用），不发布任何数据。",
+    "cf_run_title": "确认开始运行",
+    "cf_run_go": "确认开始运行",
+    "cf_run_undo": "已发布的运行不可更改；如需撤回，请用上一版策略再运行一次，或对个别客户人工调整。",
+    "cf_publish_title": "确认发布策略",
+    "cf_publish_go": "确认发布",
+    "cf_undo_publish": "撤销发布（恢复之前的版本）",
+    "undone": "已撤销，恢复为之前的版本",
+    "cf_override_title": "确认人工调整等级",
+    "cf_override_go": "确认调整",
+    "cf_override_undo": "调整后可在客户页面随时撤销（需填写原因）。",
+    "cancel": "取消",
+    "days_unit": "天",
+    "live_policy": "当前生效策略",
+    "live": "生效中",
+}
+EN |= {
+    "cf_up": "Up",
+    "cf_down": "Down",
+    "cf_entered": "Newly graded",
+    "cf_left": "No longer graded",
+    "cf_same": "Unchanged",
+    "cf_before": "Now",
+    "cf_after": "After",
+    "cf_delta": "Change",
+    "cf_note": "Dry run: the tiers this policy computes compared with the tiers customers hold now "
+    "(stability rules apply in the real run); nothing is published.",
+    "cf_run_title": "Confirm: start a run",
+    "cf_run_go": "Start the run",
+    "cf_run_undo": "A published run cannot be changed; to take it back, run the previous policy "
+    "again, or override single customers.",
+    "cf_publish_title": "Confirm: publish the policy",
+    "cf_publish_go": "Publish",
+    "cf_undo_publish": "Undo (restore the previous version)",
+    "undone": "Undone: the previous version is restored",
+    "cf_override_title": "Confirm: override a tier",
+    "cf_override_go": "Override",
+    "cf_override_undo": "You can undo it on the customer's page at any time (with a reason).",
+    "cancel": "Cancel",
+    "days_unit": "days",
+    "live_policy": "Live policy",
+    "live": "Live",
+}
+
+# No raw code or English on a Chinese page (issue 18 finding 7): roles, error pages, model
+# names and metrics in words
+ZH |= {
+    "role_admin": "管理员",
+    "role_analyst": "分析师",
+    "role_marketing": "市场运营",
+    "role_risk": "风控",
+    "role_sales": "客户经理",
+    "role_service": "客服",
+    "role_customer": "客户",
+    "forbidden_text": "您当前的角色无权打开此页面或执行此操作。",
+    "not_found_text": "您要找的内容不存在，可能已被删除或链接有误。",
+    "error_text": "请求未能完成，请检查填写的内容后重试。",
+    "go_back": "返回上一页",
+    "go_home": "回到首页",
+    "details": "详细信息",
+    "m_clv": "客户生命周期价值",
+    "m_churn": "流失预测",
+    "m_value": "价值预测",
+    "m_weights": "策略权重",
+    "mt_auc": "区分度（AUC）",
+    "mt_brier": "布里尔分数（越低越好）",
+    "mt_brier_uncalibrated": "校准前布里尔分数",
+    "mt_base_rate": "基准流失率",
+    "mt_mae": "平均绝对误差（元）",
+    "mt_spearman": "排序相关系数",
+    "mt_customers": "客户数",
+    "mt_repeat_customers": "复购客户数",
+    "mt_log_likelihood_bgnbd": "购买次数模型对数似然",
+    "mt_log_likelihood_gamma_gamma": "客单价模型对数似然",
+    "mt_rows_train": "训练样本数",
+    "mt_rows_holdout": "留出样本数",
+    "mt_rows_calibration": "校准样本数",
+    "mt_cut_dates_evaluated": "评估日期数",
+    "mt_size": "选中占比",
+    "mt_precision": "精确率",
+    "mt_recall": "召回率",
+    "mt_f1": "F1 分数",
+    "mt_capture": "价值覆盖率",
+    "mt_lift": "提升度",
+    "mt_top": "前 {n}% 客户",
+    "mt_equal": "等权重",
+}
+EN |= {
+    "role_admin": "Administrator",
+    "role_analyst": "Analyst",
+    "role_marketing": "Marketing",
+    "role_risk": "Risk control",
+    "role_sales": "Account manager",
+    "role_service": "Customer service",
+    "role_customer": "Customer",
+    "forbidden_text": "Your role may not open this page or do this.",
+    "not_found_text": "What you are looking for does not exist: it may have been removed, or "
+    "the link is wrong.",
+    "error_text": "The request could not be completed: check what you entered and try again.",
+    "go_back": "Back",
+    "go_home": "Home",
+    "details": "Details",
+    "m_clv": "Customer lifetime value",
+    "m_churn": "Churn",
+    "m_value": "Value",
+    "m_weights": "Policy weights",
+    "mt_auc": "Discrimination (AUC)",
+    "mt_brier": "Brier score (lower is better)",
+    "mt_brier_uncalibrated": "Brier score before calibration",
+    "mt_base_rate": "Base churn rate",
+    "mt_mae": "Mean absolute error (yuan)",
+    "mt_spearman": "Rank correlation",
+    "mt_customers": "Customers",
+    "mt_repeat_customers": "Repeat customers",
+    "mt_log_likelihood_bgnbd": "Purchase-count model log-likelihood",
+    "mt_log_likelihood_gamma_gamma": "Order-value model log-likelihood",
+    "mt_rows_train": "Training rows",
+    "mt_rows_holdout": "Hold-out rows",
+    "mt_rows_calibration": "Calibration rows",
+    "mt_cut_dates_evaluated": "Dates evaluated",
+    "mt_size": "Share selected",
+    "mt_precision": "precision",
+    "mt_recall": "recall",
+    "mt_f1": "F1",
+    "mt_capture": "value captured",
+    "mt_lift": "lift",
+    "mt_top": "Top {n}%",
+    "mt_equal": "Equal weights",
+}
+
+# Export headers (issue 18 finding 5)
+ZH |= {"x_city": "城市", "x_address": "地址", "x_spend_365d": "近一年采购额（元）"}
+EN |= {"x_city": "City", "x_address": "Address", "x_spend_365d": "Spend, last 365 days (yuan)"}
+
+# Experiments, city pilots and spot checks (R-ANA-5, R-GRD-11, docs/experiments.md)
+ZH |= {
+    "experiments": "实验与试点",
+    "exp_how": "A/B 实验：按账户随机分组（连锁门店同组），CUPED 与按账户聚类的区间；"
+    "中期观察请看随时有效区间（mSPRT）。用 tierwise experiment 或 API 创建与启动。",
+    "exp_code": "编号",
+    "exp_name": "名称",
+    "exp_status": "状态",
+    "exp_status_draft": "草稿",
+    "exp_status_running": "进行中",
+    "exp_status_stopped": "已停止",
+    "exp_metric": "主指标",
+    "exp_window": "窗口（+尾期天数）",
+    "exp_power": "功效检验",
+    "exp_mde": "最小可检测效应（CUPED / 不用）",
+    "exp_mde_cuped": "最小可检测效应（用前期协变量 CUPED）",
+    "exp_mde_raw": "不用协变量",
+    "exp_yuan_account": "元/账户",
+    "exp_power_word": "功效",
+    "exp_target": "目标效应",
+    "exp_forced": "功效不足仍强制启动",
+    "exp_power_at_start": "启动时计算",
+    "exp_none": "暂无实验",
+    "exp_layer": "层",
+    "exp_design": "设计",
+    "exp_arm": "组",
+    "exp_weight": "分配权重",
+    "exp_treatment": "处理",
+    "exp_units": "账户 / 门店",
+    "exp_control": "对照",
+    "exp_strata": "分层",
+    "exp_result": "结果（实时监控）",
+    "exp_chart": "红线：估计值；深蓝：95% 区间；浅蓝：随时有效区间；黑线：0",
+    "exp_not_started": "实验尚未启动",
+    "exp_log": "操作记录",
+    "pilots": "城市试点（灰度）",
+    "pilot_policy": "策略",
+    "pilot_cities": "试点城市",
+    "pilot_controls": "对照城市",
+    "pilot_effect": "双重差分效应（元/店）",
+    "pilot_placebo": "安慰剂检验",
+    "pilot_placebo_ok": "通过",
+    "pilot_placebo_bad": "未通过",
+    "pilot_status_running": "试点中",
+    "pilot_status_promoted": "已全量推广",
+    "pilot_status_rolled_back": "已回滚",
+    "pilot_none": "暂无城市试点",
+    "spot_checks": "人工抽检",
+    "spot_run": "分级运行",
+    "spot_agreement": "一致率",
+    "spot_status_open": "待审核",
+    "spot_status_finished": "已完成",
+    "spot_none": "暂无抽检",
+    "spot_stratum": "分层",
+    "spot_from": "原等级",
+    "spot_to": "新等级",
+    "spot_verdict": "审核结论",
+    "spot_agree": "同意",
+    "spot_disagree": "不同意",
+    "spot_reason": "不同意的理由",
+}
+EN |= {
+    "experiments": "Experiments",
+    "exp_how": "A/B tests: accounts are randomised (a chain's outlets share their arm); CUPED "
+    "and account-clustered intervals; for interim looks read the always-valid (mSPRT) "
+    "interval. Create and start them with tierwise experiment or the API.",
+    "exp_code": "Code",
+    "exp_name": "Name",
+    "exp_status": "Status",
+    "exp_status_draft": "Draft",
+    "exp_status_running": "Running",
+    "exp_status_stopped": "Stopped",
+    "exp_metric": "Primary metric",
+    "exp_window": "Window (+ tail days)",
+    "exp_power": "Power check",
+    "exp_mde": "Minimum detectable effect (CUPED / without)",
+    "exp_mde_cuped": "Minimum detectable effect with the pre-period covariate (CUPED)",
+    "exp_mde_raw": "without",
+    "exp_yuan_account": "yuan per account",
+    "exp_power_word": "power",
+    "exp_target": "target effect",
+    "exp_forced": "Started although underpowered",
+    "exp_power_at_start": "Computed at start",
+    "exp_none": "No experiments yet",
+    "exp_layer": "layer",
+    "exp_design": "Design",
+    "exp_arm": "Arm",
+    "exp_weight": "Weight",
+    "exp_treatment": "Treatment",
+    "exp_units": "Accounts / outlets",
+    "exp_control": "control",
+    "exp_strata": "Strata",
+    "exp_result": "Result (live monitor)",
+    "exp_chart": "Red: estimate; dark blue: 95% interval; light blue: always-valid interval; "
+    "black: 0",
+    "exp_not_started": "The experiment has not started",
+    "exp_log": "Log",
+    "pilots": "City pilots",
+    "pilot_policy": "Policy",
+    "pilot_cities": "Pilot cities",
+    "pilot_controls": "Control cities",
+    "pilot_effect": "Difference in differences (yuan per outlet)",
+    "pilot_placebo": "placebo",
+    "pilot_placebo_ok": "passed",
+    "pilot_placebo_bad": "failed",
+    "pilot_status_running": "Running",
+    "pilot_status_promoted": "Promoted",
+    "pilot_status_rolled_back": "Rolled back",
+    "pilot_none": "No city pilots yet",
+    "spot_checks": "Spot checks",
+    "spot_run": "Run",
+    "spot_agreement": "Agreement",
+    "spot_status_open": "Open",
+    "spot_status_finished": "Finished",
+    "spot_none": "No spot checks yet",
+    "spot_stratum": "Stratum",
+    "spot_from": "From",
+    "spot_to": "To",
+    "spot_verdict": "Verdict",
+    "spot_agree": "Agree",
+    "spot_disagree": "Disagree",
+    "spot_reason": "Reason to disagree",
+}
+
 CATALOG = {"zh": ZH, "en": EN}
 
 
@@ -488,6 +756,27 @@ def benefit_text(key: str, value: object, lang: str) -> tuple[str, str]:
         return label, "、".join(map(str, value)) if lang == "zh" else ", ".join(map(str, value))
     text = str(value)
     return label, code_text(key, text, lang)  # a code, e.g. weekly, or the text as it is
+
+
+def metric_text(key: str, lang: str) -> str:
+    """A model metric's name in words (``top5_precision`` → 前 5% 客户 精确率,
+    ``equal_top20_lift`` → 等权重 前 20% 客户 提升度); an unknown one shows as itself."""
+    table = CATALOG.get(lang, ZH)
+    if f"mt_{key}" in table:
+        return table[f"mt_{key}"]
+    parts: list[str] = []
+    rest = key
+    if rest.startswith("equal_"):
+        parts.append(table["mt_equal"])
+        rest = rest.removeprefix("equal_")
+    head, _, tail = rest.partition("_")
+    if head.startswith("top") and head[3:].isdigit() and f"mt_{tail}" in table:
+        parts += [table["mt_top"].format(n=head[3:]), table[f"mt_{tail}"]]
+    elif f"mt_{rest}" in table:
+        parts.append(table[f"mt_{rest}"])
+    else:
+        return key
+    return " ".join(parts)
 
 
 # Product recommendations on the 360° page and the customer's own view (docs/recommendations.md)

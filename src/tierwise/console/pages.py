@@ -7,6 +7,7 @@ import io
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,15 +17,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tierwise.api.access import Action, CustomerRef, decide, scope
 from tierwise.api.auth import issue_token
 from tierwise.api.deps import Ctx
-from tierwise.api.repos.customers import CustomerFilter
+from tierwise.api.repos.customers import SORTS, CustomerFilter
 from tierwise.api.routers.auth import client_address
-from tierwise.api.routers.me import my_view
 from tierwise.api.routers.overrides import end_override, set_override
+from tierwise.api.selfview import my_view
 from tierwise.api.tabular import csv_row
-from tierwise.api.views import benefits_of, public_row, upgrade_of
+from tierwise.api.views import benefits_of, public_row, run_policy, upgrade_of
+from tierwise.console.messages import translator
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.tasks import retention_block
-from tierwise.console.web import Page, PageDep, current_run_id, labels, render
+from tierwise.console.web import (
+    Page,
+    PageDep,
+    current_run_id,
+    home_of,
+    labels,
+    policy_titles,
+    render,
+    run_name,
+)
 from tierwise.errors import (
     AuthenticationError,
     DataError,
@@ -71,10 +82,7 @@ def login(
         return HTMLResponse(html, status_code=429, headers={"Retry-After": retry})
     minutes = ctx.settings.token_minutes
     token = issue_token(principal, ctx.signing_key, now=ctx.now(), minutes=minutes)
-    home = "/console/me" if principal.customer_id else "/console/"
-    if not decide(principal, Action.ANALYTICS_READ) and not principal.customer_id:
-        home = "/console/customers"
-    resp = RedirectResponse(home, status_code=303)
+    resp = RedirectResponse(home_of(principal), status_code=303)
     resp.set_cookie(
         SESSION_COOKIE,
         token,
@@ -126,6 +134,7 @@ def _dashboard_data(page: Page) -> dict[str, Any]:
         return cached
     an = ctx.analytics
     lab = labels(page.ctx, page.lang)
+    titles = policy_titles(ctx, page.lang)
     # two at a time: SQLite releases the GIL while it aggregates (about 0.4 s instead of
     # 0.6-0.9 s for 100 000 customers on 2 cores)
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -152,7 +161,7 @@ def _dashboard_data(page: Page) -> dict[str, Any]:
             for r in runs
         ],
         "migration": migration,
-        "migration_runs": [r["run_id"] for r in runs[-2:]] if len(runs) >= 2 else [],
+        "migration_runs": [run_name(r, titles) for r in runs[-2:]] if len(runs) >= 2 else [],
         "tags": tags_f.result(),
     }
     ctx.cache[key] = (time.monotonic(), data)
@@ -190,15 +199,32 @@ def customer_list(
     manager: Opt = None,
     q: Opt = None,
     p: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    sort: Annotated[str, Query(pattern="^-?[a-z_]{1,40}$")] = "customer_id",
 ) -> Response:
-    """The list; an htmx request (``HX-Request``) gets only the table."""
+    """The list; an htmx request (``HX-Request``) gets only the table. ``sort`` is a column
+    of ``SORTS`` (``-`` first: descending)."""
     page.require(Action.CUSTOMER_LIST)
     f = _filter(tier, layer, tag, province, manager, q)
     ctx = page.ctx
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise DataError(
+            f"cannot sort by {key!r}", hint="one of " + ", ".join(SORTS), field="sort", value=key
+        )
+    order = list(labels(ctx, page.lang))
     rows, total = ctx.customers.page(
-        f, scope(page.principal), offset=(p - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        f,
+        scope(page.principal),
+        offset=(p - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        sort=key,
+        descending=sort.startswith("-"),
+        tier_order=order,
     )
-    items = [public_row(r, page.principal) for r in rows]
+    items = [
+        {**public_row(r, page.principal), "churn_probability": r.get("churn_probability")}
+        for r in rows
+    ]
     unmasked = [i["customer_id"] for i in items if not i["masked"]]
     if unmasked:
         ctx.audit.record(
@@ -218,8 +244,9 @@ def customer_list(
         "q": q,
     }
     query = urlencode({k: v for k, v in params.items() if v})
+    sorted_query = urlencode({k: v for k, v in {**params, "sort": sort}.items() if v})
     partial = page.request.headers.get("hx-request") == "true"
-    okey = f"console-options:{scope(page.principal)}"
+    okey = f"console-options:{scope(page.principal)}:{current_run_id(ctx)}:{page.lang}"
     opts = ctx.cache.get(okey)
     if opts is None:
         opts = {
@@ -230,6 +257,13 @@ def customer_list(
             "provinces": sorted(
                 {r["key"] for r in ctx.analytics.distribution("province", scope(page.principal))}
             ),
+            "managers": sorted(
+                {
+                    r["key"]
+                    for r in ctx.analytics.distribution("account_manager", scope(page.principal))
+                }
+            ),
+            "layers": _layer_options(page),
         }
         ctx.cache[okey] = opts
     return page.render(
@@ -240,10 +274,77 @@ def customer_list(
         pages=max(1, -(-total // PAGE_SIZE)),
         params=params,
         query=query,
+        sorted_query=sorted_query,
+        sort=sort,
+        sorts=SORTS,
         opts=opts,
         label=page.tier_label,
         may_export=page.may(Action.EXPORT),
     )
+
+
+#: the export's columns (issue 18 finding 5): the code header (``?codes=1``) and the key of
+#: its Chinese / English header in the message catalog
+EXPORT_COLUMNS = (
+    ("customer_id", "id"),
+    ("name", "name"),
+    ("tier", "tier"),
+    ("layers", "layer"),
+    ("tags", "tags"),
+    ("score", "score"),
+    ("province", "region"),
+    ("city", "x_city"),
+    ("cuisine", "cuisine"),
+    ("account_manager", "manager"),
+    ("contact_name", "contact"),
+    ("phone", "phone"),
+    ("address", "x_address"),
+    ("spend_365d", "x_spend_365d"),
+    ("ltv", "ltv"),
+)
+_MONEY = {"spend_365d", "ltv"}
+
+
+def export_row(pub: dict[str, Any], page: Page) -> list[Any]:
+    """One exported customer: tier, layer and tag names in the page's language, numbers as
+    numbers (``csv_row`` writes money with two decimals; masking applied by ``public_row``)."""
+    lab = labels(page.ctx, page.lang)
+    sep = "；" if page.lang == "zh" else "; "
+    out: list[Any] = []
+    for col, _key in EXPORT_COLUMNS:
+        v = pub.get(col)
+        if col == "tier":
+            out.append(page.tier_label(v))
+        elif col == "layers":
+            out.append(
+                sep.join(
+                    f"{lab.get(f'layer:{k}', k)}：{lab.get(str(x), str(x))}"
+                    if page.lang == "zh"
+                    else f"{lab.get(f'layer:{k}', k)}: {lab.get(str(x), str(x))}"
+                    for k, x in (v or {}).items()
+                )
+            )
+        elif col == "tags":
+            out.append(sep.join(lab.get(t, t) for t in v or []))
+        elif v is None or col in _MONEY or col == "score":
+            out.append(v)  # numbers: csv_row writes money with two decimals
+        else:
+            out.append(str(v))
+    return out
+
+
+def _layer_options(page: Page) -> list[tuple[str, str]]:
+    """``(layer:level, "品类偏好：综合型")`` for every level of the current policy's layers."""
+    ctx = page.ctx
+    policy = run_policy(ctx.settings.runs_dir, current_run_id(ctx), ctx.cache)
+    if policy is None:
+        return []
+    sep = "：" if page.lang == "zh" else ": "
+    return [
+        (f"{name}:{lv.code}", f"{layer.label.text(page.lang)}{sep}{lv.label.text(page.lang)}")
+        for name, layer in policy.layers.items()
+        for lv in layer.levels
+    ]
 
 
 @router.get("/customers.csv")
@@ -255,33 +356,22 @@ def export_csv(
     province: Opt = None,
     manager: Opt = None,
     q: Opt = None,
+    codes: Annotated[bool, Query(description="code headers (customer_id ...) instead")] = False,
 ) -> Response:
-    """The filtered list as CSV (UTF-8 with BOM for Excel), masked for the caller's role."""
+    """The filtered list as CSV for Excel (UTF-8 with BOM), masked for the caller's role:
+    headers in the page's language (codes on request), tier, layer and tag names, money with
+    two decimals."""
     page.require(Action.EXPORT)
     f = _filter(tier, layer, tag, province, manager, q)
     rows = page.ctx.customers.iterate(f, scope(page.principal), limit=EXPORT_LIMIT)
-    cols = [
-        "customer_id",
-        "name",
-        "tier",
-        "score",
-        "province",
-        "city",
-        "cuisine",
-        "account_manager",
-        "contact_name",
-        "phone",
-        "address",
-        "spend_365d",
-        "ltv",
-    ]
+    t = translator(page.lang)
     buf = io.StringIO()
     buf.write("\ufeff")
     w = csv.writer(buf)
-    w.writerow(cols)
+    w.writerow([c if codes else t(k) for c, k in EXPORT_COLUMNS])
     for r in rows:
-        pub = public_row(r, page.principal)
-        w.writerow(csv_row(cols, [pub.get(c) for c in cols]))
+        values = export_row(public_row(r, page.principal), page)
+        w.writerow(csv_row([c for c, _k in EXPORT_COLUMNS], values))  # money, formulas defused
     page.ctx.audit.record(
         page.principal,
         "export",
@@ -403,10 +493,38 @@ def customer_override(
     reason: Annotated[str, Form(max_length=2000)] = "",
     days: Annotated[int, Form(ge=1, le=366)] = 30,
     csrf: Annotated[str, Form(max_length=100)] = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    """Set an override from the 360° page (the API's own code: decide, audit)."""
+    """Set an override from the 360° page (the API's own code: decide, audit), after a
+    confirmation page that shows the customer's move (up or down) and the expiry."""
     check_csrf(page.request, csrf)
     page.require(Action.OVERRIDE_WRITE)
+    if confirmed != "yes":
+        row = page.ctx.customers.get(customer_id, full=False)
+        if row is None:
+            raise NotFoundError(f"no customer {customer_id!r}", customer_id=customer_id)
+        ref = CustomerRef(row["customer_id"], row["account_manager"])
+        d = decide(page.principal, Action.OVERRIDE_WRITE, ref)
+        if not d:
+            raise PermissionDeniedError(d.reason, action=Action.OVERRIDE_WRITE.value)
+        if not reason.strip():
+            raise DataError("an override needs a reason", hint="say why", field="reason")
+        order = page.ctx.runs.current_tiers()
+        if tier not in order:
+            raise DataError(f"tier {tier!r} is not a tier of the current policy", field="tier")
+        now_rank = order.index(row["tier"]) if row.get("tier") in order else len(order)
+        new_rank = order.index(tier)
+        direction = "same" if new_rank == now_rank else "up" if new_rank < now_rank else "down"
+        return page.render(
+            "override_confirm.html",
+            c=public_row(row, page.principal),
+            tier=tier,
+            days=days,
+            reason=reason.strip(),
+            until=page.ctx.now() + timedelta(days=days),
+            direction=direction,
+            label=page.tier_label,
+        )
     set_override(page.ctx, page.principal, customer_id, tier, reason, days)
     return RedirectResponse(f"/console/customers/{customer_id}#override", status_code=303)
 

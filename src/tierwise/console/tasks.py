@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tierwise.api.access import Action, CustomerRef, decide
-from tierwise.api.routers.tasks import change_task, task_filter, visible
+from tierwise.api.routers.tasks import audit_reads, change_task, task_filter, visible
 from tierwise.console.session import check_csrf
 from tierwise.console.web import Page, PageDep
 from tierwise.ops.retention import STATUSES, TRANSITIONS
@@ -46,9 +46,11 @@ def tasks_page(
     rows, total = list_tasks(
         page.ctx.engine, f, today=today, offset=(p - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
+    items = [_view(page, r) for r in rows]
+    audit_reads(page.ctx, page.principal, items, via="console")
     return page.render(
         "tasks.html",
-        items=[_view(page, r) for r in rows],
+        items=items,
         total=total,
         counts=counts_by_status(page.ctx.engine, f),
         statuses=STATUSES,

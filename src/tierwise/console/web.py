@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tierwise.api.access import Action, Principal, decide
 from tierwise.api.deps import AppContext, Ctx
 from tierwise.api.views import run_policy
-from tierwise.console.messages import benefit_text, code_text, translator
+from tierwise.console.messages import benefit_text, code_text, metric_text, translator
 from tierwise.console.session import csrf_token, finish, language, principal_of
 from tierwise.errors import PermissionDeniedError
 
@@ -46,6 +46,7 @@ NAV = (
     ("tasks", "/console/tasks", Action.TASK_LIST),
     ("tags_page", "/console/tags", Action.TAG_READ),
     ("audiences", "/console/audiences", Action.AUDIENCE_READ),
+    ("experiments", "/console/experiments", Action.EXPERIMENT_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
 )
 
@@ -85,6 +86,14 @@ class Page:
         return order.index(code) if code in order else len(order)
 
 
+def home_of(principal: Principal) -> str:
+    """The page a role lands on: my tier for a customer, the dashboard for roles that read
+    analytics, the customer list otherwise."""
+    if principal.customer_id or decide(principal, Action.SELF_READ):
+        return "/console/me"
+    return "/console/" if decide(principal, Action.ANALYTICS_READ) else "/console/customers"
+
+
 def render(request: Request, template: str, **values: Any) -> str:
     lang = values.get("lang") or language(request)
     principal: Principal | None = values.get("principal")
@@ -97,6 +106,7 @@ def render(request: Request, template: str, **values: Any) -> str:
         t=translator(lang),
         benefit=lambda k, v: benefit_text(k, v, lang),
         code=lambda field, v: code_text(field, v, lang),
+        metric=lambda key: metric_text(key, lang),
         csrf=csrf_token(request),
         path=request.url.path,
         nav=nav,
@@ -151,3 +161,16 @@ def _policy_labels(ctx: AppContext, run_id: str) -> dict[str, dict[str, str]]:
 
 def current_run_id(ctx: Ctx) -> str | None:
     return _current_run(ctx)
+
+
+def policy_titles(ctx: AppContext, lang: str) -> dict[str, str]:
+    """Policy name → its title in ``lang`` (the name when the file has no title)."""
+    return {
+        str(f["name"]): str((f["title"] or {}).get(lang) or f["name"]) for f in ctx.policies.files()
+    }
+
+
+def run_name(run: dict[str, Any], titles: dict[str, str]) -> str:
+    """A run as people name it: its as-of date and its policy's title (issue 18 finding 7)."""
+    name = str(run.get("policy_name") or "")
+    return f"{run.get('as_of')} · {titles.get(name, name)}"

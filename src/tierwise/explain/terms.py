@@ -155,12 +155,19 @@ def feature_name(name: str, lang: str) -> str:
 _TOKEN = re.compile(r"""'[^']*'|"[^"]*"|\b[A-Za-z_][A-Za-z0-9_]*\b""")
 
 
+_WORDS_ZH = {"and": "且", "or": "或", "not": "非"}
+
+
 def rule_text(rule: str, lang: str) -> str:
     """A rule with each feature named in ``lang`` (``orders_365d >= 12`` reads
-    ``Orders, last 365 days >= 12``); operators, numbers and quoted values stay as written."""
+    ``Orders, last 365 days >= 12``); in Chinese ``and`` / ``or`` / ``not`` read 且 / 或 / 非
+    (issue 18); comparison operators, numbers and quoted values stay as written."""
+    words = _WORDS_ZH if lang == "zh" else {}
 
     def one(m: re.Match[str]) -> str:
         tok = m.group(0)
+        if tok in words:
+            return words[tok]
         return feature_name(tok, lang) if tok in _ZH or tok in CATALOG else tok
 
     return _TOKEN.sub(one, rule)

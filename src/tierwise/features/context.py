@@ -69,7 +69,9 @@ class Context:
     def customers(self) -> ir.Table:
         """Customers that exist at as_of (signed up on or before it)."""
         c = self.tables["customers"]
-        return c.filter(c.signup_date <= self.as_of_lit)
+        # a customer without a signup date (not in every export) is graded at every as_of;
+        # its orders decide whether it is eligible
+        return c.filter(c.signup_date.isnull() | (c.signup_date <= self.as_of_lit))
 
     def keyed(self, t: ir.Table) -> ir.Table:
         """``t`` (which has ``customer_id``) with an ``entity_id`` column for the entity."""

@@ -96,6 +96,7 @@ def generate_book(
         "products": cat.table,
         "customers": customers,
         "price_rules": operations.price_rules_table(),
+        "outlet_locations": operations.locations_table(pop, cfg.seed),
         "account_managers": operations.managers_table(pop, customers["city"].to_pylist(), cfg.seed),
     }
     for name, tbl in master.items():

@@ -32,6 +32,7 @@ from scipy.special import ndtri
 from tierwise.generate import names
 from tierwise.generate.arrowkit import canonical, dates, ids, money, pick
 from tierwise.generate.calendar import day_number, from_day_number, month_of
+from tierwise.generate.geo import DISTRICTS
 from tierwise.generate.latent import Latent
 from tierwise.generate.lines import RULES
 from tierwise.generate.orders import OrderBatch
@@ -252,6 +253,33 @@ def managers_table(pop: Population, cities: list[str], seed: int) -> pa.Table:
             "name": names.contact_names(rng, n_m, seed),
             "territory": territory,
             "capacity_per_day": pa.array(np.full(n_m, CAPACITY_PER_DAY), pa.int32()),
+        },
+    )
+
+
+# Approximate city centres (latitude, longitude; WGS-84) of the book's cities.
+CITY_CENTRES: dict[str, tuple[float, float]] = {
+    "上海市": (31.23, 121.47), "北京市": (39.90, 116.41), "南京市": (32.06, 118.80),
+    "广州市": (23.13, 113.26), "成都市": (30.66, 104.07), "昆明市": (25.04, 102.71),
+    "杭州市": (30.27, 120.16), "武汉市": (30.59, 114.31), "深圳市": (22.54, 114.06),
+    "绵阳市": (31.47, 104.68), "西安市": (34.34, 108.94), "贵阳市": (26.65, 106.63),
+    "重庆市": (29.56, 106.55), "长沙市": (28.23, 112.94),
+}  # fmt: skip
+
+
+def locations_table(pop: Population, seed: int) -> pa.Table:
+    """Outlet coordinates: the city centre, the district's offset (up to ~10 km) and the outlet's
+    own (up to ~2 km)."""
+    rng = np.random.default_rng([seed, 42])
+    centre = np.array([CITY_CENTRES[d.city] for d in DISTRICTS])
+    district = centre + rng.uniform(-0.09, 0.09, centre.shape)
+    here = district[pop.district] + rng.uniform(-0.018, 0.018, (pop.n, 2))
+    return canonical(
+        "outlet_locations",
+        {
+            "customer_id": ids("C", np.arange(1, pop.n + 1), 7),
+            "latitude": np.round(here[:, 0], 6),
+            "longitude": np.round(here[:, 1], 6),
         },
     )
 

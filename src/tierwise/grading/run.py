@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from tierwise.engines.output import materialize, write_parquet
 from tierwise.errors import DataError
+from tierwise.features.availability import require_available
 from tierwise.features.build import GROUP_TABLES, build_features, groups_for
 from tierwise.features.sources import connect, open_lake
 from tierwise.grading import layout
@@ -86,6 +87,7 @@ def run_grading(
     con = con or connect()
     t0 = time.perf_counter()
     names = required_features(policy)
+    unavailable = require_available(policy.name, names, lake)
     tables_read = sorted({t for g in groups_for(names) for t in GROUP_TABLES[g]})
     tables = open_lake(con, lake, tables_read)
     run_id = run_id or make_run_id(policy, as_of, now)
@@ -150,6 +152,7 @@ def run_grading(
             "tables_read": tables_read,
             "data_fingerprint": data_fingerprint(lake, tables_read),
             "features": names,
+            "unavailable_features": unavailable,
             "counts": counts,
             "timings": timings,
             "cutoffs": [asdict(c) for c in cutoffs],

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from tierwise.errors import DataError
-from tierwise.ingest.mapping import Mapping, SourceSpec, resolve_columns
+from tierwise.ingest.mapping import Mapping, SourceSpec, resolve_columns, synthesized
 from tierwise.ingest.partitions import STAGING, LoadResult, Progress, StagedFiles, partition_name
 from tierwise.ingest.quarantine import (
     QUARANTINE_SCHEMA,
@@ -87,6 +87,9 @@ def stage_load(
     partition = partition_name(source.name)
     load_id = f"{checksum[:16]}-{t.name}"
     positions, notes = resolve_columns(spec, source.headers, source.name, source.encoding)
+    # Ids the file lacks are numbered from its partition and row; the whole-file path
+    # learns row numbers only after its first pass, so such a file is streamed.
+    row_prefix = f"{partition}#" if synthesized(spec, positions) else None
     result = LoadResult(
         load_id, source.name, t.name, partition, checksum, size, source.encoding, notes=notes
     )
@@ -120,7 +123,7 @@ def stage_load(
                 stage_dir=stage_dir,
                 progress=progress,
             )
-            if WHOLE_CSV and source.csv_path is not None
+            if WHOLE_CSV and source.csv_path is not None and row_prefix is None
             else None
         )
         with pq.ParquetWriter(q_file, QUARANTINE_SCHEMA, compression="zstd") as q_w:
@@ -150,6 +153,7 @@ def stage_load(
                     result=result,
                     problems=problems,
                     progress=progress,
+                    row_prefix=row_prefix,
                 )
         typed = ", ".join(
             f"CAST({q(c.name)} AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in t.columns
@@ -172,6 +176,9 @@ def stage_load(
             hint="check the export; pass --allow-empty to replace the partition with no rows",
             file=source.name,
         )
+    if not result.rows_loaded and any("implausibly old" in r for r in result.problems):
+        shutil.rmtree(stage_dir, ignore_errors=True)
+        raise every_row_rejected(result, mapping)
     if source.encoding and source.encoding not in ("utf-8", "utf-8-sig") and result.rows_in:
         result.notes.append(f"read as {source.encoding}")
     result.finished = datetime.now().isoformat(timespec="seconds")
@@ -182,4 +189,34 @@ def stage_load(
         raw / t.name / f"{partition}.parquet",
         q_file,
         quarantine_path(home, t.name, partition),
+    )
+
+
+def every_row_rejected(result: LoadResult, mapping: Mapping) -> DataError:
+    """The error of a load whose date window would quarantine every row: nothing is
+    quarantined silently (a window that rejects a whole book is a setting to fix, not bad
+    data; a file whose rows are all bad for other reasons still goes to the quarantine)."""
+    problems = "; ".join(f"{reason} ({n:,} rows)" for reason, n in result.problems.items())
+    first = "; ".join(
+        f"row {e['row']} {e['column']}={e['value']!r}: {e['reason']}" for e in result.examples[:5]
+    )
+    hints = []
+    if any("implausibly old" in r for r in result.problems):
+        hints.append(
+            f"the book is older than the earliest plausible date {mapping.limits.earliest}: "
+            "pass --earliest with a date before its first record (e.g. --earliest 1970-01-01) "
+            "or set limits.earliest in the mapping"
+        )
+    if any("in the future" in r for r in result.problems):
+        hints.append("the load time is before the book's dates: pass --now")
+    if any("orphan" in r for r in result.problems):
+        hints.append("ingest the referenced table (e.g. customers) in the same run or before")
+    hints.append("nothing was loaded or quarantined")
+    return DataError(
+        f"{result.source}: every one of its {result.rows_in:,} rows would be quarantined: "
+        f"{problems}; first rows: {first}",
+        hint="; ".join(hints),
+        file=result.source,
+        problems=result.problems,
+        examples=result.examples[:5],
     )

@@ -345,8 +345,11 @@ def _rows_to_batches(
         yield flush()
 
 
-def read_xlsx(path: Path, *, sheet: str | None = None, batch_rows: int = 100_000) -> Source:
-    """Open an Excel workbook's sheet (first sheet when ``sheet`` is ``None``)."""
+def read_xlsx(
+    path: Path, *, sheet: str | None = None, batch_rows: int = 100_000, header_row: int = 1
+) -> Source:
+    """Open an Excel workbook's sheet (first sheet when ``sheet`` is ``None``); the header is
+    on ``header_row`` (title rows above it, merged or not, are skipped)."""
     from python_calamine import CalamineWorkbook
 
     name = str(path)
@@ -364,6 +367,8 @@ def read_xlsx(path: Path, *, sheet: str | None = None, batch_rows: int = 100_000
     ws = wb.get_sheet_by_name(sheet if sheet is not None else sheets[0])
     it = iter(ws.iter_rows())
     try:
+        for _ in range(header_row - 1):
+            next(it)
         header = list(next(it))
     except StopIteration:
         raise _empty_file(name, "the sheet has no rows") from None
@@ -373,7 +378,9 @@ def read_xlsx(path: Path, *, sheet: str | None = None, batch_rows: int = 100_000
     if not headers:
         raise _empty_file(name, "the header row is blank")
     return Source(
-        name, headers, _rows_to_batches((list(r) for r in it), len(headers), 2, batch_rows)
+        name,
+        headers,
+        _rows_to_batches((list(r) for r in it), len(headers), header_row + 1, batch_rows),
     )
 
 
@@ -436,8 +443,13 @@ def open_source(
     encoding: str | None = None,
     sheet: str | None = None,
     delimiter: str = ",",
+    header_row: int = 1,
 ) -> Source:
-    """Open a file by its format (from the extension when ``fmt`` is ``None``)."""
+    """Open a file by its format (from the extension when ``fmt`` is ``None``).
+
+    ``header_row`` is the row of the header (rows above it are skipped); ``delimiter`` may
+    be ``whitespace`` (runs of spaces or tabs, as in fixed-width logs).
+    """
     if not path.exists():
         raise DataError(f"source file {path} does not exist", file=str(path))
     kind = fmt or {
@@ -449,12 +461,18 @@ def open_source(
         ".parquet": "parquet",
         ".pq": "parquet",
     }.get(path.suffix.lower())
+    if kind == "csv" and (header_row > 1 or delimiter == "whitespace"):
+        from tierwise.ingest.prepare import read_prepared_csv
+
+        return read_prepared_csv(
+            path, encoding=encoding, delimiter=delimiter, header_row=header_row
+        )
     if kind == "csv":
         return read_csv(
             path, encoding=encoding, delimiter="\t" if path.suffix == ".tsv" else delimiter
         )
     if kind == "xlsx":
-        return read_xlsx(path, sheet=sheet)
+        return read_xlsx(path, sheet=sheet, header_row=header_row)
     if kind == "parquet":
         return read_parquet(path)
     raise DataError(

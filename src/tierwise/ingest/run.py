@@ -49,10 +49,39 @@ def _match(spec: SourceSpec, name: str) -> bool:
     return spec.file is not None and fnmatch.fnmatch(name, spec.file)
 
 
+def _plan_files(
+    files: list[Path], mapping: Mapping, table: str | None
+) -> list[tuple[SourceSpec, Path]]:
+    """Files named on the command line: each to the first source of the mapping that matches
+    its name, in the mapping's order (referenced tables first)."""
+    problems = [f"{f} does not exist" for f in files if not f.is_file()]
+    order: list[tuple[int, SourceSpec, Path]] = []
+    for f in files:
+        hits = [
+            (i, s)
+            for i, s in enumerate(mapping.sources)
+            if (table is None and _match(s, f.name)) or s.table == table
+        ]
+        if hits:
+            order.append((hits[0][0], hits[0][1], f))
+        elif f.is_file():
+            problems.append(f"the mapping has no source for {f.name}")
+    if problems:
+        raise DataError(
+            "; ".join(problems),
+            hint="expected one of: "
+            + ", ".join(str(s.file) for s in mapping.sources)
+            + " (or propose a mapping with --infer)",
+        )
+    return [(s, f) for _, s, f in sorted(order, key=lambda x: x[0])]
+
+
 def plan(
-    path: Path, mapping: Mapping, table: str | None = None
+    path: Path | list[Path], mapping: Mapping, table: str | None = None
 ) -> tuple[list[tuple[SourceSpec, Path]], list[str]]:
     """Which file each source of the mapping reads, in mapping order; and what is missing."""
+    if isinstance(path, list):
+        return _plan_files(path, mapping, table), []
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file())
         pairs: list[tuple[SourceSpec, Path]] = []
@@ -85,7 +114,7 @@ def plan(
 
 
 def ingest(
-    path: Path,
+    path: Path | list[Path],
     mapping: Mapping,
     *,
     raw: Path,
@@ -103,7 +132,7 @@ def ingest(
     Parameters
     ----------
     path:
-        A folder (every mapped file in it) or one file.
+        A folder (every mapped file in it), one file, or a list of files.
     mapping:
         Source-to-canonical mapping.
     raw, home:
@@ -150,6 +179,7 @@ def ingest(
             encoding=encoding or spec.encoding,
             sheet=spec.sheet,
             delimiter=spec.delimiter,
+            header_row=spec.header_row,
         )
         cb = progress(f"{file.name} → {spec.table}", file.stat().st_size) if progress else None
         staged.append(

@@ -59,6 +59,7 @@ def stage_stream(
     result: LoadResult,
     problems: Counter[str],
     progress: Progress | None,
+    row_prefix: str | None = None,
 ) -> None:
     """Stream a source block by block into the table ``good``; quarantine the rejected rows.
 
@@ -75,9 +76,10 @@ def stage_stream(
         now=now,
         refs=NO_REFS,
         source_rel="slow_src",
+        row_prefix=row_prefix,
     )
     # References are checked once per load (see check_references), not per block.
-    first_pass = fast_sql(spec, mapping, positions, now=now, refs=NO_REFS)
+    first_pass = fast_sql(spec, mapping, positions, now=now, refs=NO_REFS, row_prefix=row_prefix)
     malformed: list[Batch] = []
     errors: list[BaseException] = []
     reader = _with_rows(source, malformed, errors)

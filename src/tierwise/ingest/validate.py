@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from tierwise.ingest.mapping import Mapping, SourceSpec
+from tierwise.ingest.mapping import SYNTHESIZED, Mapping, SourceSpec
 from tierwise.model.tables import TABLES, Column
 
 SQL_TYPES = {
@@ -65,6 +65,23 @@ def q(name: str) -> str:
 def lit(value: object) -> str:
     """A SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def source_text(
+    spec: SourceSpec, col: Column, positions: dict[str, int | None], row_prefix: str | None
+) -> str:
+    """The SQL text of a canonical column: its source column, the mapping's constant, a
+    number from the partition and row (``row_prefix`` || ``_row``) for an id the file
+    lacks, or NULL."""
+    pos = positions.get(col.name)
+    if pos is not None:
+        return f"c{pos}"
+    const = spec.constant(col)
+    if const is not None:
+        return lit(const)
+    if row_prefix is not None and (spec.table, col.name) in SYNTHESIZED:
+        return f"({lit(row_prefix)} || CAST(_row AS VARCHAR))"
+    return "CAST(NULL AS VARCHAR)"
 
 
 @dataclass(frozen=True)
@@ -235,6 +252,7 @@ def validation_sql(
     now: datetime,
     refs: References,
     source_rel: str = "src",
+    row_prefix: str | None = None,
 ) -> str:
     """The query turning a text batch into canonical columns plus ``_problems``.
 
@@ -249,8 +267,7 @@ def validation_sql(
     t = TABLES[spec.table]
     texts, values, problems = [], [], []
     for col in t.columns:
-        pos = positions.get(col.name)
-        raw = f"c{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
+        raw = source_text(spec, col, positions, row_prefix)
         # Trim only the values that need it (trimming every value costs 4x).
         text_expr = (
             f"(CASE WHEN {raw} = '' THEN NULL WHEN starts_with({raw}, ' ') "
@@ -342,6 +359,7 @@ def fast_sql(
     refs: References,
     source_rel: str = "src",
     passthrough: str = "_row",
+    row_prefix: str | None = None,
 ) -> str:
     """A cheap first pass: typed values and ``_ok`` for rows that need no repair at all.
 
@@ -358,8 +376,7 @@ def fast_sql(
     lim = mapping.limits
     values, conds = [], []
     for col in t.columns:
-        pos = positions.get(col.name)
-        raw = f"c{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
+        raw = source_text(spec, col, positions, row_prefix)
         value = _fast_value(col, raw)
         values.append(f"{value} AS {q(col.name)}")
         if col.type == "bool":

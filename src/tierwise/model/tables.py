@@ -120,18 +120,36 @@ CUSTOMERS = Table(
             "string",
             "Account (chain 连锁) the outlet belongs to; a single store is its own account.",
             "账户编号",
+            nullable=True,
         ),
-        Column("account_name", "string", "Registered company name of the account.", "公司名称"),
-        Column("name", "string", "Outlet (store) name as the customer calls it.", "门店名称"),
+        Column(
+            "account_name",
+            "string",
+            "Registered company name of the account.",
+            "公司名称",
+            nullable=True,
+        ),
+        Column(
+            "name",
+            "string",
+            "Outlet (store) name as the customer calls it.",
+            "门店名称",
+            nullable=True,
+        ),
         Column(
             "business_type",
             "string",
             "Chain outlet or single store (连锁/单店).",
             "经营类型",
             values=("chain", "single"),
+            nullable=True,
         ),
         Column(
-            "cuisine", "string", "Cuisine (菜系) or business kind: 川菜, 火锅, 粤菜 ...", "菜系"
+            "cuisine",
+            "string",
+            "Cuisine (菜系) or business kind: 川菜, 火锅, 粤菜 ...",
+            "菜系",
+            nullable=True,
         ),
         Column(
             "scale",
@@ -139,12 +157,18 @@ CUSTOMERS = Table(
             "Outlet size by seats and staff.",
             "规模",
             values=("small", "medium", "large"),
+            nullable=True,
         ),
-        Column("province", "string", "Province (省).", "省"),
-        Column("city", "string", "City (市).", "市"),
-        Column("district", "string", "District (区).", "区"),
+        Column("province", "string", "Province (省).", "省", nullable=True),
+        Column("city", "string", "City (市).", "市", nullable=True),
+        Column("district", "string", "District (区).", "区", nullable=True),
         Column(
-            "address", "string", "Street address below the district.", "详细地址", personal=True
+            "address",
+            "string",
+            "Street address below the district.",
+            "详细地址",
+            personal=True,
+            nullable=True,
         ),
         Column(
             "region_id",
@@ -152,9 +176,16 @@ CUSTOMERS = Table(
             "Delivery district.",
             "区域编码",
             references="regions.region_id",
+            nullable=True,
         ),
-        Column("channel", "string", "Main sales channel.", "渠道", values=CHANNELS),
-        Column("signup_date", "date", "Date the cooperation started (合作开始).", "签约日期"),
+        Column("channel", "string", "Main sales channel.", "渠道", values=CHANNELS, nullable=True),
+        Column(
+            "signup_date",
+            "date",
+            "Date the cooperation started (合作开始).",
+            "签约日期",
+            nullable=True,
+        ),
         Column(
             "contract_amount",
             "money",
@@ -169,11 +200,27 @@ CUSTOMERS = Table(
             "Agreed payment terms (账期).",
             "账期",
             values=("prepaid", "cod", "weekly", "monthly"),
+            nullable=True,
         ),
-        Column("credit_limit", "money", "Credit line granted.", "信用额度", unit="yuan"),
-        Column("account_manager", "string", "Id of the responsible account manager.", "客户经理"),
-        Column("contact_name", "string", "Contact person.", "联系人", personal=True),
-        Column("phone", "string", "Contact mobile phone (11 digits).", "联系电话", personal=True),
+        Column(
+            "credit_limit", "money", "Credit line granted.", "信用额度", unit="yuan", nullable=True
+        ),
+        Column(
+            "account_manager",
+            "string",
+            "Id of the responsible account manager.",
+            "客户经理",
+            nullable=True,
+        ),
+        Column("contact_name", "string", "Contact person.", "联系人", personal=True, nullable=True),
+        Column(
+            "phone",
+            "string",
+            "Contact mobile phone (11 digits).",
+            "联系电话",
+            personal=True,
+            nullable=True,
+        ),
         Column(
             "special_needs",
             "string",
@@ -243,7 +290,14 @@ ORDERS = Table(
             references="customers.customer_id",
         ),
         Column("order_time", "timestamp", "When the order was placed.", "下单时间"),
-        Column("channel", "string", "Channel the order came through.", "下单渠道", values=CHANNELS),
+        Column(
+            "channel",
+            "string",
+            "Channel the order came through.",
+            "下单渠道",
+            values=CHANNELS,
+            nullable=True,
+        ),
         Column("amount", "money", "Order total (sum of its lines).", "订单金额", unit="yuan"),
     ),
 )
@@ -594,6 +648,18 @@ ACCOUNT_MANAGERS = Table(
     ),
 )
 
+OUTLET_LOCATIONS = Table(
+    name="outlet_locations",
+    zh="门店坐标",
+    meaning="Where each outlet is (WGS-84), for routes, territories and visit planning.",
+    grain=("customer_id",),
+    columns=(
+        _cust(),
+        Column("latitude", "float64", "Latitude, degrees north.", "纬度"),
+        Column("longitude", "float64", "Longitude, degrees east.", "经度"),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -615,6 +681,7 @@ TABLES: dict[str, Table] = {
         VISITS,
         SURVEY_ANSWERS,
         ACCOUNT_MANAGERS,
+        OUTLET_LOCATIONS,
     )
 }
 

@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from tierwise.analytics.report import write_run_report
+from tierwise.experiments.report import experiment_sections
 from tierwise.grading.layout import runs_dir
 from tierwise.pipeline.publish import grade_and_publish
 from tierwise.policy import DEFAULT_POLICY, load_policy
@@ -53,6 +54,8 @@ def grading_job(settings: Settings, engine: Engine) -> RunJob:
                     lang=lang,
                     days=schedule.report_days,
                     now=_utcnow(),
+                    # the experiments' results as of the run's day (R-ANA-5)
+                    extra_sections=experiment_sections(engine, settings.lake_dir, lang),
                 )
                 log.info("schedule %s: report written to %s", schedule.name, out)
             except Exception:

@@ -1,7 +1,7 @@
 """The recommendation module's policy: list sizes, model choice and business rules (YAML).
 
 Validated strictly like the grading policy (unknown keys refused, every problem reported at
-once with its key path). The default lives in ``policies/recommend.yaml``::
+once with its key path). The default lives in ``policies/operations/recommend.yaml``::
 
     k: 10                      # items per list
     new_items:
@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tierwise.errors import PolicyError
 
-DEFAULT_POLICY = Path(__file__).resolve().parents[3] / "policies" / "recommend.yaml"
+DEFAULT_POLICY = Path(__file__).resolve().parents[3] / "policies" / "operations" / "recommend.yaml"
 
 
 class _Strict(BaseModel):
@@ -82,7 +82,7 @@ def parse_recommend_policy(data: Any, *, source: str = "<recommend policy>") -> 
 
 
 def load_recommend_policy(path: Path | None = None) -> RecommendPolicy:
-    """Read and validate ``path`` (default ``policies/recommend.yaml``; built-in if absent)."""
+    """Read and validate ``path`` (default ``policies/operations/recommend.yaml``; built-in if absent)."""
     p = path or DEFAULT_POLICY
     if path is None and not p.is_file():
         return RecommendPolicy()

@@ -551,3 +551,110 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     owner: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- experiments, city pilots, spot checks (R-ANA-5, R-GRD-11; docs/experiments.md) ---
+
+
+class Experiment(Base):
+    """An A/B test of a tier strategy: its design (JSON), fixed at start with its salt."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    design: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|running|stopped
+    layer: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    metric: Mapped[str] = mapped_column(String(24))
+    salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    power: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the check at start
+    forced_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    stopped_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+
+class ExperimentMember(Base):
+    """An outlet of an experiment, with its account's arm (fixed at start)."""
+
+    __tablename__ = "experiment_members"
+
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(40))
+    arm: Mapped[str] = mapped_column(String(32))
+    stratum: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)  # at start
+
+    __table_args__ = (Index("ix_experiment_members_customer", "customer_id"),)
+
+
+class ExperimentLog(Base):
+    """What happened to an experiment or pilot, who and when (create, start, force, stop,
+    promote, roll back)."""
+
+    __tablename__ = "experiment_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(80), index=True)  # experiment:<code>|pilot:<code>
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Pilot(Base):
+    """A city pilot (灰度): a policy change in one or two cities, matched control cities."""
+
+    __tablename__ = "pilots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    policy: Mapped[str] = mapped_column(String(80))  # the policy piloted
+    pilot_cities: Mapped[list[Any]] = mapped_column(default=list)
+    control_cities: Mapped[list[Any]] = mapped_column(default=list)
+    start: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)  # length of the window and of each pre-period
+    status: Mapped[str] = mapped_column(String(16), default="running")  # |promoted|rolled_back
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the last analysis
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SpotCheck(Base):
+    """A manual spot check (人工抽检) of one run's tier changes."""
+
+    __tablename__ = "spot_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(120), index=True)
+    policy_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | finished
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SpotCheckItem(Base):
+    """One sampled customer of a spot check and the reviewer's verdict."""
+
+    __tablename__ = "spot_check_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    stratum: Mapped[str] = mapped_column(String(80))  # up|down|new|... : tier
+    from_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    to_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)  # agree | disagree
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

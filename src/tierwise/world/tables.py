@@ -218,8 +218,10 @@ class LakeWriter:
         self._write("price_rules", price_rules_table())
 
     def masters(self, book: Path) -> None:
-        """Regions, products and customers, as in the book."""
-        for name in ("regions", "products", "customers"):
+        """Regions, products, customers and outlet locations, as in the book."""
+        for name in ("regions", "products", "customers", "outlet_locations"):
+            if not (book / "lake" / name).exists():  # a book generated before the table existed
+                continue
             src = ds.dataset(book / "lake" / name, format="parquet").to_table()
             self._write(name, src)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, false, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, Engine, false, func, select
 
+from tierwise.analytics.held import held_after, published_at, tier_counts
 from tierwise.api.access import Scope
 from tierwise.api.repos import storable
 from tierwise.errors import NotFoundError
@@ -14,7 +15,6 @@ from tierwise.store.schema import (
     CustomerProfile,
     CustomerTag,
     Run,
-    RunAssignment,
     latest_published,
 )
 
@@ -43,6 +43,7 @@ def _scoped(stmt: Any, scope: Scope) -> Any:
 class AnalyticsRepo:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._run_counts: dict[tuple[str, datetime], dict[str, int]] = {}
 
     def distribution(self, by: str, scope: Scope) -> list[dict[str, Any]]:
         """Customers per (dimension value, tier)."""
@@ -62,42 +63,41 @@ class AnalyticsRepo:
         return out
 
     def over_runs(self, limit: int) -> list[dict[str, Any]]:
-        """Customers per tier as computed by each of the last published runs, oldest first."""
+        """Customers per tier of each of the last published runs, oldest first: the tiers
+        held once each run was published (:mod:`tierwise.analytics.held`)."""
         with self.engine.connect() as conn:
             runs = conn.execute(
-                latest_published(Run.id, Run.as_of, Run.published_at, limit=limit)
+                latest_published(Run.id, Run.as_of, Run.published_at, Run.policy_name, limit=limit)
             ).all()
-            ids = [r.id for r in runs]
-            counts = conn.execute(
-                select(RunAssignment.run_id, RunAssignment.tier, func.count())
-                .where(RunAssignment.run_id.in_(ids))
-                .group_by(RunAssignment.run_id, RunAssignment.tier)
-            ).all()
-        by_run: dict[str, dict[str, int]] = {}
-        for run_id, tier, n in counts:
-            by_run.setdefault(run_id, {})[str(tier)] = int(n)
+            counts = {r.id: self._counts(conn, r.id, r.published_at) for r in runs}
         return [
-            {"run_id": r.id, "as_of": r.as_of, "tiers": by_run.get(r.id, {})}
+            {"run_id": r.id, "as_of": r.as_of, "policy_name": r.policy_name, "tiers": counts[r.id]}
             for r in reversed(runs)
         ]
 
+    def _counts(self, conn: Connection, run_id: str, when: datetime) -> dict[str, int]:
+        # a published run and the history before it never change: counted once per process
+        key = (run_id, when)
+        if key not in self._run_counts:
+            self._run_counts[key] = tier_counts(conn, when)
+        return dict(self._run_counts[key])
+
     def migration(self, from_run: str, to_run: str) -> list[dict[str, Any]]:
-        """Customers moving from each tier of ``from_run`` to each tier of ``to_run``."""
+        """Customers moving from the tier they held after ``from_run`` to the tier they held
+        after ``to_run`` (both published; :mod:`tierwise.analytics.held`)."""
         with self.engine.connect() as conn:
             for rid in (from_run, to_run):
-                if (
-                    not storable(rid)
-                    or conn.execute(select(Run.id).where(Run.id == rid)).first() is None
-                ):
+                if not storable(rid):
                     raise NotFoundError(f"no run {rid!r}", run_id=rid)
-            a, b = aliased(RunAssignment), aliased(RunAssignment)
+            a = held_after(published_at(conn, from_run)).subquery()
+            b = held_after(published_at(conn, to_run)).subquery()
             rows = conn.execute(
-                select(a.tier, b.tier, func.count())
+                select(a.c.tier, b.c.tier, func.count())
                 .select_from(a)
-                .join(b, a.customer_id == b.customer_id)
-                .where(a.run_id == from_run, b.run_id == to_run)
-                .group_by(a.tier, b.tier)
-                .order_by(a.tier, b.tier)
+                .join(b, a.c.customer_id == b.c.customer_id)
+                .where(a.c.tier.is_not(None), b.c.tier.is_not(None))
+                .group_by(a.c.tier, b.c.tier)
+                .order_by(a.c.tier, b.c.tier)
             ).all()
         return [{"from_tier": f, "to_tier": t, "customers": int(n)} for f, t, n in rows]
 

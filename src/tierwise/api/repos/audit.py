@@ -21,6 +21,7 @@ class AuditRepo:
         self.engine = engine
         self._pending: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
 
     def record(
         self,
@@ -55,14 +56,20 @@ class AuditRepo:
             conn.execute(insert(AuditEntry), [entry])
 
     def flush(self) -> int:
-        """Write the queued entries; returns how many."""
-        with self._lock:
-            batch = list(self._pending)
-            self._pending.clear()
-        if batch:
-            with self.engine.begin() as conn:
-                conn.execute(insert(AuditEntry), batch)
-        return len(batch)
+        """Write the queued entries; returns how many.
+
+        One flush at a time: a reader's flush (:meth:`page`) waits for the background flush
+        that may hold entries taken off the queue but not yet committed, so a read of the log
+        sees every entry queued before it.
+        """
+        with self._flushing:
+            with self._lock:
+                batch = list(self._pending)
+                self._pending.clear()
+            if batch:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(AuditEntry), batch)
+            return len(batch)
 
     def page(
         self, *, action: str | None, actor: str | None, offset: int, limit: int

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, bindparam, exists, false, func, or_, select
+from sqlalchemy import Engine, Select, bindparam, case, exists, false, func, or_, select
 
 from tierwise.api.access import CustomerRef, Scope
 from tierwise.api.repos import storable
-from tierwise.store.schema import CustomerLayer, CustomerProfile, CustomerTag, TierChange
+from tierwise.store.schema import (
+    CustomerLayer,
+    CustomerPrediction,
+    CustomerProfile,
+    CustomerTag,
+    TierChange,
+)
 
 _P = CustomerProfile
 _COLS = list(_P.__table__.columns)
@@ -20,6 +27,23 @@ _BY_ID = select(*(c for c in _COLS if c.name not in _HEAVY)).where(
     _P.customer_id == bindparam("cid")
 )
 _REF = select(_P.customer_id, _P.account_manager).where(_P.customer_id == bindparam("cid"))
+
+
+_PRED = CustomerPrediction
+#: the columns the customer list sorts by (issue 18 finding 4); ``tier`` sorts by the policy's
+#: tier order instead (see :meth:`CustomerRepo.page`)
+SORTS: dict[str, Any] = {
+    "customer_id": _P.customer_id,
+    "name": _P.name,
+    "tier": _P.tier,
+    "score": _P.score,
+    "ltv": _P.ltv,
+    "churn_probability": _PRED.churn_probability,
+    "spend_365d": _P.spend_365d,
+    "province": _P.province,
+    "cuisine": _P.cuisine,
+    "account_manager": _P.account_manager,
+}  # not the contact or the phone: sorting by a masked field would reveal its hidden part
 
 
 @dataclass(frozen=True)
@@ -106,17 +130,39 @@ class CustomerRepo:
         return CustomerRef(row.customer_id, row.account_manager) if row is not None else None
 
     def page(
-        self, f: CustomerFilter, scope: Scope, *, offset: int, limit: int
+        self,
+        f: CustomerFilter,
+        scope: Scope,
+        *,
+        offset: int,
+        limit: int,
+        sort: str = "customer_id",
+        descending: bool = False,
+        tier_order: Sequence[str] = (),
     ) -> tuple[list[dict[str, Any]], int]:
-        """One page of customers (ordered by id) and the total that match."""
+        """One page of customers and the total that match, ordered by ``sort`` (a key of
+        :data:`SORTS`; ``tier`` in ``tier_order``, top first), then by id; each row carries
+        its ``churn_probability`` (None without predictions)."""
+        key = SORTS.get(sort, _P.customer_id)
+        if sort == "tier":
+            key = case(
+                {t: i for i, t in enumerate(tier_order)}, value=_P.tier, else_=len(tier_order)
+            )
+        order = [key.desc() if descending else key.asc(), _P.customer_id]
         with self.engine.connect() as conn:
             total = conn.execute(
                 _where(select(func.count()).select_from(_P), f, scope)
             ).scalar_one()
             rows = (
                 conn.execute(
-                    _where(select(*_COLS), f, scope)
-                    .order_by(_P.customer_id)
+                    _where(
+                        select(*_COLS, _PRED.churn_probability).outerjoin(
+                            _PRED, _PRED.customer_id == _P.customer_id
+                        ),
+                        f,
+                        scope,
+                    )
+                    .order_by(*order)
                     .offset(offset)
                     .limit(limit)
                 )

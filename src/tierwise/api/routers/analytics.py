@@ -17,11 +17,12 @@ from tierwise.analytics.source import latest_run_id
 from tierwise.api.access import Action, Principal, Scope, scope
 from tierwise.api.deps import AppContext, Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND, _doc
+from tierwise.api.schemas.common import RUN_ID_MAX
 from tierwise.store.schema import CustomerProfile
 
 router = APIRouter(prefix="/analytics", tags=["analytics"], responses={**AUTH_ERRORS, **BAD_INPUT})
 Allowed = Annotated[Principal, allow(Action.ANALYTICS_READ)]
-RunId = Annotated[str, Query(min_length=1, max_length=40)]
+RunId = Annotated[str, Query(min_length=1, max_length=RUN_ID_MAX)]
 DATA_ERROR: dict[int | str, dict[str, Any]] = {
     422: _doc("Invalid input, or the lake lacks what the analysis reads (e.g. no orders)")
 }
@@ -86,7 +87,8 @@ def distribution(
 def tiers_over_runs(
     ctx: Ctx, _p: Allowed, last: Annotated[int, Query(ge=1, le=100)] = 12
 ) -> list[RunTiers]:
-    """Customers per tier as computed by each of the last published runs."""
+    """Customers per tier of each of the last published runs: the tiers customers held once
+    the run was published (after stability and overrides), as every page and the report count."""
     return [
         RunTiers(run_id=r["run_id"], as_of=r["as_of"].isoformat(), tiers=r["tiers"])
         for r in ctx.analytics.over_runs(last)
@@ -95,7 +97,8 @@ def tiers_over_runs(
 
 @router.get("/migration", response_model=list[MigrationCell], responses=NOT_FOUND)
 def migration(ctx: Ctx, _p: Allowed, from_run: RunId, to_run: RunId) -> list[MigrationCell]:
-    """Tier migration matrix between two runs (R-ANA-3), as (from, to, customers) cells."""
+    """Tier migration matrix between two published runs (R-ANA-3), as (from, to, customers)
+    cells: from the tier each customer held after ``from_run`` to the one held after ``to_run``."""
     return [MigrationCell(**c) for c in ctx.analytics.migration(from_run, to_run)]
 
 
@@ -116,7 +119,7 @@ def tag_counts(ctx: Ctx, principal: Allowed) -> list[TagCount]:
 ANALYSIS_TTL_S = 300.0
 RunParam = Annotated[
     str | None,
-    Query(min_length=1, max_length=120, description="A published run (default: the latest)"),
+    Query(min_length=1, max_length=RUN_ID_MAX, description="A published run (default: the latest)"),
 ]
 
 

@@ -12,7 +12,7 @@ from tierwise.api import grading
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import MAX_PAGE_SIZE, Input, Page, Timestamp
+from tierwise.api.schemas.common import MAX_PAGE_SIZE, RUN_ID_MAX, Input, Page, Timestamp
 from tierwise.errors import NotFoundError, public_text
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses={**AUTH_ERRORS, **BAD_INPUT})
@@ -105,7 +105,7 @@ def start_run(
 def get_run(
     ctx: Ctx,
     _p: Annotated[Principal, allow(Action.RUN_LIST)],
-    run_id: Annotated[str, Path(min_length=1, max_length=120)],
+    run_id: Annotated[str, Path(min_length=1, max_length=RUN_ID_MAX)],
 ) -> RunPublic:
     """One run: its status, counts and error if it failed."""
     return RunPublic(**ctx.runs.get(run_id))

@@ -95,6 +95,23 @@ def visible(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def audit_reads(
+    ctx: AppContext, principal: Principal, views: list[dict[str, Any]], *, via: str = "api"
+) -> None:
+    """Record the unmasked reads among ``views`` (issue 17 #6: every unmasked read of
+    personal data is audited, whatever the route: here a task's contact and phone)."""
+    ids = [v["customer_id"] for v in views if not v["masked"]]
+    if ids:
+        ctx.audit.record(
+            principal,
+            "personal.read",
+            now=ctx.now(),
+            target=ids[0] if len(ids) == 1 else "tasks",
+            detail={"customers": len(ids), "first": ids[:20], "via": f"{via} tasks"},
+            buffered=True,
+        )
+
+
 def task_filter(principal: Principal, **values: Any) -> TaskFilter:
     """The filter of a list for ``principal``: account managers see their own tasks only."""
     if principal.role is Role.SALES:
@@ -151,8 +168,9 @@ def list_route(
     Account managers get their own customers' tasks only."""
     f = task_filter(principal, status=status, manager=manager, tier=tier, customer_id=customer_id)
     rows, total = list_tasks(ctx.engine, f, today=ctx.now().date(), offset=offset, limit=limit)
-    items = [TaskPublic(**visible(principal, r)) for r in rows]
-    return Page(items=items, total=total, offset=offset, limit=limit)
+    views = [visible(principal, r) for r in rows]
+    audit_reads(ctx, principal, views)
+    return Page(items=[TaskPublic(**v) for v in views], total=total, offset=offset, limit=limit)
 
 
 @router.get("/{task_id}", response_model=TaskDetail, responses=NOT_FOUND)
@@ -160,7 +178,9 @@ def get_route(
     ctx: Ctx, principal: Annotated[Principal, allow(Action.TASK_LIST)], task_id: TaskId
 ) -> TaskDetail:
     """One task with its log (who changed it, when, with which note)."""
-    return TaskDetail(**visible(principal, load_task(ctx, principal, task_id, Action.TASK_LIST)))
+    view = visible(principal, load_task(ctx, principal, task_id, Action.TASK_LIST))
+    audit_reads(ctx, principal, [view])
+    return TaskDetail(**view)
 
 
 @router.patch("/{task_id}", response_model=TaskDetail, responses={**NOT_FOUND, **CONFLICT})
@@ -173,5 +193,6 @@ def update_route(
     """Move a task on: ``in_progress``, back to ``open``, ``done`` or ``cancelled`` (these two
     need a ``note``: what came of the call). A closed task (done, cancelled, recovered) cannot
     change: 409. Sent to webhooks subscribed to ``retention.task``."""
-    row = change_task(ctx, principal, task_id, body.status, body.note)
-    return TaskDetail(**visible(principal, row))
+    view = visible(principal, change_task(ctx, principal, task_id, body.status, body.note))
+    audit_reads(ctx, principal, [view])
+    return TaskDetail(**view)

@@ -41,6 +41,8 @@ class WebhookCreate(Input):
             "retention.coupon",
             "retention.sms",
             "audience.members",
+            "experiment.started",
+            "pilot.decided",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 

@@ -18,6 +18,9 @@ from pydantic import (
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 500
+#: the longest run id a route accepts: the store's ``runs.id`` column (String(120)); the ids
+#: the system issues (``<as_of>-<policy name up to 80>-<time>``) are at most 111 characters
+RUN_ID_MAX = 120
 
 
 def _integer(value: Any) -> Any:

@@ -44,6 +44,7 @@ FILES: dict[str, tuple[str, str]] = {  # file -> (canonical table, encoding)
     "regions.csv": ("regions", "utf-8"),
     "price_rules.csv": ("price_rules", "utf-8"),
     "account_managers.csv": ("account_managers", "utf-8"),
+    "outlet_locations.csv": ("outlet_locations", "utf-8"),
     "coupons.csv": ("coupons", "utf-8"),
     "rebate_accruals.csv": ("rebate_accruals", "utf-8"),
     "campaign_touches.csv": ("campaign_touches", "utf-8"),
@@ -82,7 +83,7 @@ class ExportWriter(BatchSink):
                 {"kind": "duplicate_customer", "file": CUSTOMERS_FILE, "row": p["row"], "id": p["dup_id"],
                  "true_value": p["true_id"], "variants": p["variants"]}
             )  # fmt: skip
-        for name in ("products", "regions", "price_rules", "account_managers"):
+        for name in ("products", "regions", "price_rules", "account_managers", "outlet_locations"):
             self._plain(f"{name}.csv", tables[name])
 
     def batch(self, index: int, tables: dict[str, pa.Table]) -> None:

@@ -1,7 +1,7 @@
 """tag_definitions, audiences, audience_deliveries: user-defined tags and audiences (issue 20)
 
-Revision ID: 0012_tags_audiences
-Revises: 0011_trust_leases
+Revision ID: 0013_tags_audiences
+Revises: 0012_experiments_tables
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_tags_audiences"
-down_revision = "0011_trust_leases"
+revision = "0013_tags_audiences"
+down_revision = "0012_experiments_tables"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,82 @@
+"""What a console action would change, shown before it is done (issue 18 finding 2).
+
+Starting a run and publishing a policy first dry-run the policy against the tiers customers
+hold now (:func:`tierwise.api.grading.dry_run`, nothing published) and show the counts per
+tier before and after and how many customers would move up and down; a manual override shows
+the one customer's move. The action happens only when the confirmation form is posted with
+``confirmed=yes``. The live policy (the one the latest published run used) is named on the
+policies and runs pages and is the run picker's default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from tierwise.api import grading
+from tierwise.api.deps import AppContext
+from tierwise.policy.schema import Policy
+from tierwise.store.schema import Run, latest_published
+
+
+def live_policy(ctx: AppContext) -> dict[str, Any] | None:
+    """The policy of the latest published run: ``name``, ``run_id``, ``as_of``, ``file``."""
+    with ctx.engine.connect() as conn:
+        row = conn.execute(latest_published(Run.id, Run.policy_name, Run.as_of)).first()
+    if row is None:
+        return None
+    path = ctx.policies.path_of(row.policy_name)
+    return {
+        "name": row.policy_name,
+        "run_id": row.id,
+        "as_of": row.as_of,
+        "file": path.name if path else None,
+    }
+
+
+def moves(matrix: Sequence[dict[str, Any]], order: Sequence[str]) -> dict[str, Any]:
+    """Counts per tier now and after, and customers moving up, down, in and out.
+
+    ``order`` is the policy's tier codes, top first; a tier outside it counts as a change
+    that is neither up nor down (``other``).
+    """
+    rank = {c: i for i, c in enumerate(order)}
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    out = {"up": 0, "down": 0, "entered": 0, "left": 0, "other": 0, "same": 0}
+    for cell in matrix:
+        a, b, n = cell["from_tier"], cell["to_tier"], int(cell["customers"])
+        if a:
+            before[a] = before.get(a, 0) + n
+        if b:
+            after[b] = after.get(b, 0) + n
+        if a == b:
+            out["same"] += n
+        elif a is None:
+            out["entered"] += n
+        elif b is None:
+            out["left"] += n
+        elif a in rank and b in rank:
+            out["up" if rank[b] < rank[a] else "down"] += n
+        else:
+            out["other"] += n
+    tiers = [c for c in order if c in before or c in after]
+    tiers += sorted((set(before) | set(after)) - set(tiers))
+    return {
+        **out,
+        "rows": [{"tier": t, "before": before.get(t, 0), "after": after.get(t, 0)} for t in tiers],
+    }
+
+
+def preview(ctx: AppContext, policy: Policy, as_of: dt.date) -> dict[str, Any]:
+    """The dry run of ``policy`` as of ``as_of`` against the tiers held now, with
+    :func:`moves` (the policy's own computed tiers, before stability rules)."""
+    diff = grading.dry_run(
+        policy,
+        as_of=as_of,
+        lake=ctx.settings.lake_dir,
+        current=ctx.runs.current_state(),
+        now=ctx.now(),
+    )
+    return {**diff, **moves(diff["matrix"], [lv.code for lv in policy.tiers.levels])}
