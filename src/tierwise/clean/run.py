@@ -428,13 +428,6 @@ def clean(
             )
     finally:
         con.close()
-    from tierwise.features.availability import book_inputs
-
-    inputs = book_inputs(lake)
-    missing = inputs.unavailable() if inputs is not None else {}
-    if missing:  # the quality report says what this book cannot grade on (issue 19)
-        res.notes.append(
-            f"{len(missing)} features unavailable (missing inputs): "
-            + "; ".join(f"{k} ({', '.join(v)})" for k, v in missing.items())
-        )
+    # The features this book cannot grade on are added to the notes by the caller
+    # (features.availability.unavailable_note): clean sits below features in the layers.
     return res

@@ -13,6 +13,7 @@ from tierwise.clean.dedupe import DedupeParams
 from tierwise.clean.report import clean_report
 from tierwise.clean.run import clean
 from tierwise.cli.main import app
+from tierwise.features.availability import unavailable_note
 from tierwise.ingest.report import write_report
 from tierwise.settings import get_settings
 
@@ -41,6 +42,8 @@ def clean_command(
         res = clean(
             raw, lake, dedupe=DedupeParams(threshold=threshold), step=lambda s: status.update(s)
         )
+    if note := unavailable_note(lake):  # the report says what this book cannot grade on
+        res.notes.append(note)
     t = RichTable(title="clean")
     counts: dict[str, int]
     for c in ("table", "rows in", "exact duplicates", "grain conflicts", "rows out"):

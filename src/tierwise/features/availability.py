@@ -138,3 +138,15 @@ def require_available(
             unavailable=missing,
         )
     return inputs.unavailable()
+
+
+def unavailable_note(lake: LakeLocation) -> str | None:
+    """One line for a data-quality report: the features this lake cannot compute and their
+    missing inputs (issue 19), or None when every feature is available."""
+    inputs = book_inputs(lake)
+    missing = inputs.unavailable() if inputs is not None else {}
+    if not missing:
+        return None
+    return f"{len(missing)} features unavailable (missing inputs): " + "; ".join(
+        f"{k} ({', '.join(v)})" for k, v in missing.items()
+    )

@@ -94,9 +94,12 @@ def _ingest(ctx: DemoContext) -> None:
 def _clean(ctx: DemoContext) -> None:
     from tierwise.clean.report import clean_report
     from tierwise.clean.run import clean
+    from tierwise.features.availability import unavailable_note
     from tierwise.ingest.report import write_report
 
     res = clean(ctx.home / "raw", ctx.home / "lake")
+    if note := unavailable_note(ctx.home / "lake"):
+        res.notes.append(note)
     write_report(
         clean_report(res, raw=ctx.home / "raw", lake=ctx.home / "lake"),
         ctx.home / "reports",
