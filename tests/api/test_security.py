@@ -7,6 +7,7 @@ Requirements: R-INT-4 (masking), R-INT-5 (roles, users, keys), R-INT-1 (webhooks
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 
 from tierwise.api.access import Principal, Role
 from tierwise.api.auth import DEV_SECRET, issue_token, utcnow
+from tierwise.ingest.mapping import Limits
 from tierwise.store.schema import AuditEntry, CustomerProfile
 
 from .conftest import MANAGER, Book, auth
@@ -278,7 +280,12 @@ def _event(**over: object) -> dict[str, object]:
     [
         ({"customer_id": "C9999999"}, "customer_id", "unknown customer 'C9999999'"),
         ({"occurred_at": "2099-01-01T10:00:00+08:00"}, "occurred_at", "in the future"),
-        ({"occurred_at": "1999-12-31T10:00:00+08:00"}, "occurred_at", "implausibly old"),
+        # the day before the ingest's earliest date (the same limit for events and files)
+        (
+            {"occurred_at": f"{Limits().earliest - dt.timedelta(days=1)}T10:00:00+08:00"},
+            "occurred_at",
+            "implausibly old",
+        ),
         ({"amount": 20_000_000.0}, "amount", "absurd amount"),
     ],
 )
