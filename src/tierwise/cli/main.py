@@ -73,7 +73,7 @@ COMMAND_MODULES: dict[str, str] = {
 # importing any command module, so help starts as fast as Typer and Rich do (issue 19 item 7).
 # tests/cli/test_main.py checks it against what the modules register.
 COMMAND_HELP: dict[str, str] = {
-    "docs": "Write docs/data-model.md from the canonical table declarations.",
+    "docs": "Write docs/data-model.md and docs/tag-catalogue.md from their declarations.",
     "db": "The operational store (runs, current tiers, history, webhooks).",
     "generate": "Generate a distributor's book: clean lake, dirty exports and the ground truth.",
     "demo": "Generate, ingest, clean, grade and publish the demo book, then serve the console.",
@@ -95,6 +95,8 @@ COMMAND_HELP: dict[str, str] = {
     "analyze": "Evaluate a published run: metrics per tier, effect of tier changes.",
     "report": "Write a run's analysis report: tier distribution, migration from the previous run,",
     "tasks": "Churn retention call-back tasks (R-OPS-5) of account managers.",
+    "tags": "The tag catalogue (300+ tags), snapshots, health.",
+    "audience": "Audiences: who an operation targets.",
     "world": "The world: run a generated book forward under a plan, with the true effects.",
     "recommend": "Product recommendations (R-OPS-7): buy again and new to you.",
     "webhooks": "Webhook outbox (tier changes to CRM/ERP).",

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from tierwise.errors import describe
+from tierwise.errors import TierwiseError, describe
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.lake import LakeLocation
@@ -154,7 +154,10 @@ def grade_and_publish(
             after=reapply if reapply_events else None,
         )
     except BaseException as err:
-        log.exception("run %s failed", run_id)  # the whole error, SQL included, in the log
+        if isinstance(err, TierwiseError):  # a known failure (no lake, bad policy): one line
+            log.warning("run %s failed: %s", run_id, err)
+        else:  # anything else: the whole error, SQL included, in the log
+            log.exception("run %s failed", run_id)
         store.fail(run_id, describe(err), clock())  # what GET /runs/{id} shows: no SQL
         raise
     # the API's read model follows the published state (a failure here leaves the run
