@@ -28,6 +28,7 @@ from tierwise.grading.run import run_grading
 from tierwise.pipeline.publish import begin_run, grade_and_publish
 from tierwise.policy import Policy, parse_policy, policy_hash
 from tierwise.policy.engine import required_features
+from tierwise.policy.source import locate
 from tierwise.store.runs import RunStore
 
 
@@ -38,10 +39,11 @@ def parse_text(text: str, source: str = "<request>") -> Policy:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem: dict[str, Any] = {"path": "(yaml)", "message": f"not valid YAML{where}"}
+        if mark:
+            problem |= {"kind": "yaml", "line": mark.line + 1, "ctx": {"column": mark.column + 1}}
         raise PolicyError(
-            f"{source}: not valid YAML{where}",
-            file=source,
-            problems=[{"path": "(yaml)", "message": f"not valid YAML{where}"}],
+            f"{source}: not valid YAML{where}", file=source, problems=[problem]
         ) from None
     return parse_policy(data, source=source)
 
@@ -52,6 +54,9 @@ def check(text: str) -> dict[str, Any]:
         policy = parse_text(text)
     except PolicyError as err:
         problems = err.fields.get("problems") or [{"path": "(top)", "message": err.message}]
+        for p in problems:  # the line of each key path in the text (issue 18 finding 6)
+            if "line" not in p and p["path"] not in ("(top)", "(yaml)"):
+                p["line"] = locate(text, p["path"])
         return {
             "valid": False,
             "name": None,
@@ -78,8 +83,9 @@ def dry_run(
 ) -> dict[str, Any]:
     """Grade with ``policy`` into a scratch folder and compare with the published tiers.
 
-    Returns the computed tier counts and the matrix current tier → computed tier (before
-    stability rules: what the policy itself would do). Nothing is published.
+    Returns the computed tier counts, the matrix current tier → computed tier (before
+    stability rules: what the policy itself would do) and ``changes``, each customer whose
+    tier would change as ``(customer_id, from_tier, to_tier)``. Nothing is published.
     """
     with tempfile.TemporaryDirectory(prefix="tierwise-dry-run-") as tmp:
         result = run_grading(policy, as_of=as_of, lake=lake, runs=Path(tmp), now=now)
@@ -87,8 +93,12 @@ def dry_run(
     ids = data["entity_id"].to_pylist()
     tiers = pc.fill_null(data["tier"], "").to_pylist()
     matrix: Counter[tuple[str | None, str | None]] = Counter()
+    changes: list[tuple[str, str | None, str | None]] = []
     for cid, tier in zip(ids, tiers, strict=True):
-        matrix[(current.get(cid), tier or None)] += 1
+        before, after = current.get(cid), tier or None
+        matrix[(before, after)] += 1
+        if before != after:
+            changes.append((cid, before, after))
     changed = sum(n for (a, b), n in matrix.items() if a != b)
     return {
         "policy_name": policy.name,
@@ -101,6 +111,7 @@ def dry_run(
             {"from_tier": a, "to_tier": b, "customers": n}
             for (a, b), n in sorted(matrix.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
         ],
+        "changes": changes,
     }
 
 

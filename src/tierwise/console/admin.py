@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tierwise.api import grading
 from tierwise.api.access import Action
-from tierwise.console.confirm import live_policy, preview
+from tierwise.api.views import public_row
+from tierwise.console import policy_form
+from tierwise.console.confirm import changed_page, live_policy, preview
+from tierwise.console.messages import translator
 from tierwise.console.session import check_csrf
 from tierwise.console.web import PageDep, policy_titles, run_name
-from tierwise.errors import NotFoundError, TierwiseError
+from tierwise.errors import NotFoundError, TierwiseError, UsageError
 from tierwise.policy import policy_hash
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Yaml = Annotated[str, Form(min_length=1, max_length=200_000)]
 Csrf = Annotated[str, Form(max_length=100)]
+CHANGED_PAGE = 25
 
 
 def _default_as_of(page: PageDep) -> dt.date:
@@ -38,15 +42,46 @@ def policy_edit(page: PageDep, name: str) -> Response:
     path = page.ctx.policies.path_of(name)
     if path is None:
         raise NotFoundError(f"no policy {name!r}", policy=name)
+    text = path.read_text(encoding="utf-8")
     return page.render(
         "policy.html",
         name=name,
         file=path.name,
-        text=path.read_text(encoding="utf-8"),
+        text=text,
+        fields=policy_form.fields(text, page.lang),
         as_of=_default_as_of(page),
         may_validate=page.may(Action.POLICY_VALIDATE),
         may_publish=page.may(Action.POLICY_PUBLISH),
     )
+
+
+@router.post("/policies/{name}/form", response_class=HTMLResponse)
+async def policy_from_fields(page: PageDep, name: str) -> Response:
+    """A form field changed: the YAML with that number rewritten in place (htmx swaps the
+    text area; a value that is not a number leaves the text as it is and says so)."""
+    form = await page.request.form()
+    check_csrf(page.request, str(form.get("csrf", "")))
+    page.require(Action.POLICY_LIST)
+    text = str(form.get("yaml", ""))[:200_000]
+    values = {k[2:]: str(v)[:40] for k, v in form.items() if k.startswith("f:")}
+    error = None
+    try:
+        edited = policy_form.apply(text, values)
+        if edited == text:  # nothing to rewrite: leave the text area (and the caret) alone
+            return Response(status_code=204)
+        text = edited
+    except UsageError as err:
+        bad = str(err.fields.get("field", ""))
+        error = translator(page.lang)("pf_not_a_number").format(value=values.get(bad, ""))
+    return page.render("_policy_yaml.html", name=name, text=text, error=error)
+
+
+@router.post("/policies/{name}/fields", response_class=HTMLResponse)
+def policy_to_fields(page: PageDep, name: str, yaml: Yaml, csrf: Csrf = "") -> Response:
+    """The YAML was edited: the form fields read again from it."""
+    check_csrf(page.request, csrf)
+    page.require(Action.POLICY_LIST)
+    return page.render("_policy_fields.html", name=name, fields=policy_form.fields(yaml, page.lang))
 
 
 @router.post("/policies/{name}/validate", response_class=HTMLResponse)
@@ -54,8 +89,18 @@ def policy_validate(page: PageDep, name: str, yaml: Yaml, csrf: Csrf = "") -> Re
     """The check result as an htmx fragment: every problem with its file and key path."""
     check_csrf(page.request, csrf)
     page.require(Action.POLICY_VALIDATE)
-    result = grading.check(yaml)
-    return page.render("policy_check.html", result=result, file=f"{name}.yaml")
+    return _check_page(page, name, grading.check(yaml))
+
+
+def _check_page(page: PageDep, name: str, result: dict[str, Any], status: int = 200) -> Response:
+    """The check result with every problem in the page's language and its line."""
+    problems = [{**p, "text": policy_form.problem_text(p, page.lang)} for p in result["problems"]]
+    return page.render(
+        "policy_check.html",
+        status=status,
+        result={**result, "problems": problems},
+        file=f"{name}.yaml",
+    )
 
 
 @router.post("/policies/{name}/dry-run", response_class=HTMLResponse)
@@ -65,26 +110,46 @@ def policy_dry_run(
     yaml: Yaml,
     as_of: Annotated[dt.date, Form()],
     csrf: Csrf = "",
+    p: Annotated[int, Form(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """What the edited policy would change against the current tiers (nothing published)."""
+    """What the edited policy would change against the current tiers (nothing published):
+    the current → new matrix with tiers in the policy's order, and the changed customers,
+    25 a page (issue 18 finding 6)."""
     check_csrf(page.request, csrf)
     page.require(Action.POLICY_VALIDATE)
     result = grading.check(yaml)
     if not result["valid"]:
-        return page.render("policy_check.html", result=result, file=f"{name}.yaml")
+        return _check_page(page, name, result)
     policy = grading.parse_text(yaml)
     ctx = page.ctx
     try:
         diff = preview(ctx, policy, as_of)
     except TierwiseError as err:
         return _dry_run_failed(page, name, err)
-    tiers = sorted(
-        {c["from_tier"] or "" for c in diff["matrix"]}
-        | {c["to_tier"] or "" for c in diff["matrix"]}
-    )
+    order = [lv.code for lv in policy.tiers.levels]
+    present = {c["from_tier"] or "" for c in diff["matrix"]} | {
+        c["to_tier"] or "" for c in diff["matrix"]
+    }
+    # the policy's tiers top first, then any other tier customers hold now, ungraded last
+    tiers = [c for c in order if c in present] + sorted(present - set(order) - {""})
+    tiers += [""] if "" in present else []
     cells = {(c["from_tier"] or "", c["to_tier"] or ""): c["customers"] for c in diff["matrix"]}
+    chunk, pages = changed_page(diff, order, page=p, size=CHANGED_PAGE)
+    names = {}
+    for cid, *_ in chunk:
+        row = ctx.customers.get(cid, full=False)
+        names[cid] = public_row(row, page.principal)["name"] if row else ""
     return page.render(
-        "policy_diff.html", diff=diff, tiers=tiers, cells=cells, label=page.tier_label
+        "policy_diff.html",
+        diff=diff,
+        tiers=tiers,
+        cells=cells,
+        label=page.tier_label,
+        name=name,
+        changed=chunk,
+        names=names,
+        p=min(p, pages),
+        pages=pages,
     )
 
 
@@ -104,7 +169,7 @@ def policy_publish(
     page.require(Action.POLICY_PUBLISH)
     result = grading.check(yaml)
     if not result["valid"]:
-        return page.render("policy_check.html", result=result, file=f"{name}.yaml")
+        return _check_page(page, name, result)
     policy = grading.parse_text(yaml)
     ctx, now = page.ctx, page.ctx.now()
     if confirmed != "yes":
@@ -143,12 +208,8 @@ def policy_publish(
 
 
 def _dry_run_failed(page: PageDep, name: str, err: TierwiseError) -> Response:
-    return page.render(
-        "policy_check.html",
-        status=422,
-        file=f"{name}.yaml",
-        result={"valid": False, "problems": [{"path": "(dry-run)", "message": err.message}]},
-    )
+    result = {"valid": False, "problems": [{"path": "(dry-run)", "message": err.message}]}
+    return _check_page(page, name, result, status=422)
 
 
 @router.get("/runs", response_class=HTMLResponse)

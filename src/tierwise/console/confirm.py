@@ -11,11 +11,13 @@ policies and runs pages and is the run picker's default.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from tierwise.api import grading
 from tierwise.api.deps import AppContext
+from tierwise.policy import policy_hash
 from tierwise.policy.schema import Policy
 from tierwise.store.schema import Run, latest_published
 
@@ -69,9 +71,22 @@ def moves(matrix: Sequence[dict[str, Any]], order: Sequence[str]) -> dict[str, A
     }
 
 
+PREVIEW_TTL_S = 120.0
+
+
 def preview(ctx: AppContext, policy: Policy, as_of: dt.date) -> dict[str, Any]:
     """The dry run of ``policy`` as of ``as_of`` against the tiers held now, with
-    :func:`moves` (the policy's own computed tiers, before stability rules)."""
+    :func:`moves` (the policy's own computed tiers, before stability rules).
+
+    The latest one is kept for two minutes (same policy, date and published run), so that
+    paging through its changed customers does not grade the lake again.
+    """
+    live = live_policy(ctx)
+    key = (policy_hash(policy), as_of, live["run_id"] if live else None)
+    hit = ctx.cache.get("console-preview")
+    if hit is not None and hit[0] == key and time.monotonic() - hit[1] < PREVIEW_TTL_S:
+        cached: dict[str, Any] = hit[2]
+        return cached
     diff = grading.dry_run(
         policy,
         as_of=as_of,
@@ -79,4 +94,32 @@ def preview(ctx: AppContext, policy: Policy, as_of: dt.date) -> dict[str, Any]:
         current=ctx.runs.current_state(),
         now=ctx.now(),
     )
-    return {**diff, **moves(diff["matrix"], [lv.code for lv in policy.tiers.levels])}
+    out = {**diff, **moves(diff["matrix"], [lv.code for lv in policy.tiers.levels])}
+    ctx.cache["console-preview"] = (key, time.monotonic(), out)
+    return out
+
+
+def changed_page(
+    pv: dict[str, Any], order: Sequence[str], *, page: int, size: int
+) -> tuple[list[tuple[str, str | None, str | None, str]], int]:
+    """One page of the dry run's changed customers, ordered by current tier then new tier in
+    the policy's order (ungraded last), then id; each with its move (up, down, entered,
+    left, other) and the number of pages."""
+    rank = {c: i for i, c in enumerate(order)}
+
+    def r(t: str | None) -> int:
+        return rank.get(t, len(rank)) if t else len(rank) + 1
+
+    def move(a: str | None, b: str | None) -> str:
+        if a is None:
+            return "entered"
+        if b is None:
+            return "left"
+        if a in rank and b in rank:
+            return "up" if rank[b] < rank[a] else "down"
+        return "other"
+
+    rows = sorted(pv["changes"], key=lambda c: (r(c[1]), r(c[2]), c[0]))
+    pages = max(1, -(-len(rows) // size))
+    chunk = rows[(page - 1) * size : page * size]
+    return [(cid, a, b, move(a, b)) for cid, a, b in chunk], pages

@@ -814,3 +814,64 @@ EN |= {
     "recs_list": "List",
     "recs_no_backtest": "No backtest yet: run tierwise recommend evaluate or tierwise demo",
 }
+
+# The policy form beside the YAML (issue 18 finding 6)
+ZH |= {
+    "pf_fields": "权重与阈值",
+    "pf_fields_help": "修改字段会直接改写右侧 YAML 中的对应数字；修改 YAML 后字段随之更新。",
+    "pf_general": "基本设置",
+    "pf_weights": "评分权重与档位",
+    "pf_tiers": "等级占比",
+    "pf_rules": "规则阈值",
+    "pf_no_fields": "YAML 无法解析，修正后这里会显示可编辑的字段。",
+    "pf_not_a_number": "“{value}”不是数字，YAML 未修改。",
+    "pf_line": "行",
+    "pf_changed_list": "等级将变化的客户",
+    "pf_move": "变化",
+    "cf_other": "其他",
+    "pf_none_changed": "没有客户的等级会变化。",
+}
+EN |= {
+    "pf_fields": "Weights and thresholds",
+    "pf_fields_help": "Changing a field rewrites that number in the YAML beside it; "
+    "editing the YAML updates the fields.",
+    "pf_general": "General",
+    "pf_weights": "Score weights and steps",
+    "pf_tiers": "Tier shares",
+    "pf_rules": "Rule thresholds",
+    "pf_no_fields": "The YAML does not parse; fix it and the fields show up here.",
+    "pf_not_a_number": "“{value}” is not a number; the YAML is unchanged.",
+    "pf_line": "Line",
+    "pf_changed_list": "Customers whose tier would change",
+    "pf_move": "Move",
+    "cf_other": "Other",
+    "pf_none_changed": "No customer's tier would change.",
+}
+
+# Retention tasks by value at risk, export and bulk update (issue 18 finding 10)
+ZH |= {
+    "customer_id_h": "客户编号",
+    "task_risk": "风险价值（元）",
+    "task_ltv": "生命周期价值（元）",
+    "task_churn": "流失概率",
+    "task_risk_note": "待跟进的任务按风险价值（生命周期价值 × 流失概率）从高到低排列；回访截止日按客户经理每天可回访的数量依次排开。",
+    "task_export": "导出 CSV",
+    "task_bulk": "批量更新勾选的任务",
+    "task_pick": "选择",
+    "task_moved": "已更新 {n} 个任务。",
+    "task_failed": "未能更新：{what}",
+}
+EN |= {
+    "customer_id_h": "Customer ID",
+    "task_risk": "Value at risk (yuan)",
+    "task_ltv": "Lifetime value (yuan)",
+    "task_churn": "Churn probability",
+    "task_risk_note": "Tasks still to do are ordered by value at risk (lifetime value × churn "
+    "probability), highest first; call-back dates are spread by how many calls each account "
+    "manager makes a day.",
+    "task_export": "Export CSV",
+    "task_bulk": "Update the ticked tasks",
+    "task_pick": "Pick",
+    "task_moved": "{n} tasks updated.",
+    "task_failed": "Not updated: {what}",
+}

@@ -11,7 +11,8 @@ import yaml
 from pydantic import ValidationError
 
 from tierwise.errors import PolicyError
-from tierwise.policy.check import Problem, check_raw
+from tierwise.policy.check import check_raw
+from tierwise.policy.keys import suggest_key
 from tierwise.policy.schema import Policy
 
 
@@ -33,24 +34,38 @@ def parse_policy(data: Any, *, source: str = "<policy>") -> Policy:
     """Validate raw policy data; raise one :class:`PolicyError` listing every problem."""
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: a policy is a mapping of keys", file=source, problems=[])
-    problems: list[Problem] = []
+    problems: list[dict[str, Any]] = []
     policy: Policy | None = None
     try:
         policy = Policy.model_validate(data)
     except ValidationError as err:
         for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            problems.append((_loc(e["loc"]), msg))
-    problems += check_raw(data)
+            problems.append(_problem(_loc(e["loc"]), e["type"], e["msg"], e.get("ctx")))
+    problems += [{"path": p, "message": m} for p, m in check_raw(data)]
     if problems or policy is None:
-        listing = "; ".join(f"{path}: {msg}" for path, msg in problems)
+        listing = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
         raise PolicyError(
             f"{source}: {len(problems)} problem(s): {listing}",
             hint="see docs/policy.md",
             file=source,
-            problems=[{"path": p, "message": m} for p, m in problems],
+            problems=problems,
         )
     return policy
+
+
+def _problem(path: str, kind: str, msg: str, ctx: dict[str, Any] | None) -> dict[str, Any]:
+    """One schema problem: the key path, the message, pydantic's error ``kind`` and its
+    ``ctx`` (for translations), and for an unknown key the closest allowed key."""
+    out: dict[str, Any] = {"path": path, "message": msg, "kind": kind}
+    if ctx:
+        out["ctx"] = {k: v if isinstance(v, int | float | str) else str(v) for k, v in ctx.items()}
+    if kind == "extra_forbidden":
+        out["message"] = "unknown key"
+        close = suggest_key(path)
+        if close:
+            out["suggestion"] = close
+            out["message"] = f"unknown key; did you mean {close}?"
+    return out
 
 
 def load_policy(path: Path) -> Policy:

@@ -46,6 +46,8 @@ class PolicyDryRunRequest(PolicyText):
 class PolicyProblem(BaseModel):
     path: str
     message: str
+    line: int | None = Field(default=None, description="1-based line of the key in the text")
+    suggestion: str | None = Field(default=None, description="The closest allowed key")
 
 
 class PolicyCheck(BaseModel):
