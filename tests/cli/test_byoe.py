@@ -315,3 +315,47 @@ def test_the_cdnow_log_is_graded_end_to_end(
     assert any(
         "features unavailable" in n and "order_lines" in n for n in report["result"]["notes"]
     )
+
+
+def test_region_text_is_resolved_to_district_codes_without_a_regions_table(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # R-DAT-3, issue 19 item 2: abbreviated, full-width and ambiguous region text
+    customers = tmp_path / "客户列表.csv"
+    customers.write_text(
+        "客户编码,客户名称,省份,城市,区县\n"
+        "K01,蜀香小馆,四川,成都,武侯\n"
+        "K02,京味饭庄,北京市,北京市,朝阳区\n"
+        "K03,春城烧烤,吉林省,长春,朝阳区\n"
+        "K04,无名小店,,,朝阳区\n"
+        "K05,海边餐厅,广东省,广州市,某某新区\n"
+        "K06,全角小馆,四川省,成都市,锦江区　\n",
+        encoding="utf-8",
+    )
+    orders = tmp_path / "订单.csv"
+    orders.write_text(
+        "客户编码,下单日期,金额\n"
+        + "".join(f"K0{i},2025-05-0{i},{100 * i}\n" for i in range(1, 7)),
+        encoding="utf-8",
+    )
+    two_commands(monkeypatch, capsys, [customers, orders])
+    assert cli(monkeypatch, "clean") == 0
+    capsys.readouterr()
+    rows = {r["customer_id"]: r for r in pq.read_table(home / "lake" / "customers").to_pylist()}
+    assert rows["K01"]["region_id"] == "510107"
+    assert (rows["K01"]["province"], rows["K01"]["city"], rows["K01"]["district"]) == (
+        "四川省",
+        "成都市",
+        "武侯区",
+    )
+    assert rows["K02"]["region_id"] == "110105"
+    assert rows["K03"]["region_id"] == "220104"  # the city tells the two 朝阳区 apart
+    assert rows["K04"]["region_id"] is None and rows["K04"]["district"] == "朝阳区"
+    assert rows["K05"]["region_id"] is None and rows["K05"]["district"] == "某某新区"
+    assert rows["K06"]["region_id"] == "510104"
+    notes = json.loads((home / "reports" / "clean.json").read_text("utf-8"))["result"]["notes"]
+    assert any("4 region codes resolved" in n and "GB/T 2260" in n for n in notes)
+    assert any("2 customers' district text" in n and "朝阳区" in n for n in notes)
