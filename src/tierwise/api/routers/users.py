@@ -63,25 +63,62 @@ def _not_self(principal: Principal, name: str, what: str) -> None:
         )
 
 
+# The API and the console's admin page do these the same way: decide is done by the caller
+# (allow / Page.require); these check what the role table cannot and write the audit entry.
+
+
+def set_user_active(
+    ctx: Ctx, principal: Principal, user_id: int, active: bool, *, via: str = "api"
+) -> dict[str, Any]:
+    """Disable or enable a user (never oneself: 409); audited; the user's record after."""
+    user = ctx.users.get_user(user_id)
+    if not active:
+        _not_self(principal, user["name"], "disable")
+    ctx.users.set_active(user["name"], active)
+    action = "user.enable" if active else "user.disable"
+    ctx.audit.record(principal, action, now=ctx.now(), target=user["name"], detail={"via": via})
+    return ctx.users.get_user(user_id)
+
+
+def remove_user(ctx: Ctx, principal: Principal, user_id: int, *, via: str = "api") -> str:
+    """Delete a user (never oneself: 409); audited; the deleted user's name."""
+    user = ctx.users.get_user(user_id)
+    _not_self(principal, user["name"], "delete")
+    ctx.users.delete_user(user["name"])
+    ctx.audit.record(
+        principal, "user.delete", now=ctx.now(), target=user["name"], detail={"via": via}
+    )
+    return str(user["name"])
+
+
+def rotate_key(
+    ctx: Ctx, principal: Principal, key_id: int, *, via: str = "api"
+) -> tuple[str, dict[str, Any]]:
+    """Revoke an active key and issue its replacement; audited; (new key, its record)."""
+    now = ctx.now()
+    key, row = ctx.users.rotate_key(key_id, now)
+    detail = {"new_id": row["id"], "via": via}
+    ctx.audit.record(principal, "apikey.rotate", now=now, target=str(key_id), detail=detail)
+    return key, row
+
+
+def revoke_key(ctx: Ctx, principal: Principal, key_id: int, *, via: str = "api") -> None:
+    """Revoke an active key at once (404 when unknown or already revoked); audited."""
+    now = ctx.now()
+    ctx.users.revoke_key(key_id, now)
+    ctx.audit.record(principal, "apikey.revoke", now=now, target=str(key_id), detail={"via": via})
+
+
 @router.patch("/users/{user_id}", response_model=UserPublic, responses={**NOT_FOUND, **CONFLICT})
 def update_user(ctx: Ctx, principal: Allowed, user_id: UserId, body: UserUpdate) -> UserPublic:
     """Disable (``{"active": false}``) or enable a user; a disabled user's tokens stop at once."""
-    user = ctx.users.get_user(user_id)
-    if not body.active:
-        _not_self(principal, user["name"], "disable")
-    ctx.users.set_active(user["name"], body.active)
-    action = "user.enable" if body.active else "user.disable"
-    ctx.audit.record(principal, action, now=ctx.now(), target=user["name"])
-    return _public(ctx, ctx.users.get_user(user_id))
+    return _public(ctx, set_user_active(ctx, principal, user_id, body.active))
 
 
 @router.delete("/users/{user_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
 def delete_user(ctx: Ctx, principal: Allowed, user_id: UserId) -> None:
     """Delete a user (the audit log keeps its name); its tokens stop at once."""
-    user = ctx.users.get_user(user_id)
-    _not_self(principal, user["name"], "delete")
-    ctx.users.delete_user(user["name"])
-    ctx.audit.record(principal, "user.delete", now=ctx.now(), target=user["name"])
+    remove_user(ctx, principal, user_id)
 
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic])
@@ -110,16 +147,10 @@ def create_api_key(ctx: Ctx, principal: Allowed, body: ApiKeyCreate) -> ApiKeyCr
 )
 def rotate_api_key(ctx: Ctx, principal: Allowed, key_id: KeyId) -> ApiKeyCreated:
     """Revoke the key at once and issue its replacement (same name and role), shown once."""
-    now = ctx.now()
-    key, row = ctx.users.rotate_key(key_id, now)
-    ctx.audit.record(
-        principal, "apikey.rotate", now=now, target=str(key_id), detail={"new_id": row["id"]}
-    )
+    key, row = rotate_key(ctx, principal, key_id)
     return ApiKeyCreated(**row, key=key)
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=NOT_FOUND)
 def revoke_api_key(ctx: Ctx, principal: Allowed, key_id: KeyId) -> None:
-    now = ctx.now()
-    ctx.users.revoke_key(key_id, now)
-    ctx.audit.record(principal, "apikey.revoke", now=now, target=str(key_id))
+    revoke_key(ctx, principal, key_id)
