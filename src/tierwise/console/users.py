@@ -18,7 +18,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from tierwise.api.access import Action, Role
-from tierwise.api.routers.users import remove_user, revoke_key, rotate_key, set_user_active
+from tierwise.api.routers.users import (
+    add_key,
+    add_user,
+    remove_user,
+    revoke_key,
+    rotate_key,
+    set_user_active,
+)
 from tierwise.api.schemas.admin import ApiKeyCreate, UserCreate
 from tierwise.console.session import check_csrf
 from tierwise.console.web import Page, PageDep
@@ -59,15 +66,20 @@ def users_page(
     )
 
 
-def _user(page: Page, user_id: int) -> dict[str, Any]:
-    return page.ctx.users.get_user(user_id)
-
-
 def _key(page: Page, key_id: int) -> dict[str, Any]:
     for k in page.ctx.users.list_keys():
         if k["id"] == key_id:
             return k
     raise NotFoundError(f"no API key {key_id}", key_id=key_id)
+
+
+def _confirm(page: Page, op: str, subject: str, role: str, action: str) -> Response:
+    """The confirmation page of ``op`` on ``subject``: what it does, then ``confirmed=yes``."""
+    return page.render("users_confirm.html", op=op, subject=subject, role=role, action=action)
+
+
+def _done(op: str, subject: str) -> Response:
+    return RedirectResponse(f"/console/users?done={op}&target={subject}", status_code=303)
 
 
 @router.post("/users/{user_id}/{op}")
@@ -77,23 +89,15 @@ def user_action(
     """Disable, enable or delete a user once confirmed; first the confirmation page."""
     check_csrf(page.request, csrf)
     page.require(Action.USER_MANAGE)
-    user = _user(page, user_id)
+    user = page.ctx.users.get_user(user_id)
+    subject = f"user:{user['name']}"
     if confirmed != "yes":
-        return page.render(
-            "users_confirm.html",
-            op=op,
-            kind="user",
-            subject=f"user:{user['name']}",
-            role=user["role"],
-            action=f"/console/users/{user_id}/{op}",
-        )
+        return _confirm(page, op, subject, user["role"], f"/console/users/{user_id}/{op}")
     if op == "delete":
-        name = remove_user(page.ctx, page.principal, user_id, via="console")
+        remove_user(page.ctx, page.principal, user_id, via="console")
     else:
-        name = set_user_active(page.ctx, page.principal, user_id, op == "enable", via="console")[
-            "name"
-        ]
-    return RedirectResponse(f"/console/users?done={op}&target=user:{name}", status_code=303)
+        set_user_active(page.ctx, page.principal, user_id, op == "enable", via="console")
+    return _done(op, subject)
 
 
 @router.post("/api-keys/{key_id}/{op}")
@@ -104,19 +108,12 @@ def key_action(
     check_csrf(page.request, csrf)
     page.require(Action.USER_MANAGE)
     key = _key(page, key_id)
+    subject = f"key:{key['name']}"
     if confirmed != "yes":
-        return page.render(
-            "users_confirm.html",
-            op=op,
-            kind="key",
-            subject=f"key:{key['name']}",
-            role=key["role"],
-            action=f"/console/api-keys/{key_id}/{op}",
-        )
+        return _confirm(page, op, subject, key["role"], f"/console/api-keys/{key_id}/{op}")
     if op == "revoke":
         revoke_key(page.ctx, page.principal, key_id, via="console")
-        target = f"key:{key['name']}"
-        return RedirectResponse(f"/console/users?done=revoke&target={target}", status_code=303)
+        return _done(op, subject)
     secret, row = rotate_key(page.ctx, page.principal, key_id, via="console")
     return _key_shown(page, secret, row, rotated_from=key_id)
 
@@ -159,18 +156,8 @@ def user_create(
     page.require(Action.USER_MANAGE)
     data = {"name": name, "role": role, "password": password, **_binding(role, binding)}
     body = _validated(_USER, data, "user")
-    now = page.ctx.now()
-    page.ctx.users.add_user(
-        body.name,
-        Role(body.role),
-        body.password,
-        now=now,
-        manager_id=getattr(body, "manager_id", None),
-        customer_id=getattr(body, "customer_id", None),
-    )
-    detail = {"role": body.role, "via": "console"}
-    page.ctx.audit.record(page.principal, "user.create", now=now, target=body.name, detail=detail)
-    return RedirectResponse(f"/console/users?done=create&target=user:{body.name}", 303)
+    add_user(page.ctx, page.principal, body, via="console")
+    return _done("create", f"user:{body.name}")
 
 
 @router.post("/api-keys")
@@ -181,16 +168,7 @@ def key_create(
     check_csrf(page.request, csrf)
     page.require(Action.USER_MANAGE)
     body = _validated(_KEY, {"name": name, "role": role, **_binding(role, binding)}, "API key")
-    now = page.ctx.now()
-    secret, row = page.ctx.users.create_key(
-        body.name,
-        Role(body.role),
-        now=now,
-        manager_id=getattr(body, "manager_id", None),
-        customer_id=getattr(body, "customer_id", None),
-    )
-    detail = {"role": body.role, "via": "console"}
-    page.ctx.audit.record(page.principal, "apikey.create", now=now, target=body.name, detail=detail)
+    secret, row = add_key(page.ctx, page.principal, body, via="console")
     return _key_shown(page, secret, row, rotated_from=None)
 
 

@@ -35,21 +35,44 @@ def list_users(ctx: Ctx, _p: Allowed) -> list[UserPublic]:
     return [UserPublic(**u, **stats.get(u["name"], {})) for u in ctx.users.list_users()]
 
 
-@router.post("/users", status_code=201, response_model=UserPublic, responses=CONFLICT)
-def create_user(ctx: Ctx, principal: Allowed, body: UserCreate) -> UserPublic:
-    """Add a user (password stored as an argon2 hash)."""
+def add_user(ctx: Ctx, principal: Principal, body: Any, *, via: str = "api") -> dict[str, Any]:
+    """Add a user from a validated :data:`UserCreate` (password stored as an argon2 hash);
+    audited; its record."""
     now = ctx.now()
-    role = Role(body.role)
     row = ctx.users.add_user(
         body.name,
-        role,
+        Role(body.role),
         body.password,
         now=now,
         manager_id=getattr(body, "manager_id", None),
         customer_id=getattr(body, "customer_id", None),
     )
-    ctx.audit.record(principal, "user.create", now=now, target=body.name, detail={"role": role})
-    return UserPublic(**row)
+    detail = {"role": body.role, "via": via}
+    ctx.audit.record(principal, "user.create", now=now, target=body.name, detail=detail)
+    return row
+
+
+def add_key(
+    ctx: Ctx, principal: Principal, body: Any, *, via: str = "api"
+) -> tuple[str, dict[str, Any]]:
+    """A new key from a validated :data:`ApiKeyCreate`; audited; (the key, its record)."""
+    now = ctx.now()
+    key, row = ctx.users.create_key(
+        body.name,
+        Role(body.role),
+        now=now,
+        manager_id=getattr(body, "manager_id", None),
+        customer_id=getattr(body, "customer_id", None),
+    )
+    detail = {"role": body.role, "via": via}
+    ctx.audit.record(principal, "apikey.create", now=now, target=body.name, detail=detail)
+    return key, row
+
+
+@router.post("/users", status_code=201, response_model=UserPublic, responses=CONFLICT)
+def create_user(ctx: Ctx, principal: Allowed, body: UserCreate) -> UserPublic:
+    """Add a user (password stored as an argon2 hash)."""
+    return UserPublic(**add_user(ctx, principal, body))
 
 
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -129,16 +152,7 @@ def list_api_keys(ctx: Ctx, _p: Allowed) -> list[ApiKeyPublic]:
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
 def create_api_key(ctx: Ctx, principal: Allowed, body: ApiKeyCreate) -> ApiKeyCreated:
     """A new key for a system; the key is in this answer only (stored as SHA-256)."""
-    now = ctx.now()
-    role = Role(body.role)
-    key, row = ctx.users.create_key(
-        body.name,
-        role,
-        now=now,
-        manager_id=getattr(body, "manager_id", None),
-        customer_id=getattr(body, "customer_id", None),
-    )
-    ctx.audit.record(principal, "apikey.create", now=now, target=body.name, detail={"role": role})
+    key, row = add_key(ctx, principal, body)
     return ApiKeyCreated(**row, key=key)
 
 
