@@ -21,6 +21,7 @@ import pyarrow as pa
 from tierwise.errors import UsageError
 from tierwise.generate.calendar import day_number, from_day_number
 from tierwise.generate.config import BATCH_CUSTOMERS, prepare_out
+from tierwise.generate.inventory import DemandAccumulator, inventory
 from tierwise.generate.latent import Latent, draw_latent
 from tierwise.generate.population import NEVER
 from tierwise.generate.supply import Stock
@@ -46,6 +47,7 @@ from tierwise.world.response import (
     VISIT_CHURN,
     Effects,
 )
+from tierwise.world.tiers import TierSource, book_tiers
 
 METRICS = ("revenue", "gross_margin", "orders", "churned", "days_overdue_30")
 MONEY_METRICS = frozenset({"revenue", "gross_margin"})
@@ -118,7 +120,9 @@ def _effects(world: World, latent: Latent, assignment: Assignment) -> Effects:
     return eff
 
 
-def validate(plan: Plan, world: World, plan_dir: Path, source: str) -> Assignment:
+def validate(
+    plan: Plan, world: World, plan_dir: Path, source: str, tiers: TierSource | None = None
+) -> Assignment:
     """Every check that needs the book; raises before anything is written."""
     first_allowed = world.end + 1
     if day_number(plan.start) < first_allowed:
@@ -129,7 +133,19 @@ def validate(plan: Plan, world: World, plan_dir: Path, source: str) -> Assignmen
             file=source,
             value=str(plan.start),
         )
-    return assign(plan, plan_dir, world.customers, source)
+    ids = world.customers["customer_id"].to_pylist()
+    accounts = (
+        world.customers["account_id"].to_pylist()
+        if "account_id" in world.customers.column_names
+        else [None] * len(ids)
+    )
+    return assign(
+        plan,
+        plan_dir,
+        world.customers,
+        source,
+        lambda: book_tiers(tiers or TierSource(), world.book, world.end, ids, accounts),
+    )
 
 
 def simulate(
@@ -139,6 +155,7 @@ def simulate(
     *,
     plan_dir: Path | None = None,
     exports: bool = True,
+    tiers: TierSource | None = None,
     progress: ProgressFn = _quiet,
 ) -> SimulationResult:
     """Run the world of ``book`` forward under ``plan`` and write lake, exports and truth.
@@ -156,6 +173,9 @@ def simulate(
         defaults to the plan file's folder, or the current folder for a :class:`Plan`.
     exports:
         Whether to write ``out/exports`` (CSV copies of the lake tables for ``tierwise ingest``).
+    tiers:
+        Where an arm's ``of: {tier: …}`` filter reads tiers when the labels file has none:
+        a runs folder, the store, or (default) the book graded with the default policy.
     progress:
         Called as ``progress(stage, done, total)``.
 
@@ -171,7 +191,7 @@ def simulate(
         source, base = "<plan>", Path(".")
     base = plan_dir or base
     world = open_world(book)
-    assignment = validate(plan, world, base, source)
+    assignment = validate(plan, world, base, source, tiers)
     prepare_out(out)
     for owned in ("lake", "exports", "truth"):
         shutil.rmtree(out / owned, ignore_errors=True)
@@ -187,6 +207,7 @@ def simulate(
         world.cat, win.start, win.days, np.random.default_rng([world.cfg.seed, plan.seed, 4])
     )
     writer = wt.LakeWriter(out, world, win)
+    demand = DemandAccumulator(world.cat, win.start, win.days)
     n = world.pop.n
     y0 = {m: np.zeros(n, np.int64) for m in METRICS}
     y1 = {m: np.zeros(n, np.int64) for m in METRICS}
@@ -210,6 +231,7 @@ def simulate(
             y0[m][lo:hi] = w0.metrics[m]
             y1[m][lo:hi] = w1.metrics[m]
         writer.batch(b, w1, eff1, shown, lo, hi)
+        demand.add(w1.orders, world.pop.district)
         staples.append(wt.staples_table(b1, lo, hi, world, shown))
         tastes.append(baskets.taste)
         levels.append(baskets.price_level)
@@ -218,6 +240,8 @@ def simulate(
         s1, win, (world.pop.signup <= win.last) & (s1.churn > win.last), NPS_RESPONSE
     )
     writer.operations(assignment, eff1, visits, answers, score)
+    stock_tables, demand_truth = inventory(demand, stock.out, f"PO{plan.start:%Y%m%d}-")
+    writer.whole(stock_tables)
     writer.masters(book)
     rows = writer.finish(exports)
     truth = out / "truth"
@@ -229,8 +253,9 @@ def simulate(
         truth / "latent.parquet",
     )
     write_parquet_atomic(pa.concat_tables(staples), truth / "staples.parquet")
+    write_parquet_atomic(demand_truth, truth / "inventory.parquet")
     ate = wt.mean_effects(assignment, y0, y1, METRICS, MONEY_METRICS)
-    manifest = {
+    manifest: dict[str, object] = {
         "book": str(book),
         "plan": json.loads(plan.model_dump_json()),
         "window": {"start": str(plan.start), "end": str(from_day_number(win.last))},
@@ -244,6 +269,11 @@ def simulate(
         },
         "mean_effect": ate,
     }
+    if assignment.tiers is not None:
+        manifest["tiers"] = {
+            "source": assignment.tiers.described,
+            "customers": assignment.tiers.counts,
+        }
     (truth / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
     )
