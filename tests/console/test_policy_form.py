@@ -51,13 +51,17 @@ def test_fields_are_the_numbers_of_the_yaml_and_a_change_rewrites_only_that_numb
     by_id = {f.id: f for f in fields(text, "zh")}
     assert by_id["lookback_days"].value == "365"
     assert by_id["tiers.levels[1].top"].label == "黄金 · 累计占比"
-    warn = by_id["tags[0].when#0"]  # churn warning: orders_365d >= 6 (the 2 * gap is no field)
-    assert warn.value == "6" and warn.label.startswith("流失预警 · ")
-    assert "tags[0].when#1" not in by_id
-    edited = apply(text, {"tiers.levels[1].top": "0.25", "tags[0].when#0": "8"})
-    want = text.replace("top: 0.20", "top: 0.25").replace('orders_365d >= 6"', 'orders_365d >= 8"')
+    # churn warning: (days_since_last_order > 3 * median_order_gap_days and
+    # days_since_last_order >= 21) or days_since_last_order > 90: the 3 of 3 * … is no field
+    warn = by_id["tags[0].when#0"]
+    assert warn.value == "21" and warn.label.startswith("流失预警 · ")
+    assert by_id["tags[0].when#1"].value == "90" and "tags[0].when#2" not in by_id
+    edited = apply(text, {"tiers.levels[1].top": "0.25", "tags[0].when#0": "28"})
+    want = text.replace("top: 0.20", "top: 0.25").replace(
+        "days_since_last_order >= 21)", "days_since_last_order >= 28)"
+    )
     assert edited == want  # comments, flow style and key order stay as written
-    assert {f.id: f.value for f in fields(edited, "en")}["tags[0].when#0"] == "8"
+    assert {f.id: f.value for f in fields(edited, "en")}["tags[0].when#0"] == "28"
     with pytest.raises(UsageError):
         apply(text, {"lookback_days": "abc"})
     assert fields("not: [valid", "zh") == []

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tierwise.pipeline.demo import DEMO_STEPS, DemoContext, run_demo
 
 
@@ -38,6 +40,16 @@ def test_demo_steps_generate_and_summarise(tmp_path: Path) -> None:
             "SELECT count(tier), count(ltv) FROM customer_profiles WHERE tier IS NOT NULL"
         ).fetchone()
     assert graded > 0 and with_ltv == graded
+    # issue 18 finding 9: a monthly backfill is published before the last day, so the
+    # console's trend and migration are not empty on first open
+    assert [str(d) for d, _ in ctx.extra["backfill"]] == [
+        "2026-05-31", "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30"
+    ]  # fmt: skip
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        runs = db.execute(
+            "SELECT as_of FROM runs WHERE status = 'published' ORDER BY as_of"
+        ).fetchall()
+    assert [r[0][:10] for r in runs][-2:] == ["2026-09-30", "2026-10-31"] and len(runs) == 6
     # the publish opened retention call-back tasks for the churn warnings (R-OPS-5)
     assert ctx.extra["retention_tasks"].get("open", 0) > 0
     with sqlite3.connect(tmp_path / "state.db") as db:
@@ -49,17 +61,43 @@ def test_demo_steps_generate_and_summarise(tmp_path: Path) -> None:
     assert untagged == 0
 
 
-def test_demo_command_prints_the_summary_and_exits_with_no_serve(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("lang", "titles", "names", "codes"),
+    [
+        (None, ("客户：按经营类型", "客户：按省份", "客户：按渠道", "每月订单", "注入的脏数据",
+                "等级分布", "已发布 3 次运行"), ("连锁", "单店", "铂金", "青铜"),
+         ("chain", "single", "platinum", "bronze")),
+        ("LANG=en_US.UTF-8", ("Customers by business type", "Customers by province",
+                              "Customers by channel", "Orders per month", "Dirt injected",
+                              "Published 3 runs"), ("Chain", "Single store", "Platinum"),
+         ("chain ", "platinum")),
+    ],
+)  # fmt: skip
+def test_demo_command_prints_the_summary_and_exits_with_no_serve(
+    tmp_path: Path,
+    lang: str | None,
+    titles: tuple[str, ...],
+    names: tuple[str, ...],
+    codes: tuple[str, ...],
+) -> None:
+    """Issue 18 finding 9: the summary in the user's language (zh by default, English with
+    an English LANG or --lang en) with names, not codes; the backfill's runs are named."""
+    env = {"TIERWISE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
+    if lang:
+        env[lang.split("=")[0]] = lang.split("=")[1]
     proc = subprocess.run(
         [sys.executable, "-m", "tierwise", "demo", "--customers", "40", "--months", "3",
          "--no-serve"],
-        capture_output=True, text=True, timeout=300, check=False,
-        env={"TIERWISE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+        capture_output=True, text=True, timeout=300, check=False, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    for title in ("Customers by business type", "Customers by province", "Customers by channel",
-                  "Orders per month", "Dirt injected"):  # fmt: skip
+    for title in titles:
         assert title in proc.stdout, title
+    for name in names:
+        assert name in proc.stdout, name
+    summary = proc.stdout[proc.stdout.index(titles[0]) :]
+    for code in codes:
+        assert code not in summary, code
     assert "console:" not in proc.stdout
     assert (tmp_path / "demo" / "lake" / "orders").is_dir()
 

@@ -19,7 +19,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: export columns that hold yuan amounts
-MONEY = frozenset({"spend_365d", "ltv", "amount", "contract_amount"})
+MONEY = frozenset({"spend_365d", "ltv", "amount", "contract_amount", "value_at_risk"})
 _CENT = Decimal("0.01")
 
 

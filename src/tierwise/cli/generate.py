@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from tierwise.cli.main import app
-from tierwise.cli.summary_view import render_summary
+from tierwise.cli.summary_view import render_grading, render_summary, user_language
 from tierwise.errors import UsageError
 from tierwise.generate import GenerateConfig, generate
 from tierwise.generate.book import ProgressFn
@@ -108,8 +108,12 @@ def demo_command(
     months: Annotated[int, typer.Option(help="Months in the demo book.")] = DEMO_MONTHS,
     host: Annotated[str, typer.Option(help="Interface the console listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port of the console.")] = 8000,
+    lang: Annotated[
+        str | None, typer.Option(help="Summary language: zh (default) or en; else from LANG.")
+    ] = None,
 ) -> None:
     """Generate, ingest, clean, grade and publish the demo book, then serve the console."""
+    language = user_language(lang)
     GenerateConfig(customers=customers, months=months)  # bad arguments fail before any work
     settings = get_settings()
     ctx = DemoContext(
@@ -124,38 +128,9 @@ def demo_command(
         ctx.progress = progress
         run_demo(ctx, on_step=announce)
     if ctx.summary is not None:
-        render_summary(_console, ctx.summary, ctx.book_dir)
+        render_summary(_console, ctx.summary, ctx.book_dir, language)
     if "grading" in ctx.extra:
-        from tierwise.cli.grade import print_tier_mix
-
-        print_tier_mix(
-            _console, ctx.extra["grading"], ctx.extra["grading_policy"], "zh", "book end"
-        )
-    if "published" in ctx.extra:
-        pub = ctx.extra["published"]
-        changes = ", ".join(f"{k} {v:,}" for k, v in sorted(pub.changes.items())) or "none"
-        _console.print(
-            f"published run {pub.run_id} to the store ({settings.state_url.split('://')[0]}): "
-            f"{pub.customers:,} customers, changes: {changes}"
-        )
-    if tasks := ctx.extra.get("retention_tasks"):
-        _console.print(
-            f"retention: {tasks.get('open', 0):,} call-back tasks open for account managers "
-            "(tierwise tasks list, or the console page 挽留任务)"
-        )
-    for card in ctx.extra.get("models", {}).values():
-        head = ", ".join(f"{k} {_metric(v)}" for k, v in list(card.metrics.items())[:3])
-        _console.print(
-            f"registered model {card.name} {card.version} ({card.kind}, trained "
-            f"{card.training_start} → {card.training_end}): {head}"
-        )
-    for name, why in ctx.extra.get("models_skipped", {}).items():
-        _console.print(f"model {name} not trained: {why}")
-    if recs := ctx.extra.get("recommendations"):
-        _console.print(
-            f"recommendations: {recs['customers']:,} customers, new items by {recs['model']} "
-            f"({recs['reason']}; tierwise recommend show <id>)"
-        )
+        render_grading(_console, ctx.extra, language)
     _console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
     if not no_serve:
         _serve_console(settings, host, port)

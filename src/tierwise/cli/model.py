@@ -308,3 +308,57 @@ def list_command() -> None:
             f"{key}={value:.4g}" if value is not None else "",
         )
     _out.print(table)
+
+
+@model_app.command("warning")
+def warning_command(
+    as_of: Annotated[
+        list[datetime],
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="Past date (repeat for several)."),
+    ],
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy whose tag is judged (default: the default).")
+    ] = None,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option(help="Compare another rule: NAME=RULE (repeat for several)."),
+    ] = None,
+    tag: Annotated[str, typer.Option(help="The tag to judge.")] = "churn_warning",
+    horizon_days: Annotated[int, typer.Option(help="Days without an order = churned.")] = 90,
+    lake: Lake = None,
+) -> None:
+    """Judge the churn warning by precision and recall of next-period churn (backtest).
+
+    At each --as-of the tag rule is evaluated from data up to that day; a customer churned
+    when they placed no order in the next --horizon-days. The results are kept for the
+    console's models page (issue 18 finding 10, docs/models.md).
+    """
+    from tierwise.models.warning_backtest import warning_backtest, write_results
+    from tierwise.policy import DEFAULT_POLICY
+
+    settings = get_settings()
+    where = lake if lake is not None else settings.lake_dir
+    require_table(where, "orders")
+    pol = load_policy(policy or DEFAULT_POLICY)
+    rules = None
+    if rule:
+        own = [t.when for t in pol.tags if t.code == tag]
+        rules = {tag: own[0]} if own else {}
+        for given in rule:
+            name, sep, text = given.partition("=")
+            if not sep or not name.strip() or not text.strip():
+                raise typer.BadParameter(f"--rule {given!r}: expected NAME=RULE")
+            rules[name.strip()] = text.strip()
+    dates = sorted(d.date() for d in as_of)
+    rows = warning_backtest(where, pol, dates, rules=rules, tag=tag, horizon_days=horizon_days)
+    table = Table("as of", "rule", "customers", "churned", "flagged", "share", "precision",
+                  "recall", "F1", "spend ratio")  # fmt: skip
+    for r in rows:
+        table.add_row(
+            str(r["as_of"]), r["rule"], f"{r['customers']:,}", f"{r['churned']:,}",
+            f"{r['flagged']:,}", f"{r['flagged_share']:.1%}", f"{r['precision']:.3f}",
+            f"{r['recall']:.3f}", f"{r['f1']:.3f}", f"{r['spend_ratio']:.2f}",
+        )  # fmt: skip
+    _out.print(table)
+    path = write_results(settings.models_dir, pol.name, rows)
+    _out.print(f"kept for the console's models page: {path}")

@@ -985,3 +985,34 @@ EN |= {
     "task_moved": "{n} tasks updated.",
     "task_failed": "Not updated: {what}",
 }
+
+# The churn warning's backtest on the models page (issue 18 finding 10)
+ZH |= {
+    "wb_title": "流失预警回测：下一期是否流失",
+    "wb_note": "每个日期只用当天及以前的数据计算预警；客户在其后 90 天内没有下单即为流失。精确率：被预警的客户中实际流失的比例；召回率：实际流失的客户中被预警的比例；花费比：被预警客户近一年花费中位数 ÷ 全体客户的中位数。",
+    "wb_rule": "规则",
+    "wb_customers": "客户数",
+    "wb_churned": "实际流失",
+    "wb_flagged": "被预警",
+    "wb_share": "预警占比",
+    "wb_precision": "精确率",
+    "wb_recall": "召回率",
+    "wb_spend": "花费比",
+    "wb_none": "尚无回测：运行 tierwise model warning --as-of 日期",
+}
+EN |= {
+    "wb_title": "Churn warning backtest: churned in the next period?",
+    "wb_note": "At each date the warning is computed from data up to that day; a customer "
+    "churned when they placed no order in the next 90 days. Precision: flagged customers who "
+    "churned; recall: churned customers who were flagged; spend ratio: median spend of the "
+    "last year of the flagged over everyone's.",
+    "wb_rule": "Rule",
+    "wb_customers": "Customers",
+    "wb_churned": "Churned",
+    "wb_flagged": "Flagged",
+    "wb_share": "Share flagged",
+    "wb_precision": "Precision",
+    "wb_recall": "Recall",
+    "wb_spend": "Spend ratio",
+    "wb_none": "No backtest yet: run tierwise model warning --as-of DATE",
+}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +27,7 @@ from tierwise.console.tasks import retention_block
 from tierwise.console.web import (
     Page,
     PageDep,
+    csv_download,
     current_run_id,
     home_of,
     labels,
@@ -365,13 +364,10 @@ def export_csv(
     f = _filter(tier, layer, tag, province, manager, q)
     rows = page.ctx.customers.iterate(f, scope(page.principal), limit=EXPORT_LIMIT)
     t = translator(page.lang)
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf)
-    w.writerow([c if codes else t(k) for c, k in EXPORT_COLUMNS])
-    for r in rows:
-        values = export_row(public_row(r, page.principal), page)
-        w.writerow(csv_row([c for c, _k in EXPORT_COLUMNS], values))  # money, formulas defused
+    cols = [c for c, _k in EXPORT_COLUMNS]
+    out = [  # money, formulas defused
+        csv_row(cols, export_row(public_row(r, page.principal), page)) for r in rows
+    ]
     page.ctx.audit.record(
         page.principal,
         "export",
@@ -379,11 +375,7 @@ def export_csv(
         target="customers",
         detail={"rows": len(rows), "via": "console"},
     )
-    return Response(
-        buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
-    )
+    return csv_download([c if codes else t(k) for c, k in EXPORT_COLUMNS], out, "customers.csv")
 
 
 _UNITS = {

@@ -29,16 +29,19 @@ import logging
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tierwise.errors import ConflictError, DataError, NotFoundError
+from tierwise.lake import has_table, table_dir
 from tierwise.policy.names import name_types
 from tierwise.policy.rules import Rule, RuleError
 from tierwise.policy.schema import Policy, Retention
 from tierwise.store.schema import (
+    CustomerPrediction,
     CustomerProfile,
     CustomerTag,
     CustomerTier,
@@ -154,10 +157,13 @@ def sync_tasks(
     run_id: str | None = None,
     scope: Collection[str] | None = None,
     exclude: Collection[str] = (),
+    capacity: Mapping[str, int] | None = None,
 ) -> SyncResult:
     """Open a task for each customer of ``tagged`` without an active one; close the active
     tasks of customers (of ``scope``, or all; never those of ``exclude``) no longer tagged.
-    Idempotent; in ``conn``'s transaction, with the webhook events of what it did."""
+    Idempotent; in ``conn``'s transaction, with the webhook events of what it did.
+    ``capacity``: calls a day per account manager (else ``config.calls_per_day``), which
+    spreads the new tasks' due dates (:func:`_due_dates`)."""
     skip = set(exclude)
     tagged = {c for c in tagged if c not in skip}
     if scope is not None:
@@ -239,6 +245,7 @@ def sync_tasks(
             ):
                 tiers[t.customer_id] = t.tier
         day = now.date()
+        due = _due_dates(conn, config, new, managers, day, capacity or {})
         steps = [
             {
                 **s.model_dump(exclude_none=True),
@@ -256,7 +263,7 @@ def sync_tasks(
                 "source": source,
                 "run_id": run_id,
                 "opened_at": now,
-                "due_date": day + dt.timedelta(days=config.callback_within_days),
+                "due_date": due[c],
                 "steps": steps,
                 "updated_at": now,
                 "updated_by": SYSTEM,
@@ -298,6 +305,76 @@ def sync_tasks(
     return SyncResult(tuple(opened), tuple(sorted(recovered)), tuple(sorted(cleared)), messages)
 
 
+def value_at_risk(conn: Connection, customers: Sequence[str]) -> dict[str, float]:
+    """LTV × churn probability of each customer that has both (published predictions)."""
+    out: dict[str, float] = {}
+    for part in _chunks(sorted(customers)):
+        for r in conn.execute(
+            select(
+                CustomerPrediction.customer_id,
+                CustomerPrediction.clv,
+                CustomerPrediction.churn_probability,
+            ).where(CustomerPrediction.customer_id.in_(part))
+        ):
+            if r.clv is not None and r.churn_probability is not None:
+                out[r.customer_id] = float(r.clv) * float(r.churn_probability)
+    return out
+
+
+def _due_dates(
+    conn: Connection,
+    config: Retention,
+    new: Sequence[str],
+    managers: Mapping[str, str | None],
+    day: dt.date,
+    capacity: Mapping[str, int],
+) -> dict[str, dt.date]:
+    """When each new task is due: ``callback_within_days`` after ``day``, later for a
+    manager with more call-backs than calls a day. Each manager's line is their tasks still to
+    do (open or in progress), then the new ones by value at risk, highest first (customers
+    without predictions last, by id); the k-th call in line is due ``k // calls`` days after the
+    first due day. Without a capacity for a manager every new task is due on the first day."""
+    first = day + dt.timedelta(days=config.callback_within_days)
+    risk = value_at_risk(conn, new)
+    backlog: dict[str, int] = {}
+    for m, n in conn.execute(
+        select(RetentionTask.account_manager, func.count())
+        .where(RetentionTask.status.in_(ACTIVE), RetentionTask.account_manager.is_not(None))
+        .group_by(RetentionTask.account_manager)
+    ):
+        backlog[str(m)] = int(n)
+    line: dict[str | None, list[str]] = {}
+    for c in sorted(new, key=lambda c: (-risk.get(c, -1.0), c)):
+        line.setdefault(managers.get(c), []).append(c)
+    due: dict[str, dt.date] = {}
+    for m, queue in line.items():
+        calls = capacity.get(m or "", config.calls_per_day or 0) if m else 0
+        start = backlog.get(m or "", 0)
+        for k, c in enumerate(queue):
+            later = (start + k) // calls if calls else 0
+            due[c] = first + dt.timedelta(days=later)
+    return due
+
+
+def manager_capacity(lake: Path) -> dict[str, int]:
+    """Calls a day per account manager from the lake's ``account_managers`` table
+    (``capacity_per_day``); empty when the lake has no such table."""
+    if not has_table(lake, "account_managers"):
+        return {}
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(table_dir(lake, "account_managers"), format="parquet").to_table(
+        columns=["manager_id", "capacity_per_day"]
+    )
+    return {
+        str(m): int(c)
+        for m, c in zip(
+            table["manager_id"].to_pylist(), table["capacity_per_day"].to_pylist(), strict=True
+        )
+        if m is not None and c
+    }
+
+
 def sync_after_publish(
     engine: Engine,
     policy: Policy,
@@ -305,6 +382,7 @@ def sync_after_publish(
     *,
     now: dt.datetime,
     skip: Collection[str] = (),
+    capacity: Mapping[str, int] | None = None,
 ) -> SyncResult:
     """Sync the tasks with the tags of the just-published run (``customer_tags``, refreshed
     by the publish path). ``skip``: customers the publish transaction regraded from real-time
@@ -318,7 +396,10 @@ def sync_after_publish(
             .scalars()
             .all()
         )
-        return sync_tasks(conn, config, tagged, now=now, source="run", run_id=run_id, exclude=skip)
+        return sync_tasks(
+            conn, config, tagged, now=now, source="run", run_id=run_id, exclude=skip,
+            capacity=capacity,
+        )  # fmt: skip
 
 
 def tag_rule(policy: Policy) -> Rule | None:

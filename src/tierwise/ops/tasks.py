@@ -15,7 +15,12 @@ from typing import Any
 from sqlalchemy import Engine, Select, case, false, func, select
 
 from tierwise.ops.retention import ACTIVE, task_row
-from tierwise.store.schema import CustomerProfile, CustomerTier, RetentionTask
+from tierwise.store.schema import (
+    CustomerPrediction,
+    CustomerProfile,
+    CustomerTier,
+    RetentionTask,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class TaskFilter:
 
 manager_col = func.coalesce(CustomerProfile.account_manager, RetentionTask.account_manager)
 tier_col = func.coalesce(CustomerTier.tier, RetentionTask.tier)
+#: what the business loses if the customer goes: LTV × churn probability (issue 18 finding 10)
+risk_col = CustomerPrediction.clv * CustomerPrediction.churn_probability
 
 
 def _select() -> Any:  # a Select of many columns
@@ -57,10 +64,14 @@ def _select() -> Any:  # a Select of many columns
             RetentionTask.updated_at,
             RetentionTask.updated_by,
             RetentionTask.closed_at,
+            CustomerPrediction.clv.label("ltv"),
+            CustomerPrediction.churn_probability,
+            risk_col.label("value_at_risk"),
         )
         .select_from(RetentionTask)
         .outerjoin(CustomerProfile, CustomerProfile.customer_id == RetentionTask.customer_id)
         .outerjoin(CustomerTier, CustomerTier.customer_id == RetentionTask.customer_id)
+        .outerjoin(CustomerPrediction, CustomerPrediction.customer_id == RetentionTask.customer_id)
     )
 
 
@@ -90,13 +101,20 @@ def _out(row: Any, today: dt.date) -> dict[str, Any]:
 def list_tasks(
     engine: Engine, f: TaskFilter, *, today: dt.date, offset: int = 0, limit: int = 50
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of tasks, the ones still to do first (by due date), and how many match."""
+    """One page of tasks and how many match: the ones still to do first, by value at risk
+    (LTV × churn probability, highest first; customers without predictions after), then by
+    due date."""
     stmt = _filtered(f)
     active_first = case((RetentionTask.status.in_(ACTIVE), 0), else_=1)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         rows = conn.execute(
-            stmt.order_by(active_first, RetentionTask.due_date, RetentionTask.id)
+            stmt.order_by(
+                active_first,
+                risk_col.desc().nulls_last(),
+                RetentionTask.due_date,
+                RetentionTask.id,
+            )
             .offset(offset)
             .limit(limit)
         ).all()

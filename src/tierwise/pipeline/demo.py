@@ -22,6 +22,7 @@ from tierwise.policy import DEFAULT_POLICY, load_policy
 DEMO_CUSTOMERS = 2000
 DEMO_MONTHS = 30
 DEMO_SEED = 20261031
+DEMO_HISTORY_MONTHS = 5
 
 
 @dataclass
@@ -34,6 +35,7 @@ class DemoContext:
     seed: int = DEMO_SEED
     progress: ProgressFn | None = None
     state_url: str | None = None  # the operational store; SQLite in ``home`` by default
+    history_months: int = DEMO_HISTORY_MONTHS  # month-end runs published before the last day
     generated: GenerateResult | None = None
     summary: BookSummary | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +113,7 @@ def _clean(ctx: DemoContext) -> None:
 def _grade(ctx: DemoContext) -> None:
     """Grade the cleaned lake with the default policy as of the book's last day, and publish
     the run to the operational store (stability rules, current tiers, history)."""
+    from tierwise.pipeline.backfill import backfill, backfill_dates
     from tierwise.pipeline.publish import grade_and_publish
     from tierwise.store.db import make_engine, sqlite_url
     from tierwise.store.migrate import upgrade
@@ -118,6 +121,19 @@ def _grade(ctx: DemoContext) -> None:
     policy = load_policy(DEFAULT_POLICY)
     engine = make_engine(ctx.state_url or sqlite_url(ctx.home / "state.db"))
     upgrade(engine)
+    # a backfill of the months before (issue 18 finding 9): trends and migration are not
+    # empty on first open, and the stability rules have a history to work on
+    # (at most one month fewer than the book has: a month end before the data grades nobody)
+    months = min(ctx.history_months, ctx.months - 1)
+    start = DEFAULT_END_DATE.replace(day=1)
+    for _ in range(max(months, 0)):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    dates = backfill_dates(start, DEFAULT_END_DATE - dt.timedelta(days=1), "month")
+    history = backfill(
+        policy, dates if months > 0 else [], lake=ctx.home / "lake",
+        runs=runs_dir(ctx.home), engine=engine, publish=True, policy_dir=DEFAULT_POLICY.parent,
+    )  # fmt: skip
+    ctx.extra["backfill"] = [(st.as_of, st.run_id) for st in history]
     published = grade_and_publish(
         policy,
         as_of=DEFAULT_END_DATE,
@@ -168,6 +184,24 @@ def _models(ctx: DemoContext) -> None:
     ctx.extra["models"] = trained.cards
     ctx.extra["predictions"] = trained.predictions
     ctx.extra["models_skipped"] = trained.skipped
+
+
+def _warning(ctx: DemoContext) -> None:
+    """Judge the default policy's churn warning by next-period churn (90 days) as of the
+    month end 90 days before the book's last day, for the console's models page."""
+    from tierwise.errors import UsageError
+    from tierwise.models.warning_backtest import warning_backtest, write_results
+    from tierwise.pipeline.backfill import month_end
+
+    policy = load_policy(DEFAULT_POLICY)
+    as_of = month_end(DEFAULT_END_DATE - dt.timedelta(days=120))
+    try:
+        rows = warning_backtest(ctx.home / "lake", policy, [as_of], horizon_days=90)
+    except UsageError as err:  # a book shorter than the horizon: the demo goes on
+        ctx.extra["warning_skipped"] = str(err)
+        return
+    write_results(ctx.home / "models", policy.name, rows)
+    ctx.extra["warning"] = rows
 
 
 #: business segments the demo saves as audiences (issue 20): users add their own the same way
@@ -242,14 +276,20 @@ DEMO_STEPS: tuple[Step, ...] = (
     Step("clean", "merge duplicate customers, drop duplicate rows, flag outliers", _clean),
     Step(
         "grade",
-        f"grade the cleaned lake with policies/{DEFAULT_POLICY.name} as of the book's last day "
-        "and publish it (churn warnings open retention tasks)",
+        f"grade the cleaned lake with policies/{DEFAULT_POLICY.name} as of the last "
+        f"{DEMO_HISTORY_MONTHS} month ends (a backfill) and the book's last day, and publish "
+        "each in turn (churn warnings open retention tasks)",
         _grade,
     ),
     Step(
         "models",
         "train CLV, churn and value models, register them and publish their predictions",
         _models,
+    ),
+    Step(
+        "warning",
+        "judge the churn warning by next-period churn (precision, recall) for the models page",
+        _warning,
     ),
     Step("tags", "compute every tag as of that day and save the business segments", _tags),
     Step(

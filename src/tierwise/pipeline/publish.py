@@ -24,7 +24,7 @@ from tierwise.errors import TierwiseError, describe
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.lake import LakeLocation
-from tierwise.ops.retention import sync_after_publish
+from tierwise.ops.retention import manager_capacity, sync_after_publish
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
 from tierwise.realtime.regrade import Regrader
@@ -166,5 +166,8 @@ def grade_and_publish(
     if isinstance(lake, Path) or "://" not in lake:
         refresh_profiles(engine, Path(lake), runs, now=clock())
         # retention tasks follow the refreshed tags (R-OPS-5, docs/operations.md)
-        sync_after_publish(engine, policy, run_id, now=clock(), skip=regraded)
+        sync_after_publish(
+            engine, policy, run_id, now=clock(), skip=regraded,
+            capacity=manager_capacity(Path(lake)),
+        )  # fmt: skip
     return Published(result, output, summary, tuple(regraded))

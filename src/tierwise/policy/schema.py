@@ -234,6 +234,10 @@ class Retention(Strict):
 
     tag: Code = "churn_warning"
     callback_within_days: Annotated[int, Field(ge=0, le=90)] = 3
+    #: call-backs a manager makes a day, when the lake's ``account_managers`` table does not
+    #: say (its ``capacity_per_day``); new tasks are then due in order of value at risk, a
+    #: day's calls at a time (issue 18 finding 10). None and no table: all due at once.
+    calls_per_day: Annotated[int, Field(ge=1, le=500)] | None = None
     steps: Annotated[list[RetentionStep], WrapValidator(_retention_steps)] = Field(
         default_factory=list
     )
