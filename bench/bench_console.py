@@ -50,6 +50,8 @@ PAGES = [
     ("policies", "analyst", "/console/policies"),
     ("policy editor", "analyst", "/console/policies/sample"),
     ("runs", "analyst", "/console/runs"),
+    ("models (with the churn warning backtest)", "analyst", "/console/models"),
+    ("retention tasks, by value at risk (issue 18)", "marketing", "/console/tasks"),
     ("customer view (my tier)", "customer", "/console/me"),
 ]
 

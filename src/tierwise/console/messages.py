@@ -1016,3 +1016,13 @@ EN |= {
     "wb_spend": "Spend ratio",
     "wb_none": "No backtest yet: run tierwise model warning --as-of DATE",
 }
+
+# The system's own notes on a retention task, in words (issue 18 finding 7)
+ZH |= {
+    "task_sys_opened": "流失预警触发，系统自动创建",
+    "task_sys_recovered": "流失预警已解除，系统自动关闭",
+}
+EN |= {
+    "task_sys_opened": "Opened by the system: churn warning set",
+    "task_sys_recovered": "Closed by the system: churn warning cleared",
+}

@@ -16,7 +16,7 @@ from tierwise.console.messages import code_text, translator
 from tierwise.console.session import check_csrf
 from tierwise.console.web import Page, PageDep, csv_download
 from tierwise.errors import TierwiseError
-from tierwise.ops.retention import STATUSES, TRANSITIONS
+from tierwise.ops.retention import STATUSES, SYSTEM, TRANSITIONS
 from tierwise.ops.tasks import counts_by_status, list_tasks, open_task_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -48,7 +48,19 @@ def _view(page: Page, row: dict[str, Any]) -> dict[str, Any]:
     ref = CustomerRef(row["customer_id"], row["account_manager"])
     may = decide(page.principal, Action.TASK_UPDATE, ref).allowed
     out["next"] = sorted(TRANSITIONS[row["status"]], key=STATUSES.index) if may else []
+    out["note"] = note_text(row, page.lang)
     return out
+
+
+def note_text(row: dict[str, Any], lang: str) -> str | None:
+    """A task's latest note as people read it: the system's own notes (``churn_warning
+    cleared (run: …)``, ``tagged churn_warning (…)``) in words of ``lang``; a person's as
+    written."""
+    if row.get("updated_by") == SYSTEM and row.get("note"):
+        key = "task_sys_recovered" if row["status"] == "recovered" else "task_sys_opened"
+        return translator(lang)(key)
+    note: str | None = row.get("note")
+    return note
 
 
 @router.get("/tasks", response_class=HTMLResponse)
@@ -118,6 +130,7 @@ def tasks_export(
         if not codes:
             values[3] = page.tier_label(x.get("tier")) if x.get("tier") else ""
             values[7] = code_text("task_status", x["status"], page.lang)
+            values[12] = note_text(x, page.lang)
         if x.get("churn_probability") is not None:
             values[11] = round(float(x["churn_probability"]), 4)
         out.append(csv_row([c for c, _k in EXPORT_COLUMNS], values))
