@@ -33,9 +33,9 @@ def test_tasks_still_to_do_come_by_value_at_risk(site: Site) -> None:
 def test_export_is_excel_safe_in_chinese_and_audited(site: Site) -> None:
     admin = sign_in(site, "admin")
     (task, *_) = _tasks(site, "t.status = 'open'")
-    form = {"ids": [str(task.id)], "status": "in_progress", "note": "=HYPERLINK(\"x\")",
+    form = {"ids": [str(task.id)], "status": "in_progress", "note": "=1+1 已回访",
             "csrf": admin.cookies["tw_csrf"]}  # fmt: skip
-    assert admin.post("/console/tasks/bulk", data=form).status_code == 200
+    assert admin.post("/console/tasks/bulk", data=form, follow_redirects=True).status_code == 200
     r = admin.get("/console/tasks/export.csv")
     assert r.status_code == 200 and r.text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
@@ -79,7 +79,7 @@ def test_bulk_update_moves_the_ticked_tasks_each_audited_and_names_refusals(site
     assert audited >= len(picked)
     # done needs a note: nothing moves, and the page says why for each task
     form = {**form, "status": "done", "csrf": admin.cookies["tw_csrf"]}
-    page = admin.post("/console/tasks/bulk", data=form).text
+    page = admin.post("/console/tasks/bulk", data=form, follow_redirects=True).text
     assert "已更新 0 个任务" in page and "未能更新" in page and f"#{picked[0]}" in page
     sales = sign_in(site, "sales")  # another manager's tasks are refused, one by one
     others = [
@@ -87,7 +87,7 @@ def test_bulk_update_moves_the_ticked_tasks_each_audited_and_names_refusals(site
     ]
     if others:
         form = {"ids": [str(others[0])], "status": "in_progress", "csrf": sales.cookies["tw_csrf"]}
-        page = sales.post("/console/tasks/bulk", data=form).text
+        page = sales.post("/console/tasks/bulk", data=form, follow_redirects=True).text
         assert "已更新 0 个任务" in page
 
 

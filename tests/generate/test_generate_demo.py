@@ -43,13 +43,13 @@ def test_demo_steps_generate_and_summarise(tmp_path: Path) -> None:
     # issue 18 finding 9: a monthly backfill is published before the last day, so the
     # console's trend and migration are not empty on first open
     assert [str(d) for d, _ in ctx.extra["backfill"]] == [
-        "2026-05-31", "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30"
+        "2026-07-31", "2026-08-31", "2026-09-30"
     ]  # fmt: skip
     with sqlite3.connect(tmp_path / "state.db") as db:
         runs = db.execute(
             "SELECT as_of FROM runs WHERE status = 'published' ORDER BY as_of"
         ).fetchall()
-    assert [r[0][:10] for r in runs][-2:] == ["2026-09-30", "2026-10-31"] and len(runs) == 6
+    assert [r[0][:10] for r in runs][-2:] == ["2026-09-30", "2026-10-31"] and len(runs) == 4
     # the publish opened retention call-back tasks for the churn warnings (R-OPS-5)
     assert ctx.extra["retention_tasks"].get("open", 0) > 0
     with sqlite3.connect(tmp_path / "state.db") as db:

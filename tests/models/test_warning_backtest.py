@@ -45,20 +45,22 @@ def lake(tmp_path: Path) -> Path:
 
 def test_precision_and_recall_of_next_period_churn(lake: Path, tmp_path: Path) -> None:
     policy = load_policy(DEFAULT_POLICY)
-    rules = {"churn_warning": next(t.when for t in policy.tags if t.code == "churn_warning"),
-             "silent_60": "days_since_last_order > 60"}  # fmt: skip
+    shipped = next(t.when for t in policy.tags if t.code == "churn_warning")
+    before = "days_since_last_order > 2 * median_order_gap_days and orders_365d >= 6"
+    rules = {"before": before, "churn_warning": shipped}
     rows = warning_backtest(lake, policy, [AS_OF], rules=rules, horizon_days=30)
     by = {r["rule"]: r for r in rows}
-    shipped = by["churn_warning"]
-    # gone and old churned; the shipped rule flags gone and pause, misses old (orders_365d = 0)
-    assert (shipped["customers"], shipped["churned"], shipped["flagged"]) == (5, 2, 2)
-    assert shipped["precision"] == 0.5 and shipped["recall"] == 0.5
-    silent = by["silent_60"]  # gone, pause and old
-    assert silent["flagged"] == 3 and silent["recall"] == 1.0
-    assert math.isclose(silent["precision"], 2 / 3)
+    old = by["before"]
+    # gone and old churned; the rule shipped before flagged gone and pause and missed old
+    # (silent 411 days: orders_365d is 0)
+    assert (old["customers"], old["churned"], old["flagged"]) == (5, 2, 2)
+    assert old["precision"] == 0.5 and old["recall"] == 0.5
+    now = by["churn_warning"]  # the shipped rule now: gone, pause and old
+    assert now["flagged"] == 3 and now["recall"] == 1.0
+    assert math.isclose(now["precision"], 2 / 3)
     path = write_results(tmp_path / "models", policy.name, rows)
     kept = read_results(path.parent)
-    assert kept is not None and [r["rule"] for r in kept["rows"]] == ["churn_warning", "silent_60"]
+    assert kept is not None and [r["rule"] for r in kept["rows"]] == ["before", "churn_warning"]
 
 
 def test_the_next_period_must_be_known(lake: Path) -> None:

@@ -22,7 +22,7 @@ from tierwise.policy import DEFAULT_POLICY, load_policy
 DEMO_CUSTOMERS = 2000
 DEMO_MONTHS = 30
 DEMO_SEED = 20261031
-DEMO_HISTORY_MONTHS = 5
+DEMO_HISTORY_MONTHS = 3
 
 
 @dataclass
