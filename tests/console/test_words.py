@@ -70,7 +70,7 @@ def _pages(site: Site) -> list[str]:
         ).scalars().all()  # fmt: skip
     engine.dispose()
     pages = ["/console/", "/console/customers", "/console/policies", "/console/runs"]
-    pages += ["/console/models", "/console/tasks", "/console/analysis"]
+    pages += ["/console/models", "/console/tasks", "/console/analysis", "/console/credit"]
     return pages + [f"/console/customers/{i}" for i in ids]
 
 

@@ -52,6 +52,10 @@ class Action(StrEnum):
     EXPERIMENT_READ = "experiment.read"  # experiments, pilots, spot checks and their results
     EXPERIMENT_MANAGE = "experiment.manage"  # design, start, stop; start, promote, roll back pilots
     SPOTCHECK_REVIEW = "spotcheck.review"  # open spot checks of a run, agree / disagree
+    CREDIT_READ = "credit.read"  # terms, risk, receivables, holds, the finance dashboard
+    CREDIT_CHECK = "credit.check"  # the order check against available credit (ERP, finance)
+    CREDIT_PAYMENT = "credit.payment"  # record a payment received (releases holds)
+    CREDIT_OVERRIDE = "credit.override"  # let a held order pass; approve another's override
 
 
 _A = Action
@@ -73,7 +77,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: frozenset(
         _STAFF_READ
         | _TAGS
-        | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT, _A.CREDIT_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
@@ -84,12 +88,14 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         | _TAGS
         | {_A.EXPORT, _A.TASK_LIST, _A.AUDIENCE_PUSH, _A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE}
     ),
-    # credit control: overrides (e.g. force prepayment tiers) and contacts for collection
+    # credit control (finance): overrides (e.g. force prepayment tiers), contacts for
+    # collection, credit terms, order holds and their overrides (R-OPS-4)
     Role.RISK: frozenset(
         _STAFF_READ
         | {_A.TAG_READ, _A.AUDIENCE_READ}
         | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
         | {_A.EXPERIMENT_READ, _A.SPOTCHECK_REVIEW}
+        | {_A.CREDIT_READ, _A.CREDIT_CHECK, _A.CREDIT_PAYMENT, _A.CREDIT_OVERRIDE}
     ),
     # account managers: their own customers only, with contacts
     Role.SALES: frozenset(
@@ -113,6 +119,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.EVENT_INGEST,
             _A.RUN_LIST,
             _A.RECOMMEND_READ,
+            _A.CREDIT_CHECK,  # the ERP checks an order before it ships
+            _A.CREDIT_PAYMENT,  # and reports the payments it receives
         }
     ),
     # the customer sees its own tier and its own product recommendations

@@ -43,6 +43,7 @@ class WebhookCreate(Input):
             "audience.members",
             "experiment.started",
             "pilot.decided",
+            "credit.terms_changed",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 
