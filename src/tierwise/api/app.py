@@ -18,6 +18,7 @@ from tierwise.api.routers import (
     audiences,
     audit,
     auth,
+    benefits,
     customers,
     events,
     experiments,
@@ -60,6 +61,7 @@ ROUTERS = (
     experiments,
     pilots,
     spotchecks,
+    benefits,
 )
 
 

@@ -43,6 +43,8 @@ class WebhookCreate(Input):
             "audience.members",
             "experiment.started",
             "pilot.decided",
+            "benefit.granted",
+            "benefit.revoked",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 

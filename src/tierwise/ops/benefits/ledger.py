@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
@@ -37,7 +38,13 @@ from tierwise.ops.benefits.decide import (
 from tierwise.ops.retention import enqueue_events
 from tierwise.policy.load import policy_hash
 from tierwise.policy.schema import Policy
-from tierwise.store.schema import BenefitGrant, CustomerTier, Run, latest_published
+from tierwise.store.schema import (
+    BenefitGrant,
+    BenefitRedemption,
+    CustomerTier,
+    Run,
+    latest_published,
+)
 from tierwise.store.schema import BenefitPlan as PlanRow
 from tierwise.store.tier_writer import TierWrite
 from tierwise.tierstate.decide import TierState
@@ -280,3 +287,66 @@ def _events(
     for kind, rows in ((REVOKED_EVENT, ended), (GRANTED, granted)):
         for i in range(0, len(rows), _BATCH):
             yield kind, {"cause": cause, "grants": rows[i : i + _BATCH]}
+
+
+def customer_grants(engine: Engine, customer_id: str) -> list[dict[str, Any]]:
+    """Every grant of a customer, newest first (active ones first)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(BenefitGrant.__table__)
+            .where(BenefitGrant.customer_id == customer_id)
+            .order_by((BenefitGrant.status != ACTIVE), BenefitGrant.id.desc())
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def customer_redemptions(
+    engine: Engine, customer_id: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """A customer's latest redemptions (accepted and refused), newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(BenefitRedemption.__table__)
+            .where(BenefitRedemption.customer_id == customer_id)
+            .order_by(BenefitRedemption.id.desc())
+            .limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def usage(engine: Engine, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Use and cost per month, benefit and tier (accepted redemptions, ``start <= used_on <
+    end``), with the refusals counted beside them. Totals equal the ledger's rows."""
+    acc: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                BenefitRedemption.used_on,
+                BenefitRedemption.code,
+                BenefitRedemption.tier,
+                BenefitRedemption.status,
+                BenefitRedemption.quantity,
+                BenefitRedemption.cost,
+            ).where(BenefitRedemption.used_on >= start, BenefitRedemption.used_on < end)
+        )
+        for r in rows:
+            key = (f"{r.used_on:%Y-%m}", r.code, r.tier)
+            cell = acc.setdefault(
+                key,
+                {
+                    "month": key[0],
+                    "benefit": r.code,
+                    "tier": r.tier,
+                    "redemptions": 0,
+                    "quantity": 0,
+                    "cost": Decimal("0.00"),
+                    "refused": 0,
+                },
+            )
+            if r.status == "accepted":
+                cell["redemptions"] += 1
+                cell["quantity"] += int(r.quantity)
+                cell["cost"] += Decimal(r.cost)
+            else:
+                cell["refused"] += 1
+    return [acc[k] for k in sorted(acc, key=lambda k: (k[0], k[1], k[2] or ""))]
