@@ -47,12 +47,12 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def compute(lake: Path, home: Path, as_of: dt.date) -> dict[str, Any]:
-    """Child process: compute the snapshot; seconds and peak RSS."""
+def compute(lake: Path, home: Path, as_of: dt.date, memory_limit: str | None) -> dict[str, Any]:
+    """Child process: compute the snapshot under DuckDB's memory cap; seconds and peak RSS."""
     from tierwise.engines import open_backend
     from tierwise.tags.snapshot import compute_snapshot
 
-    con = open_backend("duckdb")
+    con = open_backend("duckdb", memory_limit=memory_limit)
     t0 = time.perf_counter()
     snap = compute_snapshot(con, lake, home, as_of, now=dt.datetime.now(dt.UTC), replace=True)
     return {
@@ -75,7 +75,7 @@ def counts(home: Path, repeats: int) -> list[dict[str, Any]]:
     run = home / "runs" / "bench-run"
     run.mkdir(parents=True, exist_ok=True)
     duckdb.connect().execute(
-        f"COPY (SELECT entity_id, (['platinum','gold','silver','bronze'])[1 + hash(entity_id) % 4]"
+        f"COPY (SELECT entity_id, (['platinum','gold','silver','bronze'])[1 + (hash(entity_id) % 4)::BIGINT]"
         f" AS tier FROM read_parquet('{snap.file}')) TO '{run / 'assignments.parquet'}' "
         "(FORMAT parquet)"
     )
@@ -111,11 +111,12 @@ def main() -> None:
     p.add_argument("--phase", choices=["compute"], default=None)
     p.add_argument("--lake", type=Path, default=None)
     p.add_argument("--home", type=Path, default=None)
+    p.add_argument("--memory-limit", default="4GB", help="DuckDB's cap (TIERWISE_MEMORY_LIMIT)")
     args = p.parse_args()
     from synth_lake import AS_OF
 
     if args.phase == "compute":
-        print(json.dumps(compute(args.lake, args.home, AS_OF)))
+        print(json.dumps(compute(args.lake, args.home, AS_OF, args.memory_limit)))
         return
     from bench_grading import LAKES, built_lake, lake_path
 
@@ -125,13 +126,13 @@ def main() -> None:
     print(f"lake {lake}: {build.get('rows')}", flush=True)
     home = work / "home"
     cmd = [sys.executable, __file__, "--phase", "compute", "--lake", str(lake), "--home", str(home)]
-    cmd += ["--lines", str(args.lines)]
+    cmd += ["--lines", str(args.lines), "--memory-limit", args.memory_limit]
     proc = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     c = json.loads(proc.stdout.strip().splitlines()[-1])
     verdict = "met" if c["seconds"] < 300 else "NOT met"
     print(
         f"all {c['tags']} tags × {c['rows']:,} customers as of {AS_OF}: {c['seconds']} s, "
-        f"peak RSS {c['peak_rss_mb']} MB, load {c['load_1m']} (target < 300 s: {verdict})",
+        f"peak RSS {c['peak_rss_mb']} MB (cap {args.memory_limit}), load {c['load_1m']} (target < 300 s: {verdict})",
         flush=True,
     )
     for r in counts(home, args.repeats):

@@ -181,11 +181,38 @@ def test_repeated_failed_sign_ins_get_429_with_retry_after_and_are_audited(
     )
 
 
-def test_one_address_trying_many_names_is_throttled(client: TestClient, book: Book) -> None:
-    with book.engine.begin() as conn:  # earlier tests' failures from this address do not count
+def test_a_successful_sign_in_resets_the_users_failure_count(
+    client: TestClient, book: Book
+) -> None:
+    """R-INT-5: earlier typos must not lock out a user who then signed in correctly."""
+    _forget_failures(book)  # other tests' failures from this address do not count
+    admin = auth(Role.ADMIN)
+    body = {"name": "sec-typist", "role": "analyst", "password": PASSWORD}
+    assert client.post("/users", json=body, headers=admin).status_code == 201
+    wrong = {"username": "sec-typist", "password": "not the password"}
+    right = {"username": "sec-typist", "password": PASSWORD}
+    assert [client.post("/auth/token", json=wrong).status_code for _ in range(4)] == [401] * 4
+    assert client.post("/auth/token", json=right).status_code == 200
+    # four more typos: 8 in the window, but only 4 since the last sign-in
+    assert [client.post("/auth/token", json=wrong).status_code for _ in range(4)] == [401] * 4
+    assert client.post("/auth/token", json=right).status_code == 200
+    # the limit still holds for failures after the last success
+    assert [client.post("/auth/token", json=wrong).status_code for _ in range(5)] == [401] * 5
+    assert client.post("/auth/token", json=right).status_code == 429
+    # the admin page's figures: last sign-in and the failures since it
+    row = next(u for u in client.get("/users", headers=admin).json() if u["name"] == "sec-typist")
+    assert row["last_login_at"] is not None and row["failed_logins"] == 5
+
+
+def _forget_failures(book: Book) -> None:
+    with book.engine.begin() as conn:
         conn.execute(
             update(AuditEntry).where(AuditEntry.action == "auth.failed").values(action="auth.old")
         )
+
+
+def test_one_address_trying_many_names_is_throttled(client: TestClient, book: Book) -> None:
+    _forget_failures(book)  # earlier tests' failures from this address do not count
     codes = [
         client.post(
             "/auth/token", json={"username": f"nobody{i}", "password": "guess guess"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from tierwise.clean.outliers import (
     order_brushing,
     refund_outliers,
 )
+from tierwise.clean.regions import Place, bundled_region_codes
 from tierwise.errors import DataError
 from tierwise.ingest.prefetch import prefetch
 from tierwise.ingest.validate import SQL_TYPES
@@ -200,6 +202,49 @@ def _flag_contacts(cust: pd.DataFrame, res: CleanResult, examples: int = 20) -> 
             )
 
 
+def _codes_from_text(cust: pd.DataFrame, res: CleanResult, examples: int = 5) -> None:
+    """Without a regions table: district codes from the shipped GB/T 2260 list, official
+    names where the text names one district; ambiguous or unknown text kept as it is
+    (R-DAT-3, issue 19)."""
+    codes = bundled_region_codes()
+    seen: dict[tuple[object, object, object], Place | None] = {}
+    resolved, left = 0, Counter[str]()
+    ids, provinces, cities, districts = [], [], [], []
+    for r, p, c, d in zip(
+        cust["region_id"], cust["province"], cust["city"], cust["district"], strict=True
+    ):
+        key = (p, c, d)
+        if key not in seen:
+            seen[key] = codes.resolve(p, c, d) if isinstance(d, str) and d else None
+        place = None if isinstance(r, str) and r else seen[key]
+        if place is None:
+            ids.append(r if isinstance(r, str) and r else None)
+            provinces.append(p)
+            cities.append(c)
+            districts.append(d)
+            if not (isinstance(r, str) and r) and isinstance(d, str) and d:
+                left["/".join(str(x) for x in key if isinstance(x, str) and x)] += 1
+            continue
+        resolved += 1
+        ids.append(place.region_id)
+        provinces.append(place.province)
+        cities.append(place.city)
+        districts.append(place.district)
+    cust["region_id"], cust["province"] = ids, provinces
+    cust["city"], cust["district"] = cities, districts
+    if resolved:
+        res.notes.append(
+            f"{resolved} region codes resolved from province/city/district text "
+            "(GB/T 2260 list shipped with Tierwise; no regions table)"
+        )
+    if left:
+        res.notes.append(
+            f"{sum(left.values())} customers' district text names no single district "
+            "(unknown, or ambiguous without the city): kept as text without a code, e.g. "
+            + "; ".join(f"{k} ({n})" for k, n in left.most_common(examples))
+        )
+
+
 def _clean_customers(
     con: duckdb.DuckDBPyConnection,
     raw: Path,
@@ -244,6 +289,8 @@ def _clean_customers(
         if resolved:
             res.notes.append(f"{resolved} region codes resolved from province/city/district text")
         cust["region_id"] = found
+    else:
+        _codes_from_text(cust, res)
     if nothing_to_match:
         res.notes.append("customers have no name, phone or address: no duplicate search (ids kept)")
         pairs = find_duplicates(prepare(cust.iloc[:0], gaz), dedupe)

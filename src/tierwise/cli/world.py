@@ -10,6 +10,8 @@ from rich.console import Console
 
 from tierwise.cli.generate import _progress_bar
 from tierwise.cli.main import app
+from tierwise.errors import UsageError
+from tierwise.policy import DEFAULT_POLICY
 
 world_app = typer.Typer(
     help="The world: run a generated book forward under a plan, with the true effects.",
@@ -27,12 +29,37 @@ def simulate_command(
     exports: Annotated[
         bool, typer.Option(help="Also write exports/ (CSV with Chinese headers).")
     ] = True,
+    runs: Annotated[
+        Path | None,
+        typer.Option(help="`of: {tier: …}` reads the latest grading run of this runs folder."),
+    ] = None,
+    state_url: Annotated[
+        str | None,
+        typer.Option(
+            help="`of: {tier: …}` reads the current tiers of this store (SQLAlchemy URL)."
+        ),
+    ] = None,
+    policy: Annotated[
+        Path,
+        typer.Option(
+            help="Policy that grades the book for `of: {tier: …}` (without --runs/--state-url)."
+        ),
+    ] = DEFAULT_POLICY,
 ) -> None:
-    """Simulate the days after the book under PLAN; write the lake, exports and the truth."""
-    from tierwise.world import simulate
+    """Simulate the days after the book under PLAN; write the lake, exports and the truth.
 
+    An arm's `of: {tier: 黄金}` filter reads the plan's labels CSV when it has a tier column,
+    else the latest run of --runs, else the current tiers of --state-url, else the book
+    graded as of its last day with --policy.
+    """
+    from tierwise.world import simulate
+    from tierwise.world.tiers import TierSource
+
+    if runs is not None and state_url is not None:
+        raise UsageError("give --runs or --state-url, not both")
+    tiers = TierSource(runs=runs, state_url=state_url, policy=policy)
     with _progress_bar(_out) as progress:
-        result = simulate(book, plan, out, exports=exports, progress=progress)
+        result = simulate(book, plan, out, exports=exports, tiers=tiers, progress=progress)
     _out.print(f"wrote {out}/lake, {out}/truth" + (f" and {out}/exports" if exports else ""))
     for name, n in result.rows.items():
         _out.print(f"  {name:18s} {n:>10,}")

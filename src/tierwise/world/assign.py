@@ -5,11 +5,16 @@ takes a random share of the customers matching ``of`` (columns of the customers 
 the plan's ``labels`` file), and share arms never overlap one another (each customer has one
 uniform, and the share arms take consecutive slices of it); ``rest`` takes everybody in no
 other arm. Two arms of the same treatment kind may not hold the same customer.
+
+``of: {tier: 黄金}`` reads the ``tier`` column of the labels file when it has one; otherwise
+the tiers come from :mod:`tierwise.world.tiers` (a runs folder, the store, or grading the
+book), matched by tier code or label.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +25,7 @@ import pyarrow.compute as pc
 from tierwise.errors import UsageError
 from tierwise.world.noise import uniforms
 from tierwise.world.plan import Arm, Plan
+from tierwise.world.tiers import BookTiers
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class Assignment:
 
     arms: list[tuple[Arm, np.ndarray]]
     label: np.ndarray  # per customer: arm names joined by "+" ("" = in no arm)
+    tiers: BookTiers | None = None  # the tiers an `of: tier` filter read, if any
 
 
 def _read_ids(path: Path, source: str, arm: Arm) -> list[str]:
@@ -78,14 +85,25 @@ def _labels(plan: Plan, base: Path, customers: pa.Table, source: str) -> dict[st
     return cols
 
 
-def assign(plan: Plan, plan_dir: Path, customers: pa.Table, source: str) -> Assignment:
-    """Resolve the plan's arms to customer numbers; one clear error for the first bad entry."""
+def assign(
+    plan: Plan,
+    plan_dir: Path,
+    customers: pa.Table,
+    source: str,
+    tiers: Callable[[], BookTiers] | None = None,
+) -> Assignment:
+    """Resolve the plan's arms to customer numbers; one clear error for the first bad entry.
+
+    ``tiers`` is called (once, and only when an ``of`` filter names ``tier`` and neither the
+    customers table nor the labels file has that column) for the tiers of the book.
+    """
     ids = customers["customer_id"].to_pylist()
     n = len(ids)
     number = {c: i for i, c in enumerate(ids)}
     u = uniforms(plan.seed, 1, np.arange(n))
     share_used = 0.0
     cols: dict[str, list[str]] | None = None
+    book_tiers: BookTiers | None = None
     taken = np.zeros(n, bool)
     out: list[tuple[Arm, np.ndarray]] = []
     for i, arm in enumerate(plan.arms):
@@ -112,15 +130,19 @@ def assign(plan: Plan, plan_dir: Path, customers: pa.Table, source: str) -> Assi
                 cols = _labels(plan, plan_dir, customers, source)
             match = np.ones(n, bool)
             for key, want in arm.of.items():
+                allowed = {want} if isinstance(want, str) else set(want)
+                if key == "tier" and key not in cols and tiers is not None:
+                    book_tiers = book_tiers or tiers()
+                    match &= book_tiers.match(allowed, where, source)
+                    continue
                 if key not in cols:
                     raise UsageError(
                         f"{where}.of: unknown column {key!r}",
-                        hint="columns are: " + ", ".join(cols),
+                        hint="columns are: " + ", ".join([*cols, "tier"]),
                         file=source,
                         arm=arm.name,
                         value=key,
                     )
-                allowed = {want} if isinstance(want, str) else set(want)
                 match &= np.isin(np.array(cols[key], dtype=object), list(allowed))
             lo, share_used = share_used, share_used + arm.share
             if share_used > 1 + 1e-9:
@@ -139,7 +161,7 @@ def assign(plan: Plan, plan_dir: Path, customers: pa.Table, source: str) -> Assi
     label = np.full(n, "", dtype=object)
     for arm, idx in out:
         label[idx] = np.where(label[idx] == "", arm.name, label[idx] + "+" + arm.name)
-    return Assignment(out, label)
+    return Assignment(out, label, book_tiers)
 
 
 def _check_overlaps(arms: list[tuple[Arm, np.ndarray]], ids: list[str], source: str) -> None:

@@ -46,6 +46,7 @@ from tierwise.world.response import (
     VISIT_CHURN,
     Effects,
 )
+from tierwise.world.tiers import TierSource, book_tiers
 
 METRICS = ("revenue", "gross_margin", "orders", "churned", "days_overdue_30")
 MONEY_METRICS = frozenset({"revenue", "gross_margin"})
@@ -118,7 +119,9 @@ def _effects(world: World, latent: Latent, assignment: Assignment) -> Effects:
     return eff
 
 
-def validate(plan: Plan, world: World, plan_dir: Path, source: str) -> Assignment:
+def validate(
+    plan: Plan, world: World, plan_dir: Path, source: str, tiers: TierSource | None = None
+) -> Assignment:
     """Every check that needs the book; raises before anything is written."""
     first_allowed = world.end + 1
     if day_number(plan.start) < first_allowed:
@@ -129,7 +132,19 @@ def validate(plan: Plan, world: World, plan_dir: Path, source: str) -> Assignmen
             file=source,
             value=str(plan.start),
         )
-    return assign(plan, plan_dir, world.customers, source)
+    ids = world.customers["customer_id"].to_pylist()
+    accounts = (
+        world.customers["account_id"].to_pylist()
+        if "account_id" in world.customers.column_names
+        else [None] * len(ids)
+    )
+    return assign(
+        plan,
+        plan_dir,
+        world.customers,
+        source,
+        lambda: book_tiers(tiers or TierSource(), world.book, world.end, ids, accounts),
+    )
 
 
 def simulate(
@@ -139,6 +154,7 @@ def simulate(
     *,
     plan_dir: Path | None = None,
     exports: bool = True,
+    tiers: TierSource | None = None,
     progress: ProgressFn = _quiet,
 ) -> SimulationResult:
     """Run the world of ``book`` forward under ``plan`` and write lake, exports and truth.
@@ -156,6 +172,9 @@ def simulate(
         defaults to the plan file's folder, or the current folder for a :class:`Plan`.
     exports:
         Whether to write ``out/exports`` (CSV copies of the lake tables for ``tierwise ingest``).
+    tiers:
+        Where an arm's ``of: {tier: …}`` filter reads tiers when the labels file has none:
+        a runs folder, the store, or (default) the book graded with the default policy.
     progress:
         Called as ``progress(stage, done, total)``.
 
@@ -171,7 +190,7 @@ def simulate(
         source, base = "<plan>", Path(".")
     base = plan_dir or base
     world = open_world(book)
-    assignment = validate(plan, world, base, source)
+    assignment = validate(plan, world, base, source, tiers)
     prepare_out(out)
     for owned in ("lake", "exports", "truth"):
         shutil.rmtree(out / owned, ignore_errors=True)
@@ -230,7 +249,7 @@ def simulate(
     )
     write_parquet_atomic(pa.concat_tables(staples), truth / "staples.parquet")
     ate = wt.mean_effects(assignment, y0, y1, METRICS, MONEY_METRICS)
-    manifest = {
+    manifest: dict[str, object] = {
         "book": str(book),
         "plan": json.loads(plan.model_dump_json()),
         "window": {"start": str(plan.start), "end": str(from_day_number(win.last))},
@@ -244,6 +263,11 @@ def simulate(
         },
         "mean_effect": ate,
     }
+    if assignment.tiers is not None:
+        manifest["tiers"] = {
+            "source": assignment.tiers.described,
+            "customers": assignment.tiers.counts,
+        }
     (truth / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
     )

@@ -297,20 +297,21 @@ def mean_effects(
 
 
 def assignment_table(world: World, assignment: Assignment) -> pa.Table:
-    """truth/assignment.parquet: each customer's arm(s) and treatment kinds."""
+    """truth/assignment.parquet: each customer's arm(s), treatment kinds (and tier, if read)."""
     n = world.pop.n
     kinds = np.full(n, "", dtype=object)
     for arm, idx in assignment.arms:
         if arm.treatment is not None:
             k = arm.treatment.kind
             kinds[idx] = np.where(kinds[idx] == "", k, kinds[idx] + "+" + k)
-    return pa.table(
-        {
-            "customer_id": assemble.customer_ids(np.arange(n)),
-            "arm": pa.array([str(a) for a in assignment.label], pa.string()),
-            "kinds": pa.array([str(k) for k in kinds], pa.string()),
-        }
-    )
+    cols = {
+        "customer_id": assemble.customer_ids(np.arange(n)),
+        "arm": pa.array([str(a) for a in assignment.label], pa.string()),
+        "kinds": pa.array([str(k) for k in kinds], pa.string()),
+    }
+    if assignment.tiers is not None:  # the tiers an `of: tier` filter read
+        cols["tier"] = pa.array([str(t) or None for t in assignment.tiers.code], pa.string())
+    return pa.table(cols)
 
 
 def latent_table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
@@ -23,9 +23,16 @@ router = APIRouter(tags=["users"], responses={**AUTH_ERRORS, **BAD_INPUT})
 Allowed = Annotated[Principal, allow(Action.USER_MANAGE)]
 
 
+def _public(ctx: Ctx, user: dict[str, Any]) -> UserPublic:
+    stats = ctx.throttle.sign_in_stats().get(user["name"], {})
+    return UserPublic(**user, **stats)
+
+
 @router.get("/users", response_model=list[UserPublic])
 def list_users(ctx: Ctx, _p: Allowed) -> list[UserPublic]:
-    return [UserPublic(**u) for u in ctx.users.list_users()]
+    """Users with their latest sign-in and the failed sign-ins since it."""
+    stats = ctx.throttle.sign_in_stats()
+    return [UserPublic(**u, **stats.get(u["name"], {})) for u in ctx.users.list_users()]
 
 
 @router.post("/users", status_code=201, response_model=UserPublic, responses=CONFLICT)
@@ -65,7 +72,7 @@ def update_user(ctx: Ctx, principal: Allowed, user_id: UserId, body: UserUpdate)
     ctx.users.set_active(user["name"], body.active)
     action = "user.enable" if body.active else "user.disable"
     ctx.audit.record(principal, action, now=ctx.now(), target=user["name"])
-    return UserPublic(**ctx.users.get_user(user_id))
+    return _public(ctx, ctx.users.get_user(user_id))
 
 
 @router.delete("/users/{user_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})

@@ -119,6 +119,12 @@ class UserPublic(BaseModel):
     customer_id: str | None
     active: bool
     created_at: Timestamp
+    last_login_at: Timestamp | None = Field(
+        default=None, description="The latest successful sign-in (null: never)"
+    )
+    failed_logins: int = Field(
+        default=0, description="Failed sign-ins since the latest successful one"
+    )
 
 
 KeyName = Annotated[str, Field(min_length=1, max_length=80)]
