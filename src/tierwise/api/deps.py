@@ -108,7 +108,7 @@ async def current_principal(
             hint="send exactly one credential",
         )
     if api_key:
-        return ctx.users.principal_for_key(api_key)
+        return ctx.users.principal_for_key(api_key, now=ctx.now())
     if authorization is not None:
         if bearer is None or not bearer.credentials:
             raise AuthenticationError(

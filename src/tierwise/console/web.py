@@ -49,6 +49,7 @@ NAV = (
     ("audiences", "/console/audiences", Action.AUDIENCE_READ),
     ("experiments", "/console/experiments", Action.EXPERIMENT_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
+    ("users", "/console/users", Action.USER_MANAGE),
 )
 
 

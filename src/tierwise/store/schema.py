@@ -363,6 +363,8 @@ class ApiKey(Base):
     customer_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # written at most once a minute per key (KEY_USE_RESOLUTION), not at every request
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AuditEntry(Base):

@@ -21,6 +21,7 @@ import pyarrow as pa
 from tierwise.errors import UsageError
 from tierwise.generate.calendar import day_number, from_day_number
 from tierwise.generate.config import BATCH_CUSTOMERS, prepare_out
+from tierwise.generate.inventory import DemandAccumulator, inventory
 from tierwise.generate.latent import Latent, draw_latent
 from tierwise.generate.population import NEVER
 from tierwise.generate.supply import Stock
@@ -206,6 +207,7 @@ def simulate(
         world.cat, win.start, win.days, np.random.default_rng([world.cfg.seed, plan.seed, 4])
     )
     writer = wt.LakeWriter(out, world, win)
+    demand = DemandAccumulator(world.cat, win.start, win.days)
     n = world.pop.n
     y0 = {m: np.zeros(n, np.int64) for m in METRICS}
     y1 = {m: np.zeros(n, np.int64) for m in METRICS}
@@ -229,6 +231,7 @@ def simulate(
             y0[m][lo:hi] = w0.metrics[m]
             y1[m][lo:hi] = w1.metrics[m]
         writer.batch(b, w1, eff1, shown, lo, hi)
+        demand.add(w1.orders, world.pop.district)
         staples.append(wt.staples_table(b1, lo, hi, world, shown))
         tastes.append(baskets.taste)
         levels.append(baskets.price_level)
@@ -237,6 +240,8 @@ def simulate(
         s1, win, (world.pop.signup <= win.last) & (s1.churn > win.last), NPS_RESPONSE
     )
     writer.operations(assignment, eff1, visits, answers, score)
+    stock_tables, demand_truth = inventory(demand, stock.out, f"PO{plan.start:%Y%m%d}-")
+    writer.whole(stock_tables)
     writer.masters(book)
     rows = writer.finish(exports)
     truth = out / "truth"
@@ -248,6 +253,7 @@ def simulate(
         truth / "latent.parquet",
     )
     write_parquet_atomic(pa.concat_tables(staples), truth / "staples.parquet")
+    write_parquet_atomic(demand_truth, truth / "inventory.parquet")
     ate = wt.mean_effects(assignment, y0, y1, METRICS, MONEY_METRICS)
     manifest: dict[str, object] = {
         "book": str(book),

@@ -47,6 +47,11 @@ class LakeWriter:
         write_parquet_atomic(tbl, self.lake / name / f"part-{part:05d}.parquet")
         self.rows[name] = self.rows.get(name, 0) + tbl.num_rows
 
+    def whole(self, tables: dict[str, pa.Table]) -> None:
+        """Tables of the whole window at once (inventory snapshots, purchase orders, receipts)."""
+        for name, tbl in tables.items():
+            self._write(name, tbl)
+
     def batch(
         self, b: int, w: BatchWorld, eff: Effects, shown: np.ndarray, lo: int, hi: int
     ) -> None:

@@ -163,6 +163,9 @@ class ApiKeyPublic(BaseModel):
     customer_id: str | None
     created_at: Timestamp
     revoked_at: Timestamp | None
+    last_used_at: Timestamp | None = Field(
+        default=None, description="When the key was last used (to the minute; null: never)"
+    )
 
 
 class ApiKeyCreated(ApiKeyPublic):

@@ -1,7 +1,7 @@
 """benefit_plans, benefit_grants, benefit_redemptions: the benefits ledger (issue 21, R-OPS-2)
 
-Revision ID: 0014_benefits_ledger
-Revises: 0013_tags_audiences
+Revision ID: 0015_benefits_ledger
+Revises: 0014_api_key_last_used
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_benefits_ledger"
-down_revision = "0013_tags_audiences"
+revision = "0015_benefits_ledger"
+down_revision = "0014_api_key_last_used"
 branch_labels = None
 depends_on = None
 
