@@ -56,6 +56,8 @@ class Action(StrEnum):
     CREDIT_CHECK = "credit.check"  # the order check against available credit (ERP, finance)
     CREDIT_PAYMENT = "credit.payment"  # record a payment received (releases holds)
     CREDIT_OVERRIDE = "credit.override"  # let a held order pass; approve another's override
+    BENEFIT_READ = "benefit.read"  # a customer's benefit grants and their use (R-OPS-2)
+    BENEFIT_REDEEM = "benefit.redeem"  # record the use of a benefit (a free delivery, a coupon)
 
 
 _A = Action
@@ -67,6 +69,7 @@ _STAFF_READ = {
     _A.RUN_LIST,
     _A.MODEL_LIST,
     _A.RECOMMEND_READ,
+    _A.BENEFIT_READ,
 }
 # tags and audiences cover every customer: not for the roles scoped to some customers
 _TAGS = {_A.TAG_READ, _A.TAG_WRITE, _A.AUDIENCE_READ, _A.AUDIENCE_WRITE}
@@ -108,6 +111,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.TASK_LIST,
             _A.TASK_UPDATE,
             _A.RECOMMEND_READ,
+            _A.BENEFIT_READ,
+            _A.BENEFIT_REDEEM,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
@@ -121,10 +126,12 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.RECOMMEND_READ,
             _A.CREDIT_CHECK,  # the ERP checks an order before it ships
             _A.CREDIT_PAYMENT,  # and reports the payments it receives
+            _A.BENEFIT_READ,
+            _A.BENEFIT_REDEEM,
         }
     ),
-    # the customer sees its own tier and its own product recommendations
-    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ}),
+    # the customer sees its own tier, product recommendations, benefits and their use
+    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ, _A.BENEFIT_READ}),
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
@@ -137,6 +144,8 @@ CUSTOMER_SCOPED = frozenset(
         _A.TASK_LIST,
         _A.TASK_UPDATE,
         _A.RECOMMEND_READ,
+        _A.BENEFIT_READ,
+        _A.BENEFIT_REDEEM,
     }
 )
 

@@ -18,6 +18,7 @@ from tierwise.api.routers import (
     audiences,
     audit,
     auth,
+    benefits,
     credit,
     customers,
     events,
@@ -64,6 +65,7 @@ ROUTERS = (
     pilots,
     spotchecks,
     credit,
+    benefits,
 )
 
 

@@ -131,6 +131,7 @@ def start_command(
         actor=actor(),
         now=now(),
         force_reason=force,
+        audiences=service.AudienceSource(get_settings().home, get_settings().runs_dir),
     )
     p = row["power"]
     _out.print(

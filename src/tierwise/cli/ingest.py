@@ -91,7 +91,13 @@ def print_inference(found: list[FileInference]) -> None:
     """The proposed mapping as tables a user reads before editing the file."""
     for f in found:
         how = [f.encoding or "", f"delimiter {f.delimiter!r}" if f.delimiter != "," else ""]
-        how.append(f"header on row {f.header_row}" if f.header_row != 1 else "")
+        how.append(
+            "no header row"
+            if f.header_row == 0
+            else f"header on row {f.header_row}"
+            if f.header_row != 1
+            else ""
+        )
         t = RichTable(title=f"{f.path.name} → {f.table} ({', '.join(h for h in how if h)})")
         for c in ("source header", "canonical column", "score", "examples", "format / values"):
             t.add_column(c)
@@ -116,6 +122,10 @@ def print_inference(found: list[FileInference]) -> None:
                 f"[yellow]values of {col} with no translation: {', '.join(vals)}: "
                 "add them under values: in the mapping, or their rows are quarantined[/]"
             )
+        for w in f.warnings:
+            _out.print(f"[yellow]warning: {w}[/]")
+        for n in f.notes:
+            _out.print(f"note: {n}")
         if f.earliest is not None:
             _out.print(
                 f"[yellow]warning: the book starts before the default earliest date; "

@@ -115,7 +115,8 @@ class Arm(_Strict):
 
 
 class Population(_Strict):
-    """Who is in: a filter over the published tiers and regions, or a customer list.
+    """Who is in: a filter over the published tiers and regions, a customer list, a saved
+    audience (issue 20).
 
     Filters combine with AND; an empty filter means every graded customer.
     """
@@ -124,6 +125,12 @@ class Population(_Strict):
     provinces: list[Code] = Field(default_factory=list, max_length=50)
     cities: list[Code] = Field(default_factory=list, max_length=200)
     customers: list[Code] = Field(default_factory=list, max_length=1_000_000)
+    #: a saved audience (issue 20): its members as of the start, ANDed with the filters above
+    audience: str | None = Field(
+        default=None, min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_]*$"
+    )
+    #: the audience's version (default: its newest when the experiment starts)
+    audience_version: StrictInt | None = Field(default=None, ge=1)
 
 
 class Design(_Strict):

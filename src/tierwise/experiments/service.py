@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -135,11 +137,56 @@ def list_experiments(engine: Engine) -> list[dict[str, Any]]:
         return [_row(e) for e in rows]
 
 
-def population(engine: Engine, design: Design) -> pd.DataFrame:
-    """The outlets the design's population filter selects from the published state."""
+@dataclass(frozen=True)
+class AudienceSource:
+    """Where a population's audience is read: the tag snapshots (``home``) and the runs."""
+
+    home: Path
+    runs_dir: Path
+
+
+def _audience_ids(
+    engine: Engine, design: Design, source: AudienceSource | None
+) -> tuple[list[str], dict[str, Any]] | None:
+    """The members of the population's audience as of today's snapshot, and where they came
+    from (name, version, date), or None when the population names no audience."""
+    p = design.population
+    if p.audience is None:
+        return None
+    if source is None:
+        raise UsageError(
+            f"the population of {design.code!r} is audience {p.audience!r}, "
+            "but no tag snapshots were given to read it from"
+        )
+    from tierwise.tags.service import audience_members  # DuckDB over the snapshot
+
+    m = audience_members(
+        engine, source.home, source.runs_dir, p.audience, version=p.audience_version
+    )
+    if m.empty:
+        raise DataError(
+            f"audience {p.audience!r} (version {m.audience['version']}) has no members as of "
+            f"{m.on}",
+            column="population.audience",
+            value=p.audience,
+            hint="widen the audience or compute a newer tag snapshot (tierwise tags compute)",
+        )
+    return m.customer_ids, m.source
+
+
+def population(
+    engine: Engine, design: Design, *, audiences: AudienceSource | None = None
+) -> pd.DataFrame:
+    """The outlets the design's population filter selects from the published state.
+
+    With ``population.audience``, only the audience's members (as of the newest tag snapshot)
+    are in; ``audiences`` says where the snapshots are. ``df.attrs["audience"]`` records the
+    audience's name, version and date.
+    """
     cols = [getattr(CustomerProfile, c) for c in PROFILE_COLUMNS]
     q = select(*cols)
     p = design.population
+    audience = _audience_ids(engine, design, audiences)
     if p.tiers:
         q = q.where(CustomerProfile.tier.in_(p.tiers))
     if p.provinces:
@@ -147,17 +194,22 @@ def population(engine: Engine, design: Design) -> pd.DataFrame:
     if p.cities:
         q = q.where(CustomerProfile.city.in_(p.cities))
     with engine.connect() as conn:
-        if p.customers:
+        if p.customers or audience is not None:
+            ids = list(p.customers)
+            if audience is not None:
+                members = set(audience[0])
+                ids = [c for c in ids if c in members] if ids else sorted(members)
             frames = [
                 pd.DataFrame(
                     conn.execute(
-                        q.where(CustomerProfile.customer_id.in_(p.customers[i : i + _CHUNK]))
+                        q.where(CustomerProfile.customer_id.in_(ids[i : i + _CHUNK]))
                     ).all(),
                     columns=list(PROFILE_COLUMNS),
                 )
-                for i in range(0, len(p.customers), _CHUNK)
+                for i in range(0, len(ids), _CHUNK)
             ]
-            df = pd.concat(frames, ignore_index=True)
+            df = pd.concat(frames, ignore_index=True) if frames else _empty_profiles()
+            # an audience member not graded yet is left out; a listed customer must be graded
             missing = sorted(set(p.customers) - set(df["customer_id"]))
             if missing:
                 raise DataError(
@@ -175,7 +227,13 @@ def population(engine: Engine, design: Design) -> pd.DataFrame:
             hint="publish a run first, or widen population.tiers / provinces / cities",
         )
     df["account_id"] = df["account_id"].fillna(df["customer_id"])
+    if audience is not None:
+        df.attrs["audience"] = audience[1]
     return df
+
+
+def _empty_profiles() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in PROFILE_COLUMNS})
 
 
 def pre_period(design: Design) -> tuple[dt.date, dt.date]:
@@ -259,8 +317,12 @@ def start(
     actor: str,
     now: dt.datetime,
     force_reason: str | None = None,
+    audiences: AudienceSource | None = None,
 ) -> dict[str, Any]:
     """Fix the assignment, check it and the power, store it, announce it.
+
+    ``audiences`` is where a population's saved audience is read (the tag snapshots); the
+    audience's name, version and date go to the experiment's log.
 
     Refused (nothing stored): an experiment that is not a draft, an arm with no members,
     an overlap with a running experiment (see :func:`_overlaps`), and an underpowered design
@@ -272,8 +334,9 @@ def start(
             raise ConflictError(f"experiment {code!r} is {e.status}, not a draft")
         design = design_of(e)
     salt = secrets.token_hex(8)
+    who = population(engine, design, audiences=audiences)
     members = assign(
-        population(engine, design),
+        who,
         arms=[a.code for a in design.arms],
         weights=design.weights,
         salt=salt,
@@ -335,6 +398,7 @@ def start(
             accounts=int(counts.sum()),
             forced_reason=force_reason,
             mde_cuped=power["mde_cuped"],
+            **({"audience": who.attrs["audience"]} if "audience" in who.attrs else {}),
         )
         enqueue_events(
             conn,

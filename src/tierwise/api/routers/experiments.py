@@ -138,6 +138,7 @@ def start_route(
         actor=principal.subject,
         now=now,
         force_reason=body.force_reason,
+        audiences=service.AudienceSource(ctx.settings.home, ctx.settings.runs_dir),
     )
     ctx.audit.record(
         principal,

@@ -44,6 +44,8 @@ class WebhookCreate(Input):
             "experiment.started",
             "pilot.decided",
             "credit.terms_changed",
+            "benefit.granted",
+            "benefit.revoked",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 
@@ -162,6 +164,9 @@ class ApiKeyPublic(BaseModel):
     customer_id: str | None
     created_at: Timestamp
     revoked_at: Timestamp | None
+    last_used_at: Timestamp | None = Field(
+        default=None, description="When the key was last used (to the minute; null: never)"
+    )
 
 
 class ApiKeyCreated(ApiKeyPublic):

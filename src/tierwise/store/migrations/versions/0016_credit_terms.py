@@ -1,7 +1,7 @@
 """credit_accounts, credit_terms, credit_terms_history, credit_holds, credit_overrides (issue 22)
 
-Revision ID: 0014_credit_terms
-Revises: 0013_tags_audiences
+Revision ID: 0016_credit_terms
+Revises: 0015_benefits_ledger
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_credit_terms"
-down_revision = "0013_tags_audiences"
+revision = "0016_credit_terms"
+down_revision = "0015_benefits_ledger"
 branch_labels = None
 depends_on = None
 
