@@ -28,6 +28,7 @@ from tierwise.api.routers import (
     overrides,
     pilots,
     policies,
+    pricing,
     recommendations,
     runs,
     spotchecks,
@@ -62,6 +63,7 @@ ROUTERS = (
     pilots,
     spotchecks,
     benefits,
+    pricing,
 )
 
 

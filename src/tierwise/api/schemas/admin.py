@@ -45,6 +45,7 @@ class WebhookCreate(Input):
             "pilot.decided",
             "benefit.granted",
             "benefit.revoked",
+            "price_rule.changed",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 
