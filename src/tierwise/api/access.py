@@ -58,6 +58,8 @@ class Action(StrEnum):
     CREDIT_OVERRIDE = "credit.override"  # let a held order pass; approve another's override
     BENEFIT_READ = "benefit.read"  # a customer's benefit grants and their use (R-OPS-2)
     BENEFIT_REDEEM = "benefit.redeem"  # record the use of a benefit (a free delivery, a coupon)
+    PRICE_READ = "price.read"  # tier price rules and quotes (R-OPS-3)
+    PRICE_WRITE = "price.write"  # save and delete price rules
 
 
 _A = Action
@@ -70,6 +72,7 @@ _STAFF_READ = {
     _A.MODEL_LIST,
     _A.RECOMMEND_READ,
     _A.BENEFIT_READ,
+    _A.PRICE_READ,
 }
 # tags and audiences cover every customer: not for the roles scoped to some customers
 _TAGS = {_A.TAG_READ, _A.TAG_WRITE, _A.AUDIENCE_READ, _A.AUDIENCE_WRITE}
@@ -113,6 +116,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.RECOMMEND_READ,
             _A.BENEFIT_READ,
             _A.BENEFIT_REDEEM,
+            _A.PRICE_READ,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
@@ -128,6 +132,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.CREDIT_PAYMENT,  # and reports the payments it receives
             _A.BENEFIT_READ,
             _A.BENEFIT_REDEEM,
+            _A.PRICE_READ,
         }
     ),
     # the customer sees its own tier, product recommendations, benefits and their use
@@ -146,6 +151,7 @@ CUSTOMER_SCOPED = frozenset(
         _A.RECOMMEND_READ,
         _A.BENEFIT_READ,
         _A.BENEFIT_REDEEM,
+        _A.PRICE_READ,
     }
 )
 

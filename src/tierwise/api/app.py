@@ -29,6 +29,7 @@ from tierwise.api.routers import (
     overrides,
     pilots,
     policies,
+    pricing,
     recommendations,
     runs,
     spotchecks,
@@ -66,6 +67,7 @@ ROUTERS = (
     spotchecks,
     credit,
     benefits,
+    pricing,
 )
 
 

@@ -752,6 +752,28 @@ class BenefitRedemption(Base):
     )
 
 
+class PriceRuleRow(Base):
+    """A tier price rule (R-OPS-3, :mod:`tierwise.ops.benefits.pricing`): a discount percent
+    or a net price for a tier × SKU/category × region, valid ``[valid_from, valid_until)``,
+    with a priority. Saved only when it conflicts with no other rule."""
+
+    __tablename__ = "price_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # discount_pct | net_price
+    value: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sku: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class CreditAccount(Base):
     """A customer's credit account (R-OPS-4, docs/credit.md): the latest default-risk score
     and receivables snapshot (``tierwise credit score``), and the amounts the order check

@@ -46,6 +46,7 @@ class WebhookCreate(Input):
             "credit.terms_changed",
             "benefit.granted",
             "benefit.revoked",
+            "price_rule.changed",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 

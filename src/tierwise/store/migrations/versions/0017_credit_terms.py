@@ -1,7 +1,7 @@
 """credit_accounts, credit_terms, credit_terms_history, credit_holds, credit_overrides (issue 22)
 
-Revision ID: 0016_credit_terms
-Revises: 0015_benefits_ledger
+Revision ID: 0017_credit_terms
+Revises: 0016_price_rules
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_credit_terms"
-down_revision = "0015_benefits_ledger"
+revision = "0017_credit_terms"
+down_revision = "0016_price_rules"
 branch_labels = None
 depends_on = None
 
