@@ -52,6 +52,10 @@ class Action(StrEnum):
     EXPERIMENT_READ = "experiment.read"  # experiments, pilots, spot checks and their results
     EXPERIMENT_MANAGE = "experiment.manage"  # design, start, stop; start, promote, roll back pilots
     SPOTCHECK_REVIEW = "spotcheck.review"  # open spot checks of a run, agree / disagree
+    BENEFIT_READ = "benefit.read"  # a customer's benefit grants and their use (R-OPS-2)
+    BENEFIT_REDEEM = "benefit.redeem"  # record the use of a benefit (a free delivery, a coupon)
+    PRICE_READ = "price.read"  # tier price rules and quotes (R-OPS-3)
+    PRICE_WRITE = "price.write"  # save and delete price rules
 
 
 _A = Action
@@ -63,6 +67,8 @@ _STAFF_READ = {
     _A.RUN_LIST,
     _A.MODEL_LIST,
     _A.RECOMMEND_READ,
+    _A.BENEFIT_READ,
+    _A.PRICE_READ,
 }
 # tags and audiences cover every customer: not for the roles scoped to some customers
 _TAGS = {_A.TAG_READ, _A.TAG_WRITE, _A.AUDIENCE_READ, _A.AUDIENCE_WRITE}
@@ -102,6 +108,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.TASK_LIST,
             _A.TASK_UPDATE,
             _A.RECOMMEND_READ,
+            _A.BENEFIT_READ,
+            _A.BENEFIT_REDEEM,
+            _A.PRICE_READ,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
@@ -113,10 +122,13 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.EVENT_INGEST,
             _A.RUN_LIST,
             _A.RECOMMEND_READ,
+            _A.BENEFIT_READ,
+            _A.BENEFIT_REDEEM,
+            _A.PRICE_READ,
         }
     ),
-    # the customer sees its own tier and its own product recommendations
-    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ}),
+    # the customer sees its own tier, product recommendations, benefits and their use
+    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ, _A.BENEFIT_READ}),
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
@@ -129,6 +141,9 @@ CUSTOMER_SCOPED = frozenset(
         _A.TASK_LIST,
         _A.TASK_UPDATE,
         _A.RECOMMEND_READ,
+        _A.BENEFIT_READ,
+        _A.BENEFIT_REDEEM,
+        _A.PRICE_READ,
     }
 )
 

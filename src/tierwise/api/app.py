@@ -18,6 +18,7 @@ from tierwise.api.routers import (
     audiences,
     audit,
     auth,
+    benefits,
     customers,
     events,
     experiments,
@@ -27,6 +28,7 @@ from tierwise.api.routers import (
     overrides,
     pilots,
     policies,
+    pricing,
     recommendations,
     runs,
     spotchecks,
@@ -60,6 +62,8 @@ ROUTERS = (
     experiments,
     pilots,
     spotchecks,
+    benefits,
+    pricing,
 )
 
 

@@ -363,6 +363,8 @@ class ApiKey(Base):
     customer_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # written at most once a minute per key (KEY_USE_RESOLUTION), not at every request
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AuditEntry(Base):
@@ -658,3 +660,115 @@ class SpotCheckItem(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewer: Mapped[str | None] = mapped_column(String(120), nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class BenefitPlan(Base):
+    """The structured benefits a policy gives each tier (R-OPS-2), by policy hash.
+
+    Saved before a run of the policy is published (:mod:`tierwise.ops.benefits.ledger`), so
+    that the tier writer's hook finds the benefits of the run it follows in the database.
+    ``plan``: ``{"order": [tier, ...], "grace_days": n, "tiers": {tier: [{code, kind,
+    params}, ...]}}``.
+    """
+
+    __tablename__ = "benefit_plans"
+
+    policy_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    saved_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BenefitGrant(Base):
+    """One benefit granted to one customer because of their tier (R-OPS-2).
+
+    Written only by the tier writer's benefits hook, in the transaction of the tier change it
+    follows. ``status``: active | expired (its grace ran out) | revoked (the tier no longer
+    gives it). Usable on day ``d`` when active and ``valid_from <= d`` and (``valid_until`` is
+    unset or ``d < valid_until``): ``valid_until`` is the first day it no longer applies.
+    At most one active grant per customer and benefit code (a partial unique index).
+    """
+
+    __tablename__ = "benefit_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tier: Mapped[str] = mapped_column(String(40))  # the tier that gave it
+    status: Mapped[str] = mapped_column(String(12))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cause: Mapped[str] = mapped_column(String(140))  # run:<id> | realtime:<run id>
+    reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ended_reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_benefit_grants_customer", "customer_id", "status"),
+        Index(
+            "uq_benefit_grants_one_active",
+            "customer_id",
+            "code",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+
+class BenefitRedemption(Base):
+    """One use of a benefit (a free delivery, a priority slot, a coupon): accepted against an
+    active grant, or refused with the reason (kept when it came in a file)."""
+
+    __tablename__ = "benefit_redemptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(40))
+    grant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the grant's tier
+    used_on: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # yuan given away
+    ref: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the caller's id
+    source: Mapped[str] = mapped_column(String(200))  # api | file:<name>:<row>
+    status: Mapped[str] = mapped_column(String(12))  # accepted | refused
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_benefit_redemptions_customer", "customer_id", "used_on"),
+        Index(
+            "uq_benefit_redemptions_ref",
+            "ref",
+            unique=True,
+            sqlite_where=text("ref IS NOT NULL"),
+            postgresql_where=text("ref IS NOT NULL"),
+        ),
+    )
+
+
+class PriceRuleRow(Base):
+    """A tier price rule (R-OPS-3, :mod:`tierwise.ops.benefits.pricing`): a discount percent
+    or a net price for a tier × SKU/category × region, valid ``[valid_from, valid_until)``,
+    with a priority. Saved only when it conflicts with no other rule."""
+
+    __tablename__ = "price_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # discount_pct | net_price
+    value: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sku: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
