@@ -93,6 +93,11 @@ def grade_command(
         if publish:
             store = make_engine(settings.state_url)
             upgrade(store)
+            if settings.credit_on_publish:  # credit terms follow the tiers (docs/credit.md)
+                from tierwise.ops.credit.policy import load_credit_policy
+                from tierwise.ops.credit.state import install
+
+                install(load_credit_policy(settings.credit_policy))
             published = grade_and_publish(
                 pol,
                 as_of=_date(as_of),
