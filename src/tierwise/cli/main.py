@@ -68,6 +68,7 @@ COMMAND_MODULES: dict[str, str] = {
     "experiment": "tierwise.cli.experiment",
     "pilot": "tierwise.cli.experiment",
     "spotcheck": "tierwise.cli.experiment",
+    "credit": "tierwise.cli.credit",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without
@@ -105,6 +106,7 @@ COMMAND_HELP: dict[str, str] = {
     "experiment": "A/B tests of tier strategies (R-ANA-5): design, start, analyse, export.",
     "pilot": "City pilots (灰度, R-GRD-11) of a policy change.",
     "spotcheck": "Manual spot checks (人工抽检, R-GRD-11) of a run's changes.",
+    "credit": "Credit risk control (R-OPS-4): risk scores, terms, order checks, holds.",
 }
 
 _err = Console(stderr=True, highlight=False)

@@ -48,6 +48,7 @@ NAV = (
     ("tags_page", "/console/tags", Action.TAG_READ),
     ("audiences", "/console/audiences", Action.AUDIENCE_READ),
     ("experiments", "/console/experiments", Action.EXPERIMENT_READ),
+    ("credit", "/console/credit", Action.CREDIT_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
     ("users", "/console/users", Action.USER_MANAGE),
 )

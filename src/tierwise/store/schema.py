@@ -772,3 +772,117 @@ class PriceRuleRow(Base):
     region: Mapped[str | None] = mapped_column(String(40), nullable=True)
     author: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CreditAccount(Base):
+    """A customer's credit account (R-OPS-4, docs/credit.md): the latest default-risk score
+    and receivables snapshot (``tierwise credit score``), and the amounts the order check
+    froze since (orders allowed, not yet on an invoice)."""
+
+    __tablename__ = "credit_accounts"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    pd: Mapped[float | None] = mapped_column(Float, nullable=True)  # P(invoice > 30 d overdue)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # [{feature, value, zh, en}]
+    model: Mapped[str] = mapped_column(String(40))
+    spend_90d: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    unsettled: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    prepaid_balance: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_1_30: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_31_60: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_61_90: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_over_90: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    max_days_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    frozen: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # allowed orders since as_of
+    paid_since: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # payments recorded since
+    scored_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CreditTerms(Base):
+    """A customer's payment terms, deposit and credit limit in force, and stricter terms
+    announced for a later day (the notice period)."""
+
+    __tablename__ = "credit_terms"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    band: Mapped[str] = mapped_column(String(20))
+    pd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    terms: Mapped[str] = mapped_column(String(16))
+    deposit_pct: Mapped[float] = mapped_column(Float)
+    credit_limit: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    pending_terms: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    pending_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    since: Mapped[date] = mapped_column(Date)
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    policy: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_credit_terms_pending", "pending_from"),)
+
+
+class CreditTermsChange(Base):
+    """History: every change of a customer's terms (announced or in force), with reasons."""
+
+    __tablename__ = "credit_terms_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    from_terms: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_terms: Mapped[str] = mapped_column(String(16))
+    change: Mapped[str] = mapped_column(String(16))  # new | looser | stricter | notice
+    deposit_pct: Mapped[float] = mapped_column(Float)
+    credit_limit: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    effective: Mapped[date] = mapped_column(Date)
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(16))  # run | realtime | cli
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CreditHold(Base):
+    """An order hold: overdue beyond the policy's days or over the limit; released on
+    payment (the next check finds the cause gone) or by a finance override."""
+
+    __tablename__ = "credit_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # overdue | over_limit
+    amount_over: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    release_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index(
+            "uq_credit_holds_one_open",
+            "customer_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+
+class CreditOverride(Base):
+    """A finance user's override of a hold for one order amount; above the policy's amount it
+    needs a second approver (another finance user) before it counts."""
+
+    __tablename__ = "credit_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | used
+    requested_by: Mapped[str] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
