@@ -23,7 +23,6 @@ import random
 import statistics
 import tempfile
 import time
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,13 +30,19 @@ from sqlalchemy import Engine, insert, select
 
 import tierwise.pipeline  # noqa: F401  (registers the benefits hook)
 from bench.common import figure, load_average, machine_facts, record
-from tierwise.ops.benefits.decide import BenefitPlan, Grant, PlanBenefit, disagreements
-from tierwise.ops.benefits.ledger import HOOK_NAME, read_states, store_plan, sync_grants
+from tierwise.ops.benefits.decide import BenefitPlan, PlanBenefit, disagreements
+from tierwise.ops.benefits.ledger import (
+    HOOK_NAME,
+    read_all_grants,
+    read_states,
+    store_plan,
+    sync_grants,
+)
 from tierwise.store import tier_writer
 from tierwise.store.db import make_engine, sqlite_url
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
-from tierwise.store.schema import BenefitGrant, CustomerTier, PriceRuleRow
+from tierwise.store.schema import CustomerTier, PriceRuleRow
 from tierwise.store.tier_writer import write_regrade
 from tierwise.tierstate.decide import StabilityRule
 
@@ -82,11 +87,7 @@ def _publish(engine: Engine, run_id: str, day: dt.date, scores: list[float], h: 
 def _disagreements(engine: Engine, day: dt.date) -> int:
     with engine.connect() as conn:
         states = read_states(conn, None)
-        grants: dict[str, list[Grant]] = defaultdict(list)
-        for r in conn.execute(select(BenefitGrant.__table__)):
-            grants[r.customer_id].append(
-                Grant(r.id, r.code, r.kind, r.params, r.tier, r.valid_from, r.valid_until, r.status)
-            )
+        grants = read_all_grants(conn)
     return len(disagreements(grants, states, PLAN, day))
 
 

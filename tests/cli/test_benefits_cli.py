@@ -105,3 +105,34 @@ def test_a_file_without_a_required_column_is_one_line(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "missing column(s) 权益 (benefit)" in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_rebate_dry_run_prints_the_cost_per_tier(tmp_path: Path) -> None:
+    from tinylake import small_book
+
+    lake = small_book(tmp_path / "lake")
+    engine = make_engine(Settings(home=tmp_path).state_url)
+    upgrade(engine)
+    store = RunStore(engine)
+    store.begin("r1", policy_name="p", policy_hash="none", as_of=dt.date(2025, 6, 30),
+                data_fingerprint="f", started_at=dt.datetime(2025, 7, 1))  # fmt: skip
+    store.publish(
+        "r1",
+        [
+            Assignment("c4", "gold", 90.0),
+            Assignment("c5", "gold", 95.0),
+            Assignment("c1", "bronze", 1.0),
+        ],
+        [Cutoff("gold", 0, 50.0), Cutoff("bronze", 1, None)],
+        rule=StabilityRule(),
+        now=dt.datetime(2025, 7, 1, 3),
+    )
+    engine.dispose()
+    out = tierwise("benefits", "rebate-dry-run", "--pct", "gold=2", "--days", "30",
+                   "--as-of", "2025-06-25", "--lake", str(lake), home=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "972.00" in out.stdout and "48600.00" in out.stdout  # 2 % of 6 x 900 x (4 + 5)
+    bad = tierwise("benefits", "rebate-dry-run", "--pct", "platinum=2", "--lake", str(lake),
+                   home=tmp_path)  # fmt: skip
+    assert bad.returncode != 0 and "no customer holds tier 'platinum'" in bad.stderr
+    assert "Traceback" not in bad.stderr

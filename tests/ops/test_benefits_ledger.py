@@ -4,7 +4,6 @@ transaction as the tier change (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,8 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, delete, func, select
 
 import tierwise.pipeline  # noqa: F401  (registers the benefits hook with the tier writer)
-from tierwise.ops.benefits.decide import BenefitPlan, Grant, PlanBenefit, disagreements
-from tierwise.ops.benefits.ledger import read_states, store_plan
+from tierwise.ops.benefits.decide import BenefitPlan, PlanBenefit, disagreements
+from tierwise.ops.benefits.ledger import read_all_grants, read_states, store_plan
 from tierwise.store import tier_writer
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
@@ -133,11 +132,7 @@ def _regrade(engine: Engine, run_id: str, day: date, customer: str, score: float
 def _check(engine: Engine, day: date) -> None:
     with engine.connect() as conn:
         states = read_states(conn, None)
-        grants: dict[str, list[Grant]] = defaultdict(list)
-        for r in conn.execute(select(BenefitGrant.__table__)):
-            grants[r.customer_id].append(
-                Grant(r.id, r.code, r.kind, r.params, r.tier, r.valid_from, r.valid_until, r.status)
-            )
+        grants = read_all_grants(conn)
     assert disagreements(grants, states, PLAN, day) == []
 
 

@@ -6,6 +6,8 @@ commands read them, load redemption files and report use and cost.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -16,9 +18,16 @@ from rich.table import Table
 from tierwise.cli.common import actor, parse_date, store_engine, utcnow
 from tierwise.cli.main import app
 from tierwise.errors import UsageError
-from tierwise.ops.benefits.ledger import customer_grants, customer_redemptions, usage
+from tierwise.ops.benefits.ledger import (
+    customer_grants,
+    customer_redemptions,
+    read_states,
+    usage,
+)
+from tierwise.ops.benefits.rebates import dry_run, recent_spend
 from tierwise.ops.benefits.redeem import redeem_file
 from tierwise.policy.benefits import KINDS, REDEEMABLE
+from tierwise.settings import get_settings
 
 benefits_app = typer.Typer(
     help="Benefits (R-OPS-2): grants by tier, redemptions, use and cost.", no_args_is_help=True
@@ -115,4 +124,50 @@ def usage_command(
             r["month"], r["benefit"], r["tier"] or "—", str(r["redemptions"]),
             str(r["quantity"]), f"{r['cost']:.2f}", str(r["refused"]),
         )  # fmt: skip
+    _out.print(table)
+
+
+@benefits_app.command("rebate-dry-run")
+def rebate_dry_run_command(
+    pct: Annotated[
+        list[str], typer.Option(help="tier=percent, e.g. --pct platinum=2 (repeatable).")
+    ],
+    days: Annotated[int, typer.Option(min=7, max=366, help="Days of history before --as-of.")] = 90,
+    as_of: Annotated[str | None, typer.Option(help="Last day of history (default: today).")] = None,
+    lake: Annotated[
+        Path | None, typer.Option(help="Lake folder (default: $TIERWISE_HOME/lake).")
+    ] = None,
+) -> None:
+    """What a rebate per tier would have cost on the last --days of orders (R-OPS-3), per tier,
+    for the customers holding each tier now. Returns are not netted out (not yet)."""
+    pcts: dict[str, Decimal] = {}
+    for item in pct:
+        tier, _, value = item.partition("=")
+        try:
+            pcts[tier.strip()] = Decimal(value)
+        except InvalidOperation:
+            raise UsageError(
+                f"--pct {item!r} is not tier=percent", hint="e.g. --pct platinum=2"
+            ) from None
+        if not tier.strip():
+            raise UsageError(f"--pct {item!r} names no tier", hint="e.g. --pct platinum=2")
+    end = (parse_date(as_of) or utcnow().date()) + dt.timedelta(days=1)
+    engine = store_engine()
+    with engine.connect() as conn:
+        tiers = read_states(conn, None)
+    known = {s.tier for s in tiers.values()}
+    unknown = [t for t in pcts if t not in known]
+    if unknown:
+        raise UsageError(
+            f"no customer holds tier {unknown[0]!r}",
+            hint="tiers held now: " + ", ".join(sorted(t for t in known if t)),
+        )
+    spend = recent_spend(lake or get_settings().lake_dir, end - dt.timedelta(days=days), end)
+    rows = dry_run(spend, {c: s.tier for c, s in tiers.items()}, pcts)
+    table = Table(title=f"rebate dry run on {days} days of orders to {end - dt.timedelta(days=1)}")
+    for col in ("tier", "rebate %", "customers", "buyers", "spend (yuan)", "cost (yuan)"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.tier, str(r.pct), str(r.customers), str(r.buyers), f"{r.spend:.2f}",
+                      f"{r.cost:.2f}")  # fmt: skip
     _out.print(table)

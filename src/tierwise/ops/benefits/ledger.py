@@ -131,6 +131,14 @@ _GRANT_COLS = (
 )
 
 
+def read_all_grants(conn: Connection) -> dict[str, list[Grant]]:
+    """Every grant (all statuses) by customer: what the ledger's invariant is checked on."""
+    out: dict[str, list[Grant]] = defaultdict(list)
+    for r in conn.execute(select(BenefitGrant.customer_id, *_GRANT_COLS)):
+        out[r.customer_id].append(_grant(r))
+    return out
+
+
 def read_states(conn: Connection, ids: Sequence[str] | None) -> dict[str, TierState]:
     """Tier states by customer (of ``ids``, or of everybody)."""
     cols = (CustomerTier.customer_id, CustomerTier.tier, CustomerTier.since)
