@@ -47,9 +47,10 @@ from tierwise.world.response import (
     VISIT_CHURN,
     Effects,
 )
+from tierwise.world.service import complaints, window_returns, window_tickets
 from tierwise.world.tiers import TierSource, book_tiers
 
-METRICS = ("revenue", "gross_margin", "orders", "churned", "days_overdue_30")
+METRICS = ("revenue", "gross_margin", "orders", "churned", "days_overdue_30", "complaints")
 MONEY_METRICS = frozenset({"revenue", "gross_margin"})
 MANAGER_CAPACITY = 8  # visits or calls an account manager makes a day at most
 ProgressFn = Callable[[str, int, int], None]
@@ -227,10 +228,15 @@ def simulate(
         b1 = with_slots(baskets, rec_sku, rec_q, rec_from, world.cat.category)
         w0 = run_batch(world, latent, s0, b0, stock, lo, hi, win)
         w1 = run_batch(world, latent, s1, b1, stock, lo, hi, win)
+        t0 = window_tickets(world.pop, s0, lo, hi, win)
+        t1 = window_tickets(world.pop, s1, lo, hi, win)
+        w0.metrics["complaints"] = complaints(t0, lo, hi)
+        w1.metrics["complaints"] = complaints(t1, lo, hi)
         for m in METRICS:
             y0[m][lo:hi] = w0.metrics[m]
             y1[m][lo:hi] = w1.metrics[m]
         writer.batch(b, w1, eff1, shown, lo, hi)
+        writer.service(b, w1, window_returns(world.pop, s1, w1.orders, win), t1)
         demand.add(w1.orders, world.pop.district)
         staples.append(wt.staples_table(b1, lo, hi, world, shown))
         tastes.append(baskets.taste)
@@ -266,6 +272,7 @@ def simulate(
             "orders": "orders placed in the window",
             "churned": "1 if the customer has left by the last day of the window",
             "days_overdue_30": "1 if a bill of the window is 30+ days past due by its end",
+            "complaints": "complaint tickets raised in the window",
         },
         "mean_effect": ate,
     }
