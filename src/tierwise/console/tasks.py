@@ -126,7 +126,7 @@ def tasks_export(
     t = translator(page.lang)
     out = []
     for x in items:
-        values = [x.get(c) for c, _k in EXPORT_COLUMNS]
+        values = [x.get("id" if c == "task_id" else c) for c, _k in EXPORT_COLUMNS]
         if not codes:
             values[3] = page.tier_label(x.get("tier")) if x.get("tier") else ""
             values[7] = code_text("task_status", x["status"], page.lang)
