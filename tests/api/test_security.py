@@ -134,7 +134,11 @@ def test_api_keys_rotate_and_revoke(client: TestClient) -> None:
     admin = auth(Role.ADMIN)
     r = client.post("/api-keys", json={"name": "sec-crm", "role": "service"}, headers=admin)
     old_id, old = r.json()["id"], r.json()["key"]
+    assert r.json()["last_used_at"] is None
     assert client.get("/customers", headers={"X-API-Key": old}).status_code == 200
+    listed = {k["id"]: k for k in client.get("/api-keys", headers=admin).json()}
+    assert listed[old_id]["last_used_at"] is not None  # the admin page shows when
+    assert "key" not in listed[old_id]  # never the key itself
     r = client.post(f"/api-keys/{old_id}/rotate", headers=admin)
     assert r.status_code == 201, r.text
     new_id, new = r.json()["id"], r.json()["key"]

@@ -118,12 +118,17 @@ def test_an_erp_export_in_gbk_with_a_total_row_and_a_crm_customer_list(
     assert "备注" in shown and "not mapped" in shown
     assert "团购" in shown and "no translation" in shown
     assert "%Y/%m/%d" in shown and "¥ sign" in shown
-    # nothing quarantined silently: the 合计 row and the 团购 row are in the quarantine
+    # the 合计 row is recognized as a total (skipped with a note), not quarantined as a bad
+    # row; the 团购 row (no translation) is in the quarantine with its reason
     q = pq.read_table(home / "quarantine" / "orders").to_pylist()
     reasons = {r["row"]: r["reason"] for r in q}
-    assert set(reasons) == {5, 7}
+    assert set(reasons) == {5}
     assert "channel: not one of" in reasons[5]
-    assert "customer_id: missing value" in reasons[7]
+    assert "row 7 is a total row ('合计')" in shown
+    log = [json.loads(x) for x in (home / "raw" / "_loads.jsonl").read_text().splitlines()]
+    notes = next(e["notes"] for e in log if e["table"] == "orders")
+    assert any("row 7 is a total row ('合计') at the end of the file: skipped" in n for n in notes)
+    assert pq.read_table(home / "raw" / "orders").num_rows == 4
     tiers = grade(monkeypatch, capsys, home, "2025-06-30")
     assert set(tiers) == {"K01", "K02", "K03"}
     assert tiers["K03"] is None  # its only order was quarantined: not eligible
@@ -157,6 +162,8 @@ def test_excel_with_merged_title_rows_above_the_header_and_extra_columns(
                 "川A12345",
             ]
         )
+    ws.append([])
+    ws.append(["合计:", None, None, 3600, None, None])  # a total row at the bottom
     f = tmp_path / "订单导出.xlsx"
     wb.save(f)
     mapping, shown = two_commands(monkeypatch, capsys, [f])
@@ -164,6 +171,7 @@ def test_excel_with_merged_title_rows_above_the_header_and_extra_columns(
     assert src["table"] == "orders" and src["header_row"] == 3
     assert set(src["columns"]) == {"order_id", "customer_id", "order_time", "amount"}
     assert "配送员" in shown and "车牌号" in shown
+    assert "row 13 is a total row ('合计:')" in shown
     landed = pq.read_table(home / "raw" / "orders").to_pylist()
     assert len(landed) == 8
     q = pq.read_table(home / "quarantine" / "orders")
@@ -359,3 +367,135 @@ def test_region_text_is_resolved_to_district_codes_without_a_regions_table(
     notes = json.loads((home / "reports" / "clean.json").read_text("utf-8"))["result"]["notes"]
     assert any("4 region codes resolved" in n and "GB/T 2260" in n for n in notes)
     assert any("2 customers' district text" in n and "朝阳区" in n for n in notes)
+
+
+def test_a_gbk_csv_with_title_lines_above_the_header_and_a_total_row_below(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # issue 19 tests: title lines, a blank line, then the header; 总计 and a blank row at the end
+    f = tmp_path / "销售明细.csv"
+    body = "".join(
+        f"XS{i:03d},K{i % 3},2025/{1 + i % 5}/{1 + i % 27},{50 + i}.00\n" for i in range(1, 13)
+    )
+    f.write_bytes(
+        (
+            "成都某某冻品有限公司 销售明细表\n导出时间：2025-07-01 09:00\n\n"
+            "单据编号,会员编号,单据日期,实付金额(元)\n" + body + ",,,\n总计,,,714.00\n"
+        ).encode("gbk")
+    )
+    mapping, shown = two_commands(monkeypatch, capsys, [f])
+    (src,) = mapping["sources"]  # type: ignore[index]
+    assert src["header_row"] == 4 and src["encoding"] == "gb18030"
+    assert "note: row 17 is blank, before the total row: skipped" in shown
+    assert "note: row 18 is a total row ('总计')" in shown
+    assert pq.read_table(home / "raw" / "orders").num_rows == 12
+    q = pq.read_table(home / "quarantine" / "orders")
+    assert q.num_rows == 0  # neither the blank row nor the total is a bad record
+    rows = pq.read_table(home / "raw" / "orders").column("order_id").to_pylist()
+    assert "XS001" in rows and "总计" not in rows
+    tiers = grade(monkeypatch, capsys, home, "2025-06-30")
+    assert set(tiers) == {"K0", "K1", "K2"}
+
+
+def test_a_file_without_a_header_row_is_mapped_by_position(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    f = tmp_path / "流水.csv"
+    f.write_text(
+        "".join(f"C{i % 4},2025-0{1 + i % 6}-1{i % 10},{10 + i}.5,{i % 3}\n" for i in range(30)),
+        encoding="utf-8",
+    )
+    mapping, shown = two_commands(monkeypatch, capsys, [f])
+    (src,) = mapping["sources"]  # type: ignore[index]
+    assert src["header_row"] == 0 and src["table"] == "orders"
+    assert src["columns"] == {
+        "customer_id": "column 1",
+        "order_time": "column 2",
+        "amount": "column 3",
+    }
+    assert "has no header row" in shown
+    orders = pq.read_table(home / "raw" / "orders").to_pylist()
+    assert len(orders) == 30  # the first line is a record, not a header
+    first = next(o for o in orders if o["order_id"] == "流水.csv#1")  # row 1 of the file
+    assert first["customer_id"] == "C0" and str(first["amount"]) == "10.50"
+    tiers = grade(monkeypatch, capsys, home, "2025-07-31")
+    assert set(tiers) == {"C0", "C1", "C2", "C3"}
+    # a hand-written mapping by position, for a table not guessed from values
+    m = tmp_path / "m.yaml"
+    m.write_text(
+        "sources:\n  - file: 流水.csv\n    table: orders\n    header_row: 0\n"
+        "    columns: {customer_id: column 1, order_time: column 2, amount: column 3}\n",
+        encoding="utf-8",
+    )
+    assert cli(monkeypatch, "ingest", str(f), "--mapping", str(m), "--force") == 0
+
+
+def test_day_first_dates_are_detected_and_read_by_the_mappings_date_format(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    f = tmp_path / "orders.csv"
+    f.write_text(
+        "订单编号,客户编号,下单日期,金额\n"
+        "O1,A,25/03/2025,10\nO2,B,05/04/2025,20\nO3,A,13/04/2025 14:30,30\n",
+        encoding="utf-8",
+    )
+    mapping, shown = two_commands(monkeypatch, capsys, [f])
+    (src,) = mapping["sources"]  # type: ignore[index]
+    assert src["date_format"] == ["%d/%m/%Y %H:%M", "%d/%m/%Y"]  # 25/03: day first
+    assert "day first" in shown
+    got = {
+        r["order_id"]: r["order_time"].date().isoformat()
+        for r in pq.read_table(home / "raw" / "orders").to_pylist()
+    }
+    assert got == {"O1": "2025-03-25", "O2": "2025-04-05", "O3": "2025-04-13"}
+    # no day above 12: day or month first cannot be told, so nothing is guessed
+    g = tmp_path / "ambiguous.csv"
+    g.write_text("客户编号,下单日期,金额\nA,05/04/2025,10\nB,06/04/2025,20\n", encoding="utf-8")
+    out = tmp_path / "g.yaml"
+    assert cli(monkeypatch, "ingest", str(g), "--infer", "--out", str(out)) == 0
+    assert "no day above 12" in capsys.readouterr().out
+    proposed = yaml.safe_load(out.read_text("utf-8"))
+    assert "date_format" not in proposed["sources"][0]
+    code = cli(monkeypatch, "ingest", str(g), "--mapping", str(out))
+    err = capsys.readouterr().err
+    assert code != 0  # every row quarantined: an error, with the fix
+    assert "order_time: not a date-time" in err and "set date_format" in err
+    q = pq.read_table(home / "quarantine" / "orders").to_pylist()
+    assert {r["row"] for r in q} == {2, 3}
+    # the user says which: date_format in the mapping
+    proposed["sources"][0]["date_format"] = "%d/%m/%Y"
+    out.write_text(yaml.safe_dump(proposed, allow_unicode=True), encoding="utf-8")
+    assert cli(monkeypatch, "ingest", str(g), "--mapping", str(out), "--force") == 0
+    got = {
+        r["order_id"]: r["order_time"].date().isoformat()
+        for r in pq.read_table(home / "raw" / "orders").to_pylist()
+    }
+    assert got["ambiguous.csv#2"] == "2025-04-05" and got["ambiguous.csv#3"] == "2025-04-06"
+
+
+def test_a_date_format_without_a_day_is_refused_with_its_key_path(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    f = tmp_path / "o.csv"
+    f.write_text("customer_id,order_time,amount\nA,2025-01-01,1\n", encoding="utf-8")
+    m = tmp_path / "m.yaml"
+    m.write_text(
+        "sources:\n  - {file: o.csv, table: orders, date_format: 'dd/mm/yyyy'}\n",
+        encoding="utf-8",
+    )
+    code = cli(monkeypatch, "ingest", str(f), "--mapping", str(m))
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    assert "sources.0" in err and "date_format 'dd/mm/yyyy' is not a strptime format" in err

@@ -114,7 +114,7 @@ def test_no_page_shows_a_raw_code(site: Site) -> None:
     codes = FIELD_CODES | set(policy.layers) | {k for b in policy.benefits.values() for k in b}
     assert "preference" in codes and "payment_terms" in codes
     pages = ["/console/", "/console/customers", "/console/policies", "/console/runs"]
-    pages += ["/console/models", "/console/tasks"]
+    pages += ["/console/models", "/console/tasks", "/console/users"]
     pages += [f"/console/customers/{i}" for i in ids]
     found: dict[str, set[str]] = {}
     for lang in ("zh", "en"):  # the console speaks English on ?lang=en (then a cookie)

@@ -32,6 +32,7 @@ def test_screenshots_of_every_page_in_both_languages_and_widths(browser: Any, si
         ("models", "/console/models"),
         ("analysis", "/console/analysis"),
         ("tasks", "/console/tasks"),
+        ("users", "/console/users"),
         ("not-found", "/console/customers/C9999999"),
     ]
     shop = [("my-tier", "/console/me"), ("forbidden", "/console/customers")]

@@ -41,7 +41,8 @@ ALLOWED = {
     "Gamma-Gamma",
 }
 #: identifiers: customer / manager ids, users, policy files, run ids, hashes, dates, versions
-IDENTIFIER = re.compile(r"^(?:\S*\d\S*|user:\S+|key:\S+|\S+\.ya?ml)$")  # with a digit: id/number
+#: (``tw_…`` is an API key's prefix on the users page)
+IDENTIFIER = re.compile(r"^(?:\S*\d\S*|user:\S+|key:\S+|tw_\S+|\S+\.ya?ml)$")  # digit: id/number
 
 
 #: Not yet checked: the recommendation backtest block of the models page (R-OPS-7, landed
@@ -70,7 +71,8 @@ def _pages(site: Site) -> list[str]:
         ).scalars().all()  # fmt: skip
     engine.dispose()
     pages = ["/console/", "/console/customers", "/console/policies", "/console/runs"]
-    pages += ["/console/models", "/console/tasks", "/console/analysis"]
+    pages += ["/console/models", "/console/tasks", "/console/analysis", "/console/users"]
+    pages += ["/console/credit"]
     return pages + [f"/console/customers/{i}" for i in ids]
 
 

@@ -16,6 +16,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+import tierwise.pipeline  # noqa: F401  (wires the operations hooks to the tier writer)
 from tierwise.api.access import Action, CustomerRef, Principal, decide
 from tierwise.api.auth import read_token, utcnow
 from tierwise.api.repos.analytics import AnalyticsRepo
@@ -107,7 +108,7 @@ async def current_principal(
             hint="send exactly one credential",
         )
     if api_key:
-        return ctx.users.principal_for_key(api_key)
+        return ctx.users.principal_for_key(api_key, now=ctx.now())
     if authorization is not None:
         if bearer is None or not bearer.credentials:
             raise AuthenticationError(

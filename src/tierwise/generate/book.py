@@ -21,6 +21,7 @@ from tierwise.generate.calendar import cny_days
 from tierwise.generate.catalog import CUISINE_NAMES
 from tierwise.generate.config import BATCH_CUSTOMERS, GenerateConfig
 from tierwise.generate.finance import simulate_invoices
+from tierwise.generate.inventory import DemandAccumulator, inventory
 from tierwise.generate.latent import draw_latent
 from tierwise.generate.master import Catalogue, customers_table, products, regions_table
 from tierwise.generate.orders import simulate_orders
@@ -51,6 +52,9 @@ class BatchSink:
 
     def batch(self, index: int, tables: dict[str, pa.Table]) -> None:
         """Called with the canonical tables of each batch, in order."""
+
+    def after(self, tables: dict[str, pa.Table]) -> None:
+        """Called once after the batches with the tables of the whole book (inventory)."""
 
 
 @dataclass
@@ -108,6 +112,7 @@ def generate_book(
     counters = assemble.Counters()
     ops_counters: dict[str, int] = {}
     latent = draw_latent(pop, cfg.seed)
+    demand = DemandAccumulator(cat, first, cfg.book_days)
     n_batches = -(-cfg.customers // BATCH_CUSTOMERS)
     last_us = assemble.last_microsecond(end)
     progress("simulate", 0, n_batches)
@@ -122,6 +127,7 @@ def generate_book(
         truth.add_orders(everything, in_book)
         book = everything.select(in_book)
         del everything
+        demand.add(book, pop.district)
         orders_tbl, lines_tbl, order_id = assemble.order_tables(book, cat, counters)
         ret = simulate_returns(pop, book, last_us, stream(cfg, 11, b))
         inv = simulate_invoices(pop, book, end, stream(cfg, 12, b))
@@ -156,5 +162,15 @@ def generate_book(
         if sink:
             sink.batch(b, tables)
         progress("simulate", b + 1, n_batches)
+    progress("inventory", 0, 1)
+    after, demand_truth = inventory(demand, stock.out[:, : cfg.book_days])
+    del demand
+    for name, tbl in after.items():
+        write_parquet_atomic(tbl, lake / name / "part-00000.parquet")
+        result.rows[name] = tbl.num_rows
+    write_parquet_atomic(demand_truth, out / "truth" / "inventory.parquet")
+    if sink:
+        sink.after(after)
+    progress("inventory", 1, 1)
     result.batches = n_batches
     return result, pop, truth

@@ -22,6 +22,7 @@ from tierwise.generate.supply import SUBSTITUTE_P, sibling
 EXPLORE_MAX = 8  # exploration lines per order at most
 PRICE_DRIFT = 0.03  # yearly food price inflation
 RULES = ("list", "chain_contract", "tier_discount", "promo")
+LOGNORMAL_MEAN = float(np.exp(0.6**2 / 2))  # E[exp(0.6 z)]: a line's mean / typical quantity
 
 
 class Noise(Protocol):
@@ -74,6 +75,29 @@ class LineBatch:
     rule: np.ndarray  # index into RULES
     lost: np.ndarray  # (n_orders,) lines lost to stock-outs
     substituted: np.ndarray  # (n_orders,) lines substituted
+    unmet: Unmet  # the demand stock-outs left unserved (lost or substituted lines)
+    substitute: np.ndarray  # per line: a sibling shipped for an out-of-stock SKU
+
+
+@dataclass
+class Unmet:
+    """Lines a stock-out kept from their SKU: lost, or served by a sibling SKU.
+
+    ``quantity`` is the line's expected quantity at that SKU's price (the outlet's typical line
+    value × E[exp(0.6 z)] / price): what it would have ordered, with no random draw, so the
+    book's random streams stay as they were.
+    """
+
+    order: np.ndarray  # index of the order
+    sku: np.ndarray  # the SKU that was out of stock
+    quantity: np.ndarray
+    lost: np.ndarray  # bool: lost (else substituted by a sibling)
+
+    def take(self, keep: np.ndarray) -> Unmet:
+        """The unmet lines of the orders where ``keep`` (a mask over orders) holds."""
+        new_index = np.cumsum(keep) - 1
+        m = keep[self.order]
+        return Unmet(new_index[self.order[m]], self.sku[m], self.quantity[m], self.lost[m])
 
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, cap: int) -> np.ndarray:
@@ -170,9 +194,10 @@ def build_lines(
     lost &= ~rescue
     lost_n = np.bincount(order[lost], minlength=n)
     subst_n = np.bincount(order[subst], minlength=n)
+    unmet = _unmet(cat, baskets, cl, day, pricing, order, sku, lost, subst)
     sku = np.where(subst, sib, sku)
     keep = ~lost
-    order, slot, sku = order[keep], slot[keep], sku[keep]
+    order, slot, sku, substitute = order[keep], slot[keep], sku[keep], subst[keep]
     starts = np.concatenate([[True], order[1:] != order[:-1]]) if len(order) else keep[:0]
     group_start = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
     line_no = (np.arange(len(order)) - group_start + 1).astype(np.int32)
@@ -192,5 +217,21 @@ def build_lines(
     cost = np.round(qty * cat.cost_fen[sku] * drift).astype(np.int64)
     return LineBatch(
         order, line_no, sku, qty, list_price, price, amount, cost,
-        pricing.rule[order], lost_n, subst_n,
+        pricing.rule[order], lost_n, subst_n, unmet, substitute,
     )  # fmt: skip
+
+
+def _unmet(
+    cat: Catalogue, baskets: Baskets, cl: np.ndarray, day: np.ndarray, pricing: Pricing,
+    order: np.ndarray, sku: np.ndarray, lost: np.ndarray, subst: np.ndarray,
+) -> Unmet:  # fmt: skip
+    """The demand of the lines a stock-out kept from their SKU (see :class:`Unmet`)."""
+    which = np.flatnonzero(lost | subst)
+    o, k = order[which], sku[which]
+    drift = 1 + PRICE_DRIFT * (day[o] - pricing.first_day) / 365.0
+    price = np.maximum(np.round(cat.price_fen[k] * drift * pricing.factor[o]), 1)
+    target = baskets.line_value[cl[o]] * LOGNORMAL_MEAN / price
+    qty = np.where(
+        cat.weighed[k], np.maximum(np.round(target * 2) / 2, 0.5), np.maximum(np.round(target), 1)
+    )
+    return Unmet(o, k, qty, lost[which])

@@ -11,7 +11,7 @@ import numpy as np
 
 from tierwise.generate.arrowkit import US_PER_DAY
 from tierwise.generate.basket import Baskets
-from tierwise.generate.lines import LineBatch, Pricing, StreamNoise, build_lines
+from tierwise.generate.lines import LineBatch, Pricing, StreamNoise, Unmet, build_lines
 from tierwise.generate.master import Catalogue
 from tierwise.generate.population import Population
 from tierwise.generate.rhythm import order_probability
@@ -47,6 +47,8 @@ class OrderBatch:
     rule: np.ndarray  # index into lines.RULES, per line
     lost: np.ndarray  # per order: lines lost to stock-outs
     substituted: np.ndarray  # per order: lines substituted
+    unmet: Unmet  # demand stock-outs kept from their SKU (order = index of the order)
+    line_substitute: np.ndarray  # per line: a sibling shipped for an out-of-stock SKU
 
     def select(self, keep: np.ndarray) -> OrderBatch:
         """The orders where ``keep`` holds, with their lines."""
@@ -59,6 +61,7 @@ class OrderBatch:
             self.sku[line_keep], self.quantity[line_keep], self.unit_price[line_keep],
             self.line_amount[line_keep], self.line_cost[line_keep], self.list_price[line_keep],
             self.rule[line_keep], self.lost[keep], self.substituted[keep],
+            self.unmet.take(keep), self.line_substitute[line_keep],
         )  # fmt: skip
 
 
@@ -74,7 +77,8 @@ def from_lines(
     return OrderBatch(
         cust, day, time_us, channel, amount, brushing, first_line, n_lines, lines.line_no,
         lines.sku, lines.quantity, lines.unit_price, lines.amount, lines.cost,
-        lines.list_price, lines.rule, lines.lost, lines.substituted,
+        lines.list_price, lines.rule, lines.lost, lines.substituted, lines.unmet,
+        lines.substitute,
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from tierwise.generate.orders import OrderBatch
 from tierwise.generate.population import Population
 
 REASONS = ("quality", "wrong_item", "damaged", "late_delivery", "other")
-_REASON_P = (0.4, 0.15, 0.2, 0.15, 0.1)
+REASON_P = (0.4, 0.15, 0.2, 0.15, 0.1)
 
 
 @dataclass
@@ -42,7 +42,7 @@ def simulate_returns(
     share = rng.uniform(0.05, 0.4, len(idx))
     amount = np.maximum(np.round(orders.amount[idx] * share), 1).astype(np.int64)
     delay = rng.integers(3600, 5 * 86400, len(idx)) * 1_000_000
-    reason = rng.choice(len(REASONS), len(idx), p=_REASON_P)
+    reason = rng.choice(len(REASONS), len(idx), p=REASON_P)
     s_amount = np.round(orders.amount[spike_idx] * rng.uniform(0.8, 1.0, len(spike_idx)))
     s_delay = rng.integers(3600, 2 * 86400, len(spike_idx)) * 1_000_000
     order = np.concatenate([idx, spike_idx])

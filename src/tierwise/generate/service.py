@@ -11,6 +11,7 @@ from tierwise.generate.population import NEVER, Population
 
 RESOLUTIONS = ("resolved", "compensated", "rejected")
 TOPICS = ("quality", "delivery", "price", "service", "other")
+TOPIC_P = (0.35, 0.3, 0.15, 0.15, 0.05)
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "C")
 
 
@@ -55,7 +56,7 @@ def simulate_tickets(
     order = np.lexsort((created, cust))
     return TicketBatch(
         cust[order], created[order], kind[order], severity[order],
-        rng.choice(len(TOPICS), n, p=(0.35, 0.3, 0.15, 0.15, 0.05))[order],
+        rng.choice(len(TOPICS), n, p=TOPIC_P)[order],
         np.where(open_, -1, resolved)[order],
         np.where(open_, -1, rng.choice(3, n, p=(0.7, 0.2, 0.1)))[order],
     )  # fmt: skip

@@ -72,6 +72,9 @@ class FileInference:
     unknown_values: dict[str, list[str]] = field(default_factory=dict)
     earliest: date | None = None
     numbered: list[str] = field(default_factory=list)  # ids the file lacks: file + row
+    date_format: list[str] | None = None  # day-first or month-first dates: the formats
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rows skipped as not records (totals)
 
     def spec(self) -> dict[str, Any]:
         """The file's source entry of the mapping file."""
@@ -82,6 +85,10 @@ class FileInference:
             out["delimiter"] = self.delimiter
         if self.header_row != 1:
             out["header_row"] = self.header_row
+        if self.date_format:
+            out["date_format"] = (
+                self.date_format[0] if len(self.date_format) == 1 else self.date_format
+            )
         cols: dict[str, Any] = {}
         for m in self.matches:
             if m.column is None:
@@ -124,15 +131,47 @@ def header_score(header: str, names: tuple[str, ...]) -> float:
     return round(best, 2)
 
 
-def parse_date(text: str) -> datetime | None:
-    """A sampled value as a date-time, by the validator's formats (None if none fits)."""
+def parse_date(text: str, formats: tuple[str, ...] = ()) -> datetime | None:
+    """A sampled value as a date-time, by ``formats`` then the validator's (None if none
+    fits)."""
     t = text.translate(_FOLD).strip()
-    for fmt in DATE_FORMATS:
+    for fmt in (*formats, *DATE_FORMATS):
         try:
             return datetime.strptime(t, fmt)
         except ValueError:
             continue
     return None
+
+
+#: a date written with the day and the month both as one or two digits before the year
+_NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
+AMBIGUOUS = "ambiguous"
+
+
+def day_or_month_first(values: list[str]) -> list[str] | str | None:
+    """The format of dates such as ``25/03/2025`` or ``03/25/2025`` (which the validator
+    never guesses): ``%d/%m/%Y`` when a first field is above 12 and no second one is,
+    ``%m/%d/%Y`` the other way round, :data:`AMBIGUOUS` when no field tells, ``None`` when
+    the values are not written so. When some values have a time, the format with the time
+    comes first, then the bare date's (``["%d/%m/%Y %H:%M", "%d/%m/%Y"]``)."""
+    firsts, seconds, sep, time_part = [], [], "/", ""
+    for v in values[:2000]:
+        m = _NUMERIC.match(v.translate(_FOLD).strip())
+        if m is None:
+            continue
+        firsts.append(int(m.group(1)))
+        seconds.append(int(m.group(3)))
+        sep = m.group(2)
+        if m.group(5):
+            time_part = " %H:%M:%S" if m.group(6) else " %H:%M"
+    if len(firsts) < 0.8 * max(1, len(values[:2000])):
+        return None
+    day_first, month_first = max(firsts) > 12, max(seconds) > 12
+    if day_first == month_first:
+        return AMBIGUOUS
+    order = ("%d", "%m") if day_first else ("%m", "%d")
+    base = f"{order[0]}{sep}{order[1]}{sep}%Y"
+    return [base + time_part, base] if time_part else [base]
 
 
 def parse_money(text: str) -> Decimal | None:
@@ -150,7 +189,13 @@ def _fits(col: Column, values: list[str]) -> bool:
     if not values:
         return True
     if col.type in ("date", "timestamp"):
-        ok = sum(parse_date(v) is not None for v in values)
+        fmt = day_or_month_first(values)
+        own = (
+            tuple(fmt)
+            if isinstance(fmt, list)
+            else ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+        )
+        ok = sum(parse_date(v, own) is not None for v in values)
     elif col.type in ("money", "float64", "int32", "int64"):
         ok = sum(parse_money(v) is not None for v in values)
     else:
@@ -211,13 +256,23 @@ def sniff_text(path: Path, encoding: str) -> tuple[str, int]:
 
 def _header_row(rows: list[list[str]]) -> int:
     """The first row filled at least half as wide as the widest: title rows (one merged cell,
-    a date line) above the header have one or two cells."""
+    a date line) above the header have one or two cells. 0 when that row holds data (half
+    its cells or more are dates or numbers): the file has no header row."""
     filled = [sum(1 for c in r if str(c).strip()) for r in rows]
     widest = max(filled, default=0)
     for i, n in enumerate(filled):
         if n >= max(2, (widest + 1) // 2):
-            return i + 1
+            return 0 if _is_data(rows[i]) else i + 1
     return 1
+
+
+def _is_data(cells: list[str]) -> bool:
+    """Whether a row reads as values rather than headers (headers are words)."""
+    texts = [str(c).strip() for c in cells if str(c).strip()]
+    typed = sum(
+        1 for t in texts if parse_money(t) is not None or day_or_month_first([t]) or parse_date(t)
+    )
+    return typed * 2 >= len(texts) > 0
 
 
 def _sheet_header_row(path: Path) -> int:
@@ -230,7 +285,7 @@ def _sheet_header_row(path: Path) -> int:
 
 
 def _samples(
-    path: Path, encoding: str | None, delimiter: str, header_row: int
+    path: Path, encoding: str | None, delimiter: str, header_row: int, notes: list[str]
 ) -> tuple[list[str], list[list[str]]]:
     source = open_source(path, encoding=encoding, delimiter=delimiter, header_row=header_row)
     columns: list[list[str]] = [[] for _ in source.headers]
@@ -241,6 +296,7 @@ def _samples(
         n += batch.data.num_rows
         if n >= SAMPLE_ROWS:
             break
+    notes += source.notes  # total rows skipped (an Excel sheet's: known once read to the end)
     return source.headers, columns
 
 
@@ -316,6 +372,47 @@ def _choose_table(
     return best[1], best[2]
 
 
+def _by_values(
+    path: Path, headers: list[str], samples: list[list[str]], table: str | None
+) -> tuple[str, dict[int, tuple[str, float]]]:
+    """A file without a header row, read as an order log: the date column, the amount (a
+    number with decimals, else the last number), and the customer id (a column whose
+    values repeat, else the first other one). Scores are 0.5: a guess to check."""
+    if table not in (None, "orders"):
+        raise DataError(
+            f"{path}: no header row, and only an order log (customer, date, amount) is "
+            f"matched by its values, not {table}",
+            hint="name the columns by position in the mapping (customer_id: column 1, …)",
+            file=str(path),
+        )
+    got: dict[int, tuple[str, float]] = {}
+    col = {c.name: c for c in TABLES["orders"].columns}
+    dates = [i for i, v in enumerate(samples) if v and _fits(col["order_time"], v[:200])]
+    numbers = [
+        i
+        for i, v in enumerate(samples)
+        if v and i not in dates[:1] and all(parse_money(x) is not None for x in v[:200])
+    ]
+    decimals = [i for i in numbers if any("." in x for x in samples[i][:200])]
+    amount = (decimals or numbers[-1:])[-1] if decimals or numbers else None
+    rest = [i for i in range(len(headers)) if i not in dates[:1] and i != amount]
+    repeats = [i for i in rest if len(set(samples[i])) < len(samples[i])]
+    customer = (repeats or rest)[0] if repeats or rest else None
+    if not dates or amount is None or customer is None:
+        raise DataError(
+            f"{path}: no header row, and its values do not read as an order log (a date, an "
+            "amount and a customer id)",
+            hint="add a header row, or name the columns by position in the mapping "
+            "(header_row: 0, columns: {customer_id: column 1, …})",
+            file=str(path),
+            available=headers,
+        )
+    got[dates[0]] = ("order_time", 0.5)
+    got[amount] = ("amount", 0.5)
+    got[customer] = ("customer_id", 0.5)
+    return "orders", got
+
+
 def _closest(t: Table, column: str, headers: list[str]) -> tuple[str | None, float]:
     col = next(c for c in t.columns if c.name == column)
     scored = [(header_score(h, synonyms(t.name, col)), h) for h in headers]
@@ -336,11 +433,20 @@ def infer_file(
     elif suffix not in (".parquet", ".pq"):
         enc = encoding or detect_encoding(path)
         delimiter, header_row = sniff_text(path, enc)
-    headers, samples = _samples(path, enc, delimiter, header_row)
-    tn, got = _choose_table(path, headers, samples, table)
+    notes: list[str] = []
+    headers, samples = _samples(path, enc, delimiter, header_row, notes)
+    if header_row == 0:
+        tn, got = _by_values(path, headers, samples, table)
+    else:
+        tn, got = _choose_table(path, headers, samples, table)
     t = TABLES[tn]
     cols = {c.name: c for c in t.columns}
-    inf = FileInference(path, tn, enc, delimiter, header_row, [], [])
+    inf = FileInference(path, tn, enc, delimiter, header_row, [], [], notes=notes)
+    if header_row == 0:
+        inf.warnings.append(
+            f"{path.name} has no header row: its columns are named by position (column 1 …) "
+            "and were matched by their values; check them"
+        )
     dates: list[datetime] = []
     for i, h in enumerate(headers):
         ex = list(dict.fromkeys(samples[i]))[:3]
@@ -351,8 +457,9 @@ def infer_file(
         col = cols[name]
         detail = ""
         if col.type in ("date", "timestamp"):
-            detail = f"format {date_format(samples[i])}"
-            dates += [d for d in (parse_date(v) for v in samples[i]) if d is not None]
+            detail = _date_detail(inf, h, samples[i])
+            own = tuple(inf.date_format or ())
+            dates += [d for d in (parse_date(v, own) for v in samples[i]) if d is not None]
         elif col.type == "money":
             detail = money_format(samples[i][:500])
         elif col.values:
@@ -371,6 +478,23 @@ def infer_file(
         if first < Limits().earliest:
             inf.earliest = date(first.year - 1, 1, 1)
     return inf
+
+
+def _date_detail(inf: FileInference, header: str, values: list[str]) -> str:
+    """The format of a date column; a day-first (or month-first) one becomes the source's
+    ``date_format``, an undecidable one a warning."""
+    fmt = day_or_month_first(values)
+    if fmt is None:
+        return f"format {date_format(values)}"
+    if not isinstance(fmt, list):
+        inf.warnings.append(
+            f"{inf.path.name}: {header!r} has dates such as {values[0]!r}: no day above 12 "
+            "tells day-first from month-first; set date_format (e.g. %d/%m/%Y) in the mapping"
+        )
+        return "format ? (day or month first: set date_format)"
+    inf.date_format = fmt
+    first = "day" if fmt[0].startswith("%d") else "month"
+    return f"format {' or '.join(fmt)} ({first} first: a first field is above 12)"
 
 
 def _translate(inf: FileInference, col: Column, values: list[str]) -> str:
@@ -432,6 +556,8 @@ def mapping_yaml(found: list[FileInference], command: str) -> str:
             lines.append("#   absent (left empty): " + ", ".join(f.absent))
         if f.numbered:
             lines.append("#   numbered from the file name and row: " + ", ".join(f.numbered))
+        lines += [f"#   warning: {w}" for w in f.warnings]
+        lines += [f"#   note: {n}" for n in f.notes]
     data: dict[str, Any] = {"sources": [f.spec() for f in found]}
     earliest = min((f.earliest for f in found if f.earliest), default=None)
     if earliest is not None:

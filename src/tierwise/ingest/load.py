@@ -155,6 +155,7 @@ def stage_load(
                     progress=progress,
                     row_prefix=row_prefix,
                 )
+        result.notes += source.notes  # rows skipped as not records (totals): known once read
         typed = ", ".join(
             f"CAST({q(c.name)} AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in t.columns
         )

@@ -85,7 +85,15 @@ class SourceSpec(BaseModel):
         default=",", description="Field separator; `whitespace` for runs of spaces or tabs."
     )
     header_row: int = Field(
-        default=1, ge=1, description="Row of the header (rows above it, e.g. titles, skipped)."
+        default=1,
+        ge=0,
+        description="Row of the header (rows above it, e.g. titles, skipped); 0: the file has "
+        "no header row and its columns are named `column 1`, `column 2` … by position.",
+    )
+    date_format: str | list[str] | None = Field(
+        default=None,
+        description="strptime format(s) of the source's dates, tried before the usual ones "
+        "(e.g. `%d/%m/%Y` for day-first dates, which are never guessed).",
     )
     columns: dict[str, str | list[str] | ColumnSpec] = Field(default_factory=dict)
 
@@ -103,7 +111,19 @@ class SourceSpec(BaseModel):
                 )
         if self.file is None and self.query is None:
             raise ValueError("give either `file` or `query`")
+        for fmt in self.date_formats:
+            if not any(d in fmt for d in ("%d", "%j")) or "%" not in fmt:
+                raise ValueError(
+                    f"date_format {fmt!r} is not a strptime format with a day (e.g. %d/%m/%Y)"
+                )
         return self
+
+    @property
+    def date_formats(self) -> tuple[str, ...]:
+        """The source's own date formats (tried first), as a tuple."""
+        if self.date_format is None:
+            return ()
+        return (self.date_format,) if isinstance(self.date_format, str) else tuple(self.date_format)
 
     def column_spec(self, col: Column) -> ColumnSpec:
         """The spec of a canonical column: the listed one, or its zh header and its name."""

@@ -27,17 +27,37 @@ from tierwise.ingest.readers import Batch, Source, read_csv
 WHITESPACE = "whitespace"
 
 
-def _copy(path: Path, encoding: str, delimiter: str, header_row: int) -> Path:
+def _positions_header(path: Path, encoding: str, delimiter: str) -> list[str]:
+    """``column 1`` … ``column N`` for a file without a header row (N from its first line)."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        first = next((ln for ln in fh if ln.strip()), "").lstrip("\ufeff").rstrip("\r\n")
+    fields = (
+        first.split()
+        if delimiter == WHITESPACE
+        else next(csv.reader([first], delimiter=delimiter), [])
+    )
+    return [f"column {i + 1}" for i in range(len(fields))]
+
+
+def _copy(
+    path: Path, encoding: str, delimiter: str, header_row: int, stop_line: int | None
+) -> Path:
     fd, name = tempfile.mkstemp(prefix="tierwise-prepared-", suffix=".csv")
     with (
         Utf8Stream(path, encoding) as stream,
         io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8", newline="") as text,
         os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
     ):
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(
+            out, lineterminator="\n", delimiter="," if delimiter == WHITESPACE else delimiter
+        )
+        if header_row == 0:  # no header row: columns named by position
+            writer.writerow(_positions_header(path, encoding, delimiter))
         for i, line in enumerate(text, 1):
             if i < header_row:
                 continue
+            if stop_line is not None and i >= stop_line:
+                break  # the total rows the file ends with (see totals.py)
             if delimiter == WHITESPACE:
                 fields = line.split()
                 if fields or i == header_row:
@@ -59,15 +79,23 @@ def _shifted(batches: Iterator[Batch], offset: int) -> Iterator[Batch]:
 
 
 def read_prepared_csv(
-    path: Path, *, encoding: str | None, delimiter: str, header_row: int
+    path: Path,
+    *,
+    encoding: str | None,
+    delimiter: str,
+    header_row: int,
+    stop_line: int | None = None,
+    notes: list[str] | None = None,
 ) -> Source:
-    """Read a text file whose header is on ``header_row`` or whose fields are separated by
-    whitespace (``delimiter="whitespace"``), through a plain CSV copy.
+    """Read a text file whose header is on ``header_row`` (0: no header row, columns named
+    ``column 1`` … by position), whose fields are separated by whitespace
+    (``delimiter="whitespace"``) or that ends with total rows (from line ``stop_line`` on,
+    left out; ``notes`` say so), through a plain CSV copy.
 
     The copy is removed when the returned source is garbage-collected.
     """
     enc = normalize_encoding(encoding) if encoding else detect_encoding(path)
-    copy = _copy(path, enc, delimiter, header_row)
+    copy = _copy(path, enc, delimiter, header_row, stop_line)
     inner = read_csv(
         copy, encoding="utf-8", delimiter="," if delimiter == WHITESPACE else delimiter
     )
@@ -78,6 +106,7 @@ def read_prepared_csv(
         enc,
         csv_path=None,  # streamed: the whole-file path would count rows in the copy
         delimiter=inner.delimiter,
+        notes=list(notes or []),
     )
     weakref.finalize(source, copy.unlink, missing_ok=True)
     return source

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 
 from tierwise.errors import DataError
 from tierwise.ingest.encoding import Utf8Stream, detect_encoding, normalize_encoding
+from tierwise.ingest.totals import trailing_total_lines, without_trailing_totals
 
 BLOCK_BYTES = 16 * 1024 * 1024
 SQL_BATCH_ROWS = 50_000
@@ -56,6 +58,7 @@ class Source:
     encoding: str | None = None
     csv_path: Path | None = None  # a CSV file: the loader may read it whole with DuckDB
     delimiter: str = ","
+    notes: list[str] = field(default_factory=list)  # rows skipped as not records (totals)
 
 
 def _col_names(n: int) -> list[str]:
@@ -365,22 +368,31 @@ def read_xlsx(
             file=name,
         )
     ws = wb.get_sheet_by_name(sheet if sheet is not None else sheets[0])
-    it = iter(ws.iter_rows())
+    it: Iterator[list[object]] = (list(r) for r in ws.iter_rows())
     try:
         for _ in range(header_row - 1):
             next(it)
-        header = list(next(it))
+        header = next(it)
     except StopIteration:
         raise _empty_file(name, "the sheet has no rows") from None
+    if header_row == 0:  # no header row: the first row is data, columns named by position
+        it = itertools.chain([header], it)
+        header = [None] * len(header)
     headers = [str(h) if h not in (None, "") else f"column {i + 1}" for i, h in enumerate(header)]
-    while headers and headers[-1].startswith("column ") and header[len(headers) - 1] in (None, ""):
+    while (
+        header_row
+        and headers
+        and headers[-1].startswith("column ")
+        and header[len(headers) - 1] in (None, "")
+    ):
         headers.pop()
     if not headers:
         raise _empty_file(name, "the header row is blank")
+    notes: list[str] = []
+    first = max(header_row, 0) + 1
+    rows = without_trailing_totals(it, first, notes)
     return Source(
-        name,
-        headers,
-        _rows_to_batches((list(r) for r in it), len(headers), header_row + 1, batch_rows),
+        name, headers, _rows_to_batches(rows, len(headers), first, batch_rows), notes=notes
     )
 
 
@@ -461,16 +473,24 @@ def open_source(
         ".parquet": "parquet",
         ".pq": "parquet",
     }.get(path.suffix.lower())
-    if kind == "csv" and (header_row > 1 or delimiter == "whitespace"):
-        from tierwise.ingest.prepare import read_prepared_csv
-
-        return read_prepared_csv(
-            path, encoding=encoding, delimiter=delimiter, header_row=header_row
-        )
     if kind == "csv":
-        return read_csv(
-            path, encoding=encoding, delimiter="\t" if path.suffix == ".tsv" else delimiter
+        enc = normalize_encoding(encoding) if encoding else detect_encoding(path)
+        delimiter = "\t" if path.suffix == ".tsv" else delimiter
+        stop, skipped = (
+            trailing_total_lines(path, enc, delimiter) if path.stat().st_size else (None, [])
         )
+        if header_row != 1 or delimiter == "whitespace" or stop is not None:
+            from tierwise.ingest.prepare import read_prepared_csv
+
+            return read_prepared_csv(
+                path,
+                encoding=enc,
+                delimiter=delimiter,
+                header_row=header_row,
+                stop_line=stop,
+                notes=skipped,
+            )
+        return read_csv(path, encoding=enc, delimiter=delimiter)
     if kind == "xlsx":
         return read_xlsx(path, sheet=sheet, header_row=header_row)
     if kind == "parquet":

@@ -51,8 +51,9 @@ _EXAMPLE = {
     "int64": "an integer",
     "float64": "a number",
     "money": "an amount in yuan such as 1234.50, ¥1,234.50 or 1234.5元",
-    "date": "a date such as 2025-03-05, 2025/3/5 or 2025年3月5日",
-    "timestamp": "a date-time such as 2025-03-05 14:03:00, 2025/3/5 14:03 or 2025年3月5日 14:03",
+    "date": "a date such as 2025-03-05, 2025/3/5 or 2025年3月5日 (day first: set date_format)",
+    "timestamp": "a date-time such as 2025-03-05 14:03:00, 2025/3/5 14:03 or 2025年3月5日 14:03 "
+    "(day first, 05/03/2025: set date_format in the mapping)",
     "bool": "yes/no",
 }
 
@@ -122,8 +123,17 @@ def _strptime_any(text: str) -> str:
     )
 
 
-def _parsed(col: Column, text: str) -> str:
-    """The parse expression of a column; the cheap common case first, the slow fixes after."""
+def _parsed(col: Column, text: str, formats: tuple[str, ...] = ()) -> str:
+    """The parse expression of a column; the cheap common case first, the slow fixes after.
+
+    ``formats`` are the source's own date formats (``date_format`` in the mapping), tried
+    before the usual ones: a day-first date is read only when the mapping says so.
+    """
+    if formats and col.type in ("date", "timestamp"):
+        own = f"try_strptime(trim({text}), [{', '.join(lit(f) for f in formats)}])"
+        usual = _parsed(col, text)
+        cast = "DATE" if col.type == "date" else "TIMESTAMP"
+        return _first(f"CAST({own} AS {cast})", usual)
     fw = "[" + FULL_WIDTH + "]"
     norm = (
         f"(CASE WHEN regexp_matches({text}, {lit(fw)}) "
@@ -282,7 +292,7 @@ def validation_sql(
         texts.append(f"{text_expr} AS {q('t_' + col.name)}")
         text = q("t_" + col.name)
         if col.type != "string":  # a string's value is its text: no second copy
-            values.append(f"{_parsed(col, text)} AS {q('v_' + col.name)}")
+            values.append(f"{_parsed(col, text, spec.date_formats)} AS {q('v_' + col.name)}")
         value = text if col.type == "string" else q("v_" + col.name)
         cs = spec.column_spec(col)
         problems.append(

@@ -660,6 +660,63 @@ OUTLET_LOCATIONS = Table(
     ),
 )
 
+
+def _wh() -> Column:
+    return Column("warehouse_id", "string", "Warehouse (one per city: WH01 …).", "仓库编码")
+
+
+def _sku() -> Column:
+    return Column("sku", "string", "Product.", "商品编码", references="products.sku")
+
+
+INVENTORY_SNAPSHOTS = Table(
+    name="inventory_snapshots",
+    zh="库存快照",
+    meaning="Stock on hand of each SKU in each warehouse at a stock count (weekly, Sunday close).",
+    grain=("snapshot_date", "warehouse_id", "sku"),
+    columns=(
+        Column("snapshot_date", "date", "Day of the count (stock at its close).", "盘点日期"),
+        _wh(),
+        Column("warehouse_name", "string", "Warehouse name.", "仓库名称", nullable=True),
+        _sku(),
+        Column("on_hand", "float64", "Quantity on hand, in the product's unit.", "库存数量"),
+    ),
+)
+
+PURCHASE_ORDERS = Table(
+    name="purchase_orders",
+    zh="采购订单",
+    meaning="Purchase orders to suppliers, one row per order of one SKU for one warehouse.",
+    grain=("po_id",),
+    columns=(
+        Column("po_id", "string", "Purchase order number.", "采购单号"),
+        Column("supplier", "string", "Supplier.", "供应商"),
+        _wh(),
+        _sku(),
+        Column("order_date", "date", "Day it was placed.", "下单日期"),
+        Column("expected_date", "date", "Day it is due (order day + lead time).", "预计到货日期"),
+        Column("quantity", "float64", "Quantity ordered, in the product's unit.", "采购数量"),
+        Column("unit_cost", "money", "Cost of one unit.", "采购单价", unit="yuan"),
+    ),
+)
+
+RECEIPTS = Table(
+    name="receipts",
+    zh="采购入库",
+    meaning="Goods received against a purchase order (a short or late delivery shows here).",
+    grain=("receipt_id",),
+    columns=(
+        Column("receipt_id", "string", "Receipt number.", "入库单号"),
+        Column(
+            "po_id", "string", "Purchase order.", "采购单号", references="purchase_orders.po_id"
+        ),
+        _wh(),
+        _sku(),
+        Column("received_date", "date", "Day the goods arrived.", "入库日期"),
+        Column("quantity", "float64", "Quantity received, in the product's unit.", "入库数量"),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -682,6 +739,9 @@ TABLES: dict[str, Table] = {
         SURVEY_ANSWERS,
         ACCOUNT_MANAGERS,
         OUTLET_LOCATIONS,
+        INVENTORY_SNAPSHOTS,
+        PURCHASE_ORDERS,
+        RECEIPTS,
     )
 }
 

@@ -64,6 +64,8 @@ class Effects:
     satisfaction_gain: np.ndarray = field(init=False)
     recommend_k: np.ndarray = field(init=False)
     recommend_popular: np.ndarray = field(init=False)  # bool: popular instead of taste
+    priority: np.ndarray = field(init=False)  # bool: priority delivery
+    complaint_hours: np.ndarray = field(init=False)  # complaint-handling target (24 = as today)
 
     def __post_init__(self) -> None:
         n = self.n
@@ -76,6 +78,8 @@ class Effects:
         for name in ("coupon_days", "touch_every", "visit_every", "recommend_k"):
             setattr(self, name, np.zeros(n, np.int64))
         self.recommend_popular = np.zeros(n, bool)
+        self.priority = np.zeros(n, bool)
+        self.complaint_hours = np.full(n, 24.0)
 
     def apply(self, t: Treatment, idx: np.ndarray, latent: Latent, pop: Population) -> None:
         """Give treatment ``t`` to customers ``idx`` (their static effects)."""
@@ -111,6 +115,8 @@ class Effects:
                 0.0, (24 - t.complaint_hours) / 24
             )
             self.satisfaction_gain[idx] += gain
+            self.priority[idx] |= t.priority_delivery
+            self.complaint_hours[idx] = t.complaint_hours
             self.churn_mult[idx] *= np.exp(-SATISFACTION_CHURN * gain)
         elif isinstance(t, Recommend):
             self.recommend_k[idx] = t.k

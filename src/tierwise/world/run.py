@@ -21,6 +21,7 @@ import pyarrow as pa
 from tierwise.errors import UsageError
 from tierwise.generate.calendar import day_number, from_day_number
 from tierwise.generate.config import BATCH_CUSTOMERS, prepare_out
+from tierwise.generate.inventory import DemandAccumulator, inventory
 from tierwise.generate.latent import Latent, draw_latent
 from tierwise.generate.population import NEVER
 from tierwise.generate.supply import Stock
@@ -46,9 +47,10 @@ from tierwise.world.response import (
     VISIT_CHURN,
     Effects,
 )
+from tierwise.world.service import complaints, window_returns, window_tickets
 from tierwise.world.tiers import TierSource, book_tiers
 
-METRICS = ("revenue", "gross_margin", "orders", "churned", "days_overdue_30")
+METRICS = ("revenue", "gross_margin", "orders", "churned", "days_overdue_30", "complaints")
 MONEY_METRICS = frozenset({"revenue", "gross_margin"})
 MANAGER_CAPACITY = 8  # visits or calls an account manager makes a day at most
 ProgressFn = Callable[[str, int, int], None]
@@ -206,6 +208,7 @@ def simulate(
         world.cat, win.start, win.days, np.random.default_rng([world.cfg.seed, plan.seed, 4])
     )
     writer = wt.LakeWriter(out, world, win)
+    demand = DemandAccumulator(world.cat, win.start, win.days)
     n = world.pop.n
     y0 = {m: np.zeros(n, np.int64) for m in METRICS}
     y1 = {m: np.zeros(n, np.int64) for m in METRICS}
@@ -225,10 +228,16 @@ def simulate(
         b1 = with_slots(baskets, rec_sku, rec_q, rec_from, world.cat.category)
         w0 = run_batch(world, latent, s0, b0, stock, lo, hi, win)
         w1 = run_batch(world, latent, s1, b1, stock, lo, hi, win)
+        t0 = window_tickets(world.pop, s0, lo, hi, win)
+        t1 = window_tickets(world.pop, s1, lo, hi, win)
+        w0.metrics["complaints"] = complaints(t0, lo, hi)
+        w1.metrics["complaints"] = complaints(t1, lo, hi)
         for m in METRICS:
             y0[m][lo:hi] = w0.metrics[m]
             y1[m][lo:hi] = w1.metrics[m]
         writer.batch(b, w1, eff1, shown, lo, hi)
+        writer.service(b, w1, window_returns(world.pop, s1, w1.orders, win), t1)
+        demand.add(w1.orders, world.pop.district)
         staples.append(wt.staples_table(b1, lo, hi, world, shown))
         tastes.append(baskets.taste)
         levels.append(baskets.price_level)
@@ -237,6 +246,8 @@ def simulate(
         s1, win, (world.pop.signup <= win.last) & (s1.churn > win.last), NPS_RESPONSE
     )
     writer.operations(assignment, eff1, visits, answers, score)
+    stock_tables, demand_truth = inventory(demand, stock.out, f"PO{plan.start:%Y%m%d}-")
+    writer.whole(stock_tables)
     writer.masters(book)
     rows = writer.finish(exports)
     truth = out / "truth"
@@ -248,6 +259,7 @@ def simulate(
         truth / "latent.parquet",
     )
     write_parquet_atomic(pa.concat_tables(staples), truth / "staples.parquet")
+    write_parquet_atomic(demand_truth, truth / "inventory.parquet")
     ate = wt.mean_effects(assignment, y0, y1, METRICS, MONEY_METRICS)
     manifest: dict[str, object] = {
         "book": str(book),
@@ -260,6 +272,7 @@ def simulate(
             "orders": "orders placed in the window",
             "churned": "1 if the customer has left by the last day of the window",
             "days_overdue_30": "1 if a bill of the window is 30+ days past due by its end",
+            "complaints": "complaint tickets raised in the window",
         },
         "mean_effect": ate,
     }

@@ -16,6 +16,8 @@ from tierwise.generate.basket import Baskets
 from tierwise.generate.latent import Latent
 from tierwise.generate.operations import managers_table, price_rules_table
 from tierwise.generate.population import NEVER
+from tierwise.generate.returns import ReturnBatch
+from tierwise.generate.service import TicketBatch
 from tierwise.lake import write_parquet_atomic
 from tierwise.model.tables import TABLES
 from tierwise.world.assign import Assignment
@@ -42,10 +44,23 @@ class LakeWriter:
         self.rows: dict[str, int] = {}
         self.coupons: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.rebates: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._order_id = pa.array([], pa.string())
 
     def _write(self, name: str, tbl: pa.Table, part: int = 0) -> None:
         write_parquet_atomic(tbl, self.lake / name / f"part-{part:05d}.parquet")
         self.rows[name] = self.rows.get(name, 0) + tbl.num_rows
+
+    def service(self, b: int, w: BatchWorld, ret: ReturnBatch, tickets: TicketBatch) -> None:
+        """The returns of batch ``b``'s orders and its outlets' tickets."""
+        self._write(
+            "returns", assemble.returns_table(ret, w.orders, self._order_id, self.counters), b
+        )
+        self._write("tickets", assemble.tickets_table(tickets, self.counters), b)
+
+    def whole(self, tables: dict[str, pa.Table]) -> None:
+        """Tables of the whole window at once (inventory snapshots, purchase orders, receipts)."""
+        for name, tbl in tables.items():
+            self._write(name, tbl)
 
     def batch(
         self, b: int, w: BatchWorld, eff: Effects, shown: np.ndarray, lo: int, hi: int
@@ -54,6 +69,7 @@ class LakeWriter:
         orders_tbl, lines_tbl, order_id = assemble.order_tables(
             w.orders, self.world.cat, self.counters
         )
+        self._order_id = order_id  # the returns of this batch (service) refer to these
         self._write("orders", orders_tbl, b)
         self._write("order_lines", lines_tbl, b)
         bills = w.bills

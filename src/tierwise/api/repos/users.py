@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -14,6 +14,8 @@ from tierwise.errors import AuthenticationError, ConflictError, NotFoundError, U
 from tierwise.store.schema import ApiKey, User
 
 _DUMMY = hash_password("tierwise-no-such-user")
+#: how stale an API key's ``last_used_at`` may be before a use writes it again
+KEY_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def _check_binding(role: Role, manager_id: str | None, customer_id: str | None) -> None:
@@ -194,6 +196,7 @@ class UserRepo:
             "customer_id": customer_id,
             "created_at": now,
             "revoked_at": None,
+            "last_used_at": None,
         }
 
     def list_keys(self) -> list[dict[str, Any]]:
@@ -208,6 +211,7 @@ class UserRepo:
                     ApiKey.customer_id,
                     ApiKey.created_at,
                     ApiKey.revoked_at,
+                    ApiKey.last_used_at,
                 ).order_by(ApiKey.id)
             ).mappings()
             return [dict(r) for r in rows]
@@ -241,14 +245,30 @@ class UserRepo:
             customer_id=row.customer_id,
         )
 
-    def principal_for_key(self, key: str) -> Principal:
-        """The principal of an API key; 401 if unknown or revoked."""
+    def principal_for_key(self, key: str, now: datetime | None = None) -> Principal:
+        """The principal of an API key; 401 if unknown or revoked.
+
+        With ``now``, the key's ``last_used_at`` is brought up to date when it is older than
+        :data:`KEY_USE_RESOLUTION`: one write per key a minute at most, not one per request
+        (on SQLite every write takes the one writer's lock).
+        """
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(ApiKey.name, ApiKey.role, ApiKey.manager_id, ApiKey.customer_id).where(
-                    ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None)
-                )
+                select(
+                    ApiKey.id,
+                    ApiKey.name,
+                    ApiKey.role,
+                    ApiKey.manager_id,
+                    ApiKey.customer_id,
+                    ApiKey.last_used_at,
+                ).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
             ).first()
         if row is None:
             raise AuthenticationError("unknown or revoked API key", hint="ask an admin for a key")
+        stamp = None if now is None else now.replace(tzinfo=None)
+        if stamp is not None and (
+            row.last_used_at is None or stamp - row.last_used_at >= KEY_USE_RESOLUTION
+        ):
+            with self.engine.begin() as conn:
+                conn.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=stamp))
         return Principal(f"key:{row.name}", Role(row.role), row.manager_id, row.customer_id)

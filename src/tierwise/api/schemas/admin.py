@@ -43,6 +43,10 @@ class WebhookCreate(Input):
             "audience.members",
             "experiment.started",
             "pilot.decided",
+            "credit.terms_changed",
+            "benefit.granted",
+            "benefit.revoked",
+            "price_rule.changed",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 
@@ -161,6 +165,9 @@ class ApiKeyPublic(BaseModel):
     customer_id: str | None
     created_at: Timestamp
     revoked_at: Timestamp | None
+    last_used_at: Timestamp | None = Field(
+        default=None, description="When the key was last used (to the minute; null: never)"
+    )
 
 
 class ApiKeyCreated(ApiKeyPublic):

@@ -9,7 +9,8 @@ customers.xlsx     xlsx        sheet 客户档案; duplicate customers at the en
 orders.csv         GBK         formats, malformed rows, duplicates, misattributed
 order_lines.csv    GBK         amount formats, malformed rows, duplicates, orphans
 returns.csv        UTF-8 BOM   formats, malformed rows
-others (.csv)      UTF-8       clean (ISO dates, plain amounts)
+others (.csv)      UTF-8       clean (ISO dates, plain amounts); the inventory
+                              files (snapshots, purchase orders, receipts) too
 =================  ==========  ==============================================
 """
 
@@ -50,7 +51,11 @@ FILES: dict[str, tuple[str, str]] = {  # file -> (canonical table, encoding)
     "campaign_touches.csv": ("campaign_touches", "utf-8"),
     "visits.csv": ("visits", "utf-8"),
     "survey_answers.csv": ("survey_answers", "utf-8"),
+    "inventory_snapshots.csv": ("inventory_snapshots", "utf-8"),
+    "purchase_orders.csv": ("purchase_orders", "utf-8"),
+    "receipts.csv": ("receipts", "utf-8"),
 }
+INVENTORY = ("inventory_snapshots", "purchase_orders", "receipts")
 OPERATIONS = ("coupons", "rebate_accruals", "campaign_touches", "visits", "survey_answers")
 GBK_YEN = "￥"  # U+00A5 is not in GBK; Chinese systems write the full-width sign
 
@@ -99,9 +104,14 @@ class ExportWriter(BatchSink):
         for name in ("invoices", "payments", "tickets", "activity", "credit", *OPERATIONS):
             self._plain(f"{name}.csv", tables[name])
 
+    def after(self, tables: dict[str, pa.Table]) -> None:
+        """inventory_snapshots.csv, purchase_orders.csv, receipts.csv."""
+        for name in INVENTORY:
+            self._plain(f"{name}.csv", tables[name])
+
     def _plain(self, file: str, tbl: pa.Table) -> None:
         name, encoding = FILES[file]
-        if name in OPERATIONS and tbl.num_rows == 0:
+        if name in (*OPERATIONS, *INVENTORY) and tbl.num_rows == 0:
             return  # a short book may have no survey or rebate yet: no file rather than an empty one
         self.rows[file] += append_csv(
             self.dir / file, as_text(tbl), zh_headers(name, tbl.column_names), encoding
@@ -138,7 +148,7 @@ class ExportWriter(BatchSink):
             }
         }
         for file, (name, encoding) in FILES.items():
-            if name in OPERATIONS and not (self.dir / file).exists():
+            if name in (*OPERATIONS, *INVENTORY) and not (self.dir / file).exists():
                 continue
             files[file] = {
                 "table": name,
