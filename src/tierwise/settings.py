@@ -126,6 +126,16 @@ class Settings(BaseSettings):
         default=None,
         description="Where an engine spills under the memory cap (default: a temp folder).",
     )
+    credit_policy: Path | None = Field(
+        default=None,
+        description="Credit policy (R-OPS-4, docs/credit.md) for the order check and the terms; "
+        "default: policies/operations/credit.yaml.",
+    )
+    credit_on_publish: bool = Field(
+        default=False,
+        description="Recompute credit terms in the transaction of every tier write (publication "
+        "and real-time regrade) of the API service and `tierwise grade --publish`.",
+    )
     schedules: list[Schedule] = Field(
         default_factory=list,
         description='Scheduled runs, a JSON list: [{"name": "daily", "cron": "0 3 * * *", '

@@ -53,6 +53,16 @@ BAD: dict[str, list[tuple[str, str]]] = {
         ("benefits.silver.gifts", "a list of texts"),
         ("benefits.bronze.service", "or {zh: ..., en: ...}"),
     ],
+    # structured benefits (issue 21, R-OPS-2): an unknown kind, a discount above 100 %, a
+    # parameter the kind does not have, a negative amount, a code twice in a tier
+    "bad_structured_benefits": [
+        ("tiers.levels[0].benefits[0]", "does not match any of the expected tags"),
+        ("tiers.levels[0].benefits[1].pct", "less than or equal to 100"),
+        ("tiers.levels[0].benefits[2].colour", "unknown key"),
+        ("tiers.levels[1].benefits[0].min_order_yuan", "greater than or equal to 0"),
+        ("tiers.levels[1].benefits", "code 'coupon_allowance' appears twice"),
+        ("stability.benefit_grace_days", "greater than or equal to 0"),
+    ],
     "bad_missing": [("score", "Field required"), ("tiers", "Field required")],
     "bad_stage": [
         ("eligibility.when", "unknown name 'score'"),

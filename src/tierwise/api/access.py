@@ -52,6 +52,14 @@ class Action(StrEnum):
     EXPERIMENT_READ = "experiment.read"  # experiments, pilots, spot checks and their results
     EXPERIMENT_MANAGE = "experiment.manage"  # design, start, stop; start, promote, roll back pilots
     SPOTCHECK_REVIEW = "spotcheck.review"  # open spot checks of a run, agree / disagree
+    CREDIT_READ = "credit.read"  # terms, risk, receivables, holds, the finance dashboard
+    CREDIT_CHECK = "credit.check"  # the order check against available credit (ERP, finance)
+    CREDIT_PAYMENT = "credit.payment"  # record a payment received (releases holds)
+    CREDIT_OVERRIDE = "credit.override"  # let a held order pass; approve another's override
+    BENEFIT_READ = "benefit.read"  # a customer's benefit grants and their use (R-OPS-2)
+    BENEFIT_REDEEM = "benefit.redeem"  # record the use of a benefit (a free delivery, a coupon)
+    PRICE_READ = "price.read"  # tier price rules and quotes (R-OPS-3)
+    PRICE_WRITE = "price.write"  # save and delete price rules
 
 
 _A = Action
@@ -63,6 +71,8 @@ _STAFF_READ = {
     _A.RUN_LIST,
     _A.MODEL_LIST,
     _A.RECOMMEND_READ,
+    _A.BENEFIT_READ,
+    _A.PRICE_READ,
 }
 # tags and audiences cover every customer: not for the roles scoped to some customers
 _TAGS = {_A.TAG_READ, _A.TAG_WRITE, _A.AUDIENCE_READ, _A.AUDIENCE_WRITE}
@@ -73,7 +83,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: frozenset(
         _STAFF_READ
         | _TAGS
-        | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT, _A.CREDIT_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
@@ -84,12 +94,14 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         | _TAGS
         | {_A.EXPORT, _A.TASK_LIST, _A.AUDIENCE_PUSH, _A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE}
     ),
-    # credit control: overrides (e.g. force prepayment tiers) and contacts for collection
+    # credit control (finance): overrides (e.g. force prepayment tiers), contacts for
+    # collection, credit terms, order holds and their overrides (R-OPS-4)
     Role.RISK: frozenset(
         _STAFF_READ
         | {_A.TAG_READ, _A.AUDIENCE_READ}
         | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
         | {_A.EXPERIMENT_READ, _A.SPOTCHECK_REVIEW}
+        | {_A.CREDIT_READ, _A.CREDIT_CHECK, _A.CREDIT_PAYMENT, _A.CREDIT_OVERRIDE}
     ),
     # account managers: their own customers only, with contacts
     Role.SALES: frozenset(
@@ -102,6 +114,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.TASK_LIST,
             _A.TASK_UPDATE,
             _A.RECOMMEND_READ,
+            _A.BENEFIT_READ,
+            _A.BENEFIT_REDEEM,
+            _A.PRICE_READ,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
@@ -113,10 +128,15 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.EVENT_INGEST,
             _A.RUN_LIST,
             _A.RECOMMEND_READ,
+            _A.CREDIT_CHECK,  # the ERP checks an order before it ships
+            _A.CREDIT_PAYMENT,  # and reports the payments it receives
+            _A.BENEFIT_READ,
+            _A.BENEFIT_REDEEM,
+            _A.PRICE_READ,
         }
     ),
-    # the customer sees its own tier and its own product recommendations
-    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ}),
+    # the customer sees its own tier, product recommendations, benefits and their use
+    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ, _A.BENEFIT_READ}),
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
@@ -129,6 +149,9 @@ CUSTOMER_SCOPED = frozenset(
         _A.TASK_LIST,
         _A.TASK_UPDATE,
         _A.RECOMMEND_READ,
+        _A.BENEFIT_READ,
+        _A.BENEFIT_REDEEM,
+        _A.PRICE_READ,
     }
 )
 

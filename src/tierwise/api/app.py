@@ -18,6 +18,8 @@ from tierwise.api.routers import (
     audiences,
     audit,
     auth,
+    benefits,
+    credit,
     customers,
     events,
     experiments,
@@ -27,6 +29,7 @@ from tierwise.api.routers import (
     overrides,
     pilots,
     policies,
+    pricing,
     recommendations,
     runs,
     spotchecks,
@@ -36,6 +39,8 @@ from tierwise.api.routers import (
     webhooks,
 )
 from tierwise.console import app as console
+from tierwise.ops.credit.policy import load_credit_policy
+from tierwise.ops.credit.state import install as install_credit
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine
 
@@ -60,6 +65,9 @@ ROUTERS = (
     experiments,
     pilots,
     spotchecks,
+    credit,
+    benefits,
+    pricing,
 )
 
 
@@ -98,6 +106,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.ctx = AppContext(settings, engine or make_engine(settings.state_url), key)
+    if settings.credit_on_publish:  # credit terms follow every tier write (docs/credit.md)
+        install_credit(load_credit_policy(settings.credit_policy))
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)

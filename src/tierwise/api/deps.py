@@ -16,6 +16,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+import tierwise.pipeline  # noqa: F401  (wires the operations hooks to the tier writer)
 from tierwise.api.access import Action, CustomerRef, Principal, decide
 from tierwise.api.auth import read_token, utcnow
 from tierwise.api.repos.analytics import AnalyticsRepo

@@ -44,16 +44,30 @@ def benefits_of(
     """The benefits the policy of ``run_id`` gives ``tier`` (from the run's run.json)."""
     if not run_id or not tier:
         return {}
-    key = f"benefits:{run_id}"
+    all_tiers = (_run_record(runs, run_id, cache).get("policy") or {}).get("benefits") or {}
+    benefits: dict[str, Any] = all_tiers.get(tier, {})
+    return dict(benefits)
+
+
+def _run_record(runs: Path, run_id: str, cache: dict[str, Any]) -> dict[str, Any]:
+    """A run's run.json (empty when it cannot be read), kept in ``cache``."""
+    key = f"run.json:{run_id}"
     if key not in cache:
-        path = runs / run_id / "run.json"
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            cache[key] = (record.get("policy") or {}).get("benefits") or {}
+            cache[key] = json.loads((runs / run_id / "run.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             cache[key] = {}
-    benefits: dict[str, Any] = cache[key].get(tier, {})
-    return dict(benefits)
+    record: dict[str, Any] = cache[key]
+    return record
+
+
+def unavailable_of(runs: Path, run_id: str | None, cache: dict[str, Any]) -> dict[str, list[str]]:
+    """The features ``run_id``'s book could not compute → their missing inputs (issue 19):
+    a transaction log alone has no signup dates, invoices, tickets …"""
+    if not run_id:
+        return {}
+    found = _run_record(runs, run_id, cache).get("unavailable_features") or {}
+    return {str(k): [str(x) for x in v] for k, v in found.items()}
 
 
 def run_policy(runs: Path, run_id: str | None, cache: dict[str, Any]) -> Policy | None:

@@ -7,15 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
-from tierwise.clean.dedupe import DedupeParams
-from tierwise.clean.report import clean_report
-from tierwise.clean.run import clean
 from tierwise.cli.main import app
-from tierwise.features.availability import unavailable_note
-from tierwise.ingest.report import write_report
-from tierwise.settings import get_settings
+
+# pandas, Splink and DuckDB are imported by the command: `tierwise clean --help` loads
+# Typer and Rich only (issue 19 item 7).
 
 _out = Console(highlight=False)
 
@@ -30,18 +26,29 @@ def clean_command(
         Path | None, typer.Option(help="Clean lake to write (default HOME/lake).")
     ] = None,
     threshold: Annotated[
-        float, typer.Option(help="Match probability that merges two customers.")
-    ] = DedupeParams().threshold,
+        float | None,
+        typer.Option(
+            help="Match probability that merges two customers (default: DedupeParams', 0.99)."
+        ),
+    ] = None,
 ) -> None:
     """De-duplicate customers, drop duplicate rows, standardize names and addresses, flag outliers."""
+    from rich.table import Table as RichTable
+
+    from tierwise.clean.dedupe import DedupeParams
+    from tierwise.clean.report import clean_report
+    from tierwise.clean.run import clean
+    from tierwise.features.availability import unavailable_note
+    from tierwise.ingest.report import write_report
+    from tierwise.settings import get_settings
+
+    params = DedupeParams() if threshold is None else DedupeParams(threshold=threshold)
     settings = get_settings()
     home = home or settings.home
     raw = raw or home / "raw"
     lake = lake or home / "lake"
     with _out.status("cleaning") as status:
-        res = clean(
-            raw, lake, dedupe=DedupeParams(threshold=threshold), step=lambda s: status.update(s)
-        )
+        res = clean(raw, lake, dedupe=params, step=lambda s: status.update(s))
     if note := unavailable_note(lake):  # the report says what this book cannot grade on
         res.notes.append(note)
     t = RichTable(title="clean")

@@ -12,6 +12,7 @@ import typer
 from redis import Redis
 from rich.console import Console
 
+import tierwise.pipeline  # noqa: F401  (wires the operations hooks to the tier writer)
 from tierwise.cli.main import app
 from tierwise.grading import layout
 from tierwise.realtime.consumer import GROUP, STREAM, Consumer, send

@@ -5,30 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tierwise.cli.main import app
-from tierwise.engines import open_backend
 from tierwise.errors import NotFoundError, UsageError
-from tierwise.explain import explain, render
-from tierwise.features.build import build_features
-from tierwise.features.sources import all_tables, connect, open_lake
-from tierwise.grading import layout
-from tierwise.grading.run import RunResult, run_grading
-from tierwise.lake import as_lake, write_parquet_atomic
-from tierwise.pipeline.publish import grade_and_publish
-from tierwise.policy import DEFAULT_POLICY, Policy, load_policy, parse_policy
-from tierwise.policy.schema import Label
-from tierwise.policy.tiering import Cutoff
-from tierwise.settings import get_settings
-from tierwise.store.db import make_engine
-from tierwise.store.migrate import upgrade
+from tierwise.policy import DEFAULT_POLICY
+
+if TYPE_CHECKING:
+    from tierwise.grading.run import RunResult
+    from tierwise.policy import Policy
+
+# The libraries of grading (Ibis, DuckDB, PyArrow, SQLAlchemy, the policy engine) are imported
+# inside the commands that use them: `tierwise grade --help` and `tierwise explain --help`
+# load Typer and Rich only (issue 19 item 7; tests/cli/test_start.py checks it).
 
 _out = Console(highlight=False)
 
@@ -77,6 +69,16 @@ def grade_command(
     ] = False,
 ) -> None:
     """Grade every customer: features → scores → tiers → layers → tags → explanations."""
+    from tierwise.engines import open_backend
+    from tierwise.grading import layout
+    from tierwise.grading.run import run_grading
+    from tierwise.lake import as_lake
+    from tierwise.pipeline.publish import grade_and_publish
+    from tierwise.policy import load_policy
+    from tierwise.settings import get_settings
+    from tierwise.store.db import make_engine
+    from tierwise.store.migrate import upgrade
+
     settings = get_settings()
     pol = load_policy(policy)
     where = as_lake(lake) if lake else settings.lake_dir
@@ -91,6 +93,11 @@ def grade_command(
         if publish:
             store = make_engine(settings.state_url)
             upgrade(store)
+            if settings.credit_on_publish:  # credit terms follow the tiers (docs/credit.md)
+                from tierwise.ops.credit.policy import load_credit_policy
+                from tierwise.ops.credit.state import install
+
+                install(load_credit_policy(settings.credit_policy))
             published = grade_and_publish(
                 pol,
                 as_of=_date(as_of),
@@ -122,6 +129,8 @@ def grade_command(
 
 def print_tier_mix(console: Console, result: RunResult, pol: Policy, lang: str, as_of: str) -> None:
     """The tier mix of a finished run as a Rich table, then tags and timing."""
+    from rich.table import Table
+
     c = result.counts
     table = Table(title=f"{pol.name} · as of {as_of} · run {result.run_id}")
     for col in ("tier", "label", "customers", "share", "min score"):
@@ -153,6 +162,9 @@ def print_tier_mix(console: Console, result: RunResult, pol: Policy, lang: str, 
 
 
 def _run_dir(run: str | None) -> Path:
+    from tierwise.grading import layout
+    from tierwise.settings import get_settings
+
     runs = layout.runs_dir(get_settings().home)
     if run is None:
         d = layout.latest_run(runs)
@@ -168,6 +180,8 @@ def _run_dir(run: str | None) -> Path:
 
 
 def _row(path: Path, entity_id: str) -> dict[str, Any] | None:
+    import pyarrow.parquet as pq
+
     t = pq.read_table(path, filters=[("entity_id", "=", entity_id)])
     return t.to_pylist()[0] if t.num_rows else None
 
@@ -182,6 +196,12 @@ def explain_command(
     ] = False,
 ) -> None:
     """Why a customer has their tier, what each feature contributed, how to move up."""
+    from tierwise.explain import explain, render
+    from tierwise.grading import layout
+    from tierwise.policy import parse_policy
+    from tierwise.policy.schema import Label
+    from tierwise.policy.tiering import Cutoff
+
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r} is not supported", hint="use zh or en")
     d = _run_dir(run)
@@ -235,6 +255,13 @@ def features_command(
     show: Annotated[str | None, typer.Option(help="Print the features of this entity id.")] = None,
 ) -> None:
     """Compute every feature of the catalog for every customer as of a date."""
+    import pyarrow.compute as pc
+
+    from tierwise.features.build import build_features
+    from tierwise.features.sources import all_tables, connect, open_lake
+    from tierwise.lake import write_parquet_atomic
+    from tierwise.settings import get_settings
+
     if entity not in ("outlet", "account"):
         raise UsageError(f"--entity {entity!r}", hint="use outlet or account")
     con = connect()

@@ -6,21 +6,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 
 from tierwise.cli.main import app
-from tierwise.engines.memory import parse_size
 from tierwise.errors import DataError, UsageError
-from tierwise.ingest.infer import FileInference
-from tierwise.ingest.mapping import Mapping, default_mapping, load_mapping
-from tierwise.ingest.report import ingest_report, write_report
-from tierwise.ingest.run import IngestRun, ingest, ingest_sql
-from tierwise.settings import get_settings
+
+if TYPE_CHECKING:
+    from tierwise.ingest.infer import FileInference
+    from tierwise.ingest.mapping import Mapping
+    from tierwise.ingest.run import IngestRun
+
+# NumPy, PyArrow and DuckDB (the readers and the validator) are imported by the command
+# itself: `tierwise ingest --help` loads Typer and Rich only (issue 19 item 7).
 
 _out = Console(highlight=False)
 
@@ -28,6 +28,8 @@ _out = Console(highlight=False)
 @contextmanager
 def rows_progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
     """A Rich progress display; yields a factory of per-source row callbacks."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -46,6 +48,8 @@ def rows_progress() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
 
 def print_summary(run: IngestRun) -> None:
     """The per-load summary table."""
+    from rich.table import Table as RichTable
+
     t = RichTable(title="ingest")
     for c in ("table", "source", "status", "rows in", "loaded", "quarantined", "top problem"):
         t.add_column(c)
@@ -84,11 +88,15 @@ def all_rows_refused(run: IngestRun) -> DataError | None:
 
 
 def _mapping(path: Path | None) -> Mapping:
+    from tierwise.ingest.mapping import default_mapping, load_mapping
+
     return load_mapping(path) if path is not None else default_mapping()
 
 
 def print_inference(found: list[FileInference]) -> None:
     """The proposed mapping as tables a user reads before editing the file."""
+    from rich.table import Table as RichTable
+
     for f in found:
         how = [f.encoding or "", f"delimiter {f.delimiter!r}" if f.delimiter != "," else ""]
         how.append(
@@ -206,6 +214,11 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Load exports into the raw lake: validate every row, quarantine the bad ones with a reason."""
+    from tierwise.engines.memory import parse_size
+    from tierwise.ingest.report import ingest_report, write_report
+    from tierwise.ingest.run import ingest, ingest_sql
+    from tierwise.settings import get_settings
+
     if memory_limit is not None:
         parse_size(memory_limit)  # one clear line before any file is opened
     if infer:

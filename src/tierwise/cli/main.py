@@ -59,6 +59,7 @@ COMMAND_MODULES: dict[str, str] = {
     "analyze": "tierwise.cli.analyze",
     "report": "tierwise.cli.report",
     "tasks": "tierwise.cli.tasks",
+    "benefits": "tierwise.cli.benefits",
     "tags": "tierwise.cli.tags",
     "audience": "tierwise.cli.tags",
     "world": "tierwise.cli.world",
@@ -67,6 +68,7 @@ COMMAND_MODULES: dict[str, str] = {
     "experiment": "tierwise.cli.experiment",
     "pilot": "tierwise.cli.experiment",
     "spotcheck": "tierwise.cli.experiment",
+    "credit": "tierwise.cli.credit",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without
@@ -95,6 +97,7 @@ COMMAND_HELP: dict[str, str] = {
     "analyze": "Evaluate a published run: metrics per tier, effect of tier changes.",
     "report": "Write a run's analysis report: tier distribution, migration from the previous run,",
     "tasks": "Churn retention call-back tasks (R-OPS-5) of account managers.",
+    "benefits": "Benefits (R-OPS-2): grants by tier, redemptions, use and cost.",
     "tags": "The tag catalogue (300+ tags), snapshots, health.",
     "audience": "Audiences: who an operation targets.",
     "world": "The world: run a generated book forward under a plan, with the true effects.",
@@ -103,6 +106,7 @@ COMMAND_HELP: dict[str, str] = {
     "experiment": "A/B tests of tier strategies (R-ANA-5): design, start, analyse, export.",
     "pilot": "City pilots (灰度, R-GRD-11) of a policy change.",
     "spotcheck": "Manual spot checks (人工抽检, R-GRD-11) of a run's changes.",
+    "credit": "Credit risk control (R-OPS-4): risk scores, terms, order checks, holds.",
 }
 
 _err = Console(stderr=True, highlight=False)

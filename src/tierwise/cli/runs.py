@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tierwise.cli.main import app
-from tierwise.settings import get_settings
-from tierwise.store.db import make_engine
-from tierwise.store.migrate import upgrade
-from tierwise.store.runs import RunStore
-from tierwise.store.schema import Run
+
+if TYPE_CHECKING:
+    from tierwise.store.runs import RunStore
+
+# SQLAlchemy and Alembic are imported by the commands that open the store: `tierwise runs
+# --help` loads Typer and Rich only (issue 19 item 7).
 
 runs_app = typer.Typer(
     help="Grading runs and tier history in the operational store.", no_args_is_help=True
@@ -25,6 +23,11 @@ _out = Console(highlight=False)
 
 
 def _store() -> RunStore:
+    from tierwise.settings import get_settings
+    from tierwise.store.db import make_engine
+    from tierwise.store.migrate import upgrade
+    from tierwise.store.runs import RunStore
+
     engine = make_engine(get_settings().state_url)
     upgrade(engine)
     return RunStore(engine)
@@ -35,6 +38,12 @@ def list_command(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
 ) -> None:
     """Recent runs: status, policy, as_of, customers and changes."""
+    from rich.table import Table
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from tierwise.store.schema import Run
+
     store = _store()
     with Session(store.engine) as session:
         runs = session.scalars(select(Run).order_by(Run.started_at.desc()).limit(limit)).all()
@@ -60,6 +69,8 @@ def list_command(
 @runs_app.command("history")
 def history_command(customer_id: str) -> None:
     """A customer's published tier changes, with their reasons."""
+    from rich.table import Table
+
     store = _store()
     changes = store.history(customer_id)
     if not changes:

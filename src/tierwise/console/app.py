@@ -9,7 +9,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tierwise.api.access import Principal
-from tierwise.console import admin, analysis, experiments, models, pages, tags, tasks, users
+from tierwise.console import (
+    admin,
+    analysis,
+    credit,
+    experiments,
+    models,
+    pages,
+    tags,
+    tasks,
+    users,
+)
 from tierwise.console.session import CsrfError, LoginRequired, language, principal_of
 from tierwise.console.web import HERE, NPM_PACKAGES, home_of, render, vendor_dir
 from tierwise.errors import NotFoundError, PermissionDeniedError, TierwiseError
@@ -58,6 +68,7 @@ def install(app: FastAPI) -> None:
     app.include_router(models.router)
     app.include_router(analysis.router)
     app.include_router(tasks.router)
+    app.include_router(credit.router)
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)

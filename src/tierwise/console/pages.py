@@ -26,6 +26,7 @@ from tierwise.api.views import benefits_of, public_row, run_policy, upgrade_of
 from tierwise.console.messages import translator
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.tasks import retention_block
+from tierwise.console.unavailable import unavailable_block
 from tierwise.console.web import (
     Page,
     PageDep,
@@ -448,6 +449,7 @@ def customer_360(page: PageDep, customer_id: str) -> Response:
         c=profile,
         **_override_block(page, row),
         **retention_block(page, row),
+        **unavailable_block(page, row),
         features=features,
         explanation=row.get("explanation") or [],
         history=ctx.customers.history(customer_id),

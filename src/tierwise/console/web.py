@@ -17,6 +17,7 @@ from tierwise.api.views import run_policy
 from tierwise.console.messages import benefit_text, code_text, metric_text, translator
 from tierwise.console.session import csrf_token, finish, language, principal_of
 from tierwise.errors import PermissionDeniedError
+from tierwise.policy.schema import Level
 
 HERE = Path(__file__).parent
 ENV = Environment(
@@ -47,6 +48,7 @@ NAV = (
     ("tags_page", "/console/tags", Action.TAG_READ),
     ("audiences", "/console/audiences", Action.AUDIENCE_READ),
     ("experiments", "/console/experiments", Action.EXPERIMENT_READ),
+    ("credit", "/console/credit", Action.CREDIT_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
     ("users", "/console/users", Action.USER_MANAGE),
 )
@@ -145,7 +147,7 @@ def _policy_labels(ctx: AppContext, run_id: str) -> dict[str, dict[str, str]]:
     if policy is None:
         return {}
     out: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
-    levels = list(policy.tiers.levels)
+    levels: list[Level] = list(policy.tiers.levels)
     for layer in policy.layers.values():
         levels += layer.levels
     for lv in levels:

@@ -8,7 +8,7 @@ from typing import Any
 from tierwise.explain.reasons import Reason
 from tierwise.explain.terms import feature_name, rule_text
 from tierwise.features.catalog import CATALOG
-from tierwise.policy.schema import Policy
+from tierwise.policy.schema import Level, Policy
 
 _UNITS_ZH = {
     "yuan": "元",
@@ -44,7 +44,7 @@ def _amount(name: str, v: float | None, lang: str) -> str:
 
 
 def _label(policy: Policy, code: Any, lang: str) -> str:
-    levels = list(policy.tiers.levels)
+    levels: list[Level] = list(policy.tiers.levels)
     for layer in [*policy.layers.values(), *([policy.segments] if policy.segments else [])]:
         levels += layer.levels
     levels += getattr(policy.score, "segments", [])

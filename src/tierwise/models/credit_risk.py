@@ -288,8 +288,12 @@ class CreditRiskModel(BaseEstimator):  # type: ignore[misc]
         return np.asarray((feats - self.means_) * coef, dtype=np.float64)
 
     def reasons(self, X: pd.DataFrame, top: int = 3) -> list[list[Reason]]:
-        """The up to ``top`` features pushing each customer's risk up most (positive pushes)."""
+        """The up to ``top`` features pushing each customer's risk up most (positive pushes),
+        among the features with a monotone direction (payment, overdue, complaints, disputes,
+        tenure, spend trend, returns)."""
         contrib = self.contributions(X)
+        # only features with a direction a finance user can act on (not volume or type)
+        contrib[:, [i for i, d in enumerate(FEATURES.values()) if d == 0]] = 0.0
         values = _matrix(X)
         names = list(FEATURES)
         out = []

@@ -24,6 +24,7 @@ from tierwise.errors import TierwiseError, describe
 from tierwise.grading.handoff import RunOutput, read_run
 from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.lake import LakeLocation
+from tierwise.ops.benefits.ledger import save_plan
 from tierwise.ops.retention import sync_after_publish
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
@@ -135,6 +136,8 @@ def grade_and_publish(
             run_id=run_id,
         )
         output = read_run(result.path)
+        # the benefits the run's tiers give, where the tier writer's hook finds them (R-OPS-2)
+        save_plan(engine, output.policy, clock())
         published_at = clock()
         regraded: list[str] = []
 

@@ -49,12 +49,35 @@ def check_raw(data: dict[str, Any]) -> list[Problem]:
         if tag not in tag_codes:
             known = ", ".join(str(c) for c in tag_codes) or "none"
             out.append(("retention.tag", f"{tag!r} is not a tag of this policy ({known})"))
+    if isinstance(tiers, dict) and isinstance(tiers.get("levels"), list):
+        for i, level in enumerate(tiers["levels"]):
+            _benefit_codes(out, i, level.get("benefits") if isinstance(level, dict) else None)
     benefits = data.get("benefits")
     if isinstance(benefits, dict) and codes:
         for key in benefits:
             if key not in codes:
                 out.append((f"benefits.{key}", f"{key!r} is not a tier code ({', '.join(codes)})"))
     return out
+
+
+def _benefit_codes(out: list[Problem], i: int, specs: Any) -> None:
+    """A tier gives each benefit code once (a customer holds one grant per code)."""
+    if not isinstance(specs, list):
+        return
+    seen: set[str] = set()
+    for spec in specs:
+        if not isinstance(spec, dict):
+            continue
+        code = spec.get("code") or spec.get("kind")
+        if isinstance(code, str) and code in seen:
+            out.append(
+                (
+                    f"tiers.levels[{i}].benefits",
+                    f"code {code!r} appears twice in this tier; give one of them a code",
+                )
+            )
+        elif isinstance(code, str):
+            seen.add(code)
 
 
 _OUTPUT_PREFIXES = ("contrib_", "tag_", "layer_", "need_", "_")

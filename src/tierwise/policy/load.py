@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from tierwise.errors import PolicyError
+from tierwise.policy.benefits import KINDS
 from tierwise.policy.check import Problem, check_raw
 from tierwise.policy.schema import Policy
 
@@ -22,6 +23,8 @@ def _loc(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
         elif part in ("rfm_formula", "rfm_quantile", "weighted", "model"):
             continue  # the discriminator tag pydantic adds to the path
+        elif part in KINDS:
+            continue  # the discriminator tag of a structured benefit (policy.benefits)
         elif part in ("benefit_label", "benefit_plain"):
             continue  # the tag of a benefit value's kind (schema.BenefitValue)
         else:
@@ -70,5 +73,13 @@ def load_policy(path: Path) -> Policy:
 
 def policy_hash(policy: Policy) -> str:
     """SHA-256 of the policy's canonical JSON: the same rules give the same hash."""
-    blob = json.dumps(policy.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    data = policy.model_dump(mode="json")
+    # keys added after policies were first hashed are left out while unused, so that a
+    # policy that does not use them keeps the hash its published runs carry
+    for level in data["tiers"]["levels"]:
+        if not level.get("benefits"):
+            level.pop("benefits", None)
+    if not data["stability"].get("benefit_grace_days"):
+        data["stability"].pop("benefit_grace_days", None)
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

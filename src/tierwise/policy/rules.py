@@ -16,10 +16,12 @@ import difflib
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import ibis
-import ibis.expr.types as ir
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+# Ibis is imported where a rule is compiled (to_ibis): checking and evaluating a rule, as
+# `tierwise explain` does, needs no Ibis (issue 19 item 7).
 
 Type = Literal["number", "text", "bool"]
 _CMP: dict[type[ast.cmpop], str] = {
@@ -214,6 +216,8 @@ class _Compiler:
         if isinstance(n, ast.Name):
             return self.cols(n.id)
         if isinstance(n, ast.Constant):
+            import ibis
+
             return ibis.literal(n.value)
         raise AssertionError(f"unchecked node {ast.dump(n)}")  # pragma: no cover
 

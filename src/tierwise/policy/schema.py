@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from tierwise.policy.benefits import BenefitSpec
+
 Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 Conditions = str | list[str]
 
@@ -90,6 +92,13 @@ class Level(Strict):
         return [] if self.when is None else [self.when] if isinstance(self.when, str) else self.when
 
 
+class TierLevel(Level):
+    """A tier: a :class:`Level` that may give structured benefits (R-OPS-2,
+    :mod:`tierwise.policy.benefits`), which the benefits ledger grants to its customers."""
+
+    benefits: list[BenefitSpec] = Field(default_factory=list)  # codes unique: policy.check
+
+
 class RfmFormula(Strict):
     """The seed's RFM formula exactly (R-GRD-1)."""
 
@@ -153,7 +162,7 @@ class Tiers(Strict):
     """Percentile tiers (R-GRD-3) or threshold tiers (R-GRD-4), ordered from the top."""
 
     method: Literal["percentile", "threshold"]
-    levels: Annotated[list[Level], Field(min_length=2)]
+    levels: Annotated[list[TierLevel], Field(min_length=2)]
 
 
 class Layer(Strict):
@@ -187,6 +196,9 @@ class Stability(Strict):
     downgrade_after_days: Annotated[int, Field(ge=1)] | None = None
     max_steps_down: Annotated[int, Field(ge=1)] = 1
     stay_margin: Annotated[float, Field(ge=0)] = 0.0
+    # a downgraded customer keeps the grants only the old tier gave this many days after the
+    # downgrade's effective date (0: they end with the downgrade; docs/benefits.md)
+    benefit_grace_days: Annotated[int, Field(ge=0, le=365)] = 0
 
 
 class RetentionStep(Strict):

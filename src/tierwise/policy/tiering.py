@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.types as ir
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 from tierwise.policy.names import Stage, name_types
 from tierwise.policy.rules import Rule
@@ -25,6 +26,8 @@ def all_hold(
     t: ir.Table, level: Level, stage: Stage = "score", predictions: Sequence[str] = ()
 ) -> ir.BooleanValue:
     """Whether every rule of ``level`` holds (True for a level without rules)."""
+    import ibis  # here, not at the top: `tierwise explain` reads cutoffs without Ibis
+
     out: ir.BooleanValue = ibis.literal(True)
     types = name_types(stage, predictions)
     for text in level.rules:
@@ -36,12 +39,16 @@ def first_match(
     t: ir.Table, levels: Sequence[Level], stage: Stage, predictions: Sequence[str] = ()
 ) -> ir.IntegerValue:
     """Index of the first level whose rules all hold; the last level otherwise."""
+    import ibis
+
     cases = [(all_hold(t, lv, stage, predictions), i) for i, lv in enumerate(levels[:-1])]
     return ibis.cases(*cases, else_=len(levels) - 1) if cases else ibis.literal(0)
 
 
 def add_tiers(t: ir.Table, policy: Policy) -> ir.Table:
     """``t`` (with ``score`` and ``eligible``) plus status, tier_rank, tier, pct_position."""
+    import ibis
+
     levels = policy.tiers.levels
     if policy.tiers.method == "percentile":
         higher = ibis.rank().over(group_by=t.eligible, order_by=ibis.desc(t.score))
@@ -59,6 +66,8 @@ def add_tiers(t: ir.Table, policy: Policy) -> ir.Table:
 
 
 def _codes(rank: ir.IntegerValue, codes: Sequence[str]) -> ir.StringValue:
+    import ibis
+
     return ibis.cases(*[(rank == i, c) for i, c in enumerate(codes)], else_=ibis.null("string"))
 
 

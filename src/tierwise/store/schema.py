@@ -660,3 +660,229 @@ class SpotCheckItem(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewer: Mapped[str | None] = mapped_column(String(120), nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class BenefitPlan(Base):
+    """The structured benefits a policy gives each tier (R-OPS-2), by policy hash.
+
+    Saved before a run of the policy is published (:mod:`tierwise.ops.benefits.ledger`), so
+    that the tier writer's hook finds the benefits of the run it follows in the database.
+    ``plan``: ``{"order": [tier, ...], "grace_days": n, "tiers": {tier: [{code, kind,
+    params}, ...]}}``.
+    """
+
+    __tablename__ = "benefit_plans"
+
+    policy_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    saved_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BenefitGrant(Base):
+    """One benefit granted to one customer because of their tier (R-OPS-2).
+
+    Written only by the tier writer's benefits hook, in the transaction of the tier change it
+    follows. ``status``: active | expired (its grace ran out) | revoked (the tier no longer
+    gives it). Usable on day ``d`` when active and ``valid_from <= d`` and (``valid_until`` is
+    unset or ``d < valid_until``): ``valid_until`` is the first day it no longer applies.
+    At most one active grant per customer and benefit code (a partial unique index).
+    """
+
+    __tablename__ = "benefit_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tier: Mapped[str] = mapped_column(String(40))  # the tier that gave it
+    status: Mapped[str] = mapped_column(String(12))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cause: Mapped[str] = mapped_column(String(140))  # run:<id> | realtime:<run id>
+    reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ended_reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_benefit_grants_customer", "customer_id", "status"),
+        Index(
+            "uq_benefit_grants_one_active",
+            "customer_id",
+            "code",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+
+class BenefitRedemption(Base):
+    """One use of a benefit (a free delivery, a priority slot, a coupon): accepted against an
+    active grant, or refused with the reason (kept when it came in a file)."""
+
+    __tablename__ = "benefit_redemptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(40))
+    grant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the grant's tier
+    used_on: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # yuan given away
+    ref: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the caller's id
+    source: Mapped[str] = mapped_column(String(200))  # api | file:<name>:<row>
+    status: Mapped[str] = mapped_column(String(12))  # accepted | refused
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_benefit_redemptions_customer", "customer_id", "used_on"),
+        Index(
+            "uq_benefit_redemptions_ref",
+            "ref",
+            unique=True,
+            sqlite_where=text("ref IS NOT NULL"),
+            postgresql_where=text("ref IS NOT NULL"),
+        ),
+    )
+
+
+class PriceRuleRow(Base):
+    """A tier price rule (R-OPS-3, :mod:`tierwise.ops.benefits.pricing`): a discount percent
+    or a net price for a tier × SKU/category × region, valid ``[valid_from, valid_until)``,
+    with a priority. Saved only when it conflicts with no other rule."""
+
+    __tablename__ = "price_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # discount_pct | net_price
+    value: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sku: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CreditAccount(Base):
+    """A customer's credit account (R-OPS-4, docs/credit.md): the latest default-risk score
+    and receivables snapshot (``tierwise credit score``), and the amounts the order check
+    froze since (orders allowed, not yet on an invoice)."""
+
+    __tablename__ = "credit_accounts"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    pd: Mapped[float | None] = mapped_column(Float, nullable=True)  # P(invoice > 30 d overdue)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # [{feature, value, zh, en}]
+    model: Mapped[str] = mapped_column(String(40))
+    spend_90d: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    unsettled: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    prepaid_balance: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_1_30: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_31_60: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_61_90: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    overdue_over_90: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    max_days_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    frozen: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # allowed orders since as_of
+    paid_since: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # payments recorded since
+    scored_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CreditTerms(Base):
+    """A customer's payment terms, deposit and credit limit in force, and stricter terms
+    announced for a later day (the notice period)."""
+
+    __tablename__ = "credit_terms"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    band: Mapped[str] = mapped_column(String(20))
+    pd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    terms: Mapped[str] = mapped_column(String(16))
+    deposit_pct: Mapped[float] = mapped_column(Float)
+    credit_limit: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    pending_terms: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    pending_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    since: Mapped[date] = mapped_column(Date)
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    policy: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_credit_terms_pending", "pending_from"),)
+
+
+class CreditTermsChange(Base):
+    """History: every change of a customer's terms (announced or in force), with reasons."""
+
+    __tablename__ = "credit_terms_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    from_terms: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_terms: Mapped[str] = mapped_column(String(16))
+    change: Mapped[str] = mapped_column(String(16))  # new | looser | stricter | notice
+    deposit_pct: Mapped[float] = mapped_column(Float)
+    credit_limit: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    effective: Mapped[date] = mapped_column(Date)
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(16))  # run | realtime | cli
+    run_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CreditHold(Base):
+    """An order hold: overdue beyond the policy's days or over the limit; released on
+    payment (the next check finds the cause gone) or by a finance override."""
+
+    __tablename__ = "credit_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # overdue | over_limit
+    amount_over: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    release_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index(
+            "uq_credit_holds_one_open",
+            "customer_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+
+class CreditOverride(Base):
+    """A finance user's override of a hold for one order amount; above the policy's amount it
+    needs a second approver (another finance user) before it counts."""
+
+    __tablename__ = "credit_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | used
+    requested_by: Mapped[str] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -43,6 +43,10 @@ class WebhookCreate(Input):
             "audience.members",
             "experiment.started",
             "pilot.decided",
+            "credit.terms_changed",
+            "benefit.granted",
+            "benefit.revoked",
+            "price_rule.changed",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 

@@ -1,0 +1,72 @@
+"""The dry run of a rebate change (R-OPS-3): what it would have cost per tier on recent history.
+
+:func:`dry_run` is pure: given each customer's spend in a recent window, their current tier and
+the rebate percent per tier, it returns the cost per tier (the rebate given away if the
+customers bought as they did). :func:`recent_spend` reads the window's order amounts from the
+lake. Returns are not netted out yet, and nothing compares the figure with the realised cost
+after publication yet (docs/benefits.md, "not yet").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+
+from tierwise.errors import DataError
+from tierwise.lake import parquet_glob, require_table
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class TierCost:
+    """The dry-run cost of a rebate for one tier."""
+
+    tier: str
+    pct: Decimal
+    customers: int
+    buyers: int
+    spend: Decimal
+    cost: Decimal
+
+
+def dry_run(
+    spend: Mapping[str, Decimal],
+    tiers: Mapping[str, str | None],
+    pct_by_tier: Mapping[str, Decimal],
+) -> list[TierCost]:
+    """Cost per tier of ``pct_by_tier`` (percent of spend) on ``spend`` (yuan per customer)."""
+    for tier, pct in pct_by_tier.items():
+        if not Decimal(0) < pct <= Decimal(100):
+            raise DataError(
+                f"a rebate of {pct} % for {tier} is not in (0, 100]",
+                field="pct", value=str(pct), expected="0 < percent <= 100",
+            )  # fmt: skip
+    out = []
+    for tier, pct in pct_by_tier.items():
+        members = [c for c, t in tiers.items() if t == tier]
+        total = sum((spend.get(c, Decimal(0)) for c in members), Decimal(0))
+        buyers = sum(1 for c in members if spend.get(c, Decimal(0)) > 0)
+        cost = (total * pct / Decimal(100)).quantize(CENT, ROUND_HALF_UP)
+        out.append(TierCost(tier, pct, len(members), buyers, total.quantize(CENT), cost))
+    return out
+
+
+def recent_spend(lake: Path, start: dt.date, end: dt.date) -> dict[str, Decimal]:
+    """Order amounts per customer with ``start <= order day < end``, from the lake."""
+    require_table(lake, "orders")
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT customer_id, sum(amount) FROM read_parquet(?, hive_partitioning = false) "
+            "WHERE order_time >= ? AND order_time < ? GROUP BY customer_id",
+            [parquet_glob(lake, "orders"), start, end],
+        ).fetchall()
+    finally:
+        con.close()
+    return {str(c): Decimal(str(a)).quantize(CENT) for c, a in rows if a is not None}
