@@ -18,7 +18,7 @@ from tierwise.ops.credit.state import recompute_terms
 from .conftest import Book, auth
 
 FIN, ADMIN, ERP = auth(Role.RISK), auth(Role.ADMIN), auth(Role.SERVICE)
-RICH, LATE = "C0000011", "C0000012"
+RICH, LATE, NEW = "C0000011", "C0000012", "C0000013"
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +100,29 @@ def test_dashboard(credit: TestClient) -> None:
     assert any(e["band"] == "high" and float(e["overdue"]) == 900.0 for e in d["exposure"])
     assert set(d["ageing"]) == {"1_30", "31_60", "61_90", "over_90"}
     assert d["accounts"] == 2
+
+
+def test_finance_console_page_shows_holds_and_exposure_in_both_languages(
+    credit: TestClient,
+) -> None:
+    held = credit.post("/credit/check", headers=ERP, json={"customer_id": NEW, "amount": 5.0})
+    assert held.json()["allow"] is False  # no terms yet: nothing on credit
+    credit.cookies.clear()
+    credit.get("/console/login")
+    r = credit.post(
+        "/console/login",
+        data={
+            "username": "risk-test",
+            "password": "a test password",
+            "csrf": credit.cookies["tw_csrf"],
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code in (200, 303), r.text
+    zh = credit.get("/console/credit", params={"lang": "zh"})
+    assert zh.status_code == 200
+    assert "信用风控" in zh.text and "高风险" in zh.text and "逾期" in zh.text
+    assert NEW in zh.text and "超过可用额度" in zh.text  # the open hold and its reason
+    en = credit.get("/console/credit", params={"lang": "en"}).text
+    assert "Credit control" in en and "High risk" in en and "exceeds the available credit" in en
+    credit.cookies.clear()

@@ -172,3 +172,26 @@ def test_overrides_need_a_second_approver_above_the_amount_and_are_audited(hooke
         actions = conn.execute(select(AuditEntry.action)).scalars().all()
         assert actions.count("credit.override") == 2 and "credit.override.approve" in actions
         assert conn.execute(select(func.count()).select_from(CreditTerms)).scalar_one() == 1
+
+
+def test_a_realtime_regrade_recomputes_only_the_regraded_customers(hooked: Engine) -> None:
+    _accounts(hooked, {"a": {"pd": 0.01}, "b": {"pd": 0.01}}, D(2026, 1, 30))
+    store = RunStore(hooked)
+    _publish(store, "r1", D(2026, 1, 31), {"a": 10, "b": 10})  # both bronze-low: cod
+    assert _terms(hooked) == {"a": ("cod", None), "b": ("cod", None)}
+    now = dt.datetime(2026, 2, 2, 10)
+    state = {"customer_id": "a", "tier": "platinum", "score": 90.0, "run_id": "r1",
+             "since": D(2026, 2, 2), "runs_below": 0, "below_since": None,
+             "downgrade_warning": False, "updated_at": now}  # fmt: skip
+    change = {"customer_id": "a", "run_id": "r1", "from_tier": "bronze", "to_tier": "platinum",
+              "changed_at": now, "effective": D(2026, 2, 2), "reason_code": "upgrade",
+              "reason": {"why": "late order"}}  # fmt: skip
+    with hooked.begin() as conn:
+        tier_writer.write_regrade(conn, "r1", [state], [change], now)
+        rows = conn.execute(
+            select(CreditTermsChange.customer_id, CreditTermsChange.source)
+            .where(CreditTermsChange.source == "realtime")
+        ).all()  # fmt: skip
+    # a's upgrade to platinum loosens its terms at once (low risk: monthly); b is untouched
+    assert _terms(hooked) == {"a": ("monthly", None), "b": ("cod", None)}
+    assert [tuple(r) for r in rows] == [("a", "realtime")]
