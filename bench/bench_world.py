@@ -53,6 +53,25 @@ def _generator(customers: int) -> tuple[int, float, float]:
         return lines.num_rows, secs, rss
 
 
+def stage_share(customers: int) -> tuple[float, float]:
+    """Seconds of the whole generation and of its inventory stage, in one in-process run.
+
+    On a loaded machine lines a minute say more about the neighbours than the code; the share
+    of one stage in the same run does not.
+    """
+    marks: dict[tuple[str, int], float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        marks[(stage, done)] = time.perf_counter()
+
+    cfg = GenerateConfig(customers=customers, months=30, seed=1, exports=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        generate(cfg, Path(tmp), progress=progress)
+        total = time.perf_counter() - t
+    return total, marks[("inventory", 1)] - marks[("inventory", 0)]
+
+
 def _book(outlets: int) -> Path:
     key = f"world-book-{outlets}-{source_hash('src/tierwise/generate')}"
     return cached_dir(
@@ -100,7 +119,16 @@ def main() -> None:
     )
     parser.add_argument("--outlets", type=int, default=20000)
     parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument(
+        "--stage-share",
+        action="store_true",
+        help="only: the inventory stage's share of one generation of --generator-customers",
+    )
     args = parser.parse_args()
+    if args.stage_share:
+        total, inv = stage_share(args.generator_customers)
+        print(f"generation {total:.1f} s, of which inventory {inv:.1f} s ({inv / total:.0%})")
+        return
 
     lines, gen_s, gen_rss, per_min = 0, 0.0, 0.0, 0.0
     if args.generator_customers:

@@ -64,12 +64,15 @@ def fuzz(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        # a deadline, not a number of tries: on a loaded 2-core machine the server's imports
+        # alone took over 20 s (a CI run at load 15)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         else:
             raise RuntimeError("the service did not start: " + (home / "server.log").read_text())
         exe = Path(sys.executable).with_name("schemathesis")

@@ -90,3 +90,82 @@ def test_sales_does_not_reach_experiments(client: TestClient) -> None:
     _sign_in(client, "sales")
     assert client.get("/console/experiments").status_code == 403
     assert "实验与试点" not in client.get("/console/tasks").text
+
+
+def _form(**over: object) -> dict[str, object]:
+    return {
+        "code": "coupon-test", "name": "优惠券测试", "hypothesis": "", "provinces": "四川省",
+        "cities": "", "audience": "", "arm": "coupon", "kind": "coupon", "amount": "30",
+        "weight_control": "1", "weight_treatment": "1", "start": "2026-03-01",
+        "end": "2026-03-31", "tail_days": "0", "metric": "spend", "target_effect": "100",
+        "layer": "", **over,
+    }  # fmt: skip
+
+
+def test_a_design_is_made_checked_and_started_from_the_console(client: TestClient) -> None:
+    """Issue 23 item 5: the design form, its errors in the page's language, the power check
+    before the start button, and the start (audited), without the CLI or the API."""
+    from sqlalchemy import select
+
+    from tierwise.store.schema import AuditEntry
+
+    from .test_words import english_words
+
+    _sign_in(client, "analyst")
+    assert 'href="/console/experiments/new"' in client.get("/console/experiments").text
+    blank = client.get("/console/experiments/new")
+    assert blank.status_code == 200 and "新建实验" in blank.text
+    assert not english_words(blank.text), english_words(blank.text)
+    csrf = client.cookies["tw_csrf"]
+    # every problem at once, the form kept as typed
+    bad = client.post(
+        "/console/experiments/new",
+        data={**_form(end="2026-02-01", amount=""), "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422
+    assert "设计有以下问题" in bad.text and "needs coupon_amount" in bad.text
+    assert 'value="优惠券测试"' in bad.text
+    # saved as a draft: the power check, then the start
+    made = client.post(
+        "/console/experiments/new",
+        data={**_form(), "strata": ["tier"], "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert (
+        made.status_code == 303 and made.headers["location"] == "/console/experiments/coupon-test"
+    )
+    draft = client.get("/console/experiments/coupon-test")
+    assert "草稿" in draft.text and 'id="preview-form"' in draft.text
+    preview = client.post("/console/experiments/coupon-test/preview", data={"csrf": csrf})
+    assert preview.status_code == 200 and 'id="start-form"' in preview.text
+    assert "若现在启动" in visible_text(preview.text) and "最小可检测效应" in preview.text
+    data = {"csrf": csrf}
+    if "功效不足" in preview.text:  # the form then asks why
+        assert 'name="force_reason"' in preview.text
+        data["force_reason"] = "console test"
+    started = client.post(
+        "/console/experiments/coupon-test/start", data=data, follow_redirects=False
+    )
+    assert started.status_code == 303, started.text[started.text.find("preview-error") :][:300]
+    page = client.get("/console/experiments/coupon-test")
+    assert "进行中" in page.text and 'id="preview-form"' not in page.text
+    engine = client.app.state.ctx.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        acts = set(
+            conn.execute(
+                select(AuditEntry.action).where(AuditEntry.target == "coupon-test")
+            ).scalars()
+        )
+    assert {"experiment.create", "experiment.start"} <= acts
+    # a second start is refused on the page, not with a traceback
+    again = client.post("/console/experiments/coupon-test/start", data={"csrf": csrf})
+    assert again.status_code == 422 and "not a draft" in again.text
+    assert "Population" in client.get("/console/experiments/new?lang=en").text
+
+
+def test_sales_cannot_design_an_experiment(client: TestClient) -> None:
+    _sign_in(client, "sales")
+    assert client.get("/console/experiments/new").status_code == 403
+    r = client.post("/console/experiments/new", data={**_form(), "csrf": client.cookies["tw_csrf"]})
+    assert r.status_code == 403

@@ -90,13 +90,16 @@ def test_demo_ends_by_serving_the_console_with_a_printed_login(tmp_path: Path) -
         assert f"console: http://127.0.0.1:{port}/" in out, out
         password = re.search(r"sign in as demo-admin with password (\S+)", out)
         assert password, out
-        for _ in range(100):  # the server starts listening just after printing
+        # the server starts listening just after printing (seconds later on a loaded machine)
+        answer_by = time.monotonic() + 120
+        while time.monotonic() < answer_by:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/console/login") as r:
+                url = f"http://127.0.0.1:{port}/console/login"
+                with urllib.request.urlopen(url, timeout=10) as r:
                     assert r.status == 200 and "登录" in r.read().decode()
                 break
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         else:
             raise AssertionError("the console did not answer")
     finally:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from tierwise.api.access import Action, Role
-from tierwise.api.routers.users import (
+from tierwise.api.accounts import (
     add_key,
     add_user,
     remove_user,

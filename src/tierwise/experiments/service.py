@@ -309,6 +309,61 @@ def _overlaps(conn: Connection, design: Design, accounts: set[str]) -> None:
             )
 
 
+def _draft(engine: Engine, code: str) -> tuple[Row[Any], Design]:
+    with engine.connect() as conn:
+        e = _load(conn, code)
+        if e.status != "draft":
+            raise ConflictError(f"experiment {code!r} is {e.status}, not a draft")
+        return e, design_of(e)
+
+
+def _assignment(
+    engine: Engine,
+    design: Design,
+    lake: LakeLocation,
+    salt: str,
+    audiences: AudienceSource | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, dict[str, Any]]:
+    """The population, its assignment under ``salt``, accounts per arm and the power check;
+    an arm with no members is refused."""
+    who = population(engine, design, audiences=audiences)
+    members = assign(
+        who,
+        arms=[a.code for a in design.arms],
+        weights=design.weights,
+        salt=salt,
+        strata=list(design.strata),
+    )
+    counts = members.drop_duplicates("account_id")["arm"].value_counts()
+    empty = [a.code for a in design.arms if int(counts.get(a.code, 0)) == 0]
+    if empty:
+        raise DataError(
+            f"arm {empty[0]!r} of {design.code!r} has no members ({len(counts)} account(s) in all)",
+            hint="widen the population or lower the number of arms",
+            value=empty[0],
+        )
+    return who, members, counts, power_check(design, members, lake)
+
+
+def preview(
+    engine: Engine, code: str, lake: LakeLocation, *, audiences: AudienceSource | None = None
+) -> dict[str, Any]:
+    """What starting draft ``code`` now would give, stored nowhere: accounts and outlets per
+    arm and the power check (the console shows it before the start button). The assignment
+    is drawn with a preview salt, so the counts are those of a start up to chance."""
+    _, design = _draft(engine, code)
+    who, members, counts, power = _assignment(engine, design, lake, f"preview:{code}", audiences)
+    outlets = members["arm"].value_counts()
+    return {
+        "arms": {
+            a.code: {"accounts": int(counts.get(a.code, 0)), "outlets": int(outlets.get(a.code, 0))}
+            for a in design.arms
+        },
+        "power": power,
+        "audience": who.attrs.get("audience"),
+    }
+
+
 def start(
     engine: Engine,
     code: str,
@@ -328,29 +383,9 @@ def start(
     an overlap with a running experiment (see :func:`_overlaps`), and an underpowered design
     unless ``force_reason`` says why it should run anyway (recorded).
     """
-    with engine.connect() as conn:
-        e = _load(conn, code)
-        if e.status != "draft":
-            raise ConflictError(f"experiment {code!r} is {e.status}, not a draft")
-        design = design_of(e)
+    e, design = _draft(engine, code)
     salt = secrets.token_hex(8)
-    who = population(engine, design, audiences=audiences)
-    members = assign(
-        who,
-        arms=[a.code for a in design.arms],
-        weights=design.weights,
-        salt=salt,
-        strata=list(design.strata),
-    )
-    counts = members.drop_duplicates("account_id")["arm"].value_counts()
-    empty = [a.code for a in design.arms if int(counts.get(a.code, 0)) == 0]
-    if empty:
-        raise DataError(
-            f"arm {empty[0]!r} of {code!r} has no members ({len(counts)} account(s) in all)",
-            hint="widen the population or lower the number of arms",
-            value=empty[0],
-        )
-    power = power_check(design, members, lake)
+    who, members, counts, power = _assignment(engine, design, lake, salt, audiences)
     if power["underpowered"] and not force_reason:
         raise UsageError(
             f"experiment {code!r} is underpowered: it detects {power['mde_cuped']:.2f} yuan per "

@@ -163,12 +163,11 @@ def generate_book(
             sink.batch(b, tables)
         progress("simulate", b + 1, n_batches)
     progress("inventory", 0, 1)
-    after, demand_truth = inventory(demand, stock.out[:, : cfg.book_days])
+    after = inventory(demand, stock.out[:, : cfg.book_days], out / "truth" / "inventory.parquet")
     del demand
     for name, tbl in after.items():
         write_parquet_atomic(tbl, lake / name / "part-00000.parquet")
         result.rows[name] = tbl.num_rows
-    write_parquet_atomic(demand_truth, out / "truth" / "inventory.parquet")
     if sink:
         sink.after(after)
     progress("inventory", 1, 1)

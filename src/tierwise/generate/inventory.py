@@ -6,7 +6,7 @@ demand the warehouse could not serve. After the orders, the stock of every SKU �
 run day by day under a replenishment policy that is consistent with the stock-out calendar of
 :mod:`tierwise.generate.supply`:
 
-* deliveries come every ``CADENCE`` days (fresh goods every 2, frozen every 4, dry every 7) and
+* deliveries come every ``CADENCE`` days (fresh goods every 2, frozen every 7, dry every 14) and
   bring the stock up to the next delivery's shipments plus ``SAFETY_DAYS`` of mean demand;
   each is a purchase order placed ``lead_time_days`` (the catalogue's supplier lead time)
   before it arrives;
@@ -25,11 +25,14 @@ is the policy's level (capped so that an episode at the start begins empty).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from tierwise.generate.arrowkit import canonical, dates, ids, money, pick
 from tierwise.generate.geo import DISTRICTS, city_short
@@ -42,10 +45,10 @@ WAREHOUSE_OF_DISTRICT = np.array([WAREHOUSE_CITIES.index(d.city) for d in DISTRI
 WAREHOUSE_IDS = tuple(f"WH{i + 1:02d}" for i in range(len(WAREHOUSE_CITIES)))
 WAREHOUSE_NAMES = tuple(f"{city_short(c)}仓" for c in WAREHOUSE_CITIES)
 # Days between deliveries and safety stock in days of mean demand, by category (CATEGORIES).
-_CADENCE = {"鲜肉": 2, "蔬菜": 2, "水产": 2, "火锅食材": 4, "速冻小吃": 4, "冻品": 4}
-_SAFETY = {"鲜肉": 1.0, "蔬菜": 1.0, "水产": 1.0, "火锅食材": 2.0, "速冻小吃": 2.0, "冻品": 2.0}
-CADENCE = np.array([_CADENCE.get(c, 7) for c in CATEGORIES], np.int64)
-SAFETY_DAYS = np.array([_SAFETY.get(c, 4.0) for c in CATEGORIES])
+_CADENCE = {"鲜肉": 2, "蔬菜": 2, "水产": 2, "火锅食材": 7, "速冻小吃": 7, "冻品": 7}
+_SAFETY = {"鲜肉": 1.0, "蔬菜": 1.0, "水产": 1.0, "火锅食材": 3.0, "速冻小吃": 3.0, "冻品": 3.0}
+CADENCE = np.array([_CADENCE.get(c, 14) for c in CATEGORIES], np.int64)
+SAFETY_DAYS = np.array([_SAFETY.get(c, 5.0) for c in CATEGORIES])
 _CHUNK = 4096  # SKU × warehouse pairs run together
 
 
@@ -96,31 +99,28 @@ class Ledger:
     opening: np.ndarray  # per pair: stock before the first day
 
 
-def _delivery(
-    cum: np.ndarray, nxt: np.ndarray, t: int, k: np.ndarray, ss: np.ndarray, c: np.ndarray,
-    days: int,
-) -> np.ndarray:  # fmt: skip
-    """What a delivery on day ``t`` brings: up to the next cadence's shipments plus safety
-    stock, but never more than ships before the next stock-out episode (which starts empty).
-
-    ``cum``: cumulative shipments (pairs × days+1); ``nxt``: next episode start per day.
-    """
-    rows = np.arange(len(c))
-    normal = cum[rows, np.minimum(t + k, days)] - cum[:, t] + ss - c
-    a = nxt[:, t]
-    cap = np.where(a < days, cum[rows, np.minimum(a, days)] - cum[:, t] - c, np.inf)
-    out: np.ndarray = np.maximum(np.minimum(normal, cap), 0)
+def _sums(acc: DemandAccumulator) -> np.ndarray:
+    """Total true demand of each pair over the span."""
+    out: np.ndarray = (
+        acc.shipped.sum(axis=1, dtype=np.float64)
+        - acc.subst_in.sum(axis=1, dtype=np.float64)
+        + acc.lost.sum(axis=1, dtype=np.float64)
+        + acc.subst_out.sum(axis=1, dtype=np.float64)
+    )
     return out
 
 
 def run_ledger(acc: DemandAccumulator, out: np.ndarray) -> Ledger:
-    """Run the replenishment policy (module docstring) against ``out`` (n_sku × n_days)."""
+    """Run the replenishment policy (module docstring) against ``out`` (n_sku × n_days).
+
+    A delivery on day ``t`` brings the next cadence's shipments plus safety stock minus the
+    stock, but never more than ships before the next stock-out episode (which starts empty).
+    """
     n_wh, days = acc.n_wh, acc.n_days
     pairs = acc.shipped.shape[0]
     sku_of = np.arange(pairs) // n_wh
-    demand = acc.shipped - acc.subst_in + acc.lost + acc.subst_out
     cadence = CADENCE[acc.cat.category][sku_of]
-    ss = np.ceil(SAFETY_DAYS[acc.cat.category][sku_of] * demand.mean(axis=1))
+    ss = np.ceil(SAFETY_DAYS[acc.cat.category][sku_of] * _sums(acc) / days)
     offset = (np.arange(pairs) * 7919) % cadence  # deliveries of a city's SKUs spread over days
     # next episode start on or after each day (days = none), per SKU
     starts = out & ~np.concatenate([np.zeros((out.shape[0], 1), bool), out[:, :-1]], axis=1)
@@ -134,23 +134,36 @@ def run_ledger(acc: DemandAccumulator, out: np.ndarray) -> Ledger:
     closing = np.zeros((pairs, days), np.float32)
     ordered = np.zeros((pairs, days), np.float32)
     opening = np.zeros(pairs)
-    for lo in range(0, pairs, _CHUNK):
-        hi = min(pairs, lo + _CHUNK)
-        sk = sku_of[lo:hi]
-        ship = acc.shipped[lo:hi].astype(np.float64)
-        cum = np.concatenate([np.zeros((hi - lo, 1)), np.cumsum(ship, axis=1)], axis=1)
-        k, s, nxt_c = cadence[lo:hi], ss[lo:hi], nxt[sk]
-        c = _delivery(cum, nxt_c, 0, k, s, np.zeros(hi - lo), days)
-        opening[lo:hi] = c
+    active = np.flatnonzero(acc.shipped.any(axis=1) | (ss > 0))  # the rest stay all zero
+    day_idx = np.arange(days)
+    for lo in range(0, len(active), _CHUNK):
+        p = active[lo : lo + _CHUNK]
+        sk, k, s = sku_of[p], cadence[p], ss[p]
+        ship = acc.shipped[p].astype(np.float64)
+        cum = np.concatenate([np.zeros((len(p), 1)), np.cumsum(ship, axis=1)], axis=1)
+        # per day: shipments of the next cadence, and shipments before the next episode
+        fwd = np.take_along_axis(cum, np.minimum(day_idx[None, :] + k[:, None], days), 1)
+        fwd -= cum[:, :-1]
+        nxt_c = nxt[sk]
+        before = np.take_along_axis(cum, nxt_c, 1) - cum[:, :-1]
+        before[nxt_c >= days] = np.inf
+        out_c, ends_c = out[sk], ends[sk]
+        due = ((day_idx[None, :] + offset[p][:, None]) % k[:, None] == 0) | ends_c
+        c = np.maximum(np.minimum(fwd[:, 0] + s, before[:, 0]), 0)
+        opening[p] = c
+        rec = np.zeros((len(p), days))
+        clo = np.zeros((len(p), days))
         for t in range(days):
-            o = out[sk, t]
-            deliver = (((t + offset[lo:hi]) % k == 0) | ends[sk, t]) & ~o
-            r = np.where(deliver, _delivery(cum, nxt_c, t, k, s, c, days), 0.0)
-            r = np.where(o, ship[:, t], r)
-            ordered[lo:hi, t] = np.where(deliver, r, 0)
+            o = out_c[:, t]
+            deliver = due[:, t] & ~o
+            r = np.maximum(np.minimum(fwd[:, t] + s - c, before[:, t] - c), 0)
+            r = np.where(o, ship[:, t], np.where(deliver, r, 0.0))
             c = c + r - ship[:, t]
-            received[lo:hi, t] = r
-            closing[lo:hi, t] = c
+            rec[:, t] = r
+            clo[:, t] = c
+        received[p] = rec
+        closing[p] = clo
+        ordered[p] = np.where(due & ~out_c, rec, 0)
     episode_po = (out | ends)[sku_of]
     return Ledger(received, closing, ordered, episode_po, opening)
 
@@ -245,35 +258,59 @@ def inventory_tables(
     }
 
 
-def demand_truth(acc: DemandAccumulator, out: np.ndarray, ledger: Ledger) -> pa.Table:
-    """truth/inventory.parquet: true demand per SKU × warehouse × day (days with any movement)."""
+def write_demand_truth(acc: DemandAccumulator, out: np.ndarray, ledger: Ledger, path: Path) -> int:
+    """truth/inventory.parquet: true demand per SKU × warehouse × day (days with any movement).
+
+    Written a slice of pairs at a time (bounded memory); returns the rows written.
+    """
     n_wh, first = acc.n_wh, acc.first_day
-    demand = acc.shipped - acc.subst_in + acc.lost + acc.subst_out
-    pr, dc = np.nonzero((demand > 0) | (acc.shipped > 0) | (ledger.received > 0))
-    sku_of, wh_of = pr // n_wh, pr % n_wh
-    return pa.table(
-        {
-            "date": dates(dc + first),
-            "warehouse_id": pick(WAREHOUSE_IDS, wh_of),
-            "sku": pick(acc.cat.sku, sku_of),
-            "demand": pa.array(demand[pr, dc], pa.float64()),
-            "shipped": pa.array(acc.shipped[pr, dc], pa.float64()),
-            "substituted_in": pa.array(acc.subst_in[pr, dc], pa.float64()),
-            "lost": pa.array(acc.lost[pr, dc], pa.float64()),
-            "substituted_out": pa.array(acc.subst_out[pr, dc], pa.float64()),
-            "received": pa.array(ledger.received[pr, dc], pa.float64()),
-            "closing": pa.array(ledger.closing[pr, dc], pa.float64()),
-            "stockout": pa.array(out[sku_of, dc]),
-        }
-    )
+    pairs = acc.shipped.shape[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    rows = 0
+    with pq.ParquetWriter(tmp, _TRUTH_SCHEMA, compression="zstd") as writer:
+        for lo in range(0, pairs, _CHUNK):
+            hi = min(pairs, lo + _CHUNK)
+            sl = slice(lo, hi)
+            demand = acc.shipped[sl] - acc.subst_in[sl] + acc.lost[sl] + acc.subst_out[sl]
+            pr, dc = np.nonzero((demand > 0) | (acc.shipped[sl] > 0) | (ledger.received[sl] > 0))
+            pair = pr + lo
+            sku_of, wh_of = pair // n_wh, pair % n_wh
+            cols = {
+                "date": dates(dc + first),
+                "warehouse_id": pick(WAREHOUSE_IDS, wh_of),
+                "sku": pick(acc.cat.sku, sku_of),
+                "demand": demand[pr, dc],
+                "shipped": acc.shipped[sl][pr, dc],
+                "substituted_in": acc.subst_in[sl][pr, dc],
+                "lost": acc.lost[sl][pr, dc],
+                "substituted_out": acc.subst_out[sl][pr, dc],
+                "received": ledger.received[sl][pr, dc],
+                "closing": ledger.closing[sl][pr, dc],
+                "stockout": out[sku_of, dc],
+            }
+            writer.write_table(pa.table(cols, schema=_TRUTH_SCHEMA))
+            rows += len(pr)
+    os.replace(tmp, path)
+    return rows
+
+
+_TRUTH_QTY = ("demand", "shipped", "substituted_in", "lost", "substituted_out", "received",
+              "closing")  # fmt: skip
+_TRUTH_SCHEMA = pa.schema(
+    [("date", pa.date32()), ("warehouse_id", pa.string()), ("sku", pa.string())]
+    + [(c, pa.float32()) for c in _TRUTH_QTY]
+    + [("stockout", pa.bool_())]
+)
 
 
 def inventory(
-    acc: DemandAccumulator, out: np.ndarray, po_prefix: str = "PO"
-) -> tuple[dict[str, pa.Table], pa.Table]:
-    """Run the ledger; the lake tables and the demand truth."""
+    acc: DemandAccumulator, out: np.ndarray, truth: Path, po_prefix: str = "PO"
+) -> dict[str, pa.Table]:
+    """Run the ledger, write the demand truth to ``truth``; the lake tables."""
     ledger = run_ledger(acc, out)
-    return inventory_tables(acc, out, ledger, po_prefix), demand_truth(acc, out, ledger)
+    write_demand_truth(acc, out, ledger, truth)
+    return inventory_tables(acc, out, ledger, po_prefix)
 
 
 __all__ = [

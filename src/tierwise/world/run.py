@@ -246,7 +246,9 @@ def simulate(
         s1, win, (world.pop.signup <= win.last) & (s1.churn > win.last), NPS_RESPONSE
     )
     writer.operations(assignment, eff1, visits, answers, score)
-    stock_tables, demand_truth = inventory(demand, stock.out, f"PO{plan.start:%Y%m%d}-")
+    stock_tables = inventory(
+        demand, stock.out, out / "truth" / "inventory.parquet", f"PO{plan.start:%Y%m%d}-"
+    )
     writer.whole(stock_tables)
     writer.masters(book)
     rows = writer.finish(exports)
@@ -259,7 +261,6 @@ def simulate(
         truth / "latent.parquet",
     )
     write_parquet_atomic(pa.concat_tables(staples), truth / "staples.parquet")
-    write_parquet_atomic(demand_truth, truth / "inventory.parquet")
     ate = wt.mean_effects(assignment, y0, y1, METRICS, MONEY_METRICS)
     manifest: dict[str, object] = {
         "book": str(book),
