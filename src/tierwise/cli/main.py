@@ -11,7 +11,12 @@ import importlib
 import os
 import sys
 
-import typer
+# Plain click help and usage errors, not Rich's boxes: Rich's help formatter alone took 0.35 s
+# of a subcommand's 1.2 s `--help` on this 2-core machine (issue 19 item 7; a two-command
+# Typer app's help takes as long). TYPER_USE_RICH=1 brings the boxes back.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # reads TYPER_USE_RICH when imported
 from rich.console import Console
 
 from tierwise.errors import TierwiseError
