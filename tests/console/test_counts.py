@@ -3,7 +3,7 @@ and run ids the system issues accepted everywhere (finding 11).
 
 The demo book is graded twice with the default policy's stability rules, so the second run's
 raw computed tiers differ from the tiers customers hold after it; every page, the API and the
-report must give the held tiers (tierwise.analytics.held) for the same run.
+report must give the held tiers (tierwise.store.held) for the same run.
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine, func, select
 
-from tierwise.analytics.held import held_after, published_at
 from tierwise.errors import DataError, NotFoundError, UsageError
 from tierwise.features.context import Entity
 from tierwise.grading import layout
 from tierwise.policy.schema import Policy
+from tierwise.store.held import held_after, published_at
 from tierwise.store.schema import Run, RunCutoff, TierChange, latest_published
 
 #: the policy defaults, for a run record whose policy omits them
@@ -143,7 +143,7 @@ def latest_run_id(engine: Engine) -> str:
 
 def assignments(engine: Engine, run_id: str) -> pa.Table:
     """``entity_id, tier`` of every customer holding a tier once the run was published: the
-    one definition of a run's tiers (:mod:`tierwise.analytics.held`), not the raw computed
+    one definition of a run's tiers (:mod:`tierwise.store.held`), not the raw computed
     tiers before stability."""
     with engine.connect() as conn:
         held = held_after(published_at(conn, run_id)).subquery()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from tierwise.errors import NotFoundError, UsageError
 from tierwise.store.bulk import insert_arrow, read_arrow
+from tierwise.store.held import record_held
 from tierwise.store.schema import (
     Base,
     CustomerTier,
@@ -452,6 +453,9 @@ class RunStore:
             if after is not None:
                 after(conn)
                 clock.lap("after_publish")
+            # what every chart counts for this run, recorded once (tierwise.store.held)
+            record_held(conn, run_id, now)
+            clock.lap("held_counts")
         return PublishSummary(run_id, m, tally)
 
     def current_run(self) -> Run | None:

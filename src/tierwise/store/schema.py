@@ -58,6 +58,12 @@ class Run(Base):
     # host:pid of the process running it, and its last sign of life (to detect a dead run)
     owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Recorded at publication (tierwise.store.held.record_held): customers per tier held once
+    # the run was published, and the (from tier, to tier, customers) migration from the run
+    # published before it (``held_from_run``). None for runs published before migration 0018.
+    held_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    held_from_run: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    held_migration: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         Index("ix_runs_status_published", "status", "published_at"),
@@ -146,6 +152,9 @@ class TierChange(Base):
     effective: Mapped[date] = mapped_column(Date)
     reason_code: Mapped[str] = mapped_column(String(40))
     reason: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    # the migration since the previous run reads only the history written after it
+    __table_args__ = (Index("ix_tier_changes_changed_at", "changed_at"),)
 
 
 class Override(Base):
@@ -289,6 +298,9 @@ class CustomerProfile(Base):
         Index("ix_customer_profiles_cuisine", "cuisine"),
         Index("ix_customer_profiles_name", "name"),
         Index("ix_customer_profiles_phone", "phone"),
+        # covers the dashboard's one scan (value, provinces, cuisines per tier): the rows are
+        # wide (explanations, features), the index is not
+        Index("ix_customer_profiles_dashboard", "province", "cuisine", "tier", "spend_365d", "ltv"),
     )
 
 
