@@ -1,5 +1,5 @@
 """The customer list for real users (issue 18 finding 4): sortable by every column (LTV and
-churn probability included), layers filtered from a list of names, managers from a list,
+churn probability included), layers filtered from a list of names, managers from a list by name,
 paging that keeps the order."""
 
 from __future__ import annotations
@@ -83,8 +83,16 @@ def test_sort_by_every_column_filter_by_layer_names_and_page_in_order(
     page.wait_for_load_state("networkidle")
     want = api(site, "admin", f"/customers?layer={urllib.parse.quote(value)}&limit=1")["total"]
     assert int(page.inner_text("#count")) == want
-    managers = page.locator("select[name=manager] option").all_inner_texts()[1:]
-    assert site.manager in managers
+    # account managers by name (issue 18 item 4): "name (code)", the code as the value
+    option = page.locator(f"select[name=manager] option[value='{site.manager}']")
+    label = option.inner_text()
+    assert label.endswith(f"({site.manager})") and len(label) > len(site.manager) + 3, label
+    with page.expect_response(lambda r: "manager=" in r.url):
+        page.select_option("select[name=manager]", site.manager)
+    page.wait_for_load_state("networkidle")
+    both = f"layer={urllib.parse.quote(value)}&account_manager={site.manager}"  # still on
+    want = api(site, "admin", f"/customers?{both}&limit=1")["total"]
+    assert int(page.inner_text("#count")) == want
 
 
 def test_an_unknown_sort_is_a_clear_error(new_page: Any, site: Site) -> None:

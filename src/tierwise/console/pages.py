@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import timedelta
 from typing import Annotated, Any
@@ -45,8 +46,10 @@ from tierwise.errors import (
 from tierwise.explain.terms import feature_name
 from tierwise.features.catalog import CATALOG
 from tierwise.models.publish import read_predictions
+from tierwise.ops.retention import manager_names
 from tierwise.recommend.service import read_lists
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE_SIZE = 25
 EXPORT_LIMIT = 10_000
@@ -246,12 +249,7 @@ def customer_list(
             "provinces": sorted(
                 {r["key"] for r in ctx.analytics.distribution("province", scope(page.principal))}
             ),
-            "managers": sorted(
-                {
-                    r["key"]
-                    for r in ctx.analytics.distribution("account_manager", scope(page.principal))
-                }
-            ),
+            "managers": _manager_options(page),
             "layers": _layer_options(page),
         }
         ctx.cache[okey] = opts
@@ -269,6 +267,25 @@ def customer_list(
         opts=opts,
         label=page.tier_label,
         may_export=page.may(Action.EXPORT),
+    )
+
+
+def _manager_options(page: Page) -> list[tuple[str, str]]:
+    """``(code, label)`` of the account managers in the principal's scope, labelled by name
+    from the lake's ``account_managers`` (issue 18 item 4: "张伟 (AM001)"), sorted by label;
+    the code alone where the lake has no name for it."""
+    codes = {
+        r["key"]
+        for r in page.ctx.analytics.distribution("account_manager", scope(page.principal))
+        if r["key"] != "None"
+    }
+    try:
+        names = manager_names(page.ctx.settings.lake_dir)
+    except (OSError, ValueError) as err:  # an unreadable lake: codes still filter
+        log.warning("account manager names unavailable: %s", err)
+        names = {}
+    return sorted(
+        ((c, f"{names[c]} ({c})" if c in names else c) for c in codes), key=lambda o: o[1]
     )
 
 

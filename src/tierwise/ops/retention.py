@@ -356,23 +356,34 @@ def _due_dates(
     return due
 
 
-def manager_capacity(lake: Path) -> dict[str, int]:
-    """Calls a day per account manager from the lake's ``account_managers`` table
-    (``capacity_per_day``); empty when the lake has no such table."""
+def _managers(lake: Path, column: str) -> dict[str, Any]:
+    """``manager_id -> column`` from the lake's ``account_managers`` table (empty when the lake
+    has no such table or column)."""
     if not has_table(lake, "account_managers"):
         return {}
     import pyarrow.dataset as ds
 
-    table = ds.dataset(table_dir(lake, "account_managers"), format="parquet").to_table(
-        columns=["manager_id", "capacity_per_day"]
-    )
+    data = ds.dataset(table_dir(lake, "account_managers"), format="parquet")
+    if column not in data.schema.names:
+        return {}
+    table = data.to_table(columns=["manager_id", column])
     return {
-        str(m): int(c)
-        for m, c in zip(
-            table["manager_id"].to_pylist(), table["capacity_per_day"].to_pylist(), strict=True
-        )
-        if m is not None and c
+        str(m): v
+        for m, v in zip(table["manager_id"].to_pylist(), table[column].to_pylist(), strict=True)
+        if m is not None and v
     }
+
+
+def manager_capacity(lake: Path) -> dict[str, int]:
+    """Calls a day per account manager from the lake's ``account_managers`` table
+    (``capacity_per_day``); empty when the lake has no such table."""
+    return {m: int(c) for m, c in _managers(lake, "capacity_per_day").items()}
+
+
+def manager_names(lake: Path) -> dict[str, str]:
+    """Each account manager's name by code (``account_managers.name``), for lists and filters
+    that show staff by name (issue 18 item 4); empty when the lake has none."""
+    return {m: str(n).strip() for m, n in _managers(lake, "name").items() if str(n).strip()}
 
 
 def sync_after_publish(
