@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, select, update
+from sqlalchemy import Connection, Select, func, select, update
 
 from tierwise.errors import NotFoundError
 from tierwise.store.schema import CustomerTier, Run, TierChange, latest_published
@@ -83,32 +83,39 @@ def migration_counts(
     return [(str(f), str(t), int(n)) for f, t, n in rows]
 
 
-def _migration_since(conn: Connection, since: dt.datetime) -> list[tuple[str, str, int]]:
-    """:func:`migration_counts` from ``since`` to now, reading only the history written after
-    ``since``: a customer's tier at ``since`` is the ``from_tier`` of their first change after
-    it, or their current tier if they have none (every change of ``customer_tiers`` writes a
-    ``tier_changes`` row, so the two agree; tests/store/test_held_counts.py)."""
+def _migration_since(
+    conn: Connection, since: dt.datetime, now_counts: dict[str, int]
+) -> list[tuple[str, str, int]]:
+    """:func:`migration_counts` from ``since`` to now, given the current customers per tier
+    (``now_counts``), reading only the history written after ``since``: a customer's tier at
+    ``since`` is the ``from_tier`` of their first change after it, or their current tier if
+    they have none (every change of ``customer_tiers`` writes a ``tier_changes`` row, so the
+    two agree; tests/store/test_held_counts.py). Customers who did not change stay on the
+    diagonal: their count is the tier's current count less the changed ones now in it."""
     first = (
         select(TierChange.customer_id, func.min(TierChange.id).label("id"))
         .where(TierChange.changed_at > since)
         .group_by(TierChange.customer_id)
         .subquery()
     )
-    moved = (
-        select(TierChange.customer_id, TierChange.from_tier)
-        .join(first, TierChange.id == first.c.id)
-        .subquery()
-    )
-    was = case((moved.c.customer_id.is_(None), CustomerTier.tier), else_=moved.c.from_tier)
-    rows = conn.execute(
-        select(was, CustomerTier.tier, func.count())
-        .select_from(CustomerTier)
-        .outerjoin(moved, moved.c.customer_id == CustomerTier.customer_id)
-        .where(and_(was.is_not(None), CustomerTier.tier.is_not(None)))
-        .group_by(was, CustomerTier.tier)
-        .order_by(was, CustomerTier.tier)
+    changed = conn.execute(
+        select(TierChange.from_tier, CustomerTier.tier, func.count())
+        .select_from(first)
+        .join(TierChange, TierChange.id == first.c.id)
+        .join(CustomerTier, CustomerTier.customer_id == first.c.customer_id)
+        .where(CustomerTier.tier.is_not(None))
+        .group_by(TierChange.from_tier, CustomerTier.tier)
     ).all()
-    return [(str(f), str(t), int(n)) for f, t, n in rows]
+    cells: dict[tuple[str, str], int] = {}
+    stayed = dict(now_counts)
+    for was, now, n in changed:
+        stayed[now] = stayed.get(now, 0) - int(n)
+        if was is not None:
+            cells[(str(was), str(now))] = cells.get((str(was), str(now)), 0) + int(n)
+    for tier, n in stayed.items():
+        if n:
+            cells[(tier, tier)] = cells.get((tier, tier), 0) + n
+    return sorted((f, t, n) for (f, t), n in cells.items())
 
 
 def record_held(conn: Connection, run_id: str, when: dt.datetime) -> None:
@@ -117,18 +124,21 @@ def record_held(conn: Connection, run_id: str, when: dt.datetime) -> None:
     migration from the run published before it. Both read the current state
     (``customer_tiers``) rather than the whole history: right after the publication the state
     is the tiers held at ``when``."""
-    counts = conn.execute(
-        select(CustomerTier.tier, func.count())
-        .where(CustomerTier.tier.is_not(None))
-        .group_by(CustomerTier.tier)
-    ).all()
+    counts = {
+        str(t): int(n)
+        for t, n in conn.execute(
+            select(CustomerTier.tier, func.count())
+            .where(CustomerTier.tier.is_not(None))
+            .group_by(CustomerTier.tier)
+        )
+    }
     prev = conn.execute(latest_published(Run.id, Run.published_at).where(Run.id != run_id)).first()
-    migration = None if prev is None else _migration_since(conn, prev.published_at)
+    migration = None if prev is None else _migration_since(conn, prev.published_at, counts)
     conn.execute(
         update(Run)
         .where(Run.id == run_id)
         .values(
-            held_counts={str(t): int(n) for t, n in counts},
+            held_counts=counts,
             held_from_run=None if prev is None else prev.id,
             held_migration=None if migration is None else [list(m) for m in migration],
         )
