@@ -121,27 +121,22 @@ def _params(p: dict[str, object]) -> str:
     return json.dumps(p, ensure_ascii=False, sort_keys=True)
 
 
-# position of each kind in each tier's benefit list (-1: the tier does not give it)
-_POS = np.array(
-    [[[b[0] for b in TIER_BENEFITS[t]].index(k) if k in [b[0] for b in TIER_BENEFITS[t]] else -1
-      for t in TIERS] for k in KINDS]
-)  # fmt: skip
-_N = np.array([len(TIER_BENEFITS[t]) for t in TIERS])
-_CODES = np.array(
-    [[b[0] for b in TIER_BENEFITS[t]] + [""] * (max(_N) - len(TIER_BENEFITS[t])) for t in TIERS]
-)
+# Lookup arrays by tier index: benefits given, their codes and parameters (padded), the
+# position of each kind in the tier's list (-1: not given), the coupon allowance.
+_CODE_LISTS = [[code for code, _ in TIER_BENEFITS[t]] for t in TIERS]
+_N = np.array([len(c) for c in _CODE_LISTS])
+_WIDTH = int(_N.max())
+_CODES = np.array([c + [""] * (_WIDTH - len(c)) for c in _CODE_LISTS])
 _PARAMS = np.array(
-    [[_params(b[1]) for b in TIER_BENEFITS[t]] + [""] * (max(_N) - len(TIER_BENEFITS[t]))
-     for t in TIERS]
-)  # fmt: skip
-_PER_MONTH = np.array(
-    [int(str(dict(TIER_BENEFITS[t]).get("coupon_allowance", {}).get("per_month", 0)))
-     for t in TIERS]
-)  # fmt: skip
-_AMOUNT_FEN = np.array(
-    [int(str(dict(TIER_BENEFITS[t]).get("coupon_allowance", {}).get("amount_yuan", 0))) * 100
-     for t in TIERS]
-)  # fmt: skip
+    [
+        [_params(p) for _, p in TIER_BENEFITS[t]] + [""] * (_WIDTH - n)
+        for t, n in zip(TIERS, _N, strict=True)
+    ]
+)
+_POS = np.array([[c.index(k) if k in c else -1 for c in _CODE_LISTS] for k in KINDS])
+_ALLOWANCE = [dict(TIER_BENEFITS[t]).get("coupon_allowance", {}) for t in TIERS]
+_PER_MONTH = np.array([int(str(a.get("per_month", 0))) for a in _ALLOWANCE])
+_AMOUNT_FEN = np.array([round(float(str(a.get("amount_yuan", 0))) * 100) for a in _ALLOWANCE])
 
 
 def simulate_benefits(
@@ -159,13 +154,11 @@ def simulate_benefits(
     uniq, inverse = np.unique(key, return_inverse=True)
     spend = np.bincount(inverse, weights=book.amount, minlength=len(uniq)).round().astype(np.int64)
     s_cust, s_q = uniq // 100_000, uniq % 100_000
-    # the quarter after a whole quarter of the book that starts no later than the book's end
+    # a tier for the quarter after each whole quarter of the book, if it starts in the book
     g_q = s_q + 1
-    whole = (quarter_start(s_q) >= first) & (quarter_start(g_q) - 1 <= end)
     starts = quarter_start(g_q)
-    ok = whole & (starts <= end)
     g_tier = tiers_of(spend)
-    ok &= g_tier >= 0
+    ok = (quarter_start(s_q) >= first) & (starts <= end) & (g_tier >= 0)
     g_cust, g_q, g_tier, starts = s_cust[ok], g_q[ok], g_tier[ok], starts[ok]
     n_ben = _N[g_tier]
     g_first = np.cumsum(n_ben) - n_ben  # each (customer, quarter)'s first grant row
@@ -187,9 +180,8 @@ def simulate_benefits(
             "valid_until": dates(quarter_start(g_q[row] + 1)),
         },
     )
-    # the grant row (per order) of the order's quarter; -1 without one
-    o_ok = ~book.brushing
-    o_idx = np.flatnonzero(o_ok)
+    # each order's (customer, quarter) entry: orders of outlets without a tier are dropped
+    o_idx = np.flatnonzero(~book.brushing)
     g_key = g_cust * 100_000 + g_q
     if len(g_key) == 0:
         o_idx = o_idx[:0]
@@ -207,7 +199,8 @@ def simulate_benefits(
     rank = np.arange(len(month)) - month_first
     u_priority, u_coupon, u_custom = rng.random((3, len(o_idx)))
     uses = []  # (order position, kind index, cost fen)
-    k_pr, k_cs, k_ca = KINDS.index("delivery_priority"), KINDS.index("custom_selection"), 2
+    k_pr, k_cs = KINDS.index("delivery_priority"), KINDS.index("custom_selection")
+    k_ca = KINDS.index("coupon_allowance")
     pr = (_POS[k_pr, o_tier] >= 0) & (u_priority < rates.priority_use[o_cust])
     uses.append((np.flatnonzero(pr), k_pr, np.full(int(pr.sum()), PRIORITY_COST_FEN)))
     ca = (rank < _PER_MONTH[o_tier]) & (u_coupon < rates.allowance_use[o_cust])
