@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from tierwise.generate import assemble, operations
 from tierwise.generate.basket import cuisine_tastes, draw_baskets
+from tierwise.generate.benefits import draw_use_rates, simulate_benefits
 from tierwise.generate.calendar import cny_days
 from tierwise.generate.catalog import CUISINE_NAMES
 from tierwise.generate.config import BATCH_CUSTOMERS, GenerateConfig
@@ -112,6 +113,7 @@ def generate_book(
     counters = assemble.Counters()
     ops_counters: dict[str, int] = {}
     latent = draw_latent(pop, cfg.seed)
+    use_rates = draw_use_rates(pop.n, cfg.seed)
     demand = DemandAccumulator(cat, first, cfg.book_days)
     n_batches = -(-cfg.customers // BATCH_CUSTOMERS)
     last_us = assemble.last_microsecond(end)
@@ -155,6 +157,11 @@ def generate_book(
                 pop, latent, book, order_id, lo, hi, first, end, stream(cfg, 18, b), ops_counters
             )
         )
+        tables.update(
+            simulate_benefits(
+                book, order_id, use_rates, first, end, stream(cfg, 19, b), ops_counters
+            )
+        )
         truth.add_anomalies(book, order_id, ret, tables["returns"])
         for name, tbl in tables.items():
             write_parquet_atomic(tbl, lake / name / f"part-{b:05d}.parquet")
@@ -162,6 +169,7 @@ def generate_book(
         if sink:
             sink.batch(b, tables)
         progress("simulate", b + 1, n_batches)
+    write_parquet_atomic(use_rates.table(), out / "truth" / "benefits.parquet")
     progress("inventory", 0, 1)
     after = inventory(demand, stock.out[:, : cfg.book_days], out / "truth" / "inventory.parquet")
     del demand

@@ -717,6 +717,70 @@ RECEIPTS = Table(
     ),
 )
 
+BENEFIT_KINDS = (
+    "service_level",
+    "delivery_priority",
+    "custom_selection",
+    "expedited_logistics",
+    "rebate",
+    "discount",
+    "coupon_allowance",
+    "payment_terms",
+    "free_delivery_threshold",
+)  # the benefit kinds of tierwise.policy.benefits (a test keeps them equal)
+
+BENEFIT_GRANTS = Table(
+    name="benefit_grants",
+    zh="权益授予",
+    meaning="Benefits (权益) granted to an outlet by its tier, one row per grant and period.",
+    grain=("grant_id",),
+    columns=(
+        Column("grant_id", "string", "Grant number.", "授予编号"),
+        _cust(),
+        Column("tier", "string", "Tier that gives the benefit (policy code).", "等级"),
+        Column("benefit", "string", "Benefit code (the policy's code).", "权益"),
+        Column("kind", "string", "Benefit kind.", "权益类型", values=BENEFIT_KINDS),
+        Column("params", "string", "Parameters of the benefit, as JSON.", "权益参数"),
+        Column("valid_from", "date", "First day it can be used.", "生效日期"),
+        Column(
+            "valid_until",
+            "date",
+            "First day it can no longer be used (exclusive end, like the benefits ledger).",
+            "失效日期",
+        ),
+    ),
+)
+
+BENEFIT_REDEMPTIONS = Table(
+    name="benefit_redemptions",
+    zh="权益核销",
+    meaning="Each use of a granted benefit (核销), one row per use; the headers are those "
+    "`tierwise benefits redeem` reads.",
+    grain=("redemption_id",),
+    columns=(
+        Column("redemption_id", "string", "Redemption number.", "业务单号"),
+        Column(
+            "grant_id",
+            "string",
+            "Grant it uses.",
+            "授予编号",
+            references="benefit_grants.grant_id",
+        ),
+        _cust(),
+        Column("benefit", "string", "Benefit code.", "权益"),
+        Column("used_on", "date", "Day of use.", "使用日期"),
+        Column("quantity", "int32", "Units used (coupons, slots).", "数量"),
+        Column("cost", "money", "What the use cost the distributor.", "成本", unit="yuan"),
+        Column(
+            "order_id",
+            "string",
+            "Order it was used on (empty: none); not checked against orders, like a coupon's.",
+            "订单编号",
+            nullable=True,
+        ),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -742,6 +806,8 @@ TABLES: dict[str, Table] = {
         INVENTORY_SNAPSHOTS,
         PURCHASE_ORDERS,
         RECEIPTS,
+        BENEFIT_GRANTS,
+        BENEFIT_REDEMPTIONS,
     )
 }
 

@@ -35,7 +35,8 @@ from tierwise.world.response import (
 )
 
 REC_SLOTS = 10  # slots for recommended SKUs the outlet adopts
-_DUE_AFTER = np.array([0, 1, 7, 30])  # days from issue to due, by TERMS index
+# days from issue to due, by TERMS index (prepaid, cod, weekly, monthly, semimonthly, net45)
+_DUE_AFTER = np.array([0, 1, 7, 30, 15, 45])
 _HOUR_CUM = np.cumsum(_HOUR_P)
 
 
@@ -252,8 +253,12 @@ def _bills(world: World, eff: Effects, orders: OrderBatch, win: Window, lo: int)
     week_monday = day - (day + 3) % 7
     month = day.astype("datetime64[D]").astype("datetime64[M]")
     next_month = (month + 1).astype("datetime64[D]").astype(np.int64)
-    period = np.select([terms <= 1, terms == 2], [day, week_monday], month.astype(np.int64))
-    issue = np.select([terms <= 1, terms == 2], [day, week_monday + 7], next_month)
+    month_start = month.astype("datetime64[D]").astype(np.int64)
+    half = month_start + 15 * (day - month_start >= 15)  # 1st–15th, 16th–end (半月结)
+    half_issue = np.where(half > month_start, next_month, month_start + 15)
+    cycle = [terms <= 1, terms == 2, terms == 4]  # else monthly and net45: the calendar month
+    period = np.select(cycle, [day, week_monday, half], month_start)
+    issue = np.select(cycle, [day, week_monday + 7, half_issue], next_month)
     key = orders.cust * 1_000_000 + period
     uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     amount = (

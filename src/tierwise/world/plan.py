@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tierwise.errors import UsageError
 
-TERMS = ("prepaid", "cod", "weekly", "monthly")
+#: the world's payment terms (账期): the generator's four, then 半月结 and 45-day terms (their
+#: strictness sits between weekly and monthly, and after monthly: response.TERMS_STEP)
+TERMS = ("prepaid", "cod", "weekly", "monthly", "semimonthly", "net45")
 
 
 class _Strict(BaseModel):
@@ -65,7 +67,7 @@ class PaymentTerms(_Strict):
     """Switch the customer's payment terms (账期)."""
 
     kind: Literal["payment_terms"]
-    terms: Literal["prepaid", "cod", "weekly", "monthly"]
+    terms: Literal["prepaid", "cod", "weekly", "monthly", "semimonthly", "net45"]
 
 
 class Deposit(_Strict):

@@ -32,7 +32,9 @@ COUPON_LIFT = 0.6  # order-rate lift while valid per (coupon value / typical ord
 VISIT_CHURN = 0.35  # churn hazard × exp(-VISIT_CHURN × visits per 30 days)
 VISIT_LIFT = 0.02  # order rate + per visit per 30 days (at most 4)
 BASE_CHURN_90 = 0.05  # 90-day churn chance of an active customer a harmful treatment scales
-TERMS_LATE = np.array([0.0, 0.6, 1.0, 1.5])  # lateness by terms (prepaid cannot be late)
+# by TERMS (prepaid, cod, weekly, monthly, semimonthly, net45)
+TERMS_LATE = np.array([0.0, 0.6, 1.0, 1.5, 1.25, 1.8])  # lateness (prepaid cannot be late)
+TERMS_STEP = np.array([0.0, 1.0, 2.0, 3.0, 2.5, 4.0])  # strictness: steps between terms
 TERMS_ORDERS = 0.06  # orders lost per step of stricter terms (gained: half per looser step)
 DEPOSIT_LATE = 0.5  # lateness × (1 - DEPOSIT_LATE × min(1, percent / 20))
 DEPOSIT_ORDERS = 0.004  # order rate × (1 - DEPOSIT_ORDERS × percent)
@@ -102,7 +104,7 @@ class Effects:
             self.visit_every[idx] = t.every_days
         elif isinstance(t, PaymentTerms):
             new = TERMS.index(t.terms)
-            steps = pop.terms[idx] - new  # > 0: stricter than today
+            steps = TERMS_STEP[pop.terms[idx]] - TERMS_STEP[new]  # > 0: stricter than today
             self.order_mult[idx] *= np.where(
                 steps > 0, (1 - TERMS_ORDERS) ** steps, (1 + TERMS_ORDERS / 2) ** (-steps)
             )

@@ -54,9 +54,14 @@ FILES: dict[str, tuple[str, str]] = {  # file -> (canonical table, encoding)
     "inventory_snapshots.csv": ("inventory_snapshots", "utf-8"),
     "purchase_orders.csv": ("purchase_orders", "utf-8"),
     "receipts.csv": ("receipts", "utf-8"),
+    "benefit_grants.csv": ("benefit_grants", "utf-8"),
+    "benefit_redemptions.csv": ("benefit_redemptions", "utf-8"),
 }
 INVENTORY = ("inventory_snapshots", "purchase_orders", "receipts")
-OPERATIONS = ("coupons", "rebate_accruals", "campaign_touches", "visits", "survey_answers")
+OPERATIONS = (
+    "coupons", "rebate_accruals", "campaign_touches", "visits", "survey_answers",
+    "benefit_grants", "benefit_redemptions",
+)  # fmt: skip
 GBK_YEN = "￥"  # U+00A5 is not in GBK; Chinese systems write the full-width sign
 
 

@@ -1,7 +1,8 @@
 """Redemptions: the use of a benefit, checked against the customer's grants (R-OPS-2).
 
 :func:`check` is the pure decision: a redemption needs a grant of that benefit, active on the
-day of use, of a kind that is used one at a time, within its monthly allowance. :func:`redeem`
+day of use (or, for a back-dated use, a grant that has ended since but was valid that day), of
+a kind that is used one at a time, within its monthly allowance. :func:`redeem`
 records one through the API (a refusal raises :class:`ConflictError` with the reason and
 writes nothing); :func:`redeem_file` reads a CSV/Excel file (Chinese or English headers) and
 keeps every row, accepted or refused with its reason, so nothing in a file is lost.
@@ -74,7 +75,7 @@ def check(
     mine = [g for g in grants if g.code == r.benefit]
     if not mine:
         return None, f"customer {r.customer_id} has no grant of benefit {r.benefit!r}"
-    usable = [g for g in mine if g.usable(r.used_on)]
+    usable = [g for g in mine if g.usable(r.used_on)] or [g for g in mine if _covered(g, r.used_on)]
     if not usable:
         last = max(mine, key=lambda g: (g.valid_from, g.id))
         if last.valid_from > r.used_on:
@@ -105,6 +106,12 @@ def check(
         if r.order_yuan < threshold:
             return None, (f"free delivery from {threshold} yuan; the order is {r.order_yuan} yuan")
     return g, None
+
+
+def _covered(g: Grant, day: dt.date) -> bool:
+    """A back-dated use: ``day`` falls within a grant that has ended since (expired or revoked
+    on ``valid_until``), as when a distributor's history of redemptions is loaded."""
+    return g.valid_until is not None and g.valid_from <= day < g.valid_until
 
 
 def _grants(conn: Connection, customer_id: str) -> list[Grant]:
