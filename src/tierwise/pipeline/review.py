@@ -154,7 +154,21 @@ def release_run(
     from tierwise.pipeline.publish import after_publication
 
     info = gate(engine, run_id)  # 404 before anything else
+    status = info["run"]["status"]
+    if status != "awaiting_review":  # checked again, locked, by RunStore.release
+        raise ConflictError(
+            f"run {run_id!r} is {status}; only a run awaiting review can be released",
+            code="run_not_awaiting_review",
+            run_id=run_id,
+            status=status,
+        )
     check = info["check"]
+    if not (runs / run_id / "run.json").is_file():
+        raise NotFoundError(
+            f"the folder of run {run_id!r} is not in {runs}",
+            hint="a held run is released from its run folder (its policy and stability rules)",
+            run_id=run_id,
+        )
     output = read_run(runs / run_id)
     policy = output.policy
     review = policy.review or Review()
