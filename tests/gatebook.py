@@ -13,9 +13,8 @@ from tierwise.policy.schema import Review
 from tinylake import ts, write_lake
 
 
-def held_run(home: Path, engine: Engine, *, per_stratum: int = 2) -> str:
-    """Grade 8 customers (6 graded) with the default policy plus ``review:`` into
-    ``home/lake`` and ``home/runs``; returns the id of the run awaiting review."""
+def gate_lake(home: Path) -> Path:
+    """8 customers, 6 of them with enough orders to be graded as of 2025-06-30."""
     last = ts(2025, 6, 25)
     orders = [
         {"order_id": f"o{i}-{k}", "customer_id": f"c{i}",
@@ -24,7 +23,13 @@ def held_run(home: Path, engine: Engine, *, per_stratum: int = 2) -> str:
         for k in range(4 * i)
     ]  # fmt: skip
     customers = [{"customer_id": f"c{i}"} for i in range(8)]
-    lake = write_lake(home / "lake", {"customers": customers, "orders": orders})
+    return write_lake(home / "lake", {"customers": customers, "orders": orders})
+
+
+def held_run(home: Path, engine: Engine, *, per_stratum: int = 2) -> str:
+    """Grade :func:`gate_lake` with the default policy plus ``review:`` into ``home/lake``
+    and ``home/runs``; returns the id of the run awaiting review."""
+    lake = gate_lake(home)
     policy = load_policy(DEFAULT_POLICY).model_copy(
         update={"review": Review(per_stratum=per_stratum)}
     )

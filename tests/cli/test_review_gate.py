@@ -4,11 +4,13 @@ spot check is listed with its sample, refused in one line until reviewed, then p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
 
-from gatebook import held_run
+from gatebook import gate_lake
+from tierwise.policy import DEFAULT_POLICY
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
@@ -18,9 +20,22 @@ from .test_runs import tierwise
 
 
 def test_review_then_publish_a_held_run(tmp_path: Path) -> None:
+    gate_lake(tmp_path)
+    policy = tmp_path / "gated.yaml"
+    policy.write_text(
+        DEFAULT_POLICY.read_text(encoding="utf-8") + "\nreview:\n  per_stratum: 1\n",
+        encoding="utf-8",
+    )  # one CLI call per sampled item: few
+    graded = tierwise(
+        "grade", "--policy", str(policy), "--as-of", "2025-06-30", "--publish", home=tmp_path
+    )
+    assert graded.returncode == 0, graded.stderr
+    assert "is awaiting review" in graded.stdout and "published run" not in graded.stdout
+    held = re.search(r"run (\S+) is awaiting review", graded.stdout)
+    assert held is not None
+    run_id = held.group(1)
     engine = make_engine(Settings(home=tmp_path).state_url)
     upgrade(engine)
-    run_id = held_run(tmp_path, engine, per_stratum=1)  # one CLI call per item: few
     with engine.connect() as conn:
         items = conn.execute(select(SpotCheckItem.id).order_by(SpotCheckItem.id)).scalars().all()
     engine.dispose()

@@ -249,3 +249,15 @@ def test_an_unused_review_block_keeps_the_policy_hash() -> None:
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
     assert policy_hash(policy) == hashlib.sha256(blob).hexdigest()
     assert policy_hash(policy) != policy_hash(_gated())
+
+
+def test_a_backfill_does_not_publish_a_gated_policy(store: Engine, tmp_path: Path) -> None:
+    from tierwise.errors import UsageError
+    from tierwise.pipeline.backfill import backfill
+
+    with pytest.raises(UsageError, match="review: block"):
+        backfill(
+            _gated(), [dt.date(2025, 6, 30)], lake=_lake(tmp_path), runs=tmp_path / "runs",
+            engine=store, publish=True,
+        )  # fmt: skip
+    assert _count(store, TierChange) == 0

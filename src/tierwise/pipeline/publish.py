@@ -103,6 +103,10 @@ def grade_and_publish(
 ) -> Published:
     """Grade every customer of ``lake`` as of ``as_of`` and publish the run to the store.
 
+    A policy with a ``review:`` block is held instead (``summary.held``): the run waits as
+    ``awaiting_review`` with its proposed changes sampled for a spot check, and
+    :func:`tierwise.pipeline.review.release_run` publishes it (docs/runs.md).
+
     Parameters
     ----------
     policy, as_of, lake, runs, policy_dir, con:
