@@ -41,20 +41,48 @@ def test_clustered_errors_match_statsmodels_and_are_wider_than_naive_ones() -> N
     y, t = frame["y_net_margin"].to_numpy(), (frame["arm"] == "treatment").to_numpy() * 1.0
     groups = frame["account_id"].to_numpy()
     e = difference_in_means(y, t, groups=groups)
+    codes = np.unique(groups, return_inverse=True)[1]
     ref = sm.OLS(y, sm.add_constant(t)).fit(
-        cov_type="cluster", cov_kwds={"groups": np.unique(groups, return_inverse=True)[1]}
+        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
     )
     assert e.se == pytest.approx(ref.bse[1], rel=1e-9)
     assert e.p_value == pytest.approx(ref.pvalues[1], rel=1e-6)
-    assert e.clusters == frame["account_id"].nunique()
+    assert (e.ci_low, e.ci_high) == pytest.approx(tuple(ref.conf_int()[1]), rel=1e-9)
+    assert e.clusters == frame["account_id"].nunique() and e.df == e.clusters - 1
     x = frame["x_net_margin"].to_numpy()
     cuped = difference_in_means(y, t, groups=groups, covariate=x)
     ref2 = sm.OLS(y, np.column_stack([np.ones_like(y), t, x - x.mean()])).fit(
-        cov_type="cluster", cov_kwds={"groups": np.unique(groups, return_inverse=True)[1]}
+        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
     )
     assert cuped.effect == pytest.approx(ref2.params[1], rel=1e-9)
     assert cuped.se == pytest.approx(ref2.bse[1], rel=1e-9)
+    assert (cuped.ci_low, cuped.ci_high) == pytest.approx(tuple(ref2.conf_int()[1]), rel=1e-9)
+    assert cuped.p_value == pytest.approx(ref2.pvalues[1], rel=1e-6)
     assert e.se > difference_in_means(y, t).se  # outlets of a chain are not independent
+
+
+def test_few_clusters_use_t_with_clusters_minus_one_degrees_of_freedom() -> None:
+    """With 8 accounts the clustered variance has 8 pieces: the interval is statsmodels'
+    t(G − 1) one, wider than the normal one by t(7) / z ≈ 1.2 (issue 23)."""
+    rng = np.random.default_rng(7)
+    groups = np.repeat(np.arange(8), 25)
+    t = (groups % 2).astype(float)
+    y = rng.normal(0, 1, 8)[groups] + rng.normal(0, 1, len(groups)) + 0.3 * t
+    e = difference_in_means(y, t, groups=groups)
+    ref = sm.OLS(y, sm.add_constant(t)).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
+    assert e.df == 7
+    assert (e.ci_low, e.ci_high) == pytest.approx(tuple(ref.conf_int()[1]), rel=1e-9)
+    assert e.p_value == pytest.approx(ref.pvalues[1], rel=1e-9)
+    normal = ref.bse[1] * 1.959963984540054
+    assert (e.ci_high - e.ci_low) / (2 * normal) == pytest.approx(2.364624 / 1.959964, rel=1e-5)
+    # without clusters (each row its own unit): HC1 with N − K degrees of freedom
+    h = difference_in_means(y, t)
+    ref1 = sm.OLS(y, sm.add_constant(t)).fit(cov_type="HC1", use_t=True)
+    assert h.df == len(y) - 2
+    assert (h.ci_low, h.ci_high) == pytest.approx(tuple(ref1.conf_int()[1]), rel=1e-9)
+    assert h.p_value == pytest.approx(ref1.pvalues[1], rel=1e-9)
 
 
 def test_intervals_cover_the_known_effect_in_95_percent_of_simulations() -> None:

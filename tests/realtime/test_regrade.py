@@ -307,3 +307,35 @@ def test_a_published_run_reapplies_events_after_its_as_of(engine: Engine, tmp_pa
     with engine.begin() as conn:
         assert w.regrader.regrade_unseen(conn, clock()) == ["c4"]
     assert len(RunStore(engine).history("c4")) == n and state(engine, "c4").tier == "gold"
+
+
+def test_a_released_run_reapplies_events_the_held_run_did_not_see(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Issue 23 item 4: a run held for its spot check applies nothing; its release
+    re-applies the unseen events exactly as a direct publication does."""
+    from tierwise.experiments import spotcheck
+    from tierwise.pipeline.review import gate, release_run
+    from tierwise.policy.schema import Review
+
+    w = unpublished_world(engine, tmp_path)
+    ingest_event(w.regrader, order("c4", "N1", 1000))
+    gated = parse_policy(RFM_POLICY, source="test").model_copy(
+        update={"review": Review(per_stratum=1)}
+    )
+    held = grade_and_publish(
+        gated, as_of=AS_OF, lake=w.lake, runs=w.runs, engine=engine, clock=w.clock
+    )
+    assert held.summary.held and held.regraded == () and RunStore(engine).tiers() == {}
+    with engine.connect() as conn:
+        assert conn.execute(select(Event.applied_at)).scalar_one() is None
+    for item in gate(engine, held.result.run_id)["check"]["items"]:
+        spotcheck.review(engine, item["id"], "agree", reason=None, reviewer="t", now=w.clock())
+    done = release_run(
+        engine, held.result.run_id, runs=w.runs, lake=w.lake, actor="t", clock=w.clock
+    )
+    assert done.regraded == ("c4",)
+    st = state(engine, "c4")
+    assert (st.tier, st.score) == ("gold", 4.4)  # the run alone says bronze (3.8)
+    with engine.connect() as conn:
+        assert conn.execute(select(Event.applied_at)).scalar_one() is not None

@@ -29,6 +29,7 @@ class Action(StrEnum):
     SELF_READ = "self.read"  # the customer-facing view of one's own tier
     RUN_LIST = "run.list"
     RUN_START = "run.start"
+    RUN_RELEASE = "run.release"  # publish a run held for its spot check (policy `review:`)
     POLICY_LIST = "policy.list"
     POLICY_VALIDATE = "policy.validate"  # validate and dry-run
     POLICY_PUBLISH = "policy.publish"
@@ -83,7 +84,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: frozenset(
         _STAFF_READ
         | _TAGS
-        | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT, _A.CREDIT_READ}
+        | {_A.RUN_START, _A.RUN_RELEASE, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
+        | {_A.CREDIT_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow

@@ -119,7 +119,14 @@ def grade_command(
                 con=con,
             )
     print_tier_mix(_out, result, pol, lang, as_of)
-    if publish:
+    if publish and published.summary.held:  # policy review: waits for its spot check
+        proposed = published.summary.changes
+        _out.print(
+            f"run {result.run_id} is awaiting review (its policy has review:): proposes "
+            + (", ".join(f"{k} {v:,}" for k, v in sorted(proposed.items())) or "no change")
+            + f"; nothing is published until released: tierwise runs review {result.run_id}"
+        )
+    elif publish:
         changes = published.summary.changes
         _out.print(
             f"published run {result.run_id}: {published.summary.customers:,} customers, changes "

@@ -88,3 +88,71 @@ def history_command(customer_id: str) -> None:
             c.run_id or "",
         )
     _out.print(table)
+
+
+@runs_app.command("review")
+def review_command(run_id: str) -> None:
+    """A run's spot-check sample: what must be reviewed before a held run can be published."""
+    from rich.table import Table
+
+    from tierwise.pipeline.review import gate
+
+    store = _store()
+    g = gate(store.engine, run_id)
+    run, check = g["run"], g["check"]
+    _out.print(f"run {run_id}: {run['status']}")
+    if check is None:
+        _out.print("no spot check (its policy has no review: block; tierwise spotcheck open)")
+        return
+    table = Table(title=f"spot check {check['id']} ({check['status']})")
+    for col in ("item", "customer", "stratum", "from", "to", "verdict", "reason"):
+        table.add_column(col)
+    for i in check["items"]:
+        table.add_row(
+            str(i["id"]),
+            i["customer_id"],
+            i["stratum"],
+            i["from_tier"] or "—",
+            i["to_tier"] or "—",
+            i["verdict"] or "",
+            i["reason"] or "",
+        )
+    _out.print(table)
+    a = check["agreement"]
+    if a["rate"] is not None:
+        _out.print(
+            f"agreement {a['rate']:.1%} of {a['reviewed']} [{a['ci_low']:.1%}, {a['ci_high']:.1%}]"
+        )
+    if run["status"] == "awaiting_review":
+        _out.print(
+            f"{g['unreviewed']} of {check['sampled']} without a verdict"
+            + (
+                f" (tierwise spotcheck review ITEM agree|disagree), then: tierwise runs publish {run_id}"
+                if g["unreviewed"]
+                else f"; ready: tierwise runs publish {run_id}"
+            )
+        )
+
+
+@runs_app.command("publish")
+def publish_command(run_id: str) -> None:
+    """Publish a run held for its spot check (awaiting_review) once every sampled change
+    has its verdict."""
+    import datetime as dt
+
+    from tierwise.cli.experiment import actor
+    from tierwise.pipeline.review import release_run
+    from tierwise.settings import get_settings
+
+    settings = get_settings()
+    store = _store()
+    done = release_run(
+        store.engine,
+        run_id,
+        runs=settings.runs_dir,
+        lake=settings.lake_dir,
+        actor=actor(),
+        clock=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    )
+    changes = ", ".join(f"{k} {v}" for k, v in sorted(done.summary.changes.items())) or "none"
+    _out.print(f"run {run_id} published: {done.summary.customers} customers, changes: {changes}")

@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tierwise.api import grading
 from tierwise.api.access import Action
-from tierwise.api.views import public_row
+from tierwise.api.views import public_row, run_policy
 from tierwise.console import policy_form
 from tierwise.console.confirm import changed_page, live_policy, preview
 from tierwise.console.messages import translator
 from tierwise.console.session import check_csrf
-from tierwise.console.web import PageDep, policy_titles, run_name
-from tierwise.errors import NotFoundError, TierwiseError, UsageError
+from tierwise.console.web import PageDep, _policy_labels, policy_titles, run_name
+from tierwise.errors import ConflictError, NotFoundError, TierwiseError, UsageError
 from tierwise.policy import policy_hash
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -231,6 +231,84 @@ def runs(page: PageDep, p: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Respo
         as_of=_default_as_of(page),
         may_start=page.may(Action.RUN_START),
     )
+
+
+def _run_page(
+    page: PageDep, run_id: str, *, error: str | None = None, status: int = 200
+) -> Response:
+    from tierwise.pipeline.review import gate
+
+    row = page.ctx.runs.get(run_id)  # 404 for an unknown run
+    g = gate(page.ctx.engine, run_id)
+    # a held run's tiers are named by its own policy (the current run's may differ)
+    own = _policy_labels(page.ctx, run_id).get("en" if page.lang == "en" else "zh", {})
+    t = translator(page.lang)
+
+    def label(code: str | None) -> str:
+        return own.get(code, page.tier_label(code)) if code else page.tier_label(code)
+
+    def stratum(value: str) -> str:
+        direction, _, tier = value.partition(":")
+        return f"{t('spot_dir_' + direction)} · {label(tier if tier != '-' else None)}"
+
+    titles = policy_titles(page.ctx, page.lang)
+    policy = run_policy(page.ctx.settings.runs_dir, run_id, page.ctx.cache)
+    if policy is not None and policy.title is not None:
+        titles.setdefault(policy.name, policy.title.text(page.lang))
+    return page.render(
+        "run.html",
+        status=status,
+        r=row,
+        c=g["check"],
+        unreviewed=g["unreviewed"],
+        titles=titles,
+        run_name=run_name,
+        label=label,
+        stratum=stratum,
+        may_review=page.may(Action.SPOTCHECK_REVIEW),
+        may_release=page.may(Action.RUN_RELEASE),
+        error=error,
+    )
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(page: PageDep, run_id: Annotated[str, Path(min_length=1, max_length=120)]) -> Response:
+    """One run; a run held for its spot check shows its sample, the review forms and the
+    release button (R-GRD-11, docs/runs.md)."""
+    page.require(Action.RUN_LIST)
+    return _run_page(page, run_id)
+
+
+@router.post("/runs/{run_id}/publish")
+def run_release(
+    page: PageDep, run_id: Annotated[str, Path(min_length=1, max_length=120)], csrf: Csrf = ""
+) -> Response:
+    """Release a held run once its spot check is finished (audited like the API)."""
+    from tierwise.pipeline.review import release_run
+
+    check_csrf(page.request, csrf)
+    page.require(Action.RUN_RELEASE)
+    ctx = page.ctx
+    page.ctx.runs.get(run_id)
+    try:
+        done = release_run(
+            ctx.engine,
+            run_id,
+            runs=ctx.settings.runs_dir,
+            lake=ctx.settings.lake_dir,
+            actor=page.principal.subject,
+            clock=ctx.now,
+        )
+    except ConflictError as err:
+        return _run_page(page, run_id, error=err.message, status=409)
+    ctx.audit.record(
+        page.principal,
+        "run.release",
+        now=ctx.now(),
+        target=run_id,
+        detail={"check_id": done.check_id, "changes": done.summary.changes, "via": "console"},
+    )
+    return RedirectResponse(f"/console/runs/{run_id}", status_code=303)
 
 
 @router.post("/runs")

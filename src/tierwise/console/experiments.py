@@ -368,8 +368,9 @@ def spot_check_review(
     verdict: Annotated[str, Form(max_length=16)],
     reason: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
+    back: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Agree or disagree from the queue page (audited like the API)."""
+    """Agree or disagree from the queue page or a held run's page (audited like the API)."""
     check_csrf(page.request, csrf)
     page.require(Action.SPOTCHECK_REVIEW)
     now = page.ctx.now()
@@ -388,4 +389,6 @@ def spot_check_review(
         target=str(item_id),
         detail={"verdict": verdict, "reason": reason},
     )
+    if back.startswith("/console/runs/") and "//" not in back:  # the run page's panel
+        return RedirectResponse(back, status_code=303)
     return RedirectResponse(f"/console/spot-checks/{c['id']}", status_code=303)

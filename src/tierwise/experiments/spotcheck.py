@@ -62,28 +62,65 @@ def open_check(
         ).all()
         if not changes:
             raise UsageError(f"run {run_id!r} changed no customer's tier: nothing to check")
-        strata: dict[str, list[tuple[str, str | None, str | None]]] = {}
-        for c, f, t in changes:
-            strata.setdefault(f"{_direction(f, t, ranks)}:{t or '-'}", []).append((c, f, t))
-        key = conn.execute(
-            insert(SpotCheck).values(
-                run_id=run_id,
-                policy_name=run.policy_name,
-                status="open",
-                created_at=now,
-                created_by=actor,
-            )
-        ).inserted_primary_key
-        if key is None:
-            raise RuntimeError("the database returned no id for the new spot check")
-        check_id = int(key[0])
-        rows = [
-            {"check_id": check_id, "customer_id": c, "stratum": s, "from_tier": f, "to_tier": t}
-            for s, members in sorted(strata.items())
-            for c, f, t in sorted(members, key=lambda m: _key(run_id, m[0]))[:per_stratum]
-        ]
-        conn.execute(insert(SpotCheckItem), rows)
+        check_id = sample_into_queue(
+            conn,
+            run_id,
+            run.policy_name,
+            [(str(c), f, t) for c, f, t in changes],
+            ranks,
+            per_stratum=per_stratum,
+            actor=actor,
+            now=now,
+        )
         return _check(conn, int(check_id))
+
+
+def sample_into_queue(
+    conn: Connection,
+    run_id: str,
+    policy_name: str | None,
+    changes: list[tuple[str, str | None, str | None]],
+    ranks: dict[str, int],
+    *,
+    per_stratum: int,
+    actor: str,
+    now: dt.datetime,
+) -> int:
+    """Insert a check of ``run_id`` with up to ``per_stratum`` of ``changes`` (customer, from,
+    to) per (direction, tier moved to); returns its id. A check of no change is finished at
+    once (nothing to review). The caller's transaction; one check per run."""
+    if conn.execute(select(SpotCheck.id).where(SpotCheck.run_id == run_id)).first():
+        raise ConflictError(f"run {run_id!r} already has a spot check")
+    strata: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    for c, f, t in changes:
+        strata.setdefault(f"{_direction(f, t, ranks)}:{t or '-'}", []).append((c, f, t))
+    key = conn.execute(
+        insert(SpotCheck).values(
+            run_id=run_id,
+            policy_name=policy_name,
+            status="open" if changes else "finished",
+            created_at=now,
+            created_by=actor,
+            finished_at=None if changes else now,
+        )
+    ).inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no id for the new spot check")
+    check_id = int(key[0])
+    rows = [
+        {"check_id": check_id, "customer_id": c, "stratum": s, "from_tier": f, "to_tier": t}
+        for s, members in sorted(strata.items())
+        for c, f, t in sorted(members, key=lambda m: _key(run_id, m[0]))[:per_stratum]
+    ]
+    if rows:
+        conn.execute(insert(SpotCheckItem), rows)
+    return check_id
+
+
+def check_of_run(conn: Connection, run_id: str) -> dict[str, Any] | None:
+    """The spot check of ``run_id`` (with its items), or None."""
+    check_id = conn.execute(select(SpotCheck.id).where(SpotCheck.run_id == run_id)).scalar()
+    return None if check_id is None else _check(conn, int(check_id))
 
 
 def _check(conn: Connection, check_id: int) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Where statsmodels or SciPy have the computation it is theirs: the power check is
 statsmodels' ``NormalIndPower``; the sample-ratio check is SciPy's chi-square test; the
 agreement of a spot check is a Wilson interval (``proportion_confint``). Written here: the
 always-valid (mSPRT) confidence sequence of Johari, Pekelis & Walsh (2017) and the ROI
-interval (neither library has them), and the cluster-robust OLS of the difference in means,
+interval (neither library has them), and the cluster-robust OLS of the difference in means
+(t intervals with clusters − 1 degrees of freedom, as statsmodels' ``use_t=True``),
 statsmodels' formula without its cost (see :func:`_ols`; tested against statsmodels).
 """
 
@@ -50,19 +51,25 @@ class Effect:
     #: what the pre/post correlation predicts CUPED removes: rho² of the units (accounts)
     #: within arms (0 without covariate)
     predicted_reduction: float = 0.0
+    #: degrees of freedom of the t interval and p-value: clusters − 1 (clustered), else N − K
+    df: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _ols(y: Array, columns: list[Array], codes: npt.NDArray[np.intp]) -> tuple[float, float, float]:
-    """OLS of ``y`` on a constant and ``columns``; the first column's (coef, se, p), with
+def _ols(
+    y: Array, columns: list[Array], codes: npt.NDArray[np.intp], *, clustered: bool
+) -> tuple[float, float, float, int]:
+    """OLS of ``y`` on a constant and ``columns``; the first column's (coef, se, p, df), with
     cluster-robust errors over ``codes`` (0..G-1; every row its own code gives HC1).
 
-    The sandwich is statsmodels' ``cov_type="cluster"`` (CR1: G/(G-1)·(N-1)/(N-K), normal
-    p-values), written with ``np.bincount`` because statsmodels spends nearly all of a
-    200 000-account analysis in ``np.unique`` of the groups (several calls per fit). The tests
-    check it against statsmodels to the last digit.
+    The sandwich is statsmodels' ``cov_type="cluster"`` (CR1: G/(G-1)·(N-1)/(N-K)), written
+    with ``np.bincount`` because statsmodels spends nearly all of a 200 000-account analysis
+    in ``np.unique`` of the groups (several calls per fit). Inference uses Student's t with
+    statsmodels' ``use_t=True`` degrees of freedom: G − 1 when ``clustered`` (the clustered
+    variance has only G independent pieces, so with few accounts a normal interval is too
+    narrow), N − K for HC1. The tests check it against statsmodels to the last digit.
     """
     exog = np.column_stack([np.ones_like(y), *columns])
     n, k = exog.shape
@@ -75,8 +82,9 @@ def _ols(y: Array, columns: list[Array], codes: npt.NDArray[np.intp]) -> tuple[f
     cov = correction * bread @ (sums.T @ sums) @ bread
     se = float(np.sqrt(cov[1, 1]))
     est = float(beta[1])
-    p = float(2 * sps.norm.sf(abs(est / se))) if se > 0 else 1.0
-    return est, se, p
+    df = g - 1 if clustered else n - k
+    p = float(2 * sps.t.sf(abs(est / se), df)) if se > 0 else 1.0
+    return est, se, p, df
 
 
 def difference_in_means(
@@ -116,15 +124,21 @@ def difference_in_means(
             f"an arm has fewer than 2 units (treatment {n_t}, control {n_c})",
             hint="an experiment needs members in every arm",
         )
+    clustered = groups is not None
     if groups is None:
         codes = np.arange(len(yv), dtype=np.intp)
     else:
         codes = pd.factorize(np.asarray(groups))[0].astype(np.intp)
     clusters = int(codes.max()) + 1 if len(codes) else 0
+    if clustered and clusters < 2:
+        raise DataError(
+            f"the rows come from {clusters} account(s): a clustered interval needs at least 2",
+            hint="an experiment needs accounts in every arm",
+        )
     if float(np.ptp(yv)) == 0.0:  # nobody's metric moved (e.g. no complaints at all)
         v = float(yv[0])
         return Effect(0.0, 0.0, 0.0, 0.0, 1.0, v, v, n_c, n_t, clusters, False)
-    est, se, p = _ols(yv, [t], codes)
+    est, se, p, df = _ols(yv, [t], codes, clustered=clustered)
     reduction = predicted = 0.0
     if covariate is not None:
         x = np.asarray(covariate, dtype=np.float64)
@@ -132,15 +146,15 @@ def difference_in_means(
             raise DataError("the covariate must have one value per row")
         if float(np.std(x)) > 0:
             raw_se = se
-            est, se, p = _ols(yv, [t, x - x.mean()], codes)
+            est, se, p, df = _ols(yv, [t, x - x.mean()], codes, clustered=clustered)
             reduction = 1.0 - (se / raw_se) ** 2 if raw_se > 0 else 0.0
             predicted = _pooled_rho(yv, x, t, codes) ** 2
-    z = float(sps.norm.ppf(1 - alpha / 2))
+    crit = float(sps.t.ppf(1 - alpha / 2, df))
     return Effect(
         effect=est,
         se=se,
-        ci_low=est - z * se,
-        ci_high=est + z * se,
+        ci_low=est - crit * se,
+        ci_high=est + crit * se,
         p_value=p,
         mean_control=float(yv[t == 0].mean()),
         mean_treatment=float(yv[t == 1].mean()),
@@ -150,6 +164,7 @@ def difference_in_means(
         cuped=covariate is not None,
         variance_reduction=reduction,
         predicted_reduction=predicted,
+        df=df,
     )
 
 

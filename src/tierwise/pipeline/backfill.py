@@ -111,6 +111,12 @@ def backfill(
     """Grade ``policy`` as of each date in order (and publish each, if ``publish``)."""
     if publish and engine is None:
         raise UsageError("publishing a backfill needs the operational store")
+    if publish and policy.review is not None:
+        raise UsageError(
+            f"policy {policy.name!r} has a review: block: each run waits for its spot check,"
+            " so a backfill cannot publish it date after date",
+            hint="backfill without --publish, or with a copy of the policy without review:",
+        )
     steps: list[BackfillStep] = []
     prev: pa.Table | None = None
     for d in sorted(dates):

@@ -26,6 +26,7 @@ from tierwise.grading.run import RunResult, make_run_id, run_grading
 from tierwise.lake import LakeLocation
 from tierwise.ops.benefits.ledger import save_plan
 from tierwise.ops.retention import manager_capacity, sync_after_publish
+from tierwise.pipeline.review import hold_gate
 from tierwise.policy import Policy
 from tierwise.policy.load import policy_hash
 from tierwise.realtime.regrade import Regrader
@@ -102,6 +103,10 @@ def grade_and_publish(
 ) -> Published:
     """Grade every customer of ``lake`` as of ``as_of`` and publish the run to the store.
 
+    A policy with a ``review:`` block is held instead (``summary.held``): the run waits as
+    ``awaiting_review`` with its proposed changes sampled for a spot check, and
+    :func:`tierwise.pipeline.review.release_run` publishes it (docs/runs.md).
+
     Parameters
     ----------
     policy, as_of, lake, runs, policy_dir, con:
@@ -136,9 +141,23 @@ def grade_and_publish(
             run_id=run_id,
         )
         output = read_run(result.path)
+        published_at = clock()
+        if policy.review is not None:  # held for its spot check: nothing published yet
+            summary = store.publish(
+                run_id,
+                output.store_assignments(),
+                store_cutoffs(output),
+                rule=output.stability_rule(),
+                now=published_at,
+                counts=with_note(output.record["counts"], as_of),
+                timings=output.record["timings"],
+                data_fingerprint=output.record["data_fingerprint"],
+                hold=True,
+                on_hold=hold_gate(run_id, policy.name, policy.review, published_at),
+            )
+            return Published(result, output, summary)
         # the benefits the run's tiers give, where the tier writer's hook finds them (R-OPS-2)
         save_plan(engine, output.policy, clock())
-        published_at = clock()
         regraded: list[str] = []
 
         def reapply(conn: Connection) -> None:
@@ -163,6 +182,21 @@ def grade_and_publish(
             log.exception("run %s failed", run_id)
         store.fail(run_id, describe(err), clock())  # what GET /runs/{id} shows: no SQL
         raise
+    after_publication(engine, policy, run_id, lake=lake, runs=runs, regraded=regraded, clock=clock)
+    return Published(result, output, summary, tuple(regraded))
+
+
+def after_publication(
+    engine: Engine,
+    policy: Policy,
+    run_id: str,
+    *,
+    lake: LakeLocation,
+    runs: Path,
+    regraded: list[str],
+    clock: Callable[[], dt.datetime],
+) -> None:
+    """What follows every publication, direct or released after a spot check."""
     # the API's read model follows the published state (a failure here leaves the run
     # published; `tierwise profiles refresh` rebuilds it). It reads the lake's customers table
     # from a local folder; a lake given as a URL (Spark on S3/HDFS) is not refreshed here.
@@ -173,4 +207,3 @@ def grade_and_publish(
             engine, policy, run_id, now=clock(), skip=regraded,
             capacity=manager_capacity(Path(lake)),
         )  # fmt: skip
-    return Published(result, output, summary, tuple(regraded))

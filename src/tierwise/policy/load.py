@@ -96,5 +96,7 @@ def policy_hash(policy: Policy) -> str:
             level.pop("benefits", None)
     if not data["stability"].get("benefit_grace_days"):
         data["stability"].pop("benefit_grace_days", None)
+    if data.get("review") is None:
+        data.pop("review", None)
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -255,6 +255,17 @@ class Retention(Strict):
     )
 
 
+class Review(Strict):
+    """Publication waits for a finished spot check (R-GRD-11, docs/runs.md): a run of a policy
+    with this block is graded and staged as ``awaiting_review``; a stratified sample of its
+    proposed changes (``per_stratum`` per direction × tier) goes to the review queue, and the
+    run is published only when every sampled change has a verdict and someone releases it."""
+
+    per_stratum: Annotated[int, Field(ge=1, le=1000)] = 10
+    #: release is refused while the check's agreement rate is below this (None: any rate)
+    min_agreement: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
 class Policy(Strict):
     """A grading policy: who, how scored, how tiered, labelled and explained."""
 
@@ -274,6 +285,7 @@ class Policy(Strict):
     benefits: dict[str, dict[str, BenefitValue]] = Field(default_factory=dict)
     stability: Stability = Stability()
     retention: Retention | None = None  # no block: no retention tasks
+    review: Review | None = None  # no block: a run is published as soon as it is graded
 
     @property
     def prediction_columns(self) -> tuple[str, ...]:

@@ -5,6 +5,12 @@ trace. :meth:`RunStore.publish` then does everything else in **one** transaction
 assignments and cutoffs, the stability rules applied to every customer, the new current tiers,
 the change history, and the run's status. A failure or a killed process rolls all of it back:
 the previous run stays current. A published run is never modified again.
+
+A run of a policy with a ``review:`` block is *held* instead (``publish(hold=True)``): its
+assignments and cutoffs are stored, it is ``awaiting_review`` and no tier changes until
+:meth:`RunStore.release` publishes it by the same path after its spot check (docs/runs.md).
+Statuses: running → published | failed | awaiting_review; awaiting_review → published |
+superseded (a newer run was published first).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tierwise.errors import NotFoundError, UsageError
+from tierwise.errors import ConflictError, NotFoundError, UsageError
 from tierwise.store.bulk import insert_arrow, read_arrow
 from tierwise.store.held import record_held
 from tierwise.store.schema import (
@@ -101,7 +107,9 @@ class Cutoff:
 class PublishSummary:
     run_id: str
     customers: int
+    #: the changes written; for a held run, the changes it proposes (nothing written)
     changes: dict[str, int]
+    held: bool = False
 
 
 def assignments_table(rows: Sequence[Assignment]) -> pa.Table:
@@ -137,6 +145,188 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = round(now - self._t, 3)
         self._t = now
+
+
+def _decide(
+    conn: Connection,
+    run_id: str,
+    data: pa.Table,
+    cutoffs: Sequence[Cutoff],
+    rule: StabilityRule,
+    as_of: date,
+    now: datetime,
+    clock: _Clock,
+) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    """The stability rules of ``run_id``'s assignments against the current state: the new
+    state of every customer (those absent from the run keep theirs), the tier changes and
+    their tally. Reads only: a held run's proposal and a publication share it."""
+    order = [c.tier for c in sorted(cutoffs, key=lambda c: c.rank)]
+    n = len(order)
+    stay_cut = _stay_cut(cutoffs)
+    state = read_arrow(conn, _T["customer_tiers"], _STATE)
+    clock.lap("read_state")
+    ovr_rows = conn.execute(
+        select(Override.customer_id, Override.tier)
+        .where(Override.revoked_at.is_(None), Override.expires_at > now)
+        .order_by(Override.created_at)
+    ).all()
+    overrides = {r.customer_id: r.tier for r in ovr_rows}  # the latest override wins
+
+    # align the current state with the assignments (customers absent from the run keep their state)
+    pos = pc.index_in(data["customer_id"], value_set=state["customer_id"])
+    has = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+    take = pc.fill_null(pos, 0)
+    m = data.num_rows
+    cur_tier = np.full(m, n, dtype=np.int64)
+    since = np.full(m, np.datetime64("NaT"), dtype="datetime64[D]")
+    runs_below = np.zeros(m, dtype=np.int64)
+    below_since = np.full(m, np.datetime64("NaT"), dtype="datetime64[D]")
+    warning = np.zeros(m, dtype=bool)
+    if state.num_rows:
+        st = state.take(take)
+        cur_tier = np.where(has, _ranks(st["tier"], order, n), n)
+        since = np.where(has, _dates(st["since"]), since)
+        runs_below = np.where(
+            has,
+            np.asarray(st["runs_below"].to_numpy(zero_copy_only=False), dtype=np.int64),
+            0,
+        )
+        below_since = np.where(has, _dates(st["below_since"]), below_since)
+        warning = np.where(
+            has,
+            np.asarray(st["downgrade_warning"].to_numpy(zero_copy_only=False), dtype=bool),
+            False,
+        )
+    computed = _ranks(data["tier"], order, n)
+    score = np.asarray(
+        pc.fill_null(pc.cast(data["score"], pa.float64()), np.nan).to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
+    ovr = np.full(m, -1, dtype=np.int64)
+    if overrides:
+        ovr_ids = pa.array(list(overrides), pa.string())
+        ovr_rank = _ranks(pa.array(list(overrides.values()), pa.string()), order, -1)
+        opos = pc.index_in(data["customer_id"], value_set=ovr_ids)
+        ohas = pc.is_valid(opos).to_numpy(zero_copy_only=False)
+        ovr = np.where(
+            ohas,
+            ovr_rank[np.asarray(pc.fill_null(opos, 0).to_numpy(zero_copy_only=False))],
+            -1,
+        )
+
+    new, code = decide_many(
+        BatchState(cur_tier, since, runs_below, below_since, warning),
+        computed,
+        score,
+        ovr,
+        n_tiers=n,
+        stay_cutoff=stay_cut,
+        rule=rule,
+        as_of=as_of,
+    )
+    clock.lap("stability_rules")
+    names = pa.array([*order, None], pa.string())
+    new_state = pa.table(
+        {
+            "customer_id": data["customer_id"],
+            "tier": pc.take(names, pa.array(new.tier)),
+            "score": pa.array(score, from_pandas=True),
+            "run_id": pa.array([run_id] * m, pa.string()),
+            "since": pa.array(new.since, pa.date32()),
+            "runs_below": pa.array(new.runs_below),
+            "below_since": pa.array(new.below_since, pa.date32(), from_pandas=True),
+            "downgrade_warning": pa.array(new.warning),
+            "updated_at": pa.array([now] * m, pa.timestamp("us")),
+        },
+        schema=_STATE,
+    )
+    kept = state.filter(pc.invert(pc.is_in(state["customer_id"], value_set=data["customer_id"])))
+    changed = code != 0
+    idx = np.flatnonzero(changed)
+    stay_cur = np.where(cur_tier < n, stay_cut[np.minimum(cur_tier, n - 1)], np.nan)
+    before = BatchState(cur_tier, since, runs_below, below_since, warning)
+    reasons = reasons_json(
+        code[idx],
+        score[idx],
+        before.take(idx),
+        computed[idx],
+        stay_cur[idx],
+        order,
+        rule,
+        ovr[idx],
+        as_of=as_of,
+    )
+    code_names = pa.array([None, *(CODE_NAMES[i] for i in sorted(CODE_NAMES))], pa.string())
+    changes = pa.table(
+        {
+            "customer_id": data["customer_id"].take(pa.array(idx)),
+            "run_id": pa.array([run_id] * len(idx), pa.string()),
+            "from_tier": pc.take(names, pa.array(cur_tier[idx])),
+            "to_tier": pc.take(names, pa.array(new.tier[idx])),
+            "changed_at": pa.array([now] * len(idx), pa.timestamp("us")),
+            "effective": pa.array([as_of] * len(idx), pa.date32()),
+            "reason_code": pc.take(code_names, pa.array(code[idx])),
+            "reason": reasons,
+        },
+        schema=CHANGES,
+    )
+    tally = {
+        CODE_NAMES[int(k)]: int(v)
+        for k, v in zip(*np.unique(code[idx], return_counts=True), strict=True)
+    }
+    return pa.concat_tables([new_state, kept]), changes, tally
+
+
+def _stay_cut(cutoffs: Sequence[Cutoff]) -> np.ndarray:
+    return np.array(
+        [
+            np.nan if c.min_score is None else c.min_score
+            for c in sorted(cutoffs, key=lambda c: c.rank)
+        ]
+    )
+
+
+def _write(
+    conn: Connection,
+    run_id: str,
+    data: pa.Table,
+    cutoffs: Sequence[Cutoff],
+    rule: StabilityRule,
+    as_of: date,
+    now: datetime,
+    clock: _Clock,
+    *,
+    counts: dict[str, Any] | None,
+    timings: dict[str, Any] | None,
+    data_fingerprint: str | None = None,
+) -> dict[str, int]:
+    """Publish ``run_id``: the one path of every publication, direct or released after its
+    spot check (state, history, outbox, hooks, the run's status, older held runs
+    superseded)."""
+    state, changes, tally = _decide(conn, run_id, data, cutoffs, rule, as_of, now, clock)
+    # state, history, outbox and the operations modules' hooks: one writer
+    write_run(conn, run_id, state, changes, now)
+    clock.lap("write_state")
+    conn.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(
+            status="published",
+            published_at=now,
+            finished_at=now,
+            counts={**(counts or {}), "customers": data.num_rows, "changes": tally},
+            timings={**(timings or {}), "publish": clock.laps},
+            **({"data_fingerprint": data_fingerprint} if data_fingerprint else {}),
+        )
+    )
+    started = conn.execute(select(Run.started_at).where(Run.id == run_id)).scalar_one()
+    # a held run older than the one now published would take its state back: never released
+    conn.execute(
+        update(Run)
+        .where(Run.status == "awaiting_review", Run.started_at <= started, Run.id != run_id)
+        .values(status="superseded", error=f"superseded by run {run_id}")
+    )
+    return tally
 
 
 class RunStore:
@@ -254,6 +444,8 @@ class RunStore:
         timings: dict[str, Any] | None = None,
         data_fingerprint: str | None = None,
         after: Callable[[Connection], object] | None = None,
+        hold: bool = False,
+        on_hold: Callable[[Connection, pa.Table], object] | None = None,
     ) -> PublishSummary:
         """Apply stability rules against the current state and publish, all or nothing.
 
@@ -263,6 +455,11 @@ class RunStore:
         ``after`` is called with the connection once the run is marked published, inside the
         same transaction (its failure publishes nothing): the pipeline re-applies the
         real-time events the run did not see there.
+
+        ``hold`` (a policy with a ``review:`` block, docs/runs.md): store the assignments and
+        cutoffs, mark the run ``awaiting_review`` and write no tier; ``on_hold`` gets the
+        changes the run proposes (against the current state) in the same transaction, to
+        sample its spot check. :meth:`release` publishes it later.
         """
         data = assignments if isinstance(assignments, pa.Table) else assignments_table(assignments)
         data = data.select(ASSIGNMENTS.names).cast(ASSIGNMENTS)
@@ -279,12 +476,7 @@ class RunStore:
                 hint="tiers are " + ", ".join(order),
                 run_id=run_id,
             )
-        stay_cut = np.array(
-            [
-                np.nan if c.min_score is None else c.min_score
-                for c in sorted(cutoffs, key=lambda c: c.rank)
-            ]
-        )
+        stay_cut = _stay_cut(cutoffs)
         clock = _Clock()
         with self.engine.begin() as conn:
             run = conn.execute(select(Run.status, Run.as_of).where(Run.id == run_id)).one_or_none()
@@ -320,143 +512,103 @@ class RunStore:
                 ),
             )
             clock.lap("write_assignments")
-            state = read_arrow(conn, _T["customer_tiers"], _STATE)
-            clock.lap("read_state")
-            ovr_rows = conn.execute(
-                select(Override.customer_id, Override.tier)
-                .where(Override.revoked_at.is_(None), Override.expires_at > now)
-                .order_by(Override.created_at)
-            ).all()
-            overrides = {r.customer_id: r.tier for r in ovr_rows}  # the latest override wins
-
-            # align the current state with the assignments (customers absent from the run keep their state)
-            pos = pc.index_in(data["customer_id"], value_set=state["customer_id"])
-            has = pc.is_valid(pos).to_numpy(zero_copy_only=False)
-            take = pc.fill_null(pos, 0)
-            m = data.num_rows
-            cur_tier = np.full(m, n, dtype=np.int64)
-            since = np.full(m, np.datetime64("NaT"), dtype="datetime64[D]")
-            runs_below = np.zeros(m, dtype=np.int64)
-            below_since = np.full(m, np.datetime64("NaT"), dtype="datetime64[D]")
-            warning = np.zeros(m, dtype=bool)
-            if state.num_rows:
-                st = state.take(take)
-                cur_tier = np.where(has, _ranks(st["tier"], order, n), n)
-                since = np.where(has, _dates(st["since"]), since)
-                runs_below = np.where(
-                    has,
-                    np.asarray(st["runs_below"].to_numpy(zero_copy_only=False), dtype=np.int64),
-                    0,
+            if hold:
+                _, changes, tally = _decide(conn, run_id, data, cutoffs, rule, as_of, now, clock)
+                conn.execute(
+                    update(Run)
+                    .where(Run.id == run_id)
+                    .values(
+                        status="awaiting_review",
+                        finished_at=now,
+                        counts={**(counts or {}), "customers": data.num_rows, "proposed": tally},
+                        timings={**(timings or {}), "stage": clock.laps},
+                        **({"data_fingerprint": data_fingerprint} if data_fingerprint else {}),
+                    )
                 )
-                below_since = np.where(has, _dates(st["below_since"]), below_since)
-                warning = np.where(
-                    has,
-                    np.asarray(st["downgrade_warning"].to_numpy(zero_copy_only=False), dtype=bool),
-                    False,
-                )
-            computed = _ranks(data["tier"], order, n)
-            score = np.asarray(
-                pc.fill_null(pc.cast(data["score"], pa.float64()), np.nan).to_numpy(
-                    zero_copy_only=False
-                ),
-                dtype=np.float64,
-            )
-            ovr = np.full(m, -1, dtype=np.int64)
-            if overrides:
-                ovr_ids = pa.array(list(overrides), pa.string())
-                ovr_rank = _ranks(pa.array(list(overrides.values()), pa.string()), order, -1)
-                opos = pc.index_in(data["customer_id"], value_set=ovr_ids)
-                ohas = pc.is_valid(opos).to_numpy(zero_copy_only=False)
-                ovr = np.where(
-                    ohas,
-                    ovr_rank[np.asarray(pc.fill_null(opos, 0).to_numpy(zero_copy_only=False))],
-                    -1,
-                )
-
-            new, code = decide_many(
-                BatchState(cur_tier, since, runs_below, below_since, warning),
-                computed,
-                score,
-                ovr,
-                n_tiers=n,
-                stay_cutoff=stay_cut,
-                rule=rule,
-                as_of=as_of,
-            )
-            clock.lap("stability_rules")
-            names = pa.array([*order, None], pa.string())
-            new_state = pa.table(
-                {
-                    "customer_id": data["customer_id"],
-                    "tier": pc.take(names, pa.array(new.tier)),
-                    "score": pa.array(score, from_pandas=True),
-                    "run_id": pa.array([run_id] * m, pa.string()),
-                    "since": pa.array(new.since, pa.date32()),
-                    "runs_below": pa.array(new.runs_below),
-                    "below_since": pa.array(new.below_since, pa.date32(), from_pandas=True),
-                    "downgrade_warning": pa.array(new.warning),
-                    "updated_at": pa.array([now] * m, pa.timestamp("us")),
-                },
-                schema=_STATE,
-            )
-            kept = state.filter(
-                pc.invert(pc.is_in(state["customer_id"], value_set=data["customer_id"]))
-            )
-            changed = code != 0
-            idx = np.flatnonzero(changed)
-            stay_cur = np.where(cur_tier < n, stay_cut[np.minimum(cur_tier, n - 1)], np.nan)
-            before = BatchState(cur_tier, since, runs_below, below_since, warning)
-            reasons = reasons_json(
-                code[idx],
-                score[idx],
-                before.take(idx),
-                computed[idx],
-                stay_cur[idx],
-                order,
-                rule,
-                ovr[idx],
-                as_of=as_of,
-            )
-            code_names = pa.array([None, *(CODE_NAMES[i] for i in sorted(CODE_NAMES))], pa.string())
-            changes = pa.table(
-                {
-                    "customer_id": data["customer_id"].take(pa.array(idx)),
-                    "run_id": pa.array([run_id] * len(idx), pa.string()),
-                    "from_tier": pc.take(names, pa.array(cur_tier[idx])),
-                    "to_tier": pc.take(names, pa.array(new.tier[idx])),
-                    "changed_at": pa.array([now] * len(idx), pa.timestamp("us")),
-                    "effective": pa.array([as_of] * len(idx), pa.date32()),
-                    "reason_code": pc.take(code_names, pa.array(code[idx])),
-                    "reason": reasons,
-                },
-                schema=CHANGES,
-            )
-            # state, history, outbox and the operations modules' hooks: one writer
-            write_run(conn, run_id, pa.concat_tables([new_state, kept]), changes, now)
-            clock.lap("write_state")
-            tally = {
-                CODE_NAMES[int(k)]: int(v)
-                for k, v in zip(*np.unique(code[idx], return_counts=True), strict=True)
-            }
-            conn.execute(
-                update(Run)
-                .where(Run.id == run_id)
-                .values(
-                    status="published",
-                    published_at=now,
-                    finished_at=now,
-                    counts={**(counts or {}), "customers": m, "changes": tally},
-                    timings={**(timings or {}), "publish": clock.laps},
-                    **({"data_fingerprint": data_fingerprint} if data_fingerprint else {}),
-                )
-            )
+                if on_hold is not None:
+                    on_hold(conn, changes)
+                return PublishSummary(run_id, data.num_rows, tally, held=True)
+            tally = _write(
+                conn, run_id, data, cutoffs, rule, as_of, now, clock,
+                counts=counts, timings=timings, data_fingerprint=data_fingerprint,
+            )  # fmt: skip
             if after is not None:
                 after(conn)
                 clock.lap("after_publish")
             # what every chart counts for this run, recorded once (tierwise.store.held)
             record_held(conn, run_id, now)
             clock.lap("held_counts")
-        return PublishSummary(run_id, m, tally)
+        return PublishSummary(run_id, data.num_rows, tally)
+
+    def release(
+        self,
+        run_id: str,
+        *,
+        rule: StabilityRule,
+        now: datetime,
+        before: Callable[[Connection, Any], object] | None = None,
+        after: Callable[[Connection], object] | None = None,
+        review: dict[str, Any] | None = None,
+    ) -> PublishSummary:
+        """Publish a run held ``awaiting_review``, all or nothing, by the path of
+        :meth:`publish`: the stability rules against the state *now* (real-time changes since
+        it was held count), state, history, outbox and hooks, older held runs superseded.
+
+        ``before`` is called first in the transaction with the run's row (a Row of ``runs``; the spot-check
+        gate raises there); ``after`` as in :meth:`publish`; ``review`` (who released, the
+        check's agreement) is kept in the run's counts.
+        """
+        clock = _Clock()
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("LOCK TABLE customer_tiers IN SHARE ROW EXCLUSIVE MODE")
+            run = conn.execute(
+                select(_T["runs"]).where(Run.id == run_id).with_for_update()
+            ).one_or_none()
+            if run is None:
+                raise NotFoundError(f"no run {run_id!r}", run_id=run_id)
+            if run.status != "awaiting_review":
+                raise ConflictError(
+                    f"run {run_id!r} is {run.status}; only a run awaiting review can be released",
+                    code="run_not_awaiting_review",
+                    run_id=run_id,
+                    status=run.status,
+                )
+            if before is not None:
+                before(conn, run)
+            ra, rc = _T["run_assignments"], _T["run_cutoffs"]
+            rows = conn.execute(
+                select(ra.c.customer_id, ra.c.tier, ra.c.score, ra.c.status)
+                .where(ra.c.run_id == run_id)
+                .order_by(ra.c.customer_id)
+            ).all()
+            data = pa.table(
+                {
+                    "customer_id": [r.customer_id for r in rows],
+                    "tier": [r.tier for r in rows],
+                    "score": [r.score for r in rows],
+                    "status": [r.status for r in rows],
+                },
+                schema=ASSIGNMENTS,
+            )
+            cutoffs = [
+                Cutoff(c.tier, int(c.rank), c.min_score)
+                for c in conn.execute(select(rc).where(rc.c.run_id == run_id))
+            ]
+            clock.lap("read_assignments")
+            counts = {k: v for k, v in (run.counts or {}).items() if k != "proposed"}
+            if review is not None:
+                counts["review"] = review
+            tally = _write(
+                conn, run_id, data, cutoffs, rule, run.as_of, now, clock,
+                counts=counts, timings=run.timings,
+            )  # fmt: skip
+            if after is not None:
+                after(conn)
+                clock.lap("after_publish")
+            record_held(conn, run_id, now)
+            clock.lap("held_counts")
+        return PublishSummary(run_id, data.num_rows, tally)
 
     def current_run(self) -> Run | None:
         """The latest published run (the one whose cutoffs real-time regrades use)."""

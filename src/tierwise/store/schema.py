@@ -46,7 +46,8 @@ class Run(Base):
     policy_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[date] = mapped_column(Date)
     data_fingerprint: Mapped[str] = mapped_column(String(64))
-    # running → published | failed. Only a published run is ever current.
+    # running → published | failed | awaiting_review (a policy with `review:`: held for its
+    # spot check) → published | superseded. Only a published run is ever current.
     status: Mapped[str] = mapped_column(String(16), default="running")
     trigger: Mapped[str] = mapped_column(String(32), default="manual")
     started_at: Mapped[datetime] = mapped_column(DateTime)

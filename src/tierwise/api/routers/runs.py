@@ -11,9 +11,11 @@ from pydantic import BaseModel, Field, field_validator
 from tierwise.api import grading
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
-from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
+from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND, ErrorBody
+from tierwise.api.routers.spotchecks import CheckDetail
 from tierwise.api.schemas.common import MAX_PAGE_SIZE, RUN_ID_MAX, Input, Page, Timestamp
 from tierwise.errors import NotFoundError, public_text
+from tierwise.pipeline import review
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses={**AUTH_ERRORS, **BAD_INPUT})
 
@@ -24,13 +26,18 @@ class RunPublic(BaseModel):
     policy_hash: str
     as_of: date
     data_fingerprint: str
-    status: str
+    status: str = Field(
+        description="running | published | failed | awaiting_review (its policy has `review:`:"
+        " held until its spot check is finished and it is released) | superseded (a newer run"
+        " was published first; never released)"
+    )
     trigger: str
     started_at: Timestamp
     finished_at: Timestamp | None
     published_at: Timestamp | None
     counts: dict[str, Any] = Field(
-        description="customers, graded, changes; note when the run graded nobody"
+        description="customers, graded, changes; note when the run graded nobody; proposed"
+        " (changes a held run would make); review (released_by, check_id, agreement)"
     )
     error: str | None = Field(description="Why it failed (never SQL: the log has the details)")
 
@@ -44,7 +51,9 @@ class RunPublic(BaseModel):
 def list_runs(
     ctx: Ctx,
     _p: Annotated[Principal, allow(Action.RUN_LIST)],
-    status: Annotated[Literal["running", "published", "failed"] | None, Query()] = None,
+    status: Annotated[
+        Literal["running", "published", "failed", "awaiting_review", "superseded"] | None, Query()
+    ] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Page[RunPublic]:
@@ -108,4 +117,69 @@ def get_run(
     run_id: Annotated[str, Path(min_length=1, max_length=RUN_ID_MAX)],
 ) -> RunPublic:
     """One run: its status, counts and error if it failed."""
+    return RunPublic(**ctx.runs.get(run_id))
+
+
+class ReviewPublic(BaseModel):
+    run: RunPublic
+    check: CheckDetail | None = Field(
+        description="The spot check of the run's changes (a held run's: of the changes it"
+        " proposes), with its sampled customers and their verdicts"
+    )
+    unreviewed: int = Field(description="Sampled changes without a verdict yet")
+
+
+@router.get("/{run_id}/review", response_model=ReviewPublic, responses=NOT_FOUND)
+def get_review(
+    ctx: Ctx,
+    _p: Annotated[Principal, allow(Action.EXPERIMENT_READ)],
+    run_id: Annotated[str, Path(min_length=1, max_length=RUN_ID_MAX)],
+) -> ReviewPublic:
+    """A run and its spot-check sample: what must be reviewed before it can be released."""
+    run = RunPublic(**ctx.runs.get(run_id))
+    g = review.gate(ctx.engine, run_id)
+    check = None if g["check"] is None else CheckDetail(**g["check"])
+    return ReviewPublic(run=run, check=check, unreviewed=g["unreviewed"])
+
+
+@router.post(
+    "/{run_id}/publish",
+    response_model=RunPublic,
+    responses={
+        **NOT_FOUND,
+        409: {
+            "model": ErrorBody,
+            "description": (
+                "Not released: `code` spot_check_not_finished (`unreviewed` of `sampled` changes"
+                " have no verdict; `check_id`), spot_check_agreement_too_low (`agreement` below"
+                " the policy's `min_agreement`) or run_not_awaiting_review (`status`)"
+            ),
+        },
+    },
+    summary="Release a run held for its spot check",
+)
+def publish_run(
+    ctx: Ctx,
+    principal: Annotated[Principal, allow(Action.RUN_RELEASE)],
+    run_id: Annotated[str, Path(min_length=1, max_length=RUN_ID_MAX)],
+) -> RunPublic:
+    """Publish a run ``awaiting_review`` once every sampled change has its verdict: tiers,
+    history, webhooks and the operations modules follow, as for any publication. A newer
+    held run is left waiting; older held runs become ``superseded``."""
+    ctx.runs.get(run_id)  # 404 for an id that cannot be stored
+    done = review.release_run(
+        ctx.engine,
+        run_id,
+        runs=ctx.settings.runs_dir,
+        lake=ctx.settings.lake_dir,
+        actor=principal.subject,
+        clock=ctx.now,
+    )
+    ctx.audit.record(
+        principal,
+        "run.release",
+        now=ctx.now(),
+        target=run_id,
+        detail={"check_id": done.check_id, "changes": done.summary.changes},
+    )
     return RunPublic(**ctx.runs.get(run_id))
