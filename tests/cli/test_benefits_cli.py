@@ -222,7 +222,17 @@ def test_rebate_accrue_ledger_statement_and_payout(engine: Engine, tmp_path: Pat
     listed = _cli(engine, tmp_path, "benefits", "rebate-ledger", "--period", "2026-11")
     assert listed.returncode == 0 and "1300.25" in listed.stdout and "accrued" in listed.stdout
     stmt = tmp_path / "C1.xlsx"
-    shown = _cli(engine, tmp_path, "benefits", "rebate-statement", "C1", "--out", str(stmt))
+    shown = _cli(
+        engine,
+        tmp_path,
+        "benefits",
+        "rebate-statement",
+        "C1",
+        "--out",
+        str(stmt),
+        "--from",
+        "2026-Q4",
+    )
     assert shown.returncode == 0, shown.stderr
     assert "accrued 26.01, paid 0.00, outstanding 26.01" in shown.stdout
     sheet = load_workbook(stmt).active

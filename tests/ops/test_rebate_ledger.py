@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
@@ -99,7 +101,7 @@ def test_periods_are_months_and_quarters() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-Q5", "26-11", "2026/11", ""])
+@pytest.mark.parametrize("bad", ["2026-13", "2026-Q5", "26-11", "2026/11", "", "0000-01"])
 def test_a_bad_period_is_one_clear_error(bad: str) -> None:
     with pytest.raises(DataError, match="is not a rebate period") as err:
         parse_period(bad)
@@ -237,10 +239,12 @@ def test_accrual_reaccrual_payout_and_statement(engine: Engine, tmp_path: Path) 
         ("C2", "accrual", "silver", D("1.500"), D("333.33"), D("5.00"), "accrued"),
     ]  # C3 (bronze) has no rebate grant: nothing accrued
     ids = [r["id"] for r in ledger_rows(engine)]
+    written = ledger_rows(engine)
 
     again = accrue_period(engine, NOV, SALES, now=NOW + dt.timedelta(hours=1))
     assert (again.inserted, again.updated, again.deleted, again.unchanged) == (0, 0, 0, 2)
     assert [r["id"] for r in ledger_rows(engine)] == ids and again.total == first.total
+    assert ledger_rows(engine) == written  # not even updated_at moved
 
     late = {**SALES, "C1": (D("1234.56"), D("234.56"))}  # a late refund before payout
     moved = accrue_period(engine, NOV, late, now=NOW + dt.timedelta(hours=2))
@@ -342,3 +346,48 @@ def test_a_customer_who_loses_the_rebate_before_the_period_ends_gets_nothing(
     r = accrue_period(engine, NOV, SALES, now=NOW)
     assert (r.deleted, r.total) == (1, D("24.00"))
     assert [x[0] for x in _rows(engine)] == ["C1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("accrue"), st.integers(0, 10**7), st.integers(0, 10**6), st.booleans()
+            ),
+            st.tuples(st.just("pay"), st.just(0), st.just(0), st.just(False)),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_after_any_accruals_and_payouts_the_rows_sum_to_the_last_accrual(
+    steps: list[tuple[str, int, int, bool]],
+) -> None:
+    """Whatever the order of re-accruals (new figures, a lost rebate) and payouts: the rows
+    sum to the last accrual's amount, a paid row never changes, at most one row is open."""
+    rows: dict[int, LedgerRow] = {}
+    paid_before: dict[int, Decimal] = {}
+    last = D(0)
+    next_id = 1
+    for kind, gross_fen, refund_fen, has_rate in steps:
+        if kind == "pay":
+            rows = {i: LedgerRow(i, r.amount, "paid") for i, r in rows.items()}
+            paid_before = {i: r.amount for i, r in rows.items()}
+            continue
+        rate = Rate(D("1.75"), "gold", 1) if has_rate else None
+        target = accrue("C1", rate, D(gross_fen) / 100, D(refund_fen) / 100)
+        for ch in reconcile(list(rows.values()), target):
+            if ch.action == "insert":
+                rows[next_id] = LedgerRow(next_id, ch.amount, "accrued")
+                next_id += 1
+            elif ch.action == "update":
+                assert ch.row_id is not None and rows[ch.row_id].status == "accrued"
+                rows[ch.row_id] = LedgerRow(ch.row_id, ch.amount, "accrued")
+            else:
+                assert ch.row_id is not None and rows[ch.row_id].status == "accrued"
+                del rows[ch.row_id]
+        last = target.amount
+        assert sum((r.amount for r in rows.values()), D(0)) == last
+        assert sum(r.status == "accrued" for r in rows.values()) <= 1
+        assert {i: rows[i].amount for i in paid_before} == paid_before

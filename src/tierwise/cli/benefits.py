@@ -279,13 +279,18 @@ def rebate_ledger_command(
 def rebate_statement_command(
     customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
     out: Annotated[Path, typer.Option("--out", help="The statement: *.csv or *.xlsx.")],
-    start: Annotated[str | None, typer.Option("--from", help="First period's first day.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last period's first day.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First period (YYYY-MM, YYYY-Qn).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last period (YYYY-MM, YYYY-Qn).")] = None,
 ) -> None:
     """A customer's rebate statement (对账单) with Chinese headers: every ledger row, then the
     totals accrued, paid and outstanding (equal to the ledger's)."""
     lines = statement(
-        store_engine(), customer_id, start=parse_date(start, "--from"), end=parse_date(end, "--to")
+        store_engine(),
+        customer_id,
+        start=_period(start).start if start else None,
+        end=_period(end).start if end else None,
     )
     if not lines:
         raise NotFoundError(f"customer {customer_id} has no rebate in the ledger")

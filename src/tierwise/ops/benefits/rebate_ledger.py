@@ -28,7 +28,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 ACCRUED, PAID = "accrued", "paid"
 ACCRUAL, ADJUSTMENT = "accrual", "adjustment"
-_PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")
+_PERIOD = re.compile(r"^((?:19|20)\d{2})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def parse_period(text: str) -> Period:
             f"{text!r} is not a rebate period",
             field="period",
             value=text,
-            expected="YYYY-MM (a month) or YYYY-Qn (a quarter)",
+            expected="YYYY-MM (a month) or YYYY-Qn (a quarter), years 1900-2099",
         )
     year = int(m.group(1))
     if m.group(2):

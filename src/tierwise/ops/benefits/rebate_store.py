@@ -120,6 +120,15 @@ def _values(a: Accrual) -> dict[str, Any]:
     }
 
 
+_FIGURES = ("tier", "grant_id", "pct", "gross", "refunds", "net")
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(new, Decimal):
+        return old is not None and Decimal(old) == new
+    return bool(old == new)
+
+
 def accrue_period(
     engine: Engine,
     period: Period,
@@ -133,13 +142,13 @@ def accrue_period(
     and paid rows stay as they were, a difference being an adjustment row."""
     with engine.begin() as conn:
         existing: dict[str, list[LedgerRow]] = defaultdict(list)
-        stmt = select(
-            RebateAccrual.id, RebateAccrual.customer_id, RebateAccrual.amount, RebateAccrual.status
-        ).where(RebateAccrual.period == period.label)
+        figures: dict[int, dict[str, Any]] = {}  # an open row's figures, to skip a no-op
+        stmt = select(*_COLS).where(RebateAccrual.period == period.label)
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update()  # a concurrent payout waits, or this waits for it
-        for r in conn.execute(stmt):
-            existing[r.customer_id].append(LedgerRow(r.id, Decimal(r.amount), r.status))
+        for r in conn.execute(stmt).mappings():
+            existing[r["customer_id"]].append(LedgerRow(r["id"], Decimal(r["amount"]), r["status"]))
+            figures[r["id"]] = {k: r[k] for k in (*_FIGURES, "amount")}
         grants = _rebate_grants(conn)
         targets: dict[str, Accrual] = {}
         for cid in sorted(set(grants) | set(existing)):
@@ -156,7 +165,12 @@ def accrue_period(
                 if ch.action == "delete":
                     conn.execute(delete(RebateAccrual).where(RebateAccrual.id == ch.row_id))
                 elif ch.action == "update":
-                    old = next(r for r in existing[cid] if r.id == ch.row_id)
+                    assert ch.row_id is not None
+                    new = {**_values(target), "amount": ch.amount}
+                    if all(_same(figures[ch.row_id][k], v) for k, v in new.items()):
+                        counts["update"] -= 1
+                        unchanged += 1  # the same figures: the row is left as it is
+                        continue
                     res = conn.execute(
                         update(RebateAccrual)
                         .where(RebateAccrual.id == ch.row_id, RebateAccrual.status == ACCRUED)
@@ -164,9 +178,6 @@ def accrue_period(
                     )
                     if res.rowcount != 1:  # pragma: no cover - the row lock prevents it
                         raise ConflictError(f"rebate row {ch.row_id} was paid meanwhile")
-                    if old.amount == ch.amount:
-                        counts["update"] -= 1
-                        unchanged += 1
                 else:
                     inserts.append(
                         {
