@@ -4,9 +4,12 @@ with Chinese headers, every row accepted or kept as refused with its reason."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 import tierwise.pipeline
 from tierwise.ops.benefits.decide import BenefitPlan, PlanBenefit
@@ -135,4 +138,128 @@ def test_rebate_dry_run_prints_the_cost_per_tier(tmp_path: Path) -> None:
     bad = tierwise("benefits", "rebate-dry-run", "--pct", "platinum=2", "--lake", str(lake),
                    home=tmp_path)  # fmt: skip
     assert bad.returncode != 0 and "no customer holds tier 'platinum'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def _cli(engine: Engine, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tierwise`` on ``engine``'s store (SQLite or PostgreSQL)."""
+    env = {
+        **os.environ,
+        "TIERWISE_HOME": str(home),
+        "COLUMNS": "200",
+        "TIERWISE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tierwise", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_rebate_accrue_ledger_statement_and_payout(engine: Engine, tmp_path: Path) -> None:
+    """R-OPS-3: accrue November from the lake (a refund netted), accrue it again (nothing
+    changes), a statement with Chinese headers and totals equal to the ledger, a payout that
+    pays once, bad input as one line."""
+    from openpyxl import load_workbook
+
+    from tinylake import ts, write_lake
+
+    upgrade(engine)
+    store_plan(engine, "h", "p", PLAN, dt.datetime(2026, 11, 1))
+    store = RunStore(engine)
+    store.begin(
+        "r1",
+        policy_name="p",
+        policy_hash="h",
+        as_of=dt.date(2026, 10, 31),
+        data_fingerprint="f",
+        started_at=dt.datetime(2026, 11, 1),
+    )
+    store.publish(
+        "r1",
+        [Assignment("C1", "gold", 90.0), Assignment("C2", "bronze", 10.0)],
+        [Cutoff("gold", 0, 50.0), Cutoff("bronze", 1, None)],
+        rule=StabilityRule(),
+        now=dt.datetime(2026, 11, 1, 3),
+    )
+    lake = write_lake(
+        tmp_path / "lake",
+        {
+            "customers": [{"customer_id": "C1"}, {"customer_id": "C2"}],
+            "orders": [
+                {
+                    "order_id": "o1",
+                    "customer_id": "C1",
+                    "order_time": ts(2026, 11, 3),
+                    "amount": "1500.25",
+                },
+                {
+                    "order_id": "o2",
+                    "customer_id": "C2",
+                    "order_time": ts(2026, 11, 3),
+                    "amount": 800,
+                },
+            ],
+            "returns": [
+                {
+                    "return_id": "x1",
+                    "order_id": "o1",
+                    "customer_id": "C1",
+                    "return_time": ts(2026, 11, 9),
+                    "amount": "200",
+                }
+            ],
+        },
+    )
+    first = _cli(engine, tmp_path, "benefits", "rebate-accrue", "2026-11", "--lake", str(lake))
+    assert first.returncode == 0, first.stderr
+    assert "1 customers with a rebate; 1 rows added" in first.stdout
+    assert "ledger total 26.01 yuan" in first.stdout  # 2 % of 1300.25 = 26.005, half up
+    again = _cli(engine, tmp_path, "benefits", "rebate-accrue", "2026-11", "--lake", str(lake))
+    assert "0 rows added, 0 updated, 0 removed, 1 unchanged" in again.stdout
+    listed = _cli(engine, tmp_path, "benefits", "rebate-ledger", "--period", "2026-11")
+    assert listed.returncode == 0 and "1300.25" in listed.stdout and "accrued" in listed.stdout
+    stmt = tmp_path / "C1.xlsx"
+    shown = _cli(
+        engine,
+        tmp_path,
+        "benefits",
+        "rebate-statement",
+        "C1",
+        "--out",
+        str(stmt),
+        "--from",
+        "2026-Q4",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "accrued 26.01, paid 0.00, outstanding 26.01" in shown.stdout
+    sheet = load_workbook(stmt).active
+    assert sheet is not None
+    cells = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert cells[0][:2] == ["客户编号", "期间"] and cells[-3][1] == "计提合计"
+    assert cells[-3][10] == 26.01
+    batch = tmp_path / "付款.csv"
+    paid = _cli(
+        engine, tmp_path, "benefits", "rebate-payout", "--period", "2026-11", "--out", str(batch)
+    )
+    assert paid.returncode == 0, paid.stderr
+    assert "1 rows, 26.01 yuan" in paid.stdout
+    text = batch.read_bytes().decode("utf-8-sig").splitlines()
+    assert text[0].startswith("批次号,单据类型,客户编号") and ",返利付款,C1,2026-11," in text[1]
+    twice = _cli(
+        engine,
+        tmp_path,
+        "benefits",
+        "rebate-payout",
+        "--period",
+        "2026-11",
+        "--out",
+        str(tmp_path / "again.csv"),
+    )
+    assert twice.returncode != 0 and "nothing to pay" in twice.stderr
+    assert len(twice.stderr.strip().splitlines()) == 1 and not (tmp_path / "again.csv").exists()
+    bad = _cli(engine, tmp_path, "benefits", "rebate-accrue", "2026-13", "--lake", str(lake))
+    assert bad.returncode != 0 and "'2026-13' is not a rebate period" in bad.stderr
     assert "Traceback" not in bad.stderr

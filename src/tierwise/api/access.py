@@ -61,6 +61,8 @@ class Action(StrEnum):
     BENEFIT_REDEEM = "benefit.redeem"  # record the use of a benefit (a free delivery, a coupon)
     PRICE_READ = "price.read"  # tier price rules and quotes (R-OPS-3)
     PRICE_WRITE = "price.write"  # save and delete price rules
+    REBATE_READ = "rebate.read"  # the rebate ledger and statements (R-OPS-3), row-scoped
+    REBATE_MANAGE = "rebate.manage"  # accrue a period, pay (payout / credit-note batches)
 
 
 _A = Action
@@ -86,7 +88,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         | _TAGS
         | {_A.RUN_START, _A.RUN_RELEASE, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
         | {_A.CREDIT_READ}
-        | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW}
+        | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW, _A.REBATE_READ}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
     # the retention flow's coupons and outcomes (read only, masked); they build the audiences
@@ -104,6 +106,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         | {_A.PERSONAL_READ, _A.OVERRIDE_LIST, _A.OVERRIDE_WRITE, _A.EXPORT}
         | {_A.EXPERIMENT_READ, _A.SPOTCHECK_REVIEW}
         | {_A.CREDIT_READ, _A.CREDIT_CHECK, _A.CREDIT_PAYMENT, _A.CREDIT_OVERRIDE}
+        # finance accrues and pays rebates
+        | {_A.REBATE_READ, _A.REBATE_MANAGE}
     ),
     # account managers: their own customers only, with contacts
     Role.SALES: frozenset(
@@ -119,6 +123,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.BENEFIT_READ,
             _A.BENEFIT_REDEEM,
             _A.PRICE_READ,
+            _A.REBATE_READ,  # their own customers' rebates
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
@@ -137,8 +142,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.PRICE_READ,
         }
     ),
-    # the customer sees its own tier, product recommendations, benefits and their use
-    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ, _A.BENEFIT_READ}),
+    # the customer sees its own tier, product recommendations, benefits and their use, and
+    # its own rebate statement
+    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ, _A.BENEFIT_READ, _A.REBATE_READ}),
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
@@ -154,6 +160,7 @@ CUSTOMER_SCOPED = frozenset(
         _A.BENEFIT_READ,
         _A.BENEFIT_REDEEM,
         _A.PRICE_READ,
+        _A.REBATE_READ,
     }
 )
 

@@ -30,6 +30,7 @@ from tierwise.api.routers import (
     pilots,
     policies,
     pricing,
+    rebates,
     recommendations,
     runs,
     spotchecks,
@@ -68,6 +69,7 @@ ROUTERS = (
     credit,
     benefits,
     pricing,
+    rebates,
 )
 
 

@@ -1,7 +1,8 @@
 """``tierwise benefits``: the benefits ledger (R-OPS-2, docs/benefits.md).
 
 Grants follow the tiers by themselves (every publication and real-time regrade); these
-commands read them, load redemption files and report use and cost.
+commands read them, load redemption files and report use and cost; the ``rebate-*`` commands
+accrue rebates per period, list the ledger, write statements and pay (R-OPS-3).
 """
 
 from __future__ import annotations
@@ -17,12 +18,24 @@ from rich.table import Table
 
 from tierwise.cli.common import actor, parse_date, store_engine, utcnow
 from tierwise.cli.main import app
-from tierwise.errors import UsageError
+from tierwise.errors import DataError, NotFoundError, UsageError
 from tierwise.ops.benefits.ledger import (
     customer_grants,
     customer_redemptions,
     read_states,
     usage,
+)
+from tierwise.ops.benefits.rebate_files import batch_rows, statement_rows, write_rows
+from tierwise.ops.benefits.rebate_ledger import Period, parse_period, totals
+from tierwise.ops.benefits.rebate_store import (
+    BATCH_KINDS,
+    accrue_period,
+    batch_lines,
+    ledger_rows,
+    ledger_summary,
+    net_sales,
+    pay,
+    statement,
 )
 from tierwise.ops.benefits.rebates import dry_run, recent_spend
 from tierwise.ops.benefits.redeem import redeem_file
@@ -171,3 +184,162 @@ def rebate_dry_run_command(
         table.add_row(r.tier, str(r.pct), str(r.customers), str(r.buyers), f"{r.spend:.2f}",
                       f"{r.cost:.2f}")  # fmt: skip
     _out.print(table)
+
+
+def _period(value: str) -> Period:
+    try:
+        return parse_period(value)
+    except DataError as err:
+        raise UsageError(str(err), hint="YYYY-MM (a month) or YYYY-Qn (a quarter)") from None
+
+
+@benefits_app.command("rebate-accrue")
+def rebate_accrue_command(
+    period: Annotated[str, typer.Argument(help="The period: YYYY-MM or YYYY-Qn.")],
+    lake: Annotated[
+        Path | None, typer.Option(help="Lake folder (default: $TIERWISE_HOME/lake).")
+    ] = None,
+) -> None:
+    """Accrue a period's rebates (R-OPS-3): the rebate grant in force on the period's last day
+    × the period's net sales (orders − refunds). Running it again changes nothing unless the
+    figures did; a paid period gets adjustment rows, never a rewrite."""
+    p = _period(period)
+    with _out.status(f"reading {p.label}'s orders and refunds ..."):
+        sales = net_sales(lake or get_settings().lake_dir, p)
+    r = accrue_period(store_engine(), p, sales, now=utcnow())
+    _out.print(
+        f"{r.period}: {r.customers} customers with a rebate; {r.inserted} rows added, "
+        f"{r.updated} updated, {r.deleted} removed, {r.unchanged} unchanged; "
+        f"ledger total {r.total:.2f} yuan"
+    )
+
+
+@benefits_app.command("rebate-ledger")
+def rebate_ledger_command(
+    period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM, YYYY-Qn).")] = None,
+    customer: Annotated[str | None, typer.Option(help="Only this customer.")] = None,
+    status: Annotated[str | None, typer.Option(help="accrued or paid.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="Rows to list.")] = 50,
+) -> None:
+    """The rebate ledger: totals per period, tier and status, then its rows."""
+    label = _period(period).label if period else None
+    if status not in (None, "accrued", "paid"):
+        raise UsageError(f"--status {status!r} is not a ledger status", hint="accrued or paid")
+    engine = store_engine()
+    summary = ledger_summary(engine, label)
+    if not summary:
+        _out.print("the rebate ledger is empty" + (f" for {label}" if label else ""))
+        return
+    table = Table(title="rebate ledger" + (f" {label}" if label else ""))
+    for col in ("period", "tier", "status", "rows", "rebate (yuan)"):
+        table.add_column(col)
+    for s in summary:
+        table.add_row(
+            s["period"], s["tier"] or "—", s["status"], str(s["rows"]), f"{s['amount']:.2f}"
+        )
+    _out.print(table)
+    rows = ledger_rows(
+        engine,
+        period=label,
+        customer_ids=[customer] if customer else None,
+        status=status,
+        limit=limit,
+    )
+    detail = Table()
+    for col in (
+        "id",
+        "customer",
+        "period",
+        "entry",
+        "tier",
+        "%",
+        "net sales",
+        "rebate",
+        "status",
+        "batch",
+    ):
+        detail.add_column(col)
+    for r in rows:
+        detail.add_row(
+            str(r["id"]),
+            r["customer_id"],
+            r["period"],
+            r["entry"],
+            r["tier"] or "—",
+            str(r["pct"]),
+            f"{r['net']:.2f}",
+            f"{r['amount']:.2f}",
+            r["status"],
+            str(r["payout_id"] or "—"),
+        )
+    _out.print(detail)
+
+
+@benefits_app.command("rebate-statement")
+def rebate_statement_command(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
+    out: Annotated[Path, typer.Option("--out", help="The statement: *.csv or *.xlsx.")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First period (YYYY-MM, YYYY-Qn).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last period (YYYY-MM, YYYY-Qn).")] = None,
+) -> None:
+    """A customer's rebate statement (对账单) with Chinese headers: every ledger row, then the
+    totals accrued, paid and outstanding (equal to the ledger's)."""
+    lines = statement(
+        store_engine(),
+        customer_id,
+        start=_period(start).start if start else None,
+        end=_period(end).start if end else None,
+    )
+    if not lines:
+        raise NotFoundError(f"customer {customer_id} has no rebate in the ledger")
+    write_rows(out, statement_rows(customer_id, lines), "返利对账单")
+    t = totals(lines)
+    _out.print(
+        f"{out}: {len(lines)} rows; accrued {t.accrued:.2f}, paid {t.paid:.2f}, "
+        f"outstanding {t.outstanding:.2f} yuan"
+    )
+
+
+@benefits_app.command("rebate-payout")
+def rebate_payout_command(
+    out: Annotated[Path, typer.Option("--out", help="The batch for the ERP: *.csv or *.xlsx.")],
+    kind: Annotated[str, typer.Option(help="payout or credit_note.")] = "payout",
+    period: Annotated[str | None, typer.Option(help="Only this period (default: all).")] = None,
+    customer: Annotated[
+        list[str] | None, typer.Option(help="Only these customers (repeatable).")
+    ] = None,
+    batch_id: Annotated[
+        int | None, typer.Option("--batch", help="Write this earlier batch again (pays nothing).")
+    ] = None,
+) -> None:
+    """Pay the accrued rebates in one batch (a payout or credit notes) and write it for the ERP;
+    each accrued row is paid exactly once (--batch N writes batch N again)."""
+    if kind not in BATCH_KINDS:
+        raise UsageError(f"--kind {kind!r} is not a kind of batch", hint="payout or credit_note")
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError(f"--out {out}: not a .csv or .xlsx file", hint="name it *.csv or *.xlsx")
+    label = _period(period).label if period else None
+    engine = store_engine()
+    if batch_id is not None:
+        batch, lines = batch_lines(engine, batch_id)
+        write_rows(
+            out, batch_rows(batch, lines), "返利付款" if batch.kind == "payout" else "贷项通知单"
+        )
+        _out.print(
+            f"batch {batch.id} ({batch.kind}): {batch.lines} rows, {batch.total:.2f} yuan; "
+            f"written to {out} (nothing paid)"
+        )
+        return
+    b = pay(
+        engine,
+        kind,
+        period=label,
+        customer_ids=customer or None,
+        actor=actor(),
+        now=utcnow(),
+    )
+    batch, lines = batch_lines(engine, b.id)
+    write_rows(out, batch_rows(batch, lines), "返利付款" if kind == "payout" else "贷项通知单")
+    _out.print(f"batch {b.id} ({kind}): {b.lines} rows, {b.total:.2f} yuan; written to {out}")

@@ -16,6 +16,7 @@ from tierwise.console import (
     experiments,
     models,
     pages,
+    rebates,
     tags,
     tasks,
     users,
@@ -69,6 +70,7 @@ def install(app: FastAPI) -> None:
     app.include_router(analysis.router)
     app.include_router(tasks.router)
     app.include_router(credit.router)
+    app.include_router(rebates.router)
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)

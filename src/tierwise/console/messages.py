@@ -1218,3 +1218,49 @@ EN |= {
     "task_sys_opened": "Opened by the system: churn warning set",
     "task_sys_recovered": "Closed by the system: churn warning cleared",
 }
+
+# The rebate ledger page (R-OPS-3, docs/benefits.md)
+ZH |= {
+    "rebates": "返利台账",
+    "rb_note": "返利按期计提：期末有效的返利权益比例 × 当期净销售额（订单减退款）；"
+    "计提与付款在命令行或接口中进行。",
+    "rb_totals": "按期间 × 等级 × 状态汇总",
+    "rb_period": "期间",
+    "rb_status": "状态",
+    "rb_rows": "笔数",
+    "rb_amount": "返利金额（元）",
+    "rb_rows_title": "最近 {n} 笔",
+    "rb_entry": "类型",
+    "rb_entry_accrual": "计提",
+    "rb_entry_adjustment": "调整",
+    "rb_pct": "返利比例（%）",
+    "rb_gross": "销售额（元）",
+    "rb_refunds": "退款（元）",
+    "rb_net": "净销售额（元）",
+    "rb_status_accrued": "已计提",
+    "rb_status_paid": "已付",
+    "rb_batch": "付款批次",
+    "rb_none": "暂无返利：请先计提一个期间",
+}
+EN |= {
+    "rebates": "Rebate ledger",
+    "rb_note": "Rebates accrue per period: the rebate granted on the period's last day × the "
+    "period's net sales (orders − refunds); accrue and pay in the CLI or the API.",
+    "rb_totals": "Totals by period × tier × status",
+    "rb_period": "Period",
+    "rb_status": "Status",
+    "rb_rows": "Rows",
+    "rb_amount": "Rebate (yuan)",
+    "rb_rows_title": "Latest {n} rows",
+    "rb_entry": "Entry",
+    "rb_entry_accrual": "Accrual",
+    "rb_entry_adjustment": "Adjustment",
+    "rb_pct": "Rebate (%)",
+    "rb_gross": "Sales (yuan)",
+    "rb_refunds": "Refunds (yuan)",
+    "rb_net": "Net sales (yuan)",
+    "rb_status_accrued": "Accrued",
+    "rb_status_paid": "Paid",
+    "rb_batch": "Batch",
+    "rb_none": "No rebate yet: accrue a period first (tierwise benefits rebate-accrue 2026-11)",
+}

@@ -899,3 +899,59 @@ class CreditOverride(Base):
     approved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RebatePayout(Base):
+    """A payout or credit-note batch (R-OPS-3): the accruals it moved from accrued to paid,
+    each exactly once (:mod:`tierwise.ops.benefits.rebate_store`)."""
+
+    __tablename__ = "rebate_payouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # payout | credit_note
+    period: Mapped[str | None] = mapped_column(String(8), nullable=True)  # 2026-11 | 2026-Q4
+    lines: Mapped[int] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RebateAccrual(Base):
+    """A rebate accrued to a customer for a period (R-OPS-3): the rate of the rebate grant in
+    force on the period's last day times the period's net sales (orders − refunds). A period
+    re-accrued updates its open row; once paid, a change is a new ``adjustment`` row."""
+
+    __tablename__ = "rebate_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(8))  # 2026-11 | 2026-Q4
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # last day (inclusive)
+    entry: Mapped[str] = mapped_column(String(12))  # accrual | adjustment
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    grant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pct: Mapped[Decimal] = mapped_column(Numeric(7, 3))
+    gross: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # orders in the period, yuan
+    refunds: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # refunds granted in the period
+    net: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # gross − refunds
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # yuan accrued by this row
+    status: Mapped[str] = mapped_column(String(8))  # accrued | paid
+    payout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rebate_payouts.id"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_rebate_ledger_period", "period", "customer_id"),
+        Index("ix_rebate_ledger_customer", "customer_id", "period_start"),
+        Index(
+            "uq_rebate_ledger_one_open",
+            "customer_id",
+            "period",
+            unique=True,
+            sqlite_where=text("status = 'accrued'"),
+            postgresql_where=text("status = 'accrued'"),
+        ),
+    )

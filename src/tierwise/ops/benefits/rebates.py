@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
-
 from tierwise.errors import DataError
 from tierwise.lake import parquet_glob, require_table
 
@@ -59,6 +57,8 @@ def dry_run(
 
 def recent_spend(lake: Path, start: dt.date, end: dt.date) -> dict[str, Decimal]:
     """Order amounts per customer with ``start <= order day < end``, from the lake."""
+    import duckdb  # only when the lake is read (keeps `tierwise benefits --help` fast)
+
     require_table(lake, "orders")
     con = duckdb.connect()
     try:
