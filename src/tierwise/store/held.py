@@ -108,10 +108,11 @@ def _migration_since(
     ).all()
     cells: dict[tuple[str, str], int] = {}
     stayed = dict(now_counts)
-    for was, now, n in changed:
+    for was, now_tier, n in changed:
+        now = str(now_tier)  # not None: filtered above
         stayed[now] = stayed.get(now, 0) - int(n)
         if was is not None:
-            cells[(str(was), str(now))] = cells.get((str(was), str(now)), 0) + int(n)
+            cells[(str(was), now)] = cells.get((str(was), now), 0) + int(n)
     for tier, n in stayed.items():
         if n:
             cells[(tier, tier)] = cells.get((tier, tier), 0) + n
