@@ -71,6 +71,16 @@ def test_cadence_follows_the_tier_the_last_visit_and_the_warnings() -> None:
     assert D(2026, 3, 10) <= out.loc["old_new", "next_due"] < D(2026, 4, 9)
 
 
+def test_an_unvisited_customers_first_visit_does_not_move_when_decided_again() -> None:
+    state = _state(customer_id=["a", "b", "c"], tier=["silver"] * 3)
+    first = decide_cadence(state, POLICY, D(2026, 3, 10))
+    state["cur_next_due"] = first["next_due"]
+    state["cur_every_days"] = [30, 30, 14]  # c's tier changed since: spread again
+    again = decide_cadence(state, POLICY, D(2026, 3, 20))
+    assert again["next_due"].tolist()[:2] == first["next_due"].tolist()[:2]
+    assert again["next_due"].tolist()[2] >= D(2026, 3, 20)
+
+
 def test_shortfall_is_per_manager_beyond_capacity() -> None:
     cad = pd.DataFrame({
         "customer_id": [f"c{i}" for i in range(60)], "channel": ["visit"] * 60,

@@ -5,7 +5,8 @@ interval, and the day the next visit is due, with the reason:
 
 - ``cadence``: the last visit + the tier's interval; a customer never visited gets a first
   day spread over one interval by a hash of their id (so a new policy does not put everyone
-  on the same Monday);
+  on the same Monday), kept while their interval stays the same (so deciding again on a
+  later day does not push an unvisited customer's first visit forward);
 - ``churn_warning``: tagged, not visited in ``repeat_days``: due within ``within_days``
   (or sooner, if the cadence is already due);
 - ``onboarding``: signed up less than ``new_days`` ago, never visited: due ``within_days``
@@ -27,7 +28,8 @@ import pandas as pd
 
 from tierwise.ops.visits.policy import VisitPolicy
 
-#: the decision's input: one row per customer
+#: the decision's input: one row per customer (``cur_next_due`` and ``cur_every_days``, the
+#: cadence in the store, are optional)
 INPUT = ("customer_id", "tier", "signup_date", "warned", "last_visit")
 #: what it decides
 OUTPUT = ("customer_id", "tier", "channel", "every_days", "next_due", "reason")
@@ -61,6 +63,10 @@ def decide_cadence(state: pd.DataFrame, policy: VisitPolicy, as_of: dt.date) -> 
     last = _days(state["last_visit"])
     never = np.isnat(last)
     first = today + spread(state["customer_id"], every).astype("timedelta64[D]")
+    if "cur_next_due" in state and "cur_every_days" in state:
+        cur = _days(state["cur_next_due"])
+        same = state["cur_every_days"].to_numpy(dtype="float64", na_value=np.nan) == every
+        first = np.where(~np.isnat(cur) & same, cur, first)
     due = np.where(never, first, last + every.astype("timedelta64[D]"))
     reason = np.full(n, "cadence", dtype=object)
 

@@ -35,7 +35,12 @@ def plan_day(
     """
     d = due[pd.to_datetime(due["next_due"]).dt.date <= day].copy()
     if d.empty:
-        return d.assign(days_overdue=[], rank=[], planned=[], overflow=[])
+        return d.assign(
+            days_overdue=pd.Series(dtype="int64"),
+            rank=pd.Series(dtype="int64"),
+            planned=pd.Series(dtype=bool),
+            overflow=pd.Series(dtype=object),
+        )
     d["value_at_risk"] = d["value_at_risk"].astype("float64").fillna(0.0)
     d["days_overdue"] = [(day - x).days for x in pd.to_datetime(d["next_due"]).dt.date]
     d["_m"] = d["manager_id"].fillna("")

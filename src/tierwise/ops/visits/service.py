@@ -82,7 +82,8 @@ def plan(
     risk = value_at_risk(conn, due["customer_id"].tolist())
     due["value_at_risk"] = due["customer_id"].map(risk).astype("float64")
     decided = plan_day(due, capacity, day, policy)
-    chosen = decided[decided["planned"]].copy()
+    is_planned = decided["planned"].astype(bool)
+    chosen = decided.loc[is_planned].copy()
     rolled = _rolled_from(conn, chosen["customer_id"].tolist(), day)
     rows, late = [], 0
     for manager, part in chosen.groupby("manager_id", sort=True):
@@ -103,7 +104,7 @@ def plan(
             )  # fmt: skip
     if rows:
         conn.execute(insert(VisitStop), rows)
-    over = decided[~decided["planned"]][
+    over = decided.loc[~is_planned][
         ["customer_id", "manager_id", "tier", "rank", "value_at_risk", "days_overdue", "overflow"]
     ].reset_index(drop=True)
     return DayPlan(day, len(rows), int(missed or 0), over, shortfall, late)

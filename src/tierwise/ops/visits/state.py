@@ -69,8 +69,10 @@ def inputs(conn: Connection, policy: VisitPolicy, customers: list[str] | None) -
                  CustomerProfile.customer_id, ids, ["customer_id", "signup_date"])  # fmt: skip
     tagq = select(CustomerTag.customer_id).where(CustomerTag.tag == policy.churn_warning.tag)
     tagged = set(_read(conn, tagq, CustomerTag.customer_id, ids, ["customer_id"])["customer_id"])
-    last = _read(conn, select(VisitCadence.customer_id, VisitCadence.last_visit),
-                 VisitCadence.customer_id, ids, ["customer_id", "last_visit"])  # fmt: skip
+    last = _read(conn, select(VisitCadence.customer_id, VisitCadence.last_visit,
+                              VisitCadence.next_due, VisitCadence.every_days),
+                 VisitCadence.customer_id, ids,
+                 ["customer_id", "last_visit", "cur_next_due", "cur_every_days"])  # fmt: skip
     df = tiers.merge(prof, on="customer_id", how="left").merge(last, on="customer_id", how="left")
     df["warned"] = df["customer_id"].isin(tagged)
     return df.sort_values("customer_id", ignore_index=True)
