@@ -86,6 +86,7 @@ def _url(path: str, customer: str) -> str:
         .replace("{code}", "nope")
         .replace("{check_id}", "1")
         .replace("{item_id}", "1")
+        .replace("{visit_id}", "1")
     )
 
 

@@ -60,6 +60,9 @@ class Action(StrEnum):
     BENEFIT_REDEEM = "benefit.redeem"  # record the use of a benefit (a free delivery, a coupon)
     PRICE_READ = "price.read"  # tier price rules and quotes (R-OPS-3)
     PRICE_WRITE = "price.write"  # save and delete price rules
+    VISIT_READ = "visit.read"  # sales visit plans and adherence (R-OPS-8)
+    VISIT_PLAN = "visit.plan"  # plan and route every manager's day
+    VISIT_CHECKIN = "visit.checkin"  # check in and out of a visit (account managers: their own)
 
 
 _A = Action
@@ -84,6 +87,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         _STAFF_READ
         | _TAGS
         | {_A.RUN_START, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT, _A.CREDIT_READ}
+        | {_A.VISIT_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
@@ -117,6 +121,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.BENEFIT_READ,
             _A.BENEFIT_REDEEM,
             _A.PRICE_READ,
+            _A.VISIT_READ,
+            _A.VISIT_CHECKIN,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events

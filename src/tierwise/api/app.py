@@ -36,6 +36,7 @@ from tierwise.api.routers import (
     tags,
     tasks,
     users,
+    visits,
     webhooks,
 )
 from tierwise.console import app as console
@@ -68,6 +69,7 @@ ROUTERS = (
     credit,
     benefits,
     pricing,
+    visits,
 )
 
 

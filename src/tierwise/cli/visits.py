@@ -15,7 +15,7 @@ from tierwise.cli.main import app
 from tierwise.ops.visits import service
 from tierwise.ops.visits.policy import VisitPolicy, load_visit_policy
 from tierwise.ops.visits.route import order_label
-from tierwise.ops.visits.state import recompute_cadence
+from tierwise.ops.visits.state import outlet_locations, recompute_cadence
 from tierwise.settings import get_settings
 
 visits_app = typer.Typer(
@@ -33,24 +33,6 @@ DayOpt = Annotated[str, typer.Option("--day", help="The day (YYYY-MM-DD).")]
 
 def _policy(path: Path | None) -> VisitPolicy:
     return load_visit_policy(path)
-
-
-def _locations(lake: Path) -> dict[str, tuple[float, float]]:
-    """Outlet coordinates from the lake's ``outlet_locations`` (empty without the table)."""
-    from tierwise.lake import has_table, table_dir
-
-    if not has_table(lake, "outlet_locations"):
-        return {}
-    import pyarrow.dataset as ds
-
-    t = ds.dataset(table_dir(lake, "outlet_locations"), format="parquet").to_table(
-        columns=["customer_id", "latitude", "longitude"]
-    )
-    return {
-        str(c): (float(a), float(o))
-        for c, a, o in zip(*(t[k].to_pylist() for k in t.column_names), strict=True)
-        if c is not None and a is not None and o is not None
-    }
 
 
 @visits_app.command("validate")
@@ -75,7 +57,7 @@ def plan_command(
     assert d is not None
     pol = _policy(policy)
     where = lake or get_settings().lake_dir
-    capacity, locations = manager_capacity(where), _locations(where)
+    capacity, locations = manager_capacity(where), outlet_locations(where)
     now = utcnow()
     with _out.status(f"planning {d} ..."), store_engine().begin() as conn:
         recompute_cadence(conn, pol, d, now)

@@ -261,3 +261,25 @@ def adherence(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
     out = out.reset_index().astype({"planned": int, "done": int, "missed": int, "open": int,
                                     "far": int})  # fmt: skip
     return out[cols]
+
+
+def day_view(conn: Connection, manager_id: str, day: dt.date) -> list[dict[str, Any]]:
+    """:func:`day_stops` with each outlet's name, contact, phone and address (personal: the
+    API masks them per role)."""
+    stops = day_stops(conn, manager_id, day)
+    ids = [s["customer_id"] for s in stops]
+    prof: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(ids), 5_000):
+        q = select(CustomerProfile.customer_id, CustomerProfile.name,
+                   CustomerProfile.contact_name, CustomerProfile.phone,
+                   CustomerProfile.address, CustomerProfile.account_manager
+                   ).where(CustomerProfile.customer_id.in_(ids[i : i + 5_000]))  # fmt: skip
+        prof.update({r.customer_id: dict(r._mapping) for r in conn.execute(q)})
+    empty = {"name": None, "contact_name": None, "phone": None, "address": None,
+             "account_manager": None}  # fmt: skip
+    return [{**empty, **prof.get(s["customer_id"], {}), **s} for s in stops]
+
+
+def stop_manager(conn: Connection, stop_id: int) -> str:
+    """The manager a visit is planned for (NotFoundError for an unknown visit)."""
+    return str(_stop(conn, stop_id).manager_id)

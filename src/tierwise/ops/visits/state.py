@@ -32,6 +32,25 @@ _CHUNK = 5_000
 _policy_path: Path | None = None
 
 
+def outlet_locations(lake: Path) -> dict[str, tuple[float, float]]:
+    """Outlet coordinates (latitude, longitude) from the lake's ``outlet_locations`` table
+    (empty when the lake has none)."""
+    from tierwise.lake import has_table, table_dir
+
+    if not has_table(lake, "outlet_locations"):
+        return {}
+    import pyarrow.dataset as ds
+
+    t = ds.dataset(table_dir(lake, "outlet_locations"), format="parquet").to_table(
+        columns=["customer_id", "latitude", "longitude"]
+    )
+    return {
+        str(c): (float(a), float(o))
+        for c, a, o in zip(*(t[k].to_pylist() for k in t.column_names), strict=True)
+        if c is not None and a is not None and o is not None
+    }
+
+
 def use_policy(path: Path | None) -> None:
     """The visit policy the hook applies (``None``: ``policies/operations/visits.yaml``)."""
     global _policy_path
