@@ -41,8 +41,8 @@ def _state(**cols: list[object]) -> pd.DataFrame:
 def test_cadence_follows_the_tier_the_last_visit_and_the_warnings() -> None:
     as_of = D(2026, 3, 10)
     state = _state(
-        customer_id=["plat", "brz", "warn", "warn_seen", "new", "old_new", "warn_late"],
-        tier=["platinum", "bronze", None, "gold", "silver", "silver", "bronze"],
+        customer_id=["plat", "brz", "warn", "warn_seen", "new", "old_new", "warn_late", "new2"],
+        tier=["platinum", "bronze", None, "gold", "silver", "silver", "bronze", "bronze"],
         last_visit=[
             D(2026, 3, 5),
             D(2026, 3, 1),
@@ -51,9 +51,10 @@ def test_cadence_follows_the_tier_the_last_visit_and_the_warnings() -> None:
             None,
             None,
             D(2025, 12, 1),
+            None,
         ],
-        warned=[False, False, True, True, False, False, True],
-        signup_date=[None, None, None, None, D(2026, 3, 8), D(2025, 1, 1), None],
+        warned=[False, False, True, True, False, False, True, False],
+        signup_date=[None, None, None, None, D(2026, 3, 8), D(2025, 1, 1), None, D(2026, 2, 20)],
     )
     out = decide_cadence(state, POLICY, as_of).set_index("customer_id")
     assert out.loc["plat", ["channel", "next_due", "reason"]].tolist() == [
@@ -66,7 +67,12 @@ def test_cadence_follows_the_tier_the_last_visit_and_the_warnings() -> None:
     assert out.loc["warn_late", ["channel", "next_due"]].tolist() == ["visit", D(2025, 12, 31)]
     # visited yesterday: the warning does not ask for another visit
     assert out.loc["warn_seen", ["next_due", "reason"]].tolist() == [D(2026, 3, 23), "cadence"]
-    assert out.loc["new", ["next_due", "reason"]].tolist() == [D(2026, 3, 15), "onboarding"]
+    # onboarding: within 7 days of the signup (sooner if the spread first visit is sooner)
+    assert out.loc["new", "reason"] == "onboarding"
+    assert D(2026, 3, 10) <= out.loc["new", "next_due"] <= D(2026, 3, 15)
+    # a 青铜 outlet signed up 18 days ago, never visited: in person, overdue since day 7
+    assert out.loc["new2", ["channel", "next_due", "reason"]].tolist() == [
+        "visit", D(2026, 2, 27), "onboarding"]  # fmt: skip
     # never visited, not new: first visit spread over one interval from today
     assert D(2026, 3, 10) <= out.loc["old_new", "next_due"] < D(2026, 4, 9)
 

@@ -20,7 +20,6 @@ for beyond the manager's capacity.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -41,9 +40,10 @@ def _days(values: pd.Series) -> np.ndarray:
 
 
 def spread(customer_ids: pd.Series, every: np.ndarray) -> np.ndarray:
-    """A stable offset in ``[0, every)`` days per customer (CRC-32 of the id)."""
-    h = np.array([zlib.crc32(str(c).encode()) for c in customer_ids], dtype=np.int64)
-    out: np.ndarray = h % np.maximum(every, 1)
+    """A stable offset in ``[0, every)`` days per customer (pandas' fixed-key hash of the
+    id: the same on every run and machine)."""
+    h = pd.util.hash_pandas_object(customer_ids.astype(str), index=False).to_numpy()
+    out: np.ndarray = (h >> np.uint64(1)).astype(np.int64) % np.maximum(every, 1)
     return out
 
 
@@ -55,10 +55,10 @@ def decide_cadence(state: pd.DataFrame, policy: VisitPolicy, as_of: dt.date) -> 
     n = len(state)
     if n == 0:
         return pd.DataFrame({c: [] for c in OUTPUT})
-    tiers = state["tier"].tolist()
-    cads = [policy.of(t) for t in tiers]
-    channel = np.array([c.channel for c in cads], dtype=object)
-    every = np.array([c.every_days for c in cads], dtype=np.int64)
+    tiers = state["tier"].astype(object).where(state["tier"].notna(), None).tolist()
+    known = {t: policy.of(t) for t in set(tiers)}
+    channel = np.array([known[t].channel for t in tiers], dtype=object)
+    every = np.array([known[t].every_days for t in tiers], dtype=np.int64)
     today = np.datetime64(as_of, "D")
     last = _days(state["last_visit"])
     never = np.isnat(last)
@@ -93,7 +93,7 @@ def decide_cadence(state: pd.DataFrame, policy: VisitPolicy, as_of: dt.date) -> 
             "tier": tiers,
             "channel": channel,
             "every_days": every,
-            "next_due": [d.item() for d in due.astype("datetime64[D]")],
+            "next_due": pd.DatetimeIndex(due.astype("datetime64[ns]")).date,
             "reason": reason,
         }
     )
