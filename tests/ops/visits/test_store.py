@@ -156,3 +156,28 @@ def test_a_cadence_beyond_capacity_is_warned_with_the_shortfall(store: Engine) -
     # 30 weekly visits over 5 working days = 6 a day against 4
     assert p.shortfall[["manager_id", "needed_per_day", "shortfall_per_day"]].values.tolist() == [
         ["AM001", 6.0, 2.0]]  # fmt: skip
+
+
+def test_a_realtime_regrade_moves_only_the_regraded_customers_cadence(store: Engine) -> None:
+    _publish(store, "r1", D(2026, 3, 1), {"a": 10.0, "b": 10.0})
+    with store.begin() as conn:  # b: a next visit no recompute would give (3-02 + 30 d)
+        conn.execute(
+            VisitCadence.__table__.update()
+            .where(VisitCadence.customer_id == "b")
+            .values(last_visit=D(2026, 3, 2), next_due=D(2026, 4, 5))
+        )
+    now = dt.datetime(2026, 3, 4, 10)
+    state = {"customer_id": "a", "tier": "platinum", "score": 90.0, "run_id": "r1",
+             "since": D(2026, 3, 4), "runs_below": 0, "below_since": None,
+             "downgrade_warning": False, "updated_at": now}  # fmt: skip
+    change = {"customer_id": "a", "run_id": "r1", "from_tier": "bronze", "to_tier": "platinum",
+              "changed_at": now, "effective": D(2026, 3, 4), "reason_code": "upgrade",
+              "reason": {"why": "late order"}}  # fmt: skip
+    with store.begin() as conn:
+        tier_writer.write_regrade(conn, "r1", [state], [change], now)
+    assert _cadence(store) == {"a": ("platinum", "visit", 7), "b": ("bronze", "phone", 30)}
+    with store.connect() as conn:
+        due = conn.execute(
+            select(VisitCadence.next_due).where(VisitCadence.customer_id == "b")
+        ).scalar_one()
+    assert due == D(2026, 4, 5)  # a recompute would give 2026-04-01
