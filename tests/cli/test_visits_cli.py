@@ -10,9 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import insert, select
 
-from tierwise.ops.visits.state import HOOK, sync_cadence
 from tierwise.settings import Settings
-from tierwise.store import tier_writer
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
@@ -30,10 +28,11 @@ def _seed(home: Path) -> None:
     store = RunStore(engine)
     store.begin("r1", policy_name="p", policy_hash="h", as_of=dt.date(2026, 2, 27),
                 data_fingerprint="f", started_at=dt.datetime(2026, 2, 27))  # fmt: skip
-    with tier_writer.hook(HOOK, sync_cadence):
-        store.publish("r1", [Assignment(c, "platinum", 90.0) for c in IDS],
-                      [Cutoff("platinum", 0, 70.0), Cutoff("bronze", 1, None)],
-                      rule=StabilityRule(), now=dt.datetime(2026, 2, 27))  # fmt: skip
+    import tierwise.pipeline  # noqa: F401  (wires the visits hook, as in production)
+
+    store.publish("r1", [Assignment(c, "platinum", 90.0) for c in IDS],
+                  [Cutoff("platinum", 0, 70.0), Cutoff("bronze", 1, None)],
+                  rule=StabilityRule(), now=dt.datetime(2026, 2, 27))  # fmt: skip
     with engine.begin() as conn:
         conn.execute(insert(CustomerProfile), [
             {"customer_id": c, "name": c, "account_manager": "AM001",

@@ -5,7 +5,6 @@ visit; missed visits rolled forward; adherence per manager and tier."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -13,7 +12,6 @@ from sqlalchemy import Engine, insert, select
 from tierwise.errors import ConflictError, NotFoundError, UsageError
 from tierwise.ops.visits import service
 from tierwise.ops.visits.policy import load_visit_policy
-from tierwise.ops.visits.state import HOOK, sync_cadence
 from tierwise.store import tier_writer
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
@@ -32,10 +30,12 @@ NOW = dt.datetime(2026, 3, 2, 8)
 
 
 @pytest.fixture
-def store(engine: Engine) -> Iterator[Engine]:
+def store(engine: Engine) -> Engine:
+    """A migrated store; importing the pipeline wires the visits hook (as in production)."""
+    import tierwise.pipeline  # noqa: F401
+
     upgrade(engine)
-    with tier_writer.hook(HOOK, sync_cadence):
-        yield engine
+    return engine
 
 
 def _publish(engine: Engine, run_id: str, as_of: dt.date, scores: dict[str, float]) -> None:
