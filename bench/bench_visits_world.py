@@ -38,16 +38,14 @@ HOURS_PER_VISIT = 0.5
 def value_at_risk(lake: Path) -> pd.DataFrame:
     """customer_id, spend_365d, p_churn (proxy), value_at_risk, from the lake's orders."""
     start = END - dt.timedelta(days=365)
-    df = (
-        duckdb.connect()
-        .sql(
-            f"SELECT customer_id, sum(amount)::DOUBLE AS spend, count(*) AS n, "
-            f"max(order_time)::DATE AS last, min(order_time)::DATE AS first "
-            f"FROM read_parquet('{lake}/orders/**/*.parquet') "
-            f"WHERE order_time::DATE > DATE '{start}' AND order_time::DATE <= DATE '{END}' GROUP BY 1"
-        )
-        .df()
+    con = duckdb.connect()  # kept in a name: a temporary connection is closed too soon
+    sql = (
+        f"SELECT customer_id, sum(amount)::DOUBLE AS spend, count(*) AS n, "
+        f"max(order_time)::DATE AS last, min(order_time)::DATE AS first "
+        f"FROM read_parquet('{lake}/orders/**/*.parquet') "
+        f"WHERE order_time::DATE > DATE '{start}' AND order_time::DATE <= DATE '{END}' GROUP BY 1"
     )
+    df = con.sql(sql).df()
     gap = ((pd.to_datetime(df["last"]) - pd.to_datetime(df["first"])).dt.days / (df["n"] - 1)
            ).where(df["n"] > 1, 365.0)  # fmt: skip
     recency = (pd.Timestamp(END) - pd.to_datetime(df["last"])).dt.days
