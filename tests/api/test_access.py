@@ -87,6 +87,7 @@ def _url(path: str, customer: str) -> str:
         .replace("{check_id}", "1")
         .replace("{item_id}", "1")
         .replace("{payout_id}", "1")
+        .replace("{visit_id}", "1")
     )
 
 

@@ -63,6 +63,9 @@ class Action(StrEnum):
     PRICE_WRITE = "price.write"  # save and delete price rules
     REBATE_READ = "rebate.read"  # the rebate ledger and statements (R-OPS-3), row-scoped
     REBATE_MANAGE = "rebate.manage"  # accrue a period, pay (payout / credit-note batches)
+    VISIT_READ = "visit.read"  # sales visit plans and adherence (R-OPS-8)
+    VISIT_PLAN = "visit.plan"  # plan and route every manager's day
+    VISIT_CHECKIN = "visit.checkin"  # check in and out of a visit (account managers: their own)
 
 
 _A = Action
@@ -87,7 +90,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         _STAFF_READ
         | _TAGS
         | {_A.RUN_START, _A.RUN_RELEASE, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
-        | {_A.CREDIT_READ}
+        | {_A.CREDIT_READ, _A.VISIT_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW, _A.REBATE_READ}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
@@ -124,6 +127,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.BENEFIT_REDEEM,
             _A.PRICE_READ,
             _A.REBATE_READ,  # their own customers' rebates
+            _A.VISIT_READ,
+            _A.VISIT_CHECKIN,
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events

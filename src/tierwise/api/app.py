@@ -37,6 +37,7 @@ from tierwise.api.routers import (
     tags,
     tasks,
     users,
+    visits,
     webhooks,
 )
 from tierwise.console import app as console
@@ -70,6 +71,7 @@ ROUTERS = (
     benefits,
     pricing,
     rebates,
+    visits,
 )
 
 

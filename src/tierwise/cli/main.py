@@ -74,6 +74,7 @@ COMMAND_MODULES: dict[str, str] = {
     "pilot": "tierwise.cli.experiment",
     "spotcheck": "tierwise.cli.experiment",
     "credit": "tierwise.cli.credit",
+    "visits": "tierwise.cli.visits",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without
@@ -112,6 +113,7 @@ COMMAND_HELP: dict[str, str] = {
     "pilot": "City pilots (灰度, R-GRD-11) of a policy change.",
     "spotcheck": "Manual spot checks (人工抽检, R-GRD-11) of a run's changes.",
     "credit": "Credit risk control (R-OPS-4): risk scores, terms, order checks, holds.",
+    "visits": "Sales visits (R-OPS-8): cadence by tier, day plans and routes, check-in, adherence.",
 }
 
 _err = Console(stderr=True, highlight=False)

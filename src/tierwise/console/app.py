@@ -20,6 +20,7 @@ from tierwise.console import (
     tags,
     tasks,
     users,
+    visits,
 )
 from tierwise.console.session import CsrfError, LoginRequired, language, principal_of
 from tierwise.console.web import HERE, NPM_PACKAGES, home_of, render, vendor_dir
@@ -71,6 +72,7 @@ def install(app: FastAPI) -> None:
     app.include_router(tasks.router)
     app.include_router(credit.router)
     app.include_router(rebates.router)
+    app.include_router(visits.router)
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)

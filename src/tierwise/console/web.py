@@ -53,6 +53,7 @@ NAV = (
     ("experiments", "/console/experiments", Action.EXPERIMENT_READ),
     ("credit", "/console/credit", Action.CREDIT_READ),
     ("rebates", "/console/rebates", Action.REBATE_READ),
+    ("visits", "/console/visits", Action.VISIT_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
     ("users", "/console/users", Action.USER_MANAGE),
 )

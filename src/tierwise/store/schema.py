@@ -955,3 +955,64 @@ class RebateAccrual(Base):
             postgresql_where=text("status = 'accrued'"),
         ),
     )
+
+
+class VisitCadence(Base):
+    """A customer's visit cadence (R-OPS-8): channel and interval from the tier, the next
+    due day and why; written by the visits module's tier-writer hook in the transaction of
+    every tier write, and on check-out (``last_visit``)."""
+
+    __tablename__ = "visit_cadences"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(8))  # visit | phone
+    every_days: Mapped[int] = mapped_column(Integer)
+    next_due: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(16))  # cadence | churn_warning | onboarding
+    last_visit: Mapped[date | None] = mapped_column(Date, nullable=True)
+    policy: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_visit_cadences_due", "channel", "next_due"),)
+
+
+class VisitStop(Base):
+    """One planned visit of a manager's day, its place in the route, and what happened:
+    check-in (with its distance from the outlet; far is flagged, not refused), check-out with
+    the outcome. A visit not done by the end of its day is ``missed`` and the customer, still
+    due, is planned again (``rolled_from`` = the first day it was planned)."""
+
+    __tablename__ = "visit_stops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    manager_id: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    value_at_risk: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)  # place in the manager's line that day
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # place in the route
+    eta_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)  # after day start
+    late_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # planned | checked_in | done | missed
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    rolled_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    checkin_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    checkin_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    checkin_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    checkin_distance_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    far: Mapped[int] = mapped_column(Integer, default=0)  # 1: check-in far from the outlet
+    checkout_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    planned_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("uq_visit_stops_day_customer", "day", "customer_id", unique=True),
+        Index("ix_visit_stops_manager_day", "manager_id", "day"),
+    )
