@@ -1,7 +1,7 @@
 """visit_cadences, visit_stops (issue 26; NPS survey tables not yet)
 
 Revision ID: 0021_visits_surveys
-Revises: 0017_credit_terms
+Revises: 0019_rebate_ledger
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_visits_surveys"
-down_revision = "0017_credit_terms"
+down_revision = "0019_rebate_ledger"
 branch_labels = None
 depends_on = None
 
