@@ -71,19 +71,25 @@ def _problem(path: str, kind: str, msg: str, ctx: dict[str, Any] | None) -> dict
     return out
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and validate the policy file at ``path``."""
+def read_yaml(path: Path, *, what: str = "") -> Any:
+    """The YAML document at ``path``; one :class:`PolicyError` naming the file (and the line
+    and column of a syntax error) when it cannot be read or parsed. Every policy file (the
+    grading policy and the operations modules' policies) is read through here."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise PolicyError(f"cannot read policy {path}: {err.strerror}", file=str(path)) from None
+        raise PolicyError(f"cannot read {what}{path}: {err.strerror}", file=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise PolicyError(f"{path}: not valid YAML{where}", file=str(path)) from None
-    return parse_policy(data, source=str(path))
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate the policy file at ``path``."""
+    return parse_policy(read_yaml(path, what="policy "), source=str(path))
 
 
 def policy_hash(policy: Policy) -> str:

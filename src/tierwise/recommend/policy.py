@@ -23,10 +23,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tierwise.errors import PolicyError
+from tierwise.policy.load import read_yaml
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[3] / "policies" / "operations" / "recommend.yaml"
 
@@ -86,10 +86,4 @@ def load_recommend_policy(path: Path | None = None) -> RecommendPolicy:
     p = path or DEFAULT_POLICY
     if path is None and not p.is_file():
         return RecommendPolicy()
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise PolicyError(f"cannot read {p}: {err.strerror}", file=str(p)) from None
-    except yaml.YAMLError as err:
-        raise PolicyError(f"{p}: not valid YAML: {err}", file=str(p)) from None
-    return parse_recommend_policy(data, source=str(p))
+    return parse_recommend_policy(read_yaml(p), source=str(p))

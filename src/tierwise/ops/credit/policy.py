@@ -12,10 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tierwise.errors import PolicyError
+from tierwise.policy.load import read_yaml
 
 #: payment terms codes from the strictest to the loosest, with their labels
 TERMS: dict[str, tuple[str, str]] = {
@@ -177,13 +177,7 @@ def parse_credit_policy(data: Any, *, source: str = "<credit policy>") -> Credit
 def load_credit_policy(path: Path | None = None) -> CreditPolicy:
     """Read and validate ``path`` (default ``policies/operations/credit.yaml``)."""
     p = path or DEFAULT_POLICY
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise PolicyError(f"cannot read {p}: {err.strerror}", file=str(p)) from None
-    except yaml.YAMLError as err:
-        raise PolicyError(f"{p}: not valid YAML: {err}", file=str(p)) from None
-    return parse_credit_policy(data, source=str(p))
+    return parse_credit_policy(read_yaml(p), source=str(p))
 
 
 @lru_cache(maxsize=4)

@@ -13,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tierwise.errors import PolicyError
+from tierwise.policy.load import read_yaml
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[4] / "policies" / "operations" / "visits.yaml"
 
@@ -129,13 +129,7 @@ def parse_visit_policy(data: Any, *, source: str = "<visit policy>") -> VisitPol
 def load_visit_policy(path: Path | None = None) -> VisitPolicy:
     """Read and validate ``path`` (default ``policies/operations/visits.yaml``)."""
     p = path or DEFAULT_POLICY
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise PolicyError(f"cannot read {p}: {err.strerror}", file=str(p)) from None
-    except yaml.YAMLError as err:
-        raise PolicyError(f"{p}: not valid YAML: {err}", file=str(p)) from None
-    return parse_visit_policy(data, source=str(p))
+    return parse_visit_policy(read_yaml(p), source=str(p))
 
 
 @lru_cache(maxsize=4)
