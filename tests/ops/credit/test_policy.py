@@ -9,7 +9,12 @@ import pytest
 import yaml
 
 from tierwise.errors import PolicyError
-from tierwise.ops.credit.policy import DEFAULT_POLICY, load_credit_policy, parse_credit_policy
+from tierwise.ops.credit.policy import (
+    DEFAULT_POLICY,
+    RANK,
+    load_credit_policy,
+    parse_credit_policy,
+)
 
 
 def _raw() -> dict[str, Any]:
@@ -27,6 +32,21 @@ def test_the_shipped_policy_loads_and_bands_cut_the_probability() -> None:
     assert p.matrix["platinum"]["low"].terms == "monthly"
     assert p.matrix["bronze"]["medium"].terms == "prepaid"
     assert p.matrix["platinum"]["high"].terms != "monthly"
+
+
+def test_the_shipped_policy_tightens_by_risk_and_limits_by_tier() -> None:
+    """docs/credit.md, "Why low risk keeps 月结": the overdue sits in the medium and high
+    bands, so only they get terms stricter than 月结; a tier sets a low-risk customer's limit."""
+    p = load_credit_policy()
+    monthly = RANK["monthly"]
+    for tier in p.tiers:
+        low, medium, high = (p.matrix[tier][b] for b in ("low", "medium", "high"))
+        assert (low.terms, low.deposit_pct) == ("monthly", 0), tier
+        assert RANK[high.terms] <= RANK[medium.terms] < monthly, tier
+        assert high.deposit_pct >= medium.deposit_pct >= low.deposit_pct, tier
+        assert high.limit_months <= medium.limit_months <= low.limit_months, tier
+    lows = [p.matrix[t]["low"].limit_months for t in p.tiers]
+    assert lows == sorted(lows, reverse=True)  # the better the tier, the higher the limit
 
 
 @pytest.mark.parametrize(

@@ -175,10 +175,10 @@ def test_overrides_need_a_second_approver_above_the_amount_and_are_audited(hooke
 
 
 def test_a_realtime_regrade_recomputes_only_the_regraded_customers(hooked: Engine) -> None:
-    _accounts(hooked, {"a": {"pd": 0.01}, "b": {"pd": 0.01}}, D(2026, 1, 30))
+    _accounts(hooked, {"a": {"pd": 0.1}, "b": {"pd": 0.1}}, D(2026, 1, 30))
     store = RunStore(hooked)
-    _publish(store, "r1", D(2026, 1, 31), {"a": 10, "b": 10})  # both bronze-low: cod
-    assert _terms(hooked) == {"a": ("cod", None), "b": ("cod", None)}
+    _publish(store, "r1", D(2026, 1, 31), {"a": 10, "b": 10})  # both bronze-medium: prepaid
+    assert _terms(hooked) == {"a": ("prepaid", None), "b": ("prepaid", None)}
     now = dt.datetime(2026, 2, 2, 10)
     state = {"customer_id": "a", "tier": "platinum", "score": 90.0, "run_id": "r1",
              "since": D(2026, 2, 2), "runs_below": 0, "below_since": None,
@@ -192,6 +192,6 @@ def test_a_realtime_regrade_recomputes_only_the_regraded_customers(hooked: Engin
             select(CreditTermsChange.customer_id, CreditTermsChange.source)
             .where(CreditTermsChange.source == "realtime")
         ).all()  # fmt: skip
-    # a's upgrade to platinum loosens its terms at once (low risk: monthly); b is untouched
-    assert _terms(hooked) == {"a": ("monthly", None), "b": ("cod", None)}
+    # a's upgrade to platinum loosens its terms at once (medium risk: semimonthly); b is untouched
+    assert _terms(hooked) == {"a": ("semimonthly", None), "b": ("prepaid", None)}
     assert [tuple(r) for r in rows] == [("a", "realtime")]
