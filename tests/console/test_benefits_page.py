@@ -67,6 +67,8 @@ def test_the_benefits_page_shows_grants_uses_and_usage(site: Site) -> None:
             f"<td>{u['redemptions']}</td><td>{u['quantity']}</td><td>{u['cost']:,.2f}</td>"
             in r.text
         )
+    page = admin.get(f"/console/customers/{cid}").text  # the 360° page links to it
+    assert f'href="/console/benefits?customer={cid}"' in page
     en = admin.get("/console/benefits", params={"customer": cid, "lang": "en"})
     assert en.status_code == 200 and "Grants" in en.text and "Coupon allowance" in en.text
     assert admin.get("/console/benefits", params={"customer": "C9999999"}).status_code == 404
@@ -77,7 +79,7 @@ def test_the_benefits_page_shows_grants_uses_and_usage(site: Site) -> None:
     assert mine.status_code == 200 and "各等级权益" not in mine.text  # no book-wide tables
 
     shop = sign_in(site, "shop")
-    assert 'href="/console/benefits"' in shop.get("/console/me").text  # in the customer's menu
+    assert 'id="benefit-ledger" href="/console/benefits"' in shop.get("/console/me").text
     me = shop.get("/console/benefits")  # opens on itself, no lookup form
     assert me.status_code == 200 and 'id="benefit-lookup"' not in me.text
     block = _GRANT.search(me.text)

@@ -1299,6 +1299,7 @@ ZH |= {
     "bf_redemptions": "使用次数",
     "bf_refused": "拒绝次数",
     "bf_no_usage": "这段时间没有使用记录",
+    "bf_link": "权益授予与使用记录",
 }
 EN |= {
     "benefits_page": "Benefits",
@@ -1334,6 +1335,7 @@ EN |= {
     "bf_redemptions": "Uses",
     "bf_refused": "Refused",
     "bf_no_usage": "No uses in this period",
+    "bf_link": "Grants and uses",
 }
 
 # The account manager's day: visits in route order, map, check-in / check-out (R-OPS-8)
