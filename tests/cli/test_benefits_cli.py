@@ -221,6 +221,15 @@ def test_rebate_accrue_ledger_statement_and_payout(engine: Engine, tmp_path: Pat
     assert "0 rows added, 0 updated, 0 removed, 1 unchanged" in again.stdout
     listed = _cli(engine, tmp_path, "benefits", "rebate-ledger", "--period", "2026-11")
     assert listed.returncode == 0 and "1300.25" in listed.stdout and "accrued" in listed.stdout
+    # the dry run of November's orders beside what the ledger accrued for it (net of refunds)
+    beside = _cli(engine, tmp_path, "benefits", "rebate-dry-run", "--pct", "gold=2", "--days",
+                  "30", "--as-of", "2026-11-30", "--lake", str(lake), "--realised", "2026-11")  # fmt: skip
+    assert beside.returncode == 0, beside.stderr
+    assert "30.01" in beside.stdout and "26.01" in beside.stdout  # 2 % of 1500.25 vs 1300.25
+    assert "+15.4 %" in beside.stdout  # 30.01 / 26.01 - 1
+    wrong = _cli(engine, tmp_path, "benefits", "rebate-dry-run", "--pct", "gold=2",
+                 "--lake", str(lake), "--realised", "2026-13")  # fmt: skip
+    assert wrong.returncode != 0 and "'2026-13' is not a rebate period" in wrong.stderr
     stmt = tmp_path / "C1.xlsx"
     shown = _cli(
         engine,

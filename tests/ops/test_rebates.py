@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tierwise.errors import DataError
-from tierwise.ops.benefits.rebates import dry_run, recent_spend
+from tierwise.ops.benefits.rebates import beside_realised, dry_run, recent_spend
 from tinylake import small_book
 
 
@@ -30,3 +30,20 @@ def test_the_cost_per_tier_is_the_percent_of_the_window_spend(tmp_path: Path) ->
 def test_a_percent_outside_0_100_is_refused(pct: str) -> None:
     with pytest.raises(DataError, match=r"is not in \(0, 100\]"):
         dry_run({}, {}, {"platinum": Decimal(pct)})
+
+
+def test_the_realised_cost_sits_beside_each_tier() -> None:
+    rows = dry_run(
+        {"a": Decimal(1000), "b": Decimal(500)},
+        {"a": "platinum", "b": "gold"},
+        {"platinum": Decimal(2), "gold": Decimal(1)},
+    )
+    ledger = [  # two periods, paid and accrued, an adjustment: every row counts
+        {"tier": "platinum", "amount": Decimal("12.00")},
+        {"tier": "platinum", "amount": Decimal("8.00")},
+        {"tier": "platinum", "amount": Decimal("-4.00")},
+        {"tier": None, "amount": Decimal("99.00")},
+    ]
+    by = {b.dry.tier: b for b in beside_realised(rows, ledger)}
+    assert by["platinum"].realised == Decimal("16.00") and by["platinum"].gap == Decimal("0.25")
+    assert by["gold"].realised == Decimal("0.00") and by["gold"].gap is None

@@ -37,7 +37,7 @@ from tierwise.ops.benefits.rebate_store import (
     pay,
     statement,
 )
-from tierwise.ops.benefits.rebates import dry_run, recent_spend
+from tierwise.ops.benefits.rebates import beside_realised, dry_run, recent_spend
 from tierwise.ops.benefits.redeem import redeem_file
 from tierwise.policy.benefits import KINDS, REDEEMABLE
 from tierwise.settings import get_settings
@@ -150,9 +150,18 @@ def rebate_dry_run_command(
     lake: Annotated[
         Path | None, typer.Option(help="Lake folder (default: $TIERWISE_HOME/lake).")
     ] = None,
+    realised: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A period accrued since (YYYY-MM or YYYY-Qn, repeatable): the ledger's "
+            "accruals per tier beside the dry run."
+        ),
+    ] = None,
 ) -> None:
     """What a rebate per tier would have cost on the last --days of orders (R-OPS-3), per tier,
-    for the customers holding each tier now. Returns are not netted out (not yet)."""
+    for the customers holding each tier now; with --realised, the rebate ledger's accruals of
+    those periods beside it. Returns are not netted out of the dry run (not yet)."""
+    periods = [_period(p) for p in realised or []]
     pcts: dict[str, Decimal] = {}
     for item in pct:
         tier, _, value = item.partition("=")
@@ -177,12 +186,21 @@ def rebate_dry_run_command(
         )
     spend = recent_spend(lake or get_settings().lake_dir, end - dt.timedelta(days=days), end)
     rows = dry_run(spend, {c: s.tier for c, s in tiers.items()}, pcts)
-    table = Table(title=f"rebate dry run on {days} days of orders to {end - dt.timedelta(days=1)}")
-    for col in ("tier", "rebate %", "customers", "buyers", "spend (yuan)", "cost (yuan)"):
+    title = f"rebate dry run on {days} days of orders to {end - dt.timedelta(days=1)}"
+    if periods:
+        title += " beside the ledger's accruals of " + ", ".join(p.label for p in periods)
+    table = Table(title=title)
+    cols = ["tier", "rebate %", "customers", "buyers", "spend (yuan)", "cost (yuan)"]
+    for col in cols + (["realised (yuan)", "dry run vs realised"] if periods else []):
         table.add_column(col)
-    for r in rows:
-        table.add_row(r.tier, str(r.pct), str(r.customers), str(r.buyers), f"{r.spend:.2f}",
-                      f"{r.cost:.2f}")  # fmt: skip
+    ledger = [r for p in periods for r in ledger_summary(engine, p.label)]
+    for b in beside_realised(rows, ledger):
+        r = b.dry
+        cells = [r.tier, str(r.pct), str(r.customers), str(r.buyers), f"{r.spend:.2f}",
+                 f"{r.cost:.2f}"]  # fmt: skip
+        if periods:
+            cells += [f"{b.realised:.2f}", "—" if b.gap is None else f"{b.gap * 100:+.1f} %"]
+        table.add_row(*cells)
     _out.print(table)
 
 

@@ -12,6 +12,7 @@ from tierwise.api.access import Principal
 from tierwise.console import (
     admin,
     analysis,
+    benefits,
     credit,
     experiments,
     models,
@@ -71,6 +72,7 @@ def install(app: FastAPI) -> None:
     app.include_router(analysis.router)
     app.include_router(tasks.router)
     app.include_router(credit.router)
+    app.include_router(benefits.router)
     app.include_router(rebates.router)
     app.include_router(visits.router)
     app.include_router(tags.router)

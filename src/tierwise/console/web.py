@@ -52,6 +52,7 @@ NAV = (
     ("audiences", "/console/audiences", Action.AUDIENCE_READ),
     ("experiments", "/console/experiments", Action.EXPERIMENT_READ),
     ("credit", "/console/credit", Action.CREDIT_READ),
+    ("benefits_page", "/console/benefits", Action.BENEFIT_READ),
     ("rebates", "/console/rebates", Action.REBATE_READ),
     ("visits", "/console/visits", Action.VISIT_READ),
     ("my_tier", "/console/me", Action.SELF_READ),

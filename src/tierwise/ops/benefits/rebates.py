@@ -3,17 +3,19 @@
 :func:`dry_run` is pure: given each customer's spend in a recent window, their current tier and
 the rebate percent per tier, it returns the cost per tier (the rebate given away if the
 customers bought as they did). :func:`recent_spend` reads the window's order amounts from the
-lake. Returns are not netted out yet, and nothing compares the figure with the realised cost
-after publication yet (docs/benefits.md, "not yet").
+lake. :func:`beside_realised` puts the rebate ledger's accruals of the periods after
+publication beside each tier's dry-run cost. Returns are not netted out of the dry run yet
+(docs/benefits.md, "not yet"); the ledger's accruals are (orders − refunds).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 from tierwise.errors import DataError
 from tierwise.lake import parquet_glob, require_table
@@ -70,3 +72,29 @@ def recent_spend(lake: Path, start: dt.date, end: dt.date) -> dict[str, Decimal]
     finally:
         con.close()
     return {str(c): Decimal(str(a)).quantize(CENT) for c, a in rows if a is not None}
+
+
+@dataclass(frozen=True)
+class Realised:
+    """A tier's dry-run cost beside what the ledger accrued for it afterwards."""
+
+    dry: TierCost
+    realised: Decimal  # the ledger's accruals of the periods (every status), yuan
+    gap: Decimal | None  # dry-run cost / realised − 1 (None: nothing realised)
+
+
+def beside_realised(
+    rows: Sequence[TierCost], ledger: Iterable[Mapping[str, Any]]
+) -> list[Realised]:
+    """Each dry-run row with the ledger's accrued amount for its tier (``ledger``: rows of
+    ``rebate_store.ledger_summary``, with ``tier`` and ``amount``, of the periods to compare;
+    accrued and paid rows both count, adjustments included)."""
+    by_tier: dict[str | None, Decimal] = {}
+    for r in ledger:
+        by_tier[r["tier"]] = by_tier.get(r["tier"], Decimal(0)) + Decimal(r["amount"])
+    out = []
+    for row in rows:
+        realised = by_tier.get(row.tier, Decimal(0)).quantize(CENT)
+        gap = (row.cost / realised - 1).quantize(Decimal("0.0001")) if realised else None
+        out.append(Realised(row, realised, gap))
+    return out
