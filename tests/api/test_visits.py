@@ -104,3 +104,12 @@ def test_an_admin_plans_a_day(client: TestClient, visits: dict[str, int]) -> Non
     assert body["planned"] + body["overflow_total"] >= 1
     assert client.post("/visits/plan", headers=auth(Role.SALES),
                        json={"day": "2030-01-08"}).status_code == 403  # fmt: skip
+
+
+def test_a_day_is_a_date_not_a_number(client: TestClient, visits: dict[str, int]) -> None:
+    # schemathesis found `?day=0` and `{"day": 0}` read as 1970-01-01 (pydantic's lax dates)
+    h = auth(Role.ADMIN)
+    assert client.get("/visits/day?day=0", headers=h).status_code == 422
+    assert client.get("/visits/adherence?from=0&to=1700000000", headers=h).status_code == 422
+    r = client.post("/visits/plan", headers=h, json={"day": 0})
+    assert r.status_code == 422 and "YYYY-MM-DD" in r.text

@@ -7,7 +7,6 @@ see personal data (R-INT-4), and every unmasked read is audited.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -17,7 +16,7 @@ from pydantic import BaseModel, Field
 from tierwise.api.access import Action, Principal, Role
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import Input
+from tierwise.api.schemas.common import Day, Input
 from tierwise.api.visits import (
     VisitPublic,
     check_in_visit,
@@ -34,7 +33,7 @@ Outcome = Literal["ordered", "no_order", "complaint", "closed", "not_met"]
 
 
 class PlanRequest(Input):
-    day: date
+    day: Day
 
 
 class Overflow(BaseModel):
@@ -56,7 +55,7 @@ class Shortfall(BaseModel):
 
 
 class PlanPublic(BaseModel):
-    day: date
+    day: Day
     planned: int
     missed: int = Field(description="Earlier visits marked missed (their customers due again)")
     late_stops: int
@@ -96,7 +95,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def day_route(
     ctx: Ctx,
     principal: Annotated[Principal, allow(Action.VISIT_READ)],
-    day: Annotated[date, Query()],
+    day: Annotated[Day, Query()],
     manager: Code | None = None,
 ) -> list[VisitPublic]:
     """A manager's visits of ``day`` in route order (unrouted ones last). Account managers
@@ -158,8 +157,8 @@ def checkout_route(
 def adherence_route(
     ctx: Ctx,
     principal: Annotated[Principal, allow(Action.VISIT_READ)],
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
 ) -> list[AdherenceRow]:
     """Planned vs done per manager and tier from ``from`` to ``to`` (account managers: their
     own rows)."""

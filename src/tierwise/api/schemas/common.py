@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -46,6 +47,22 @@ def _utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """A day as the OpenAPI ``format: date`` says, ``2026-11-30``: pydantic's lax mode also
+    takes ``0`` or ``1700000000`` (a Unix time) for a date, which no user means."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        raise ValueError("Input should be a day as YYYY-MM-DD")
+    return value
+
+
+#: a day in a body or a query, ``YYYY-MM-DD`` only
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class Input(BaseModel):
