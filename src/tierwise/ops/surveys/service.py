@@ -234,10 +234,26 @@ def load_answers(
     *,
     now: dt.datetime,
 ) -> LoadResult:
-    """Store the good answers of ``path`` for ``wave_id``, keep the rejected rows, and open
-    the detractors' follow-up tasks, in one transaction."""
-    frame = read_answers(path)
-    source = path.name[:200]
+    """Store the good answers of the file ``path`` for ``wave_id`` (:func:`load_frame`)."""
+    return load_frame(engine, wave_id, read_answers(path), policy, source=path.name, now=now)
+
+
+def load_frame(
+    engine: Engine,
+    wave_id: int,
+    frame: pd.DataFrame,
+    policy: SurveyPolicy,
+    *,
+    source: str,
+    now: dt.datetime,
+) -> LoadResult:
+    """Store the good answers of ``frame`` (text columns customer_id, score, comment,
+    answered_at) for ``wave_id``, keep the rejected rows, and open the detractors' follow-up
+    tasks, in one transaction."""
+    source = source[:200]
+    for col in ("customer_id", "score"):
+        if col not in frame.columns:
+            frame = frame.assign(**{col: ""})
     with engine.begin() as conn:
         _wave(conn, wave_id)
         sent = set(
@@ -272,6 +288,32 @@ def load_answers(
             )
         opened = open_followups(conn, policy, now=now, wave_id=wave_id)
     return LoadResult(wave_id, len(good), bad, opened)
+
+
+def answers(engine: Engine, wave_id: int) -> list[dict[str, Any]]:
+    """A wave's answers with the recipient's tier and manager (in load order)."""
+    with engine.connect() as conn:
+        _wave(conn, wave_id)
+        q = (
+            select(
+                SurveyAnswer.id,
+                SurveyAnswer.customer_id,
+                SurveyRecipient.tier,
+                SurveyRecipient.account_manager,
+                SurveyAnswer.score,
+                SurveyAnswer.comment,
+                SurveyAnswer.answered_at,
+                SurveyAnswer.followup_task_id,
+            )
+            .join(
+                SurveyRecipient,
+                (SurveyRecipient.wave_id == SurveyAnswer.wave_id)
+                & (SurveyRecipient.customer_id == SurveyAnswer.customer_id),
+            )
+            .where(SurveyAnswer.wave_id == wave_id)
+            .order_by(SurveyAnswer.id)
+        )
+        return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def waves(engine: Engine) -> list[dict[str, Any]]:
