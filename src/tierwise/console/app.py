@@ -17,6 +17,7 @@ from tierwise.console import (
     models,
     pages,
     rebates,
+    surveys,
     tags,
     tasks,
     users,
@@ -73,6 +74,7 @@ def install(app: FastAPI) -> None:
     app.include_router(credit.router)
     app.include_router(rebates.router)
     app.include_router(visits.router)
+    app.include_router(surveys.router)
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)
