@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from tierwise.errors import NotFoundError
-from tierwise.ops import retention
+from tierwise.ops import retention, tasks
 from tierwise.ops.surveys import service
 from tierwise.ops.surveys.policy import parse_survey_policy
 from tierwise.policy.schema import Retention
@@ -152,6 +152,13 @@ def test_answers_load_rejects_are_kept_and_each_detractor_gets_one_task(
         "open",
     )
     assert task["due_date"] == D(2026, 3, 4) and task["log"][0]["to_status"] == "open"
+    # the manager finds it in their task list, like any call-back
+    listed, total = tasks.list_tasks(
+        store, tasks.TaskFilter(scope_manager="m1"), today=D(2026, 3, 2)
+    )
+    assert (
+        total == 1 and listed[0]["id"] == res.followups[0] and listed[0]["tag"] == "nps_detractor"
+    )
     # loading the same file again: every row refused, no second task
     again = service.load_answers(store, w.wave_id, _csv(tmp_path, "a.csv", rows), POLICY, now=NOW)
     assert again.loaded == 0 and again.followups == [] and len(again.rejected) == 5
