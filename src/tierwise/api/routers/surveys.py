@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND
-from tierwise.api.schemas.common import Input
+from tierwise.api.schemas.common import Input, StrictFloat, StrictInt
 from tierwise.api.surveys import answer_rows, nps_rows, survey_policy
 from tierwise.ops.surveys import service
 
@@ -27,9 +27,19 @@ router = APIRouter(prefix="/surveys", tags=["surveys"], responses={**AUTH_ERRORS
 WaveId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+def _text(value: Any) -> Any:
+    """A date-time in JSON is an RFC 3339 string (never a number of seconds)."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("Input should be an RFC 3339 date-time string")
+    return value
+
+
+TextTime = Annotated[datetime, BeforeValidator(_text)]
+
+
 class WaveRequest(Input):
     sent_on: date
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
 
 
 class Stratum(BaseModel):
@@ -59,9 +69,9 @@ class Wave(BaseModel):
 
 class AnswerIn(Input):
     customer_id: str = Field(min_length=1, max_length=40)
-    score: int | float | str = Field(description="A whole number 0-10 (else rejected)")
+    score: StrictInt | StrictFloat | str = Field(description="A whole number 0-10 (else rejected)")
     comment: str | None = Field(default=None, max_length=2000)
-    answered_at: datetime | None = None
+    answered_at: TextTime | None = None
 
 
 class AnswersIn(Input):
