@@ -28,17 +28,18 @@ WaveId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _text(value: Any) -> Any:
-    """A date-time in JSON is an RFC 3339 string (never a number of seconds)."""
-    if not isinstance(value, str | datetime):
-        raise ValueError("Input should be an RFC 3339 date-time string")
+    """A date or date-time in JSON is an ISO 8601 / RFC 3339 string (never a number)."""
+    if not isinstance(value, str | date):
+        raise ValueError("Input should be an ISO 8601 date or date-time string")
     return value
 
 
 TextTime = Annotated[datetime, BeforeValidator(_text)]
+TextDate = Annotated[date, BeforeValidator(_text)]
 
 
 class WaveRequest(Input):
-    sent_on: date
+    sent_on: TextDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
     seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
 
 
