@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND
-from tierwise.api.schemas.common import Input, StrictFloat, StrictInt
+from tierwise.api.schemas.common import Input, IsoDate, StrictFloat, StrictInt
 from tierwise.api.surveys import answer_rows, nps_rows, survey_policy
 from tierwise.ops.surveys import service
 
@@ -28,18 +28,17 @@ WaveId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _text(value: Any) -> Any:
-    """A date or date-time in JSON is an ISO 8601 / RFC 3339 string (never a number)."""
-    if not isinstance(value, str | date):
-        raise ValueError("Input should be an ISO 8601 date or date-time string")
+    """A date-time in JSON is an RFC 3339 string (never a number of seconds)."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("Input should be an RFC 3339 date-time string")
     return value
 
 
 TextTime = Annotated[datetime, BeforeValidator(_text)]
-TextDate = Annotated[date, BeforeValidator(_text)]
 
 
 class WaveRequest(Input):
-    sent_on: TextDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    sent_on: IsoDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
     seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from tierwise.api.access import Action, Principal, Role
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import Input
+from tierwise.api.schemas.common import Input, IsoDate
 from tierwise.api.visits import (
     VisitPublic,
     check_in_visit,
@@ -34,7 +34,7 @@ Outcome = Literal["ordered", "no_order", "complaint", "closed", "not_met"]
 
 
 class PlanRequest(Input):
-    day: date
+    day: IsoDate
 
 
 class Overflow(BaseModel):
@@ -96,7 +96,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def day_route(
     ctx: Ctx,
     principal: Annotated[Principal, allow(Action.VISIT_READ)],
-    day: Annotated[date, Query()],
+    day: Annotated[IsoDate, Query()],
     manager: Code | None = None,
 ) -> list[VisitPublic]:
     """A manager's visits of ``day`` in route order (unrouted ones last). Account managers
@@ -158,8 +158,8 @@ def checkout_route(
 def adherence_route(
     ctx: Ctx,
     principal: Annotated[Principal, allow(Action.VISIT_READ)],
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[IsoDate, Query(alias="from")],
+    end: Annotated[IsoDate, Query(alias="to")],
 ) -> list[AdherenceRow]:
     """Planned vs done per manager and tier from ``from`` to ``to`` (account managers: their
     own rows)."""

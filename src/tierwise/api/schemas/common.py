@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -72,3 +73,17 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Rows matching the filters")
     offset: int
     limit: int
+
+
+def _iso_date(value: Any) -> Any:
+    """A day in JSON or a query string is ``YYYY-MM-DD`` text (pydantic's lax mode would take
+    ``0`` or ``"0"`` as 1970-01-01)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("Input should be a date as YYYY-MM-DD")
+    return value
+
+
+#: a day given as YYYY-MM-DD text (request bodies and query parameters)
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
