@@ -88,6 +88,7 @@ def _url(path: str, customer: str) -> str:
         .replace("{item_id}", "1")
         .replace("{payout_id}", "1")
         .replace("{visit_id}", "1")
+        .replace("{wave_id}", "1")
     )
 
 

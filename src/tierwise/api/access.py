@@ -66,6 +66,8 @@ class Action(StrEnum):
     VISIT_READ = "visit.read"  # sales visit plans and adherence (R-OPS-8)
     VISIT_PLAN = "visit.plan"  # plan and route every manager's day
     VISIT_CHECKIN = "visit.checkin"  # check in and out of a visit (account managers: their own)
+    SURVEY_READ = "survey.read"  # NPS survey waves, NPS per tier, answers (comments masked)
+    SURVEY_MANAGE = "survey.manage"  # sample a survey wave, load its answers
 
 
 _A = Action
@@ -90,7 +92,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         _STAFF_READ
         | _TAGS
         | {_A.RUN_START, _A.RUN_RELEASE, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
-        | {_A.CREDIT_READ, _A.VISIT_READ}
+        | {_A.CREDIT_READ, _A.VISIT_READ, _A.SURVEY_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW, _A.REBATE_READ}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
@@ -100,6 +102,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         _STAFF_READ
         | _TAGS
         | {_A.EXPORT, _A.TASK_LIST, _A.AUDIENCE_PUSH, _A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE}
+        # NPS surveys go out with the campaigns: marketing samples the waves, loads answers
+        | {_A.SURVEY_READ, _A.SURVEY_MANAGE}
     ),
     # credit control (finance): overrides (e.g. force prepayment tiers), contacts for
     # collection, credit terms, order holds and their overrides (R-OPS-4)

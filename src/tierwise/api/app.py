@@ -34,6 +34,7 @@ from tierwise.api.routers import (
     recommendations,
     runs,
     spotchecks,
+    surveys,
     tags,
     tasks,
     users,
@@ -72,6 +73,7 @@ ROUTERS = (
     pricing,
     rebates,
     visits,
+    surveys,
 )
 
 

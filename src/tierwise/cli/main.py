@@ -75,6 +75,7 @@ COMMAND_MODULES: dict[str, str] = {
     "spotcheck": "tierwise.cli.experiment",
     "credit": "tierwise.cli.credit",
     "visits": "tierwise.cli.visits",
+    "surveys": "tierwise.cli.surveys",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without
@@ -114,6 +115,7 @@ COMMAND_HELP: dict[str, str] = {
     "spotcheck": "Manual spot checks (人工抽检, R-GRD-11) of a run's changes.",
     "credit": "Credit risk control (R-OPS-4): risk scores, terms, order checks, holds.",
     "visits": "Sales visits (R-OPS-8): cadence by tier, day plans and routes, check-in, adherence.",
+    "surveys": "NPS surveys (R-OPS-8): waves sampled by tier, answers loaded, NPS per tier.",
 }
 
 _err = Console(stderr=True, highlight=False)

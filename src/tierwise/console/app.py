@@ -18,6 +18,7 @@ from tierwise.console import (
     models,
     pages,
     rebates,
+    surveys,
     tags,
     tasks,
     users,
@@ -75,6 +76,7 @@ def install(app: FastAPI) -> None:
     app.include_router(benefits.router)
     app.include_router(rebates.router)
     app.include_router(visits.router)
+    app.include_router(surveys.router)
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)

@@ -55,6 +55,7 @@ NAV = (
     ("benefits_page", "/console/benefits", Action.BENEFIT_READ),
     ("rebates", "/console/rebates", Action.REBATE_READ),
     ("visits", "/console/visits", Action.VISIT_READ),
+    ("surveys", "/console/surveys", Action.SURVEY_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
     ("users", "/console/users", Action.USER_MANAGE),
 )

@@ -1016,3 +1016,72 @@ class VisitStop(Base):
         Index("uq_visit_stops_day_customer", "day", "customer_id", unique=True),
         Index("ix_visit_stops_manager_day", "manager_id", "day"),
     )
+
+
+class SurveyWave(Base):
+    """One sending of a survey (R-OPS-8, issue 26): a sample of customers stratified by tier
+    with quotas (``survey_recipients``), sent on ``sent_on``."""
+
+    __tablename__ = "survey_waves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey: Mapped[str] = mapped_column(String(40))  # e.g. nps
+    sent_on: Mapped[date] = mapped_column(Date)
+    policy: Mapped[str] = mapped_column(String(80))
+    seed: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class SurveyRecipient(Base):
+    """A customer sampled into a wave, with the tier and weighting cell they were drawn in
+    (the population the non-response weights are computed over)."""
+
+    __tablename__ = "survey_recipients"
+
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    cell: Mapped[str] = mapped_column(String(40))
+    account_manager: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    __table_args__ = (Index("ix_survey_recipients_customer", "customer_id"),)
+
+
+class SurveyAnswer(Base):
+    """One answer (score 0-10, comment), one per customer per wave; a detractor's answer
+    (0-6) opens one retention task (``followup_task_id``)."""
+
+    __tablename__ = "survey_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id"))
+    customer_id: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)  # personal (free text)
+    answered_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+    followup_task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("retention_tasks.id"), nullable=True
+    )
+
+    __table_args__ = (
+        Index("uq_survey_answers_wave_customer", "wave_id", "customer_id", unique=True),
+    )
+
+
+class SurveyReject(Base):
+    """A row of an answers file refused when loaded, kept with its row, column, value and
+    reason (like the ingest's quarantine)."""
+
+    __tablename__ = "survey_rejects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id"), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    row: Mapped[int] = mapped_column(Integer)  # 1-based data row of the file (header excluded)
+    column: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)

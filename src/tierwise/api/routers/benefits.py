@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from tierwise.api.access import Action
 from tierwise.api.deps import Ctx, CustomerAccess, allow, allow_customer
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import Day, Input, StrictInt, Timestamp
+from tierwise.api.schemas.common import Input, IsoDate, StrictInt, Timestamp
 from tierwise.ops.benefits.ledger import customer_grants, customer_redemptions, usage
 from tierwise.ops.benefits.redeem import Redemption, redeem
 from tierwise.policy.benefits import KINDS, REDEEMABLE
@@ -173,8 +173,8 @@ def post_redemption(
 )
 def get_usage(
     ctx: Ctx,
-    start: Annotated[Day, Query(alias="from", description="First day (inclusive)")],
-    end: Annotated[Day, Query(alias="to", description="Last day (exclusive)")],
+    start: Annotated[IsoDate, Query(alias="from", description="First day (inclusive)")],
+    end: Annotated[IsoDate, Query(alias="to", description="Last day (exclusive)")],
 ) -> list[UsageRow]:
     """Accepted redemptions' count, quantity and cost, and refusals, per month × benefit × tier
     (``to`` not after ``from``: an empty period, an empty list)."""

@@ -7,6 +7,7 @@ see personal data (R-INT-4), and every unmasked read is audited.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from tierwise.api.access import Action, Principal, Role
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import Day, Input
+from tierwise.api.schemas.common import Input, IsoDate
 from tierwise.api.visits import (
     VisitPublic,
     check_in_visit,
@@ -33,7 +34,7 @@ Outcome = Literal["ordered", "no_order", "complaint", "closed", "not_met"]
 
 
 class PlanRequest(Input):
-    day: Day
+    day: IsoDate
 
 
 class Overflow(BaseModel):
@@ -55,7 +56,7 @@ class Shortfall(BaseModel):
 
 
 class PlanPublic(BaseModel):
-    day: Day
+    day: date
     planned: int
     missed: int = Field(description="Earlier visits marked missed (their customers due again)")
     late_stops: int
@@ -95,7 +96,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def day_route(
     ctx: Ctx,
     principal: Annotated[Principal, allow(Action.VISIT_READ)],
-    day: Annotated[Day, Query()],
+    day: Annotated[IsoDate, Query()],
     manager: Code | None = None,
 ) -> list[VisitPublic]:
     """A manager's visits of ``day`` in route order (unrouted ones last). Account managers
@@ -157,8 +158,8 @@ def checkout_route(
 def adherence_route(
     ctx: Ctx,
     principal: Annotated[Principal, allow(Action.VISIT_READ)],
-    start: Annotated[Day, Query(alias="from")],
-    end: Annotated[Day, Query(alias="to")],
+    start: Annotated[IsoDate, Query(alias="from")],
+    end: Annotated[IsoDate, Query(alias="to")],
 ) -> list[AdherenceRow]:
     """Planned vs done per manager and tier from ``from`` to ``to`` (account managers: their
     own rows)."""

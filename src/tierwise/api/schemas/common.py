@@ -48,22 +48,6 @@ def _utc(value: datetime) -> datetime:
 
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_day(value: Any) -> Any:
-    """A day as the OpenAPI ``format: date`` says, ``2026-11-30``: pydantic's lax mode also
-    takes ``0`` or ``1700000000`` (a Unix time) for a date, which no user means."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
-        raise ValueError("Input should be a day as YYYY-MM-DD")
-    return value
-
-
-#: a day in a body or a query, ``YYYY-MM-DD`` only
-Day = Annotated[date, BeforeValidator(_iso_day)]
-
 
 class Input(BaseModel):
     """Base of request bodies: unknown keys are refused, and the scalars are strict."""
@@ -89,3 +73,17 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Rows matching the filters")
     offset: int
     limit: int
+
+
+def _iso_date(value: Any) -> Any:
+    """A day in JSON or a query string is ``YYYY-MM-DD`` text (pydantic's lax mode would take
+    ``0`` or ``"0"`` as 1970-01-01)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("Input should be a date as YYYY-MM-DD")
+    return value
+
+
+#: a day given as YYYY-MM-DD text (request bodies and query parameters)
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]

@@ -1,6 +1,7 @@
 """Satisfaction surveys (R-OPS-8): NPS by tier with its interval, weighted for non-response.
 
 - :mod:`.nps`: the pure estimate (answers + the surveyed population → NPS per tier).
-
-Sending, answer storage and the follow-up of detractors are not yet built (docs/visits.md).
+- :mod:`.policy`, :mod:`.sample`: the survey policy, the stratified sample, answer rows checked.
+- :mod:`.service`: waves, answers, detractor follow-ups in the store; the report
+  (docs/surveys.md).
 """

@@ -1,0 +1,115 @@
+"""``tierwise surveys``: NPS survey waves sampled by tier, answers loaded from CSV / Excel,
+NPS per tier and its trend (R-OPS-8, docs/surveys.md). Thin commands over
+:mod:`tierwise.ops.surveys`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tierwise.cli.common import actor, parse_date, store_engine, utcnow
+from tierwise.cli.main import app
+from tierwise.ops.surveys import service
+from tierwise.ops.surveys.policy import load_survey_policy
+
+surveys_app = typer.Typer(
+    help="NPS surveys (R-OPS-8): waves sampled by tier, answers loaded, NPS per tier.",
+    no_args_is_help=True,
+)
+app.add_typer(surveys_app, name="surveys")
+_out = Console(highlight=False)
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy", help="Survey policy YAML (default: policies/operations/surveys.yaml)."
+    ),
+]
+
+
+def _fig(v: object) -> str:
+    return "-" if not isinstance(v, float | int) or math.isnan(v) else f"{v:+.1f}"
+
+
+@surveys_app.command("sample")
+def sample_command(
+    day: Annotated[str, typer.Option("--day", help="The day the wave is sent (YYYY-MM-DD).")],
+    policy: PolicyOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the sample.")] = 0,
+) -> None:
+    """Sample a wave by tier with the policy's quotas (nobody surveyed within the cooldown)."""
+    d = parse_date(day, "--day")
+    assert d is not None
+    pol = load_survey_policy(policy)
+    w = service.create_wave(store_engine(), pol, sent_on=d, actor=actor(), now=utcnow(), seed=seed)
+    _out.print(f"wave {w.wave_id} ({d}): {w.sampled} customers sampled")
+    t = Table("tier", "customers", "eligible", "quota", "sampled")
+    for s in w.strata:
+        t.add_row(s.tier or "-", str(s.population), str(s.eligible), str(s.quota), str(s.sampled))
+        if s.sampled < s.quota:
+            _out.print(f"warning: tier {s.tier or '-'} short of its quota by {s.quota - s.sampled}")
+    _out.print(t)
+
+
+@surveys_app.command("load")
+def load_command(
+    wave: Annotated[int, typer.Argument(help="Wave id (see `tierwise surveys report`).")],
+    file: Annotated[Path, typer.Argument(help="Answers CSV or Excel file.")],
+    policy: PolicyOpt = None,
+    show: Annotated[int, typer.Option(help="Rejected rows to show.")] = 20,
+) -> None:
+    """Load a wave's answers; bad rows are refused with row, column and value and kept."""
+    pol = load_survey_policy(policy)
+    r = service.load_answers(store_engine(), wave, file, pol, now=utcnow())
+    _out.print(
+        f"wave {wave}: {r.loaded} answers loaded, {len(r.rejected)} rows rejected, "
+        f"{len(r.followups)} detractor follow-up tasks opened"
+    )
+    if r.rejected and show > 0:
+        t = Table("row", "column", "value", "reason")
+        for b in r.rejected[:show]:
+            t.add_row(str(b["row"]), b["column"], str(b["value"]), b["reason"])
+        _out.print(t)
+
+
+@surveys_app.command("report")
+def report_command(
+    wave: Annotated[list[int] | None, typer.Option("--wave", help="Only these waves.")] = None,
+) -> None:
+    """Waves, then NPS per tier of each wave (the trend) with its 95 % interval, weighted for
+    non-response, the unweighted NPS and the number of answers beside it."""
+    engine = store_engine()
+    ws = service.waves(engine)
+    if not ws:
+        _out.print("no survey waves yet (tierwise surveys sample --day …)")
+        return
+    t = Table("wave", "sent on", "recipients", "answers", "rejected")
+    for w in ws:
+        t.add_row(
+            str(w["wave_id"]),
+            str(w["sent_on"]),
+            str(w["recipients"]),
+            str(w["answers"]),
+            str(w["rejected"]),
+        )
+    _out.print(t)
+    rep = service.report(engine, wave or None)
+    t = Table(
+        "wave", "sent on", "tier", "answers", "recipients", "NPS", "95 % interval", "unweighted"
+    )
+    for r in rep.itertuples(index=False):
+        t.add_row(
+            str(r.wave_id),
+            str(r.sent_on),
+            str(r.tier or "-"),
+            str(r.answers),
+            str(r.population),
+            _fig(r.nps),
+            f"{_fig(r.low)} … {_fig(r.high)}",
+            _fig(r.nps_unweighted),
+        )
+    _out.print(t)

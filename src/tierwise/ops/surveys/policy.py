@@ -1,0 +1,86 @@
+"""The survey policy: quotas per tier, the cooldown, the weighting cells and the detractor
+follow-up (R-OPS-8). Data (``policies/operations/surveys.yaml``), validated strictly when
+loaded: unknown keys, a negative quota and unordered cell bands are refused, every problem at
+once with its key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tierwise.errors import PolicyError
+from tierwise.policy.load import read_yaml
+
+DEFAULT_POLICY = Path(__file__).resolve().parents[4] / "policies" / "operations" / "surveys.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Followup(_Strict):
+    """An answer 0-6 opens a retention task with this ``tag``, due ``within_days`` later."""
+
+    tag: str = Field(default="nps_detractor", min_length=1, max_length=40)
+    within_days: int = Field(default=3, ge=0, le=60)
+
+
+class SurveyPolicy(_Strict):
+    """See docs/surveys.md for every key."""
+
+    name: str
+    survey: str = Field(default="nps", min_length=1, max_length=40)
+    quotas: dict[str, int] = Field(min_length=1)
+    untiered: int = Field(default=0, ge=0)
+    cooldown_days: int = Field(default=90, ge=0, le=3650)
+    cell_bands: list[float] = Field(default=[0.2, 0.5])
+    followup: Followup = Followup()
+
+    @field_validator("quotas")
+    @classmethod
+    def _quotas(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = {k: q for k, q in v.items() if q < 0}
+        if bad:
+            raise ValueError(f"negative quota(s): {bad}")
+        return v
+
+    @field_validator("cell_bands")
+    @classmethod
+    def _bands(cls, v: list[float]) -> list[float]:
+        if any(not 0 < b < 1 for b in v) or v != sorted(set(v)):
+            raise ValueError(f"cell_bands {v}: increasing probabilities strictly between 0 and 1")
+        return v
+
+    def quota(self, tier: str | None) -> int:
+        """The quota of ``tier`` (an unknown or missing tier: ``untiered``)."""
+        return self.quotas.get(tier or "", self.untiered)
+
+
+def parse_survey_policy(data: Any, *, source: str = "<survey policy>") -> SurveyPolicy:
+    """Validate raw policy data; raise one :class:`PolicyError` listing every problem."""
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: a survey policy is a mapping of keys", file=source)
+    try:
+        return SurveyPolicy.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            if e["type"] == "value_error" and "ctx" in e:
+                msg = str(e["ctx"]["error"])
+            problems.append((".".join(str(p) for p in e["loc"]) or "(top)", msg))
+        listing = "; ".join(f"{p}: {m}" for p, m in problems)
+        raise PolicyError(
+            f"{source}: {len(problems)} problem(s): {listing}",
+            hint="see docs/surveys.md",
+            file=source,
+            problems=[{"path": p, "message": m} for p, m in problems],
+        ) from None
+
+
+def load_survey_policy(path: Path | None = None) -> SurveyPolicy:
+    """Read and validate ``path`` (default ``policies/operations/surveys.yaml``)."""
+    p = path or DEFAULT_POLICY
+    return parse_survey_policy(read_yaml(p), source=str(p))
