@@ -29,7 +29,9 @@ def _tasks(site: Site, where: str = "1 = 1") -> list[Any]:
 
 
 def test_the_demo_book_has_tasks_for_its_churn_warnings(site: Site) -> None:
-    tasks = _tasks(site)
+    # the churn warning's call-backs (an NPS detractor's follow-up, issue 26, is a task too,
+    # without a warning: tests/console/test_surveys_page.py may open one on this site first)
+    tasks = _tasks(site, "t.tag = 'churn_warning'")
     assert tasks, "publishing the default policy opened no retention task"
     engine = make_engine(sqlite_url(site.home / "state.db"))
     with engine.connect() as conn:
