@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from tierwise.cli.checks import print_check
 from tierwise.cli.main import app
 from tierwise.experiments import service
 from tierwise.experiments.design import load_design
@@ -280,25 +281,7 @@ def spot_show_command(check_id: Annotated[int, typer.Argument(min=1)]) -> None:
     from tierwise.experiments import spotcheck
 
     c = spotcheck.get_check(engine(), check_id)
-    table = Table(title=f"spot check {check_id} of {c['run_id']} ({c['status']})")
-    for col in ("item", "customer", "stratum", "from", "to", "verdict", "reason"):
-        table.add_column(col)
-    for i in c["items"]:
-        table.add_row(
-            str(i["id"]),
-            i["customer_id"],
-            i["stratum"],
-            i["from_tier"] or "—",
-            i["to_tier"] or "—",
-            i["verdict"] or "",
-            i["reason"] or "",
-        )
-    _out.print(table)
-    a = c["agreement"]
-    if a["rate"] is not None:
-        _out.print(
-            f"agreement {a['rate']:.1%} of {a['reviewed']} [{a['ci_low']:.1%}, {a['ci_high']:.1%}]"
-        )
+    print_check(_out, c, f"spot check {check_id} of {c['run_id']} ({c['status']})")
 
 
 @spot_app.command("review")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from tierwise.cli.checks import print_check
 from tierwise.cli.main import app
 
 if TYPE_CHECKING:
@@ -93,7 +94,6 @@ def history_command(customer_id: str) -> None:
 @runs_app.command("review")
 def review_command(run_id: str) -> None:
     """A run's spot-check sample: what must be reviewed before a held run can be published."""
-    from rich.table import Table
 
     from tierwise.pipeline.review import gate
 
@@ -104,25 +104,7 @@ def review_command(run_id: str) -> None:
     if check is None:
         _out.print("no spot check (its policy has no review: block; tierwise spotcheck open)")
         return
-    table = Table(title=f"spot check {check['id']} ({check['status']})")
-    for col in ("item", "customer", "stratum", "from", "to", "verdict", "reason"):
-        table.add_column(col)
-    for i in check["items"]:
-        table.add_row(
-            str(i["id"]),
-            i["customer_id"],
-            i["stratum"],
-            i["from_tier"] or "—",
-            i["to_tier"] or "—",
-            i["verdict"] or "",
-            i["reason"] or "",
-        )
-    _out.print(table)
-    a = check["agreement"]
-    if a["rate"] is not None:
-        _out.print(
-            f"agreement {a['rate']:.1%} of {a['reviewed']} [{a['ci_low']:.1%}, {a['ci_high']:.1%}]"
-        )
+    print_check(_out, check, f"spot check {check['id']} ({check['status']})")
     if run["status"] == "awaiting_review":
         _out.print(
             f"{g['unreviewed']} of {check['sampled']} without a verdict"
