@@ -930,7 +930,7 @@ ZH |= {
     "recs_horizon": "目标窗口（天）",
     "recs_next_order": "下一单",
     "recs_list": "清单",
-    "recs_no_backtest": "尚无回测：运行 tierwise recommend evaluate 或 tierwise demo",
+    "recs_no_backtest": "尚无回测：请先在命令行运行推荐回测或演示",
 }
 EN |= {
     "recs": "Recommended for you",
@@ -1192,7 +1192,7 @@ ZH |= {
     "wb_precision": "精确率",
     "wb_recall": "召回率",
     "wb_spend": "花费比",
-    "wb_none": "尚无回测：运行 tierwise model warning --as-of 日期",
+    "wb_none": "尚无回测：请先在命令行运行流失预警回测",
 }
 EN |= {
     "wb_title": "Churn warning backtest: churned in the next period?",
@@ -1403,7 +1403,7 @@ EN |= {
 # NPS surveys: NPS per tier with its interval and trend, a wave's answers (R-OPS-8)
 ZH |= {
     "surveys": "满意度调查",
-    "surveys_none": "还没有调查批次（tierwise surveys sample --day …）",
+    "surveys_none": "还没有调查批次：请先在命令行抽样一批调查",
     "surveys_nps": "各等级净推荐值",
     "surveys_nps_help": "按等级和活跃度分组加权以校正未回复偏差，区间为 95% 置信区间；未加权值仅统计回复者。",
     "surveys_wave": "批次",
