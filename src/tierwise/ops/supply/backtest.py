@@ -61,7 +61,7 @@ def backtest(
         cut = weeks[k]
         train = y[y["ds"] < cut]
         test = y[(y["ds"] >= cut) & (y["ds"] < cut + pd.Timedelta(weeks=h))]
-        fc = forecast(train, s, tags, h, cfg)
+        fc = forecast(train, s, tags, h, cfg).frame
         tables.append(per_level(train, test, fc, levels, MODELS))
     allt = pd.concat(tables)
     table = (

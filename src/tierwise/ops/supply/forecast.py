@@ -98,11 +98,21 @@ def ml_forecasts(y: pd.DataFrame, h: int, cfg: ForecastConfig) -> tuple[pd.DataF
     return fc.reset_index(drop=True), fitted.reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class Forecast:
+    """``frame``: unique_id, ds, the base models, ``ENSEMBLE``, ``BASELINE`` and
+    ``RECONCILED``; ``sigma``: per unique_id, the root mean squared in-sample error of the
+    ensemble (one week), the forecast error the safety stock is sized on."""
+
+    frame: pd.DataFrame
+    sigma: pd.Series
+
+
 def forecast(
     y: pd.DataFrame, s: pd.DataFrame, tags: dict[str, Any], h: int, cfg: ForecastConfig
-) -> pd.DataFrame:
+) -> Forecast:
     """Reconciled forecasts of every series of the hierarchy ``(y, s, tags)``, ``h`` weeks
-    ahead: unique_id, ds, the base models, ``BASELINE`` and ``RECONCILED``."""
+    ahead, and their error."""
     from hierarchicalforecast.core import HierarchicalReconciliation
     from hierarchicalforecast.methods import BottomUp, MinTrace
 
@@ -131,4 +141,6 @@ def forecast(
     out = fc.merge(rec.loc[:, ["unique_id", "ds", BASELINE, RECONCILED]], on=["unique_id", "ds"])
     cols = [*members, ENSEMBLE, BASELINE, RECONCILED]
     out[cols] = out[cols].clip(lower=0.0)
-    return out
+    err = (fitted["y"] - fitted[ENSEMBLE]) ** 2
+    sigma = err.groupby(fitted["unique_id"]).mean() ** 0.5
+    return Forecast(frame=out, sigma=sigma.rename("sigma"))
