@@ -117,7 +117,13 @@ def proposal_route(ctx: Ctx, _p: Read, supply_run_id: RunId) -> list[OrderLine]:
 @router.get(
     "/runs/{supply_run_id}/proposal.csv",
     response_class=Response,
-    responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+    responses={
+        **NOT_FOUND,
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "po_id, sku, supplier, warehouse_id, quantity, unit_cost, amount, expected_date, reason",
+        },
+    },
 )
 def proposal_csv_route(ctx: Ctx, _p: Read, supply_run_id: RunId) -> Response:
     """The proposal as CSV (UTF-8 with BOM), for the purchasing team's spreadsheet."""
