@@ -13,6 +13,7 @@ from rich.table import Table
 
 from tierwise.cli.common import actor, parse_date, store_engine, utcnow
 from tierwise.cli.main import app
+from tierwise.errors import UsageError
 from tierwise.ops.supply import service
 from tierwise.ops.supply.policy import load_supply_policy
 from tierwise.settings import get_settings
@@ -52,6 +53,13 @@ def plan_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the proposal to this .csv or .xlsx.")
     ] = None,
+    tiers: Annotated[
+        str,
+        typer.Option(
+            help="Held tiers from the lake's benefit grants (lake) or the store's tier history "
+            "(store)."
+        ),
+    ] = "lake",
 ) -> None:
     """Forecast demand by tier, size the levels, propose the day's purchase orders, allocate
     the day's order lines, and keep the run in the store."""
@@ -61,10 +69,14 @@ def plan_command(
     assert day is not None
     pol = _policy(policy, top_skus)
     assert isinstance(pol, SupplyPolicy)
+    if tiers not in ("lake", "store"):
+        raise UsageError(f"--tiers {tiers!r}", hint="lake or store")
     frames = service.read_lake(lake or get_settings().lake_dir)
+    engine = store_engine()
+    held = service.held_tiers_from_store(engine) if tiers == "store" else None
     with _out.status("forecasting (statsforecast, LightGBM, MinT) …"):
         run_id, plan, alloc = service.run_plan(
-            store_engine(), frames, pol, as_of=day, actor=actor(), now=utcnow()
+            engine, frames, pol, as_of=day, actor=actor(), now=utcnow(), held=held
         )
     _out.print(
         f"supply run {run_id} ({day}): {plan.demand['sku'].nunique()} SKUs, "

@@ -25,12 +25,14 @@ from tierwise.ops.supply.policy import SupplyPolicy
 from tierwise.ops.supply.series import WAREHOUSE_OF_CITY, held_tiers_from_grants, tier_on
 from tierwise.store.schema import (
     Base,
+    CustomerTier,
     SupplyAllocation,
     SupplyExclusion,
     SupplyForecast,
     SupplyLevel,
     SupplyOrderLine,
     SupplyRun,
+    TierChange,
 )
 
 SHOWN_LEVELS = ("total", "category", "tier", "category_tier")  # kept for forecast vs actual
@@ -46,6 +48,31 @@ TABLES = {
 def read_lake(lake: Path) -> dict[str, pd.DataFrame]:
     """The lake tables a supply run reads (a missing one: a clear error)."""
     return {t: pd.read_parquet(require_table(lake, t)) for t in LAKE_TABLES}
+
+
+FOREVER = dt.date(2200, 1, 1)  # open end (pandas timestamps stop in 2262)
+
+
+def held_tiers_from_store(engine: Engine) -> pd.DataFrame:
+    """The tier history the tier writer kept (``tier_changes``, each change from its
+    effective day, and each customer's current tier from its ``since`` day) as ``held``
+    periods: a tier is held until the customer's next change. A change to no tier (churned,
+    ungraded) ends the period; the customer is then in the policy's default tier."""
+    with engine.connect() as conn:
+        changes = conn.execute(
+            select(TierChange.customer_id, TierChange.to_tier, TierChange.effective)
+        ).all()
+        current = conn.execute(
+            select(CustomerTier.customer_id, CustomerTier.tier, CustomerTier.since)
+        ).all()
+    ev = pd.DataFrame(
+        [*changes, *current], columns=["customer_id", "tier", "valid_from"]
+    ).drop_duplicates(["customer_id", "valid_from"], keep="first")
+    ev = ev.sort_values(["customer_id", "valid_from"]).reset_index(drop=True)
+    nxt = ev.groupby("customer_id")["valid_from"].shift(-1)
+    ev["valid_until"] = nxt.where(nxt.notna(), FOREVER)
+    held = ev[ev["tier"].notna()].loc[:, ["customer_id", "tier", "valid_from", "valid_until"]]
+    return held.reset_index(drop=True)
 
 
 def day_lines(
@@ -73,9 +100,13 @@ def run_plan(
     actor: str,
     now: dt.datetime,
     cfg: ForecastConfig | None = None,
+    held: pd.DataFrame | None = None,
 ) -> tuple[int, SupplyPlan, pd.DataFrame]:
-    """Plan ``as_of`` and keep it: ``(run_id, plan, allocations)``."""
-    held = held_tiers_from_grants(lake["benefit_grants"])
+    """Plan ``as_of`` and keep it: ``(run_id, plan, allocations)``. ``held``: the customers'
+    tier periods (default: the lake's benefit grant periods; :func:`held_tiers_from_store`
+    for the tier writer's history)."""
+    if held is None:
+        held = held_tiers_from_grants(lake["benefit_grants"])
     plan = make_plan(lake, policy, as_of=as_of, cfg=cfg, held=held)
     lines = day_lines(lake, held, as_of, policy.default_tier)
     alloc = allocate(lines, plan.positions, policy)
