@@ -43,22 +43,35 @@ class ForecastConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _stat_models(cfg: ForecastConfig) -> list[Any]:
+    from statsforecast.models import TSB, AutoETS, AutoTheta
+
+    return [
+        AutoETS(season_length=1),
+        AutoTheta(season_length=1),
+        TSB(alpha_d=cfg.tsb_alpha[0], alpha_p=cfg.tsb_alpha[1]),
+    ]
+
+
+def distributed_stat_forecasts(frame: Any, h: int, cfg: ForecastConfig) -> pd.DataFrame:
+    """The statsforecast forecasts of :func:`stat_forecasts` (no fitted values) for the series
+    of a Spark DataFrame (unique_id, ds, y), computed on the cluster through statsforecast's
+    fugue backend; returned as pandas. Beyond one machine (docs/supply.md)."""
+    from statsforecast import StatsForecast
+
+    sf = StatsForecast(models=_stat_models(cfg), freq=FREQ)
+    out: Any = sf.forecast(df=frame, h=h)
+    got = out.toPandas() if hasattr(out, "toPandas") else out
+    return pd.DataFrame(got).sort_values(["unique_id", "ds"]).reset_index(drop=True)
+
+
 def stat_forecasts(
     y: pd.DataFrame, h: int, cfg: ForecastConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """statsforecast's forecasts and in-sample fitted values of every series of ``y``."""
     from statsforecast import StatsForecast
-    from statsforecast.models import TSB, AutoETS, AutoTheta
 
-    sf = StatsForecast(
-        models=[
-            AutoETS(season_length=1),
-            AutoTheta(season_length=1),
-            TSB(alpha_d=cfg.tsb_alpha[0], alpha_p=cfg.tsb_alpha[1]),
-        ],
-        freq=FREQ,
-        n_jobs=cfg.n_jobs,
-    )
+    sf = StatsForecast(models=_stat_models(cfg), freq=FREQ, n_jobs=cfg.n_jobs)
     fc = sf.forecast(df=y.loc[:, ["unique_id", "ds", "y"]], h=h, fitted=True)
     fitted = sf.forecast_fitted_values()  # type: ignore[no-untyped-call]
     return fc.reset_index(drop=True), fitted.reset_index(drop=True)
