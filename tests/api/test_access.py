@@ -89,6 +89,7 @@ def _url(path: str, customer: str) -> str:
         .replace("{payout_id}", "1")
         .replace("{visit_id}", "1")
         .replace("{wave_id}", "1")
+        .replace("{supply_run_id}", "1")
     )
 
 

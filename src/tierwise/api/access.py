@@ -68,6 +68,7 @@ class Action(StrEnum):
     VISIT_CHECKIN = "visit.checkin"  # check in and out of a visit (account managers: their own)
     SURVEY_READ = "survey.read"  # NPS survey waves, NPS per tier, answers (comments masked)
     SURVEY_MANAGE = "survey.manage"  # sample a survey wave, load its answers
+    SUPPLY_READ = "supply.read"  # demand forecasts by tier, stock levels, proposed orders (R-OPS-9)
 
 
 _A = Action
@@ -92,7 +93,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         _STAFF_READ
         | _TAGS
         | {_A.RUN_START, _A.RUN_RELEASE, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
-        | {_A.CREDIT_READ, _A.VISIT_READ, _A.SURVEY_READ}
+        | {_A.CREDIT_READ, _A.VISIT_READ, _A.SURVEY_READ, _A.SUPPLY_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW, _A.REBATE_READ}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow

@@ -34,6 +34,7 @@ from tierwise.api.routers import (
     recommendations,
     runs,
     spotchecks,
+    supply,
     surveys,
     tags,
     tasks,
@@ -74,6 +75,7 @@ ROUTERS = (
     rebates,
     visits,
     surveys,
+    supply,
 )
 
 

@@ -18,6 +18,7 @@ from tierwise.console import (
     models,
     pages,
     rebates,
+    supply,
     surveys,
     tags,
     tasks,
@@ -77,6 +78,7 @@ def install(app: FastAPI) -> None:
     app.include_router(rebates.router)
     app.include_router(visits.router)
     app.include_router(surveys.router)
+    app.include_router(supply.router)
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)

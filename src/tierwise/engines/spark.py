@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,8 @@ def spark_session(
     """The process's SparkSession (created on first call; later calls reuse it)."""
     check_master(master)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (pandas UDFs, e.g. statsforecast's fugue backend) run this interpreter
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     java_home = find_java_home()
     if java_home is None and not master.startswith("sc://"):
         raise UsageError(

@@ -1085,3 +1085,99 @@ class SurveyReject(Base):
     value: Mapped[str | None] = mapped_column(Text, nullable=True)
     reason: Mapped[str] = mapped_column(String(200))
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SupplyRun(Base):
+    """One day's supply plan (R-OPS-9, issue 27): forecasts by tier, levels, the replenishment
+    proposal and the allocation of that day's orders, computed from the lake as of ``as_of``."""
+
+    __tablename__ = "supply_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    policy: Mapped[str] = mapped_column(String(80))
+    skus: Mapped[int] = mapped_column(Integer)
+    series: Mapped[int] = mapped_column(Integer)  # series of the forecast hierarchy
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class SupplyForecast(Base):
+    """Actual (history) and reconciled forecast demand per week of the run's category, tier,
+    category × tier and total series (the console's forecast vs actual)."""
+
+    __tablename__ = "supply_forecasts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("supply_runs.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(40), primary_key=True)
+    series: Mapped[str] = mapped_column(String(200), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    actual: Mapped[float | None] = mapped_column(Float, nullable=True)
+    forecast: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SupplyLevel(Base):
+    """Stock position and the levels by tier of one SKU × warehouse in a run."""
+
+    __tablename__ = "supply_levels"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("supply_runs.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(40), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40))
+    on_hand: Mapped[float | None] = mapped_column(Float, nullable=True)
+    position: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mean_daily: Mapped[float] = mapped_column(Float)
+    cover_days: Mapped[float | None] = mapped_column(Float, nullable=True)  # on hand / mean
+    safety_stock: Mapped[float] = mapped_column(Float)
+    reorder_point: Mapped[float] = mapped_column(Float)
+    order_up_to: Mapped[float] = mapped_column(Float)
+    binding_tier: Mapped[str] = mapped_column(String(40))
+
+
+class SupplyOrderLine(Base):
+    """A proposed purchase order line (the daily replenishment proposal, per supplier)."""
+
+    __tablename__ = "supply_order_lines"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("supply_runs.id"), primary_key=True)
+    po_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(40), primary_key=True)
+    supplier: Mapped[str] = mapped_column(String(120))
+    warehouse_id: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    expected_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+
+
+class SupplyAllocation(Base):
+    """How the run day's order lines were served from the stock on hand, with the reason."""
+
+    __tablename__ = "supply_allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("supply_runs.id"), index=True)
+    order_id: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[str] = mapped_column(String(40))
+    sku: Mapped[str] = mapped_column(String(40))
+    warehouse_id: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[float] = mapped_column(Float)
+    allocated: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(200))
+
+
+class SupplyExclusion(Base):
+    """A SKU × warehouse left out of a run's proposal: no lead time, or a count with
+    negative stock (quarantined), with the reason."""
+
+    __tablename__ = "supply_exclusions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("supply_runs.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(40))
+    warehouse_id: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40))  # no_lead_time | negative_stock
+    reason: Mapped[str] = mapped_column(String(200))
