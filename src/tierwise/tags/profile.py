@@ -72,6 +72,7 @@ def customer_tags(
                     "as_of": snap.meta["as_of"],
                     "refresh": t.refresh,
                     "why": why(t, row),
+                    "unavailable": snap.unavailable.get(t.code),
                 }
             )
         if items:
