@@ -16,7 +16,7 @@ from tierwise.features.sources import open_lake
 from tierwise.tags.catalog import TAG_CATALOG
 from tierwise.tags.compute import tag_frame
 from tierwise.tags.inputs import tag_tables
-from tierwise.tags.snapshot import compute_snapshot
+from tierwise.tags.snapshot import compute_snapshot, snapshot_for
 from tinylake import ts, write_lake
 
 AS_OF = dt.date(2025, 6, 30)
@@ -144,14 +144,19 @@ def test_each_new_tag_names_its_table_and_refreshes_daily() -> None:
         assert {input_table(i) for i in t.inputs} == {table}
 
 
-def test_a_transaction_log_book_marks_the_operations_tags_unavailable(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def tx_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The home of a snapshot of a transaction-log book (customers and orders only)."""
+    tmp = tmp_path_factory.mktemp("tx")
     ops = ops_rows()
-    lake = write_lake(
-        tmp_path / "lake", {"customers": ops["customers"], "orders": ops["orders"]}, only=True
-    )
-    snap = compute_snapshot(
-        open_backend("duckdb"), lake, tmp_path / "home", AS_OF, now=dt.datetime(2025, 7, 1)
-    )
+    lake = write_lake(tmp / "lake", {"customers": ops["customers"], "orders": ops["orders"]},
+                      only=True)  # fmt: skip
+    compute_snapshot(open_backend("duckdb"), lake, tmp / "home", AS_OF, now=dt.datetime(2025, 7, 1))
+    return tmp / "home"
+
+
+def test_a_transaction_log_book_marks_the_operations_tags_unavailable(tx_home: Path) -> None:
+    snap = snapshot_for(tx_home)
     gone = snap.unavailable
     assert gone["coupon_user"] == ["coupons (not in the lake)"]
     assert gone["nps_answer"] == ["survey_answers (not in the lake)"]
@@ -161,3 +166,28 @@ def test_a_transaction_log_book_marks_the_operations_tags_unavailable(tmp_path: 
     # unknown, not "no": empty values, while the order tags are computed
     assert c1["coupon_user"] is None and c1["rebate"] is None and c1["i_visits_90d"] is None
     assert c1["recency"] == "d30" and c1["freq_365d"] == "low"
+
+
+def test_health_and_the_360_view_say_unavailable(tx_home: Path, tmp_path: Path) -> None:
+    from tierwise.store.db import make_engine
+    from tierwise.store.migrate import upgrade
+    from tierwise.tags.profile import customer_tags, health_rows
+
+    home = tx_home
+    engine = make_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(engine)
+    health = {r["code"]: r for r in health_rows(home, engine)[0]}
+    assert health["coupon_user"]["warning"] == "unavailable"
+    assert health["coupon_user"]["unavailable"] == ["coupons (not in the lake)"]
+    assert health["recency"]["warning"] is None
+    tags = {t["code"]: t for g in customer_tags(home, engine, "c1", every=True) for t in g["tags"]}
+    assert tags["nps_answer"]["why"] == "unavailable: survey_answers (not in the lake)"
+    assert tags["recency"]["unavailable"] is None
+
+
+def test_an_audience_reading_an_unavailable_tag_is_warned(tx_home: Path) -> None:
+    from tierwise.tags.audience import Frame, evaluate
+
+    r = evaluate(Frame(snapshot_for(tx_home), None), "coupon_user or recency_d30")
+    assert r["count"] == 1 and r["unavailable"] == ["coupon_user"]
+    assert "cannot compute" in r["warning"] and "coupon_user" in r["warning"]

@@ -131,6 +131,9 @@ class CustomerTag(BaseModel):
     as_of: dt.date
     refresh: str
     why: str = Field(description="The rule and the values of its inputs")
+    unavailable: list[str] | None = Field(
+        default=None, description="What the book lacks to compute the tag (its value is empty)"
+    )
 
 
 class CustomerTagGroup(BaseModel):
