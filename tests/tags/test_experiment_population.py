@@ -17,6 +17,7 @@ from tierwise.store.schema import CustomerProfile
 from tierwise.tags.audience import Frame
 from tierwise.tags.service import AudienceSpec, save_audience
 from tierwise.tags.snapshot import Snapshot
+from tierwise.tags.targets import AudienceSource
 
 NOW = dt.datetime(2025, 7, 1, 9)
 
@@ -56,7 +57,7 @@ def test_the_population_is_the_audience_members_anded_with_the_filters(
     _profiles(engine)
     save_audience(engine, AudienceSpec("chain", "biz_chain"), Frame(snapshot, None),
                   author="user:a", now=NOW)  # fmt: skip
-    src = service.AudienceSource(tags_home, tmp_path / "runs")
+    src = AudienceSource(tags_home, tmp_path / "runs")
     df = service.population(engine, _design(audience="chain"), audiences=src)
     assert sorted(df["customer_id"]) == ["c1", "c2"]  # c3 is not a chain
     assert df.attrs["audience"]["audience"] == "chain"
@@ -75,7 +76,7 @@ def test_an_audience_population_without_snapshots_or_members_is_refused(
                   author="user:a", now=NOW)  # fmt: skip
     with pytest.raises(UsageError, match="no tag snapshots"):
         service.population(engine, _design(audience="nobody"))
-    src = service.AudienceSource(tags_home, tmp_path / "runs")
+    src = AudienceSource(tags_home, tmp_path / "runs")
     with pytest.raises(DataError, match=r"audience .nobody. .* has no members"):
         service.population(engine, _design(audience="nobody"), audiences=src)
 

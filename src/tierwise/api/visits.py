@@ -30,7 +30,7 @@ class VisitPublic(BaseModel):
     address: str | None = Field(description="Masked unless the role sees personal data")
     masked: bool
     tier: str | None
-    reason: str = Field(description="cadence | churn_warning | onboarding")
+    reason: str = Field(description="cadence | churn_warning | onboarding | audience")
     value_at_risk: float = Field(description="LTV × churn probability (0 without predictions)")
     seq: int | None = Field(description="Place in the day's route (null: no coordinates)")
     eta_minute: int | None = Field(description="Arrival, minutes after the day's start")

@@ -26,6 +26,7 @@ from tierwise.experiments.report import result_lines
 from tierwise.settings import get_settings
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
+from tierwise.tags.targets import AudienceSource
 
 experiment_app = typer.Typer(
     help="A/B tests of tier strategies (R-ANA-5): design, start, analyse, export.",
@@ -132,7 +133,7 @@ def start_command(
         actor=actor(),
         now=now(),
         force_reason=force,
-        audiences=service.AudienceSource(get_settings().home, get_settings().runs_dir),
+        audiences=AudienceSource(get_settings().home, get_settings().runs_dir),
     )
     p = row["power"]
     _out.print(

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from tierwise.cli.common import actor, parse_date, store_engine, utcnow
 from tierwise.cli.main import app
+from tierwise.cli.targets import AudienceOpt, AudienceVersionOpt, read_target, report_target
 from tierwise.ops.surveys import service
 from tierwise.ops.surveys.policy import load_survey_policy
 
@@ -40,13 +41,23 @@ def sample_command(
     day: Annotated[str, typer.Option("--day", help="The day the wave is sent (YYYY-MM-DD).")],
     policy: PolicyOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed of the sample.")] = 0,
+    audience: AudienceOpt = None,
+    audience_version: AudienceVersionOpt = None,
 ) -> None:
-    """Sample a wave by tier with the policy's quotas (nobody surveyed within the cooldown)."""
+    """Sample a wave by tier with the policy's quotas (nobody surveyed within the cooldown);
+    with --audience, only among the audience's members as of the day."""
     d = parse_date(day, "--day")
     assert d is not None
     pol = load_survey_policy(policy)
-    w = service.create_wave(store_engine(), pol, sent_on=d, actor=actor(), now=utcnow(), seed=seed)
+    engine, now, who = store_engine(), utcnow(), actor()
+    members = read_target(engine, audience, audience_version, d, "the survey wave")
+    w = service.create_wave(
+        engine, pol, sent_on=d, actor=who, now=now, seed=seed,
+        only=None if members is None else members.customer_ids,
+    )  # fmt: skip
     _out.print(f"wave {w.wave_id} ({d}): {w.sampled} customers sampled")
+    report_target(_out, engine, members, target=f"survey:{w.wave_id}",
+                  used_by="the survey wave", actor=who, now=now)  # fmt: skip
     t = Table("tier", "customers", "eligible", "quota", "sampled")
     for s in w.strata:
         t.add_row(s.tier or "-", str(s.population), str(s.eligible), str(s.quota), str(s.sampled))

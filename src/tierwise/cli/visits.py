@@ -12,6 +12,7 @@ from rich.table import Table
 
 from tierwise.cli.common import actor, parse_date, store_engine, utcnow
 from tierwise.cli.main import app
+from tierwise.cli.targets import AudienceOpt, AudienceVersionOpt, read_target, report_target
 from tierwise.ops.visits import service
 from tierwise.ops.visits.policy import VisitPolicy, load_visit_policy
 from tierwise.ops.visits.route import order_label
@@ -48,9 +49,12 @@ def plan_command(
     lake: Annotated[Path | None, typer.Option(help="Lake folder (default: HOME/lake).")] = None,
     policy: PolicyOpt = None,
     show: Annotated[int, typer.Option(help="Overflow rows to show.")] = 10,
+    audience: AudienceOpt = None,
+    audience_version: AudienceVersionOpt = None,
 ) -> None:
     """Refresh every cadence, then plan and route every manager's day within capacity
-    (capacity and coordinates from the lake's account_managers and outlet_locations)."""
+    (capacity and coordinates from the lake's account_managers and outlet_locations); with
+    --audience, its members as of the day get a visit too (reason audience)."""
     from tierwise.ops.retention import manager_capacity
 
     d = parse_date(day, "--day")
@@ -58,14 +62,20 @@ def plan_command(
     pol = _policy(policy)
     where = lake or get_settings().lake_dir
     capacity, locations = manager_capacity(where), outlet_locations(where)
-    now = utcnow()
-    with _out.status(f"planning {d} ..."), store_engine().begin() as conn:
+    now, engine = utcnow(), store_engine()
+    members = read_target(engine, audience, audience_version, d, "the visit plan")
+    extra = None if members is None else members.customer_ids
+    with _out.status(f"planning {d} ..."), engine.begin() as conn:
         recompute_cadence(conn, pol, d, now)
-        p = service.plan(conn, pol, d, now, capacity=capacity, locations=locations)
+        p = service.plan(conn, pol, d, now, capacity=capacity, locations=locations, extra=extra)
     _out.print(
         f"{d}: {p.planned} visits planned, {len(p.overflow)} due but over capacity, "
         f"{p.missed} earlier visits missed (rolled forward), {p.late_stops} routed late"
     )
+    if members is not None:
+        _out.print(f"{p.extra_planned} of them for the audience's members not due by cadence")
+    report_target(_out, engine, members, target=f"visit:{d}", used_by="the visit plan",
+                  actor=actor(), now=now)  # fmt: skip
     for r in p.shortfall.itertuples(index=False):
         _out.print(
             f"warning: {r.manager_id}'s cadence needs {r.needed_per_day} visits a working day "

@@ -20,6 +20,7 @@ from tierwise.errors import TierwiseError
 from tierwise.experiments import pilots, service, spotcheck
 from tierwise.experiments.design import PRIMARY_METRICS, STRATA, TreatmentKind, parse_design
 from tierwise.experiments.report import result_lines
+from tierwise.tags.targets import AudienceSource
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Code = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -248,7 +249,7 @@ def experiment_preview(
     s = page.ctx.settings
     try:
         preview = service.preview(
-            page.ctx.engine, code, s.lake_dir, audiences=service.AudienceSource(s.home, s.runs_dir)
+            page.ctx.engine, code, s.lake_dir, audiences=AudienceSource(s.home, s.runs_dir)
         )
         error = None
     except TierwiseError as err:
@@ -271,7 +272,7 @@ def experiment_start(
         service.start(
             page.ctx.engine, code, s.lake_dir, actor=page.principal.subject, now=now,
             force_reason=force_reason.strip() or None,
-            audiences=service.AudienceSource(s.home, s.runs_dir),
+            audiences=AudienceSource(s.home, s.runs_dir),
         )  # fmt: skip
     except TierwiseError as err:
         return _experiment_view(page, code, None, preview_error=str(err))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +19,7 @@ from tierwise.experiments.assign import assign
 from tierwise.experiments.design import Design, parse_design
 from tierwise.lake import LakeLocation
 from tierwise.store.schema import CustomerProfile, Experiment, ExperimentLog, ExperimentMember
+from tierwise.tags.targets import AudienceRef, AudienceSource, read_audience
 
 #: webhook event sent when an experiment starts (arms and counts; the assignment itself is
 #: exported as CSV: GET /experiments/{code}/assignment.csv, tierwise experiment export)
@@ -137,14 +136,6 @@ def list_experiments(engine: Engine) -> list[dict[str, Any]]:
         return [_row(e) for e in rows]
 
 
-@dataclass(frozen=True)
-class AudienceSource:
-    """Where a population's audience is read: the tag snapshots (``home``) and the runs."""
-
-    home: Path
-    runs_dir: Path
-
-
 def _audience_ids(
     engine: Engine, design: Design, source: AudienceSource | None
 ) -> tuple[list[str], dict[str, Any]] | None:
@@ -153,15 +144,11 @@ def _audience_ids(
     p = design.population
     if p.audience is None:
         return None
-    if source is None:
-        raise UsageError(
-            f"the population of {design.code!r} is audience {p.audience!r}, "
-            "but no tag snapshots were given to read it from"
-        )
-    from tierwise.tags.service import audience_members  # DuckDB over the snapshot
-
-    m = audience_members(
-        engine, source.home, source.runs_dir, p.audience, version=p.audience_version
+    m = read_audience(
+        engine,
+        source,
+        AudienceRef(p.audience, p.audience_version),
+        used_by=f"the population of {design.code!r}",
     )
     if m.empty:
         raise DataError(

@@ -223,11 +223,18 @@ def evaluate(
     rule = check_expression(text, types or frame.types(), what=what)
     n = frame.count(rule)
     rows = frame.members(rule, limit=sample).to_pylist() if sample else []
+    gone = sorted(rule.names & set(frame.snapshot.unavailable))
+    warnings = [EMPTY_WARNING] if n == 0 else []
+    if gone:
+        warnings.append(
+            f"reads tags this book cannot compute (empty for everyone): {', '.join(gone)}"
+        )
     return {
         "count": n,
         "total": frame.total(),
         "empty": n == 0,
-        "warning": EMPTY_WARNING if n == 0 else None,
+        "warning": "; ".join(warnings) or None,
+        "unavailable": gone,
         "sample": rows,
         "names": sorted(rule.names),
         "snapshot_as_of": frame.snapshot.as_of.isoformat(),

@@ -412,6 +412,14 @@ def _value() -> Iterator[Tag]:
     yield value(
         "margin_lookback", g, "gross_margin_lookback", "毛利额(回看期)", "Gross margin (lookback)"
     )
+    yield value("rebate_365d", g, "rebate_365d", "近365天返利", "Rebate earned in 365 days")
+    yield from banded("rebate", g, "rebate_365d", "返利规模", "Rebate earned", [
+        ("none", "无返利", "none", None), ("r1", "500元以下", "under 500", 0.01),
+        ("r2", "500-2000元", "500-2000", 500), ("r3", "2000-1万", "2000-10k", 2000),
+        ("r4", "1万以上", "10k or more", 10_000),
+    ])  # fmt: skip
+    yield flag("rebate_ever", g, "曾获返利", "Has earned a rebate",
+               "rebate_lifetime > 0", "rebate_lifetime")  # fmt: skip
 
 
 def _risk() -> Iterator[Tag]:
@@ -487,6 +495,51 @@ def _response() -> Iterator[Tag]:
                "logins_30d == 0 and orders_90d > 0", "logins_30d", "orders_90d")  # fmt: skip
     yield flag("responsive", g, "互动活跃", "Responsive",
                "interactions_30d >= 3", "interactions_30d")  # fmt: skip
+    # coupon sensitivity: settled coupons only (a coupon still valid has no outcome yet)
+    yield value(
+        "coupon_rate", g, "coupon_redemption_rate", "优惠券核销率", "Coupon redemption rate"
+    )
+    yield from banded("coupon_sensitivity", g, "coupon_redemption_rate", "优惠券敏感度",
+                      "Coupon sensitivity", [
+        ("low", "低(30%以下)", "low (under 30 %)", None), ("mid", "中(30-70%)", "medium (30-70 %)", 0.3),
+        ("high", "高(70%以上)", "high (70 % or more)", 0.7),
+    ])  # fmt: skip
+    yield flag("coupon_user", g, "用券客户", "Uses coupons",
+               "coupons_redeemed_lookback > 0", "coupons_redeemed_lookback")  # fmt: skip
+    yield flag("coupon_ignorer", g, "不用券", "Ignores coupons",
+               "coupons_settled_lookback >= 2 and coupons_redeemed_lookback == 0",
+               "coupons_settled_lookback", "coupons_redeemed_lookback")  # fmt: skip
+    # campaign response: an order within 14 days of a touch
+    yield flag("campaign_touched", g, "曾被营销触达", "Reached by a campaign",
+               "campaign_touches_lookback > 0", "campaign_touches_lookback")  # fmt: skip
+    yield from banded("campaign_response", g, "campaign_response_rate", "营销响应率",
+                      "Campaign response", [
+        ("low", "低(30%以下)", "low (under 30 %)", None), ("mid", "中(30-70%)", "medium (30-70 %)", 0.3),
+        ("high", "高(70%以上)", "high (70 % or more)", 0.7),
+    ])  # fmt: skip
+    # visit response
+    yield flag("visited_90d", g, "近90天被拜访", "Visited in 90 days",
+               "visits_90d > 0", "visits_90d")  # fmt: skip
+    yield from banded("visit_recency", g, "days_since_visit", "最近拜访", "Last visit", [
+        ("d30", "30天内", "within 30 days", None), ("d90", "31-90天", "31-90 days", 31),
+        ("d180", "91-180天", "91-180 days", 91), ("long", "180天以上", "over 180 days", 181),
+    ])  # fmt: skip
+    yield from banded("visit_response", g, "visit_order_rate", "拜访后下单率",
+                      "Orders after visits", [
+        ("low", "低(30%以下)", "low (under 30 %)", None), ("mid", "中(30-70%)", "medium (30-70 %)", 0.3),
+        ("high", "高(70%以上)", "high (70 % or more)", 0.7),
+    ])  # fmt: skip
+    # survey answer: the last NPS answer sent on or before the date
+    yield value("nps_score", g, "nps_last_score", "最近NPS评分", "Last NPS score")
+    yield from one_of("nps_answer", g, "nps_last_class", "最近NPS类别", "Last NPS answer", {
+        "promoter": ("推荐者", "promoter"), "passive": ("中立者", "passive"),
+        "detractor": ("贬损者", "detractor"),
+    })  # fmt: skip
+    yield flag("survey_silent", g, "问卷不回复", "Does not answer surveys",
+               "surveys_lookback >= 2 and survey_answers_lookback == 0",
+               "surveys_lookback", "survey_answers_lookback")  # fmt: skip
+    yield flag("benefit_user", g, "使用权益", "Uses tier benefits",
+               "benefit_uses_lookback > 0", "benefit_uses_lookback")  # fmt: skip
 
 
 def builtin_tags() -> tuple[Tag, ...]:

@@ -10,7 +10,7 @@ compiled by the same rule engine after the built-in ones.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -115,6 +115,7 @@ def tag_frame(
     lookback_days: int = 365,
     custom: Sequence[Tag] = (),
     tags: Sequence[Tag] = TAGS,
+    unavailable: Collection[str] = (),
 ) -> ir.Table:
     """Every tag of every outlet existing at ``as_of``, as one Ibis expression.
 
@@ -130,17 +131,30 @@ def tag_frame(
         User-defined tags (flags over inputs and tags), computed after ``tags``.
     tags:
         The built-in tags to compute (default: the whole catalogue).
+    unavailable:
+        Inputs and tags the book cannot compute (:mod:`tierwise.tags.availability`): their
+        columns are empty (null) instead of a 0 or a false that would read as a fact.
     """
     from tierwise.tags.inputs import add_inputs
 
     ctx = Context(tables, as_of, lookback_days, "outlet", None)
     base = add_inputs(ctx, build_features(tables, as_of, lookback_days=lookback_days))
     names = input_names()
+    gone = set(unavailable)
+
+    def _input(n: str) -> ir.Value:
+        return ibis.null(base[n].type()) if n in gone else base[n]
+
     base = base.select(
-        "entity_id", account_id=base.account_id, **{input_column(n): base[n] for n in names}
+        "entity_id", account_id=base.account_id, **{input_column(n): _input(n) for n in names}
     )
     known = name_types([*tags, *custom])
-    out = base.mutate(**tag_expressions(base, tags, known))
+
+    def _tags(frame: ir.Table, ts: Sequence[Tag]) -> dict[str, ir.Value]:
+        exprs = tag_expressions(frame, ts, known)
+        return {c: ibis.null(e.type()) if c in gone else e for c, e in exprs.items()}
+
+    out = base.mutate(**_tags(base, tags))
     for t in order_custom(custom):  # one at a time: a custom tag may read an earlier one
-        out = out.mutate(**tag_expressions(out, [t], known))
+        out = out.mutate(**_tags(out, [t]))
     return out

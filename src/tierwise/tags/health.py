@@ -3,7 +3,8 @@
 ``coverage`` is the share of customers the tag applies to: a flag that is true, a band, text
 or number with a value. ``stability`` is the share of customers present in both snapshots
 whose value did not change. A tag whose coverage is 0 (or fell by more than half since the
-previous snapshot) is flagged: the point is to see a tag that silently went empty.
+previous snapshot) is flagged: the point is to see a tag that silently went empty. A tag the
+book cannot compute (its table is not in the lake) is flagged ``unavailable`` instead.
 
 Computed by DuckDB over the snapshot's Parquet file (one scan, one aggregate per tag).
 """
@@ -94,7 +95,9 @@ def tag_health(
         c = float(cover[i]) if cover else 0.0
         p = prev_cover[i]
         warn = None
-        if c == 0:
+        if t.code in snap.unavailable:  # the book lacks its inputs: empty by design
+            warn = "unavailable"
+        elif c == 0:
             warn = "empty"
         elif p is not None and p > 0 and c < p / 2:
             warn = "coverage halved"
@@ -110,6 +113,7 @@ def tag_health(
                 "stability": None if stable[i] is None else round(float(stable[i]), 6),
                 "distribution": distribution,
                 "warning": warn,
+                "unavailable": snap.unavailable.get(t.code),
             }
         )
     return out

@@ -10,13 +10,14 @@ definition. Outlet grain only: a tag describes one customer (outlet).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 
 from tierwise.features.catalog import CATEGORY_KEYS
-from tierwise.features.context import Context
+from tierwise.features.context import Context, days_between
 from tierwise.features.risk import RATINGS
 
 Kind = str  # number | text
@@ -69,6 +70,7 @@ NEEDS: dict[str, tuple[str, str]] = {
     "vip_service": ("VIP服务", "VIP service"),
     "cold_chain": ("冷链", "cold chain"),
 }
+RESPONSE_DAYS = 14  # an order within this many days of a touch or a visit is a response
 STAPLE_MONTHS = 3  # a product bought in at least this many months of the lookback is a staple
 
 _I = Input
@@ -136,10 +138,91 @@ INPUTS: tuple[Input, ...] = (
     _I("active_days_30d", "Days with at least one login in the 30 days to as_of.", "activity"),
     _I("interactions_30d", "Interactions in the 30 days to as_of.", "activity"),
     _I("credit_rank", "Credit rating as a rank, 0 = AAA .. 6 = C; empty without one.", "credit"),
+    # operations history (营销响应, 价值): only rows on or before as_of
+    _I(
+        "coupons_settled_lookback",
+        "Coupons issued in the lookback whose validity ended on or before as_of (their outcome "
+        "is known).",
+        "coupons",
+    ),
+    _I("coupons_redeemed_lookback", "Of those coupons, the ones used on an order.", "coupons"),
+    _I(
+        "coupon_redemption_rate",
+        "coupons_redeemed_lookback / coupons_settled_lookback; empty without a settled coupon.",
+        "coupons",
+    ),
+    _I(
+        "campaign_touches_lookback",
+        "Campaign touches (push, SMS, call) in the lookback.",
+        "campaign_touches",
+    ),
+    _I(
+        "campaign_response_rate",
+        f"Share of the lookback's touches made at least {RESPONSE_DAYS} days before as_of that "
+        f"were followed by an order within {RESPONSE_DAYS} days; empty without one.",
+        "campaign_touches",
+    ),
+    _I("visits_90d", "Account-manager visits and calls in the 90 days to as_of.", "visits"),
+    _I("days_since_visit", "Days from the last visit or call to as_of; empty: never.", "visits"),
+    _I(
+        "visit_order_rate",
+        f"Share of the lookback's visits and calls made at least {RESPONSE_DAYS} days before "
+        f"as_of that were followed by an order within {RESPONSE_DAYS} days; empty without one.",
+        "visits",
+    ),
+    _I("surveys_lookback", "Surveys sent in the lookback.", "survey_answers"),
+    _I(
+        "survey_answers_lookback",
+        "Surveys sent in the lookback that were answered.",
+        "survey_answers",
+    ),
+    _I(
+        "nps_last_score",
+        "Score (0-10) of the last answered survey sent on or before as_of; empty: none.",
+        "survey_answers",
+    ),
+    _I(
+        "nps_last_class",
+        "promoter (9-10), passive (7-8) or detractor (0-6) of that answer; empty: none.",
+        "survey_answers",
+        "text",
+    ),
+    _I(
+        "rebate_365d",
+        "Rebate accrued for periods ending in the 365 days to as_of (yuan).",
+        "rebate_accruals",
+    ),
+    _I(
+        "rebate_lifetime",
+        "Rebate accrued for periods ending on or before as_of (yuan).",
+        "rebate_accruals",
+    ),
+    _I(
+        "benefit_uses_lookback",
+        "Uses (核销) of granted benefits in the lookback.",
+        "benefit_redemptions",
+    ),
 )
 INPUT_CATALOG: dict[str, Input] = {i.name: i for i in INPUTS}
 #: canonical tables the inputs read (besides those of the features)
-INPUT_TABLES = ("customers", "orders", "order_lines", "products", "returns", "tickets", "activity")
+INPUT_TABLES = tuple(dict.fromkeys(["products", *(i.table for i in INPUTS)]))
+#: inputs that stay empty (not 0) for a customer without rows: a rate of nothing is unknown
+_NULLABLE = {
+    "price_index",
+    "credit_rank",
+    "coupon_redemption_rate",
+    "campaign_response_rate",
+    "days_since_visit",
+    "visit_order_rate",
+    "nps_last_score",
+}
+
+
+def tag_tables() -> tuple[str, ...]:
+    """Every table a tag snapshot reads: the features' and the tag inputs'."""
+    from tierwise.features.sources import all_tables
+
+    return tuple(dict.fromkeys([*all_tables(), *INPUT_TABLES]))
 
 
 def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
@@ -301,6 +384,130 @@ def _activity(ctx: Context) -> ir.Table:
     )
 
 
+def _coupons(ctx: Context) -> ir.Table:
+    c = ctx.events("coupons", "issued_date")
+    c = c.filter(
+        (c.issued_date >= ctx.day_start(ctx.lookback_days)) & (c.expires_date <= ctx.as_of_lit)
+    )
+    a = c.group_by("entity_id").agg(
+        coupons_settled_lookback=c.count(),
+        coupons_redeemed_lookback=c.count(where=c.redeemed_order_id.notnull()),
+    )
+    return a.mutate(
+        coupon_redemption_rate=ibis.ifelse(
+            a.coupons_settled_lookback > 0,
+            a.coupons_redeemed_lookback.cast("float64") / a.coupons_settled_lookback,
+            ibis.null("float64"),
+        )
+    )
+
+
+def _responded(ctx: Context, t: ir.Table, day: str, key: list[str]) -> ir.Table:
+    """Per entity: rows of ``t`` (dated ``day``) in the lookback and old enough to judge,
+    and how many were followed by an order within :data:`RESPONSE_DAYS` days."""
+    t = t.filter(
+        (t[day] >= ctx.day_start(ctx.lookback_days))
+        & (t[day] <= ctx.as_of - dt.timedelta(days=RESPONSE_DAYS))
+    )
+    t = t.select(*key, "entity_id", _day=t[day])
+    o = ctx.events("orders", "order_time")
+    o = o.select(o_entity=o.entity_id, o_day=o.order_time.date())
+    j = t.join(
+        o,
+        [
+            t.entity_id == o.o_entity,
+            o.o_day >= t._day,
+            days_between(o.o_day, t._day) < RESPONSE_DAYS,
+        ],
+    )
+    hit = j.select(*key, "entity_id", "_day").distinct().mutate(hit=ibis.literal(1))
+    both = t.left_join(hit, [*key, "entity_id", "_day"])
+    return both.group_by(entity_id=both.entity_id).agg(
+        judged=both.count(), responded=both.hit.count()
+    )
+
+
+def _rate(a: ir.Table) -> ir.FloatingValue:
+    return ibis.ifelse(
+        a.judged.fill_null(0) > 0, a.responded.cast("float64") / a.judged, ibis.null("float64")
+    )
+
+
+def _campaigns(ctx: Context) -> ir.Table:
+    t = ctx.events("campaign_touches", "touch_date")
+    n = t.group_by("entity_id").agg(
+        campaign_touches_lookback=t.count(where=t.touch_date >= ctx.day_start(ctx.lookback_days))
+    )
+    r = _responded(ctx, t, "touch_date", ["campaign_id"])
+    j = n.left_join(r, "entity_id")
+    return j.select(
+        entity_id=j.entity_id,
+        campaign_touches_lookback=j.campaign_touches_lookback,
+        campaign_response_rate=_rate(j),
+    )
+
+
+def _visits(ctx: Context) -> ir.Table:
+    v = ctx.events("visits", "visit_date")
+    n = v.group_by("entity_id").agg(
+        visits_90d=v.count(where=v.visit_date >= ctx.day_start(90)),
+        days_since_visit=days_between(ctx.as_of_lit, v.visit_date.max()),
+    )
+    r = _responded(ctx, v, "visit_date", ["visit_id"])
+    j = n.left_join(r, "entity_id")
+    return j.select(
+        entity_id=j.entity_id,
+        visits_90d=j.visits_90d,
+        days_since_visit=j.days_since_visit,
+        visit_order_rate=_rate(j),
+    )
+
+
+def _surveys(ctx: Context) -> ir.Table:
+    s = ctx.events("survey_answers", "sent_date")
+    in_lb = s.sent_date >= ctx.day_start(ctx.lookback_days)
+    answered = s.answered & s.score.notnull()
+    n = s.group_by("entity_id").agg(
+        surveys_lookback=s.count(where=in_lb),
+        survey_answers_lookback=s.count(where=in_lb & answered),
+    )
+    a = s.filter(answered)
+    last = a.group_by(l_entity=a.entity_id).agg(l_day=a.sent_date.max())
+    at = a.join(last, [a.entity_id == last.l_entity, a.sent_date == last.l_day])
+    # two answers sent the same last day: the lower score (a detractor is not hidden)
+    score = at.group_by(s_entity=at.entity_id).agg(nps_last_score=at.score.min())
+    j = n.left_join(score, n.entity_id == score.s_entity)
+    sc = j.nps_last_score
+    return j.select(
+        entity_id=j.entity_id,
+        surveys_lookback=j.surveys_lookback,
+        survey_answers_lookback=j.survey_answers_lookback,
+        nps_last_score=sc.cast("float64"),
+        nps_last_class=ibis.cases(
+            (sc >= 9, "promoter"),
+            (sc >= 7, "passive"),
+            (sc.notnull(), "detractor"),
+            else_=ibis.null("string"),
+        ),
+    )
+
+
+def _rebates(ctx: Context) -> ir.Table:
+    r = ctx.events("rebate_accruals", "period_end")
+    amt = r.amount.cast("float64")
+    return r.group_by("entity_id").agg(
+        rebate_365d=amt.sum(where=r.period_end >= ctx.day_start(365)),
+        rebate_lifetime=amt.sum(),
+    )
+
+
+def _benefits(ctx: Context) -> ir.Table:
+    b = ctx.events("benefit_redemptions", "used_on")
+    return b.group_by("entity_id").agg(
+        benefit_uses_lookback=b.count(where=b.used_on >= ctx.day_start(ctx.lookback_days))
+    )
+
+
 def _credit_rank(credit_rating: ir.StringValue) -> ir.IntegerValue:
     return ibis.cases(*[(credit_rating == r, i) for i, r in enumerate(RATINGS)], else_=None)
 
@@ -313,13 +520,17 @@ def add_inputs(ctx: Context, features: ir.Table) -> ir.Table:
     if ctx.entity != "outlet":
         raise ValueError("tags are computed per outlet")
     out = features
-    parts = [_master(ctx), _orders(ctx), _lines(ctx), _returns(ctx), _tickets(ctx), _activity(ctx)]
+    parts = [
+        _master(ctx), _orders(ctx), _lines(ctx), _returns(ctx), _tickets(ctx), _activity(ctx),
+        _coupons(ctx), _campaigns(ctx), _visits(ctx), _surveys(ctx), _rebates(ctx),
+        _benefits(ctx),
+    ]  # fmt: skip
     for i, p in enumerate(parts):
         out = out.left_join(p, "entity_id", rname=f"{{name}}__{i}").drop(f"entity_id__{i}")
     fills = {
         c: out[c].fill_null(0)
         for c, t in out.schema().items()
-        if c in INPUT_CATALOG and t.is_numeric() and c not in ("price_index", "credit_rank")
+        if c in INPUT_CATALOG and t.is_numeric() and c not in _NULLABLE
     }
     out = out.mutate(**fills, credit_rank=_credit_rank(out.credit_rating))
     return out

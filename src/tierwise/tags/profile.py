@@ -71,7 +71,12 @@ def customer_tags(
                     "computed_at": snap.meta["computed_at"],
                     "as_of": snap.meta["as_of"],
                     "refresh": t.refresh,
-                    "why": why(t, row),
+                    "why": (
+                        "unavailable: " + ", ".join(snap.unavailable[t.code])
+                        if t.code in snap.unavailable
+                        else why(t, row)
+                    ),
+                    "unavailable": snap.unavailable.get(t.code),
                 }
             )
         if items:

@@ -5,7 +5,7 @@
     $TIERWISE_HOME/tags/<as_of YYYY-MM-DD>/
         tags.parquet   entity_id, account_id, i_<input> ..., <tag code> ...
         meta.json      as_of, computed_at, lake, catalogue hash, user-defined tag versions,
-                       rows, seconds
+                       unavailable tags (with what they lack), rows, seconds
 
 A snapshot is written into ``tags/.<as_of>.tmp`` and renamed when complete, so a failed
 computation never appears; an existing snapshot is only replaced when asked (``replace``):
@@ -28,10 +28,13 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from tierwise.errors import ConflictError, NotFoundError
-from tierwise.features.sources import all_tables, open_lake
+from tierwise.features.availability import book_inputs
+from tierwise.features.sources import open_lake
 from tierwise.lake import LakeLocation
+from tierwise.tags.availability import unavailable_inputs, unavailable_tags
 from tierwise.tags.catalog import TAGS, Tag
 from tierwise.tags.compute import tag_frame
+from tierwise.tags.inputs import tag_tables
 
 TAGS_FILE = "tags.parquet"
 META_FILE = "meta.json"
@@ -69,6 +72,11 @@ class Snapshot:
     def custom(self) -> dict[str, int]:
         """User-defined tags in the snapshot: code -> version."""
         return dict(self.meta.get("custom", {}))
+
+    @property
+    def unavailable(self) -> dict[str, list[str]]:
+        """Tags this book could not compute (empty in the file) → their missing inputs."""
+        return dict(self.meta.get("unavailable", {}))
 
 
 def read_snapshot(path: Path) -> Snapshot:
@@ -132,8 +140,17 @@ def compute_snapshot(
             as_of=str(as_of),
         )
     started = time.perf_counter()
-    tables = open_lake(con, lake, [*all_tables(), "products"])
-    expr = tag_frame(tables, as_of, lookback_days=lookback_days, custom=custom)
+    book = book_inputs(lake)  # None for a remote lake: every tag is taken as available
+    gone = {} if book is None else unavailable_tags(book, TAGS, custom)
+    gone_inputs = {} if book is None else unavailable_inputs(book)
+    tables = open_lake(con, lake, tag_tables())
+    expr = tag_frame(
+        tables,
+        as_of,
+        lookback_days=lookback_days,
+        custom=custom,
+        unavailable=[*gone, *gone_inputs],
+    )
     tmp = root / f".{as_of.isoformat()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -150,6 +167,7 @@ def compute_snapshot(
         "catalogue_hash": catalogue_hash([*TAGS, *custom]),
         "tags": len(TAGS) + len(custom),
         "custom": {t.code: t.version for t in custom},
+        "unavailable": gone,
         "rows": rows,
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -21,6 +21,7 @@ from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.schemas.common import Input, Timestamp
 from tierwise.experiments import service
 from tierwise.experiments.design import Design
+from tierwise.tags.targets import AudienceSource
 
 router = APIRouter(
     prefix="/experiments", tags=["experiments"], responses={**AUTH_ERRORS, **BAD_INPUT}
@@ -138,7 +139,7 @@ def start_route(
         actor=principal.subject,
         now=now,
         force_reason=body.force_reason,
-        audiences=service.AudienceSource(ctx.settings.home, ctx.settings.runs_dir),
+        audiences=AudienceSource(ctx.settings.home, ctx.settings.runs_dir),
     )
     ctx.audit.record(
         principal,

@@ -20,7 +20,9 @@ from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND
 from tierwise.api.schemas.common import Input, IsoDate, StrictFloat, StrictInt
+from tierwise.api.schemas.targets import AudienceUsed, TargetIn, audience_used
 from tierwise.api.surveys import answer_rows, nps_rows, survey_policy
+from tierwise.api.targets import read_target, used_for
 from tierwise.ops.surveys import service
 
 router = APIRouter(prefix="/surveys", tags=["surveys"], responses={**AUTH_ERRORS, **BAD_INPUT})
@@ -37,7 +39,7 @@ def _text(value: Any) -> Any:
 TextTime = Annotated[datetime, BeforeValidator(_text)]
 
 
-class WaveRequest(Input):
+class WaveRequest(TargetIn):
     sent_on: IsoDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
     seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
 
@@ -55,6 +57,9 @@ class WaveCreated(BaseModel):
     sent_on: date
     sampled: int
     strata: list[Stratum] = Field(description="Per tier; sampled < quota: short of eligible")
+    audience: AudienceUsed | None = Field(
+        default=None, description="The saved audience the wave was sampled within"
+    )
 
 
 class Wave(BaseModel):
@@ -65,6 +70,7 @@ class Wave(BaseModel):
     recipients: int
     answers: int
     rejected: int
+    audience: AudienceUsed | None = None
 
 
 class AnswerIn(Input):
@@ -121,7 +127,9 @@ class AnswerOut(BaseModel):
 @router.get("/waves", response_model=list[Wave])
 def waves_route(ctx: Ctx, principal: Annotated[Principal, allow(Action.SURVEY_READ)]) -> list[Wave]:
     """Every wave with its recipients, answers and rejected rows (newest first)."""
-    return [Wave(**w) for w in service.waves(ctx.engine)]
+    return [
+        Wave(**{**w, "audience": audience_used(w["audience"])}) for w in service.waves(ctx.engine)
+    ]
 
 
 @router.post("/waves", response_model=WaveCreated)
@@ -129,8 +137,11 @@ def sample_route(
     ctx: Ctx, principal: Annotated[Principal, allow(Action.SURVEY_MANAGE)], body: WaveRequest
 ) -> WaveCreated:
     """Sample a wave stratified by tier with the policy's quotas; nobody surveyed within the
-    cooldown. A tier short of eligible customers gets fewer (``sampled`` < ``quota``)."""
+    cooldown. A tier short of eligible customers gets fewer (``sampled`` < ``quota``).
+    With ``audience``, only its members as of ``sent_on`` are sampled (an audience matching
+    nobody gives an empty wave, flagged by ``audience.warning``)."""
     now = ctx.now()
+    members = read_target(ctx, body, body.sent_on, "the survey wave")
     w = service.create_wave(
         ctx.engine,
         survey_policy(ctx),
@@ -138,19 +149,22 @@ def sample_route(
         actor=principal.subject,
         now=now,
         seed=body.seed,
+        only=None if members is None else members.customer_ids,
     )
+    used = used_for(ctx, members, f"survey:{w.wave_id}", "the survey wave", principal, now)
     ctx.audit.record(
         principal,
         "survey.sample",
         now=now,
         target=str(w.wave_id),
-        detail={"sent_on": str(body.sent_on), "sampled": w.sampled},
+        detail={"sent_on": str(body.sent_on), "sampled": w.sampled, "audience": body.audience},
     )
     return WaveCreated(
         wave_id=w.wave_id,
         sent_on=w.sent_on,
         sampled=w.sampled,
         strata=[Stratum(**vars(s)) for s in w.strata],
+        audience=used,
     )
 
 

@@ -69,7 +69,10 @@ class HealthRow(BaseModel):
     previous_coverage: float | None
     stability: float | None = Field(description="Share whose value did not change")
     distribution: dict[str, Any]
-    warning: str | None = Field(description="empty | coverage halved")
+    warning: str | None = Field(description="empty | coverage halved | unavailable")
+    unavailable: list[str] | None = Field(
+        default=None, description="What the book lacks to compute the tag (empty in the snapshot)"
+    )
 
 
 class Health(BaseModel):
@@ -100,6 +103,9 @@ class Preview(BaseModel):
     warning: str | None
     sample: list[dict[str, Any]] = Field(description="Customer ids and the values read")
     names: list[str]
+    unavailable: list[str] = Field(
+        default_factory=list, description="Names read that this book cannot compute"
+    )
     snapshot_as_of: dt.date
     run_id: str | None
 
@@ -125,6 +131,9 @@ class CustomerTag(BaseModel):
     as_of: dt.date
     refresh: str
     why: str = Field(description="The rule and the values of its inputs")
+    unavailable: list[str] | None = Field(
+        default=None, description="What the book lacks to compute the tag (its value is empty)"
+    )
 
 
 class CustomerTagGroup(BaseModel):

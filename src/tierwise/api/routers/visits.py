@@ -18,6 +18,8 @@ from tierwise.api.access import Action, Principal, Role
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.schemas.common import Input, IsoDate
+from tierwise.api.schemas.targets import AudienceUsed, TargetIn
+from tierwise.api.targets import read_target, used_for
 from tierwise.api.visits import (
     VisitPublic,
     check_in_visit,
@@ -33,7 +35,7 @@ Code = Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.
 Outcome = Literal["ordered", "no_order", "complaint", "closed", "not_met"]
 
 
-class PlanRequest(Input):
+class PlanRequest(TargetIn):
     day: IsoDate
 
 
@@ -63,6 +65,12 @@ class PlanPublic(BaseModel):
     overflow: list[Overflow] = Field(description="Due but over capacity, by rank (first 200)")
     overflow_total: int
     shortfall: list[Shortfall] = Field(description="Managers whose cadence exceeds capacity")
+    extra_planned: int = Field(
+        default=0, description="Visits planned for the audience's members not due by cadence"
+    )
+    audience: AudienceUsed | None = Field(
+        default=None, description="The saved audience whose members get a visit"
+    )
 
 
 class CheckIn(Input):
@@ -114,17 +122,22 @@ def plan_route(
     from tierwise.ops.visits.state import outlet_locations, recompute_cadence
 
     policy, now, lake = visit_policy(ctx), ctx.now(), ctx.settings.lake_dir
+    members = read_target(ctx, body, body.day, "the visit plan")
+    extra = None if members is None else members.customer_ids
     with ctx.engine.begin() as conn:
         recompute_cadence(conn, policy, body.day, now)
         p = service.plan(conn, policy, body.day, now, capacity=manager_capacity(lake),
-                         locations=outlet_locations(lake))  # fmt: skip
+                         locations=outlet_locations(lake), extra=extra)  # fmt: skip
+    used = used_for(ctx, members, f"visit:{body.day}", "the visit plan", principal, now)
     ctx.audit.record(principal, "visit.plan", now=now, target=str(body.day),
-                     detail={"planned": p.planned, "overflow": len(p.overflow)})  # fmt: skip
+                     detail={"planned": p.planned, "overflow": len(p.overflow),
+                             "audience": body.audience})  # fmt: skip
     return PlanPublic(
         day=p.day, planned=p.planned, missed=p.missed, late_stops=p.late_stops,
         overflow=[Overflow(**r) for r in _records(p.overflow.head(200))],
         overflow_total=len(p.overflow),
         shortfall=[Shortfall(**r) for r in _records(p.shortfall)],
+        extra_planned=p.extra_planned, audience=used,
     )  # fmt: skip
 
 

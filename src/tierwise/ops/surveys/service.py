@@ -20,6 +20,7 @@ detractors, report NPS per tier and its trend.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from tierwise.ops.surveys.nps import nps_by_tier
 from tierwise.ops.surveys.policy import SurveyPolicy
 from tierwise.ops.surveys.sample import Stratum, cell_of, check_rows, draw_sample, read_answers
 from tierwise.store.schema import (
+    AudienceDelivery,
     CustomerPrediction,
     CustomerProfile,
     CustomerTier,
@@ -106,10 +108,17 @@ def create_wave(
     actor: str,
     now: dt.datetime,
     seed: int = 0,
+    only: Collection[str] | None = None,
 ) -> WaveResult:
-    """Sample a wave by tier with the policy's quotas and record it (one transaction)."""
+    """Sample a wave by tier with the policy's quotas and record it (one transaction).
+
+    ``only``: the customers a wave may reach (a saved audience's members as of ``sent_on``,
+    read by the caller through :mod:`tierwise.tags.targets`); the quotas apply within them.
+    An empty ``only`` gives a wave with no recipients (allowed; the caller flags it)."""
     with engine.begin() as conn:
         pop = _population(conn, policy.cell_bands)
+        if only is not None:
+            pop = pop[pop["customer_id"].isin(set(only))].reset_index(drop=True)
         skip = recently_surveyed(conn, sent_on, policy.cooldown_days)
         sample, strata = draw_sample(pop, policy, exclude=skip, seed=seed)
         wave_id = conn.execute(
@@ -337,6 +346,7 @@ def waves(engine: Engine) -> list[dict[str, Any]]:
         rows = conn.execute(
             select(SurveyWave).order_by(SurveyWave.sent_on.desc(), SurveyWave.id.desc())
         ).all()
+        aud = wave_audiences(conn)
         return [
             {
                 "wave_id": w.id,
@@ -346,9 +356,31 @@ def waves(engine: Engine) -> list[dict[str, Any]]:
                 "recipients": int(sent.get(w.id, 0)),
                 "answers": int(got.get(w.id, 0)),
                 "rejected": int(bad.get(w.id, 0)),
+                "audience": aud.get(w.id),
             }
             for w in rows
         ]
+
+
+AUDIENCE_TARGET = "survey:"  # audience_deliveries.target of a wave's audience: survey:<id>
+
+
+def wave_audiences(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Waves sampled within a saved audience: wave id -> the audience's name, version, date,
+    tag snapshot, run and members (as logged in ``audience_deliveries``)."""
+    q = select(AudienceDelivery).where(AudienceDelivery.target.like(f"{AUDIENCE_TARGET}%"))
+    out: dict[int, dict[str, Any]] = {}
+    for d in conn.execute(q).all():
+        out[int(d.target[len(AUDIENCE_TARGET) :])] = {
+            "audience": d.audience,
+            "version": d.version,
+            "as_of": d.as_of,
+            "snapshot_as_of": d.snapshot_as_of,
+            "run_id": d.run_id,
+            "members": d.members,
+            "empty": d.members == 0,
+        }
+    return out
 
 
 def rejects(engine: Engine, wave_id: int) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ connection (one transaction per request).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ class DayPlan:
     overflow: pd.DataFrame  # due but not planned: customer, manager, rank, value at risk, why
     shortfall: pd.DataFrame  # managers whose cadence needs more than their capacity
     late_stops: int  # routed stops arriving after their window
+    extra_planned: int = 0  # visits planned for the extra customers (an audience) not due
 
 
 def cadence_frame(conn: Connection) -> pd.DataFrame:
@@ -59,8 +60,14 @@ def plan(
     *,
     capacity: Mapping[str, int] | None = None,
     locations: Mapping[str, tuple[float, float]] | None = None,
+    extra: Collection[str] | None = None,
 ) -> DayPlan:
     """Plan (and route, where the outlets' coordinates are known) every manager's ``day``.
+
+    ``extra``: customers who get a visit that day besides the cadence (a saved audience's
+    members as of the day, read by the caller through :mod:`tierwise.tags.targets`): those
+    not already due are due on ``day`` with reason ``audience`` and ranked with the rest by
+    value at risk, so capacity still holds (what does not fit is overflow, as always).
 
     Visits of earlier days still ``planned`` become ``missed`` (their customers are still due,
     so they are planned again, ``rolled_from`` their first planned day). Planning a day again
@@ -79,6 +86,8 @@ def plan(
     shortfall = capacity_shortfall(cad, capacity, policy)
     shortfall = shortfall[shortfall["shortfall_per_day"] > 0].reset_index(drop=True)
     due = cad[(cad["channel"] == "visit") & ~cad["customer_id"].isin(kept)].copy()
+    if extra is not None:
+        due = _with_extra(conn, due, cad, [c for c in dict.fromkeys(extra) if c not in kept], day)
     risk = value_at_risk(conn, due["customer_id"].tolist())
     due["value_at_risk"] = due["customer_id"].map(risk).astype("float64")
     decided = plan_day(due, capacity, day, policy)
@@ -107,7 +116,31 @@ def plan(
     over = decided.loc[~is_planned][
         ["customer_id", "manager_id", "tier", "rank", "value_at_risk", "days_overdue", "overflow"]
     ].reset_index(drop=True)
-    return DayPlan(day, len(rows), int(missed or 0), over, shortfall, late)
+    extra_planned = sum(1 for r in rows if r["reason"] == "audience")
+    return DayPlan(day, len(rows), int(missed or 0), over, shortfall, late, extra_planned)
+
+
+def _with_extra(
+    conn: Connection, due: pd.DataFrame, cad: pd.DataFrame, extra: list[str], day: dt.date
+) -> pd.DataFrame:
+    """``due`` with each customer of ``extra`` not due by ``day`` due on it (``audience``)."""
+    by_day = pd.to_datetime(due["next_due"]).dt.date <= day
+    add = [c for c in extra if c not in set(due.loc[by_day, "customer_id"])]
+    if not add:
+        return due
+    known = cad[cad["customer_id"].isin(add)].drop_duplicates("customer_id")
+    rest = [c for c in add if c not in set(known["customer_id"])]
+    rows = []
+    for i in range(0, len(rest), 5_000):
+        q = select(CustomerProfile.customer_id, CustomerProfile.tier,
+                   CustomerProfile.account_manager).where(
+            CustomerProfile.customer_id.in_(rest[i : i + 5_000]))  # fmt: skip
+        rows += [tuple(r) for r in conn.execute(q)]
+    prof = pd.DataFrame(rows, columns=["customer_id", "tier", "manager_id"])
+    new = pd.concat([known[["customer_id", "tier", "manager_id"]], prof], ignore_index=True)
+    new = new.assign(channel="visit", every_days=None, next_due=day, reason="audience")
+    keep = due[~due["customer_id"].isin(add)]
+    return pd.concat([keep, new[list(due.columns)]], ignore_index=True) if len(new) else keep
 
 
 def _rolled_from(conn: Connection, customers: list[str], day: dt.date) -> dict[str, dt.date]:
