@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from tierwise.errors import ConfigError, ConflictError, DataError
+from tierwise.experiments.campaigns import member_frame
 from tierwise.ops.campaigns import service
 from tierwise.ops.campaigns.spec import parse_campaign_policy
 from tierwise.store.migrate import upgrade
@@ -179,6 +180,12 @@ def test_callbacks_and_coupon_redemption_once(store: Engine) -> None:
     assert retry.ok and retry.discount_fen == 2000  # the same order asking again
     replay = service.redeem(store, code, customer_id=cust, order_id="O2", lines=lines, at=later)
     assert not replay.ok and "already used on order O1" in (replay.reason or "")
+    _, frame = member_frame(store, "c1")  # what the report measures: one row per member
+    assert len(frame) == len(IDS) and frame["redeemed"].sum() == 1
+    assert (
+        frame["delivered"].sum() == 1
+        and frame.loc[frame["redeemed"] == 1, "discount_fen"].item() == 2000
+    )
 
 
 def test_an_hour_long_provider_outage_loses_nothing_and_sends_nothing_twice(
