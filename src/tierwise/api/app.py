@@ -19,6 +19,7 @@ from tierwise.api.routers import (
     audit,
     auth,
     benefits,
+    campaigns,
     credit,
     customers,
     events,
@@ -74,6 +75,7 @@ ROUTERS = (
     rebates,
     visits,
     surveys,
+    campaigns,
 )
 
 
