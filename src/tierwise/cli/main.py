@@ -76,6 +76,7 @@ COMMAND_MODULES: dict[str, str] = {
     "credit": "tierwise.cli.credit",
     "visits": "tierwise.cli.visits",
     "surveys": "tierwise.cli.surveys",
+    "campaigns": "tierwise.cli.campaigns",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without
@@ -116,6 +117,7 @@ COMMAND_HELP: dict[str, str] = {
     "credit": "Credit risk control (R-OPS-4): risk scores, terms, order checks, holds.",
     "visits": "Sales visits (R-OPS-8): cadence by tier, day plans and routes, check-in, adherence.",
     "surveys": "NPS surveys (R-OPS-8): waves sampled by tier, answers loaded, NPS per tier.",
+    "campaigns": "Campaigns by tier (R-OPS-6): define, send through the outbox, coupons, report vs holdout.",
 }
 
 _err = Console(stderr=True, highlight=False)

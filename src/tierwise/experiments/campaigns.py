@@ -8,6 +8,7 @@ conversion, orders and margin per member with 95 % intervals (the experiments'
 holdout is drawn per account), the incremental margin in total with its interval, the cost
 and the ROI (:func:`~tierwise.experiments.stats.return_on_investment`).
 
+The pre-period of the same length is the CUPED covariate of each metric in :func:`report`.
 The arms are compared **as assigned** (intention to treat): a treated member not messaged
 (capped, opted out, over budget) stays in the treated arm, so the comparison stays random.
 The margin is net of the coupons redeemed and of the messages' cost, so an incremental margin
@@ -39,11 +40,14 @@ FUNNEL = ("sent", "delivered", "opened", "clicked", "redeemed")
 MIN_PER_ARM = 2  # the estimator needs 2 units per arm; a smaller tier reports no effect
 
 
-def _effect(y: np.ndarray, t: np.ndarray, g: np.ndarray, alpha: float) -> Effect | None:
+def _effect(
+    y: np.ndarray, t: np.ndarray, g: np.ndarray, alpha: float, x: np.ndarray | None = None
+) -> Effect | None:
     if min(int(t.sum()), int((1 - t).sum())) < MIN_PER_ARM or len(set(g)) < 2:
         return None
+    cov = x if x is not None and float(np.std(x)) > 0 else None
     try:
-        return difference_in_means(y, t, groups=g, alpha=alpha)
+        return difference_in_means(y, t, groups=g, covariate=cov, alpha=alpha)
     except DataError:
         return None
 
@@ -66,7 +70,8 @@ def _block(f: pd.DataFrame, alpha: float) -> dict[str, Any]:
         "cost": float(treated["cost"].sum()),
     }
     for metric in ("converted", "orders", "margin"):
-        e = _effect(f[metric].to_numpy(dtype=float), t, g, alpha)
+        x = f[f"x_{metric}"].to_numpy(dtype=float) if f"x_{metric}" in f else None
+        e = _effect(f[metric].to_numpy(dtype=float), t, g, alpha, x)
         out[f"{metric}_effect"] = None if e is None else {
             "effect": e.effect, "ci_low": e.ci_low, "ci_high": e.ci_high, "p_value": e.p_value,
         }  # fmt: skip
@@ -94,7 +99,9 @@ def campaign_effects(frame: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, A
     ``frame`` has one row per member: ``customer_id``, ``account_id``, ``tier``, ``arm``
     (``treated`` / ``holdout``), ``orders``, ``margin`` (net of coupons and message cost),
     ``cost`` (messages + coupon discounts), and 0/1 ``sent`` … ``redeemed``; ``converted``
-    defaults to ``orders > 0``.
+    defaults to ``orders > 0``. Optional ``x_orders``, ``x_margin``, ``x_converted``: the same
+    metrics over a period before the campaign, used as CUPED covariates (the experiments'
+    estimator: unbiased, the interval narrowed by about the pre/post correlation squared).
     """
     f = frame.copy()
     if "converted" not in f:
@@ -163,8 +170,15 @@ def report(
     }  # fmt: skip
     if members.empty:
         return {**base, "all": None, "by_tier": {}, "note": "no wave sent yet"}
-    m = window_metrics(lake, first, last).reindex(members["customer_id"]).fillna(0.0)
+    ids = members["customer_id"]
+    m = window_metrics(lake, first, last).reindex(ids).fillna(0.0)
+    days = (last - first).days + 1
+    before = first - dt.timedelta(days=days), first - dt.timedelta(days=1)
+    x = window_metrics(lake, *before).reindex(ids).fillna(0.0)
     f = members.assign(
+        x_orders=x["orders"].to_numpy(),
+        x_margin=(x["margin"] - x["returns"]).to_numpy(),
+        x_converted=(x["orders"] > 0).astype(float).to_numpy(),
         orders=m["orders"].to_numpy(),
         margin=(m["margin"] - m["returns"]).to_numpy()
         - (members["discount_fen"] + members["message_fen"]).to_numpy() / 100,

@@ -66,11 +66,17 @@ def audience_names(conn: Connection) -> set[str]:
 
 
 def create_campaign(
-    engine: Engine, data: Any, *, today: dt.date, actor: str, now: dt.datetime
+    engine: Engine,
+    data: Any,
+    *,
+    today: dt.date,
+    actor: str,
+    now: dt.datetime,
+    source: str = "<campaign>",
 ) -> dict[str, Any]:
     """Validate and store a campaign definition; returns the stored row."""
     with engine.begin() as conn:
-        spec = parse_campaign(data, today=today, audiences=audience_names(conn))
+        spec = parse_campaign(data, today=today, audiences=audience_names(conn), source=source)
         if conn.execute(select(Campaign.id).where(Campaign.name == spec.name)).first():
             raise ConflictError(f"campaign {spec.name!r} exists", value=spec.name)
         conn.execute(

@@ -193,9 +193,10 @@ def parse_campaign(
         spec = CampaignSpec.model_validate(data)
     except ValidationError as err:
         problems += _problems(err)
+    audience = data.get("audience")
+    if audiences is not None and isinstance(audience, str) and audience not in audiences:
+        problems.append(("audience", f"no saved audience {audience!r}"))
     if spec is not None:
-        if audiences is not None and spec.audience not in audiences:
-            problems.append(("audience", f"no saved audience {spec.audience!r}"))
         start = spec.schedule.start
         if start is not None and start < today:
             problems.append(("schedule.start", f"{start} is in the past (today is {today})"))
