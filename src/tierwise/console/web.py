@@ -56,6 +56,7 @@ NAV = (
     ("rebates", "/console/rebates", Action.REBATE_READ),
     ("visits", "/console/visits", Action.VISIT_READ),
     ("surveys", "/console/surveys", Action.SURVEY_READ),
+    ("campaigns", "/console/campaigns", Action.CAMPAIGN_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
     ("users", "/console/users", Action.USER_MANAGE),
 )
