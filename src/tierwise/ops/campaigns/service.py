@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -324,8 +325,7 @@ def send_wave(
         _write(conn, row["id"], wave, rows, variants, codes, now)
         if coupon_rows:
             conn.execute(insert(CampaignCoupon), coupon_rows)
-        for i in range(0, len(outbox), 10_000):
-            conn.execute(insert(OutboxMessage), outbox[i : i + 10_000])
+        _insert_outbox(conn, outbox)
         spent_after = _spent(conn, row["id"])
     counts: dict[str, int] = {}
     by_tier: dict[str, dict[str, int]] = {}
@@ -365,6 +365,45 @@ def _write(
         }
     )
     insert_arrow(conn, CampaignSend.__table__, data)  # type: ignore[arg-type]
+
+
+_OUTBOX = ("webhook_id", "event_id", "event_type", "payload", "status", "attempts",
+           "created_at", "next_attempt_at")  # fmt: skip
+
+
+def _insert_outbox(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Queue ``rows`` in bulk: COPY on PostgreSQL, the driver's executemany on SQLite (the
+    ORM's per-row JSON and type processing cost more than the inserts themselves)."""
+    if not rows:
+        return
+    payloads = [json.dumps(r["payload"], ensure_ascii=False) for r in rows]
+    if conn.dialect.name == "postgresql":
+        data = pa.table(
+            {
+                "webhook_id": pa.array([r["webhook_id"] for r in rows], pa.int64()),
+                "event_id": pa.array([r["event_id"] for r in rows], pa.string()),
+                "event_type": pa.array([r["event_type"] for r in rows], pa.string()),
+                "payload": pa.array(payloads, pa.string()),
+                "status": pa.array([r["status"] for r in rows], pa.string()),
+                "attempts": pa.array([r["attempts"] for r in rows], pa.int64()),
+                "created_at": pa.array([r["created_at"] for r in rows], pa.timestamp("us")),
+                "next_attempt_at": pa.array(
+                    [r["next_attempt_at"] for r in rows], pa.timestamp("us")
+                ),
+            }
+        )
+        insert_arrow(conn, OutboxMessage.__table__, data, json_columns=("payload",))  # type: ignore[arg-type]
+        return
+    fmt = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite
+    sql = f"INSERT INTO outbox ({', '.join(_OUTBOX)}) VALUES ({', '.join('?' * len(_OUTBOX))})"
+    conn.exec_driver_sql(
+        sql,
+        [
+            (r["webhook_id"], r["event_id"], r["event_type"], p, r["status"], r["attempts"],
+             r["created_at"].strftime(fmt), r["next_attempt_at"].strftime(fmt))
+            for r, p in zip(rows, payloads, strict=True)
+        ],
+    )  # fmt: skip
 
 
 def _text(col: pd.Series) -> pa.Array:
