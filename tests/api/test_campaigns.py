@@ -14,7 +14,6 @@ from tierwise.api.access import Role
 from tierwise.ops.campaigns import service
 from tierwise.ops.campaigns.spec import parse_campaign_policy
 from tierwise.store.schema import Audience, CampaignCoupon, CustomerTier, OutboxMessage
-from tierwise.store.webhooks import register_webhook
 
 from .conftest import Book, auth
 
@@ -48,9 +47,9 @@ def test_define_refuse_and_redeem(client: TestClient, book: Book) -> None:
     assert client.post("/coupons/check", json={"code": "x", "customer_id": "c",
                        "lines": {"a": 1}}, headers=m).status_code == 403  # fmt: skip
 
+    hook = {"name": "sms-gw", "url": "http://gw.example/in", "events": ["campaign.message"]}
+    assert client.post("/webhooks", json=hook, headers=auth(Role.ADMIN)).status_code == 201
     # a wave (sent by the service directly: audiences need a tag snapshot), then a coupon
-    register_webhook(book.engine, name="gw", url="http://gw", secret="s" * 32, now=NOW,
-                     events=(service.MESSAGE_EVENT,))  # fmt: skip
     service.create_campaign(book.engine, definition("api-c2", "2030-01-07"),
                             today=NOW.date(), actor="t", now=NOW)  # fmt: skip
     with book.engine.connect() as conn:

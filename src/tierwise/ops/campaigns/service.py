@@ -249,8 +249,8 @@ def send_wave(
         if not hooks:
             raise ConfigError(
                 f"no active webhook takes {MESSAGE_EVENT!r}: nothing sent",
-                hint="register the provider adapter's endpoint: tierwise webhooks add "
-                f"--events {MESSAGE_EVENT} (docs/campaigns.md)",
+                hint="register the provider adapter's endpoint: POST /webhooks with events "
+                f"[{MESSAGE_EVENT!r}] (docs/campaigns.md)",
             )
         ids = members["customer_id"].astype(str).tolist()
         profiles = _profiles(conn, ids)
