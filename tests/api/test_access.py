@@ -161,6 +161,22 @@ def test_decide_is_pure_and_explains() -> None:
     assert scope(Principal("user:a", Role.ADMIN)) == Scope()
 
 
+def test_who_runs_campaigns_and_uses_coupons() -> None:
+    """Issue 24: marketing defines and sends campaigns, analysts read them; the order system
+    (service) uses coupons and the gateway reports receipts; nobody else does."""
+    roles = lambda a: {r for r, acts in ROLE_ACTIONS.items() if a in acts}  # noqa: E731
+    assert roles(Action.CAMPAIGN_MANAGE) == {Role.ADMIN, Role.MARKETING}
+    assert roles(Action.CAMPAIGN_READ) == {Role.ADMIN, Role.MARKETING, Role.ANALYST}
+    assert (
+        roles(Action.COUPON_REDEEM)
+        == roles(Action.CAMPAIGN_CALLBACK)
+        == {
+            Role.ADMIN,
+            Role.SERVICE,
+        }
+    )
+
+
 def test_only_some_roles_see_personal_data() -> None:
     seeing = {r for r, acts in ROLE_ACTIONS.items() if Action.PERSONAL_READ in acts}
     assert seeing == {Role.ADMIN, Role.RISK, Role.SALES, Role.SERVICE}

@@ -74,6 +74,7 @@ def _pages(site: Site) -> list[str]:
     pages += ["/console/models", "/console/tasks", "/console/analysis", "/console/users"]
     pages += ["/console/credit", "/console/rebates", "/console/visits", "/console/surveys"]
     pages += ["/console/supply"]
+    pages += ["/console/campaigns"]
     pages += [f"/console/benefits?customer={i}" for i in ids[:3]]
     return pages + [f"/console/customers/{i}" for i in ids]
 

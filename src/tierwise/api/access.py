@@ -69,6 +69,10 @@ class Action(StrEnum):
     SURVEY_READ = "survey.read"  # NPS survey waves, NPS per tier, answers (comments masked)
     SURVEY_MANAGE = "survey.manage"  # sample a survey wave, load its answers
     SUPPLY_READ = "supply.read"  # demand forecasts by tier, stock levels, proposed orders (R-OPS-9)
+    CAMPAIGN_READ = "campaign.read"  # campaigns, content previews, their report vs holdout
+    CAMPAIGN_MANAGE = "campaign.manage"  # define, pause / end, send a wave
+    CAMPAIGN_CALLBACK = "campaign.callback"  # the provider's receipts and opt-outs
+    COUPON_REDEEM = "coupon.redeem"  # check and use a campaign coupon at order time
 
 
 _A = Action
@@ -93,7 +97,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         _STAFF_READ
         | _TAGS
         | {_A.RUN_START, _A.RUN_RELEASE, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
-        | {_A.CREDIT_READ, _A.VISIT_READ, _A.SURVEY_READ, _A.SUPPLY_READ}
+        | {_A.CREDIT_READ, _A.VISIT_READ, _A.SURVEY_READ, _A.SUPPLY_READ, _A.CAMPAIGN_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW, _A.REBATE_READ}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
@@ -105,6 +109,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         | {_A.EXPORT, _A.TASK_LIST, _A.AUDIENCE_PUSH, _A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE}
         # NPS surveys go out with the campaigns: marketing samples the waves, loads answers
         | {_A.SURVEY_READ, _A.SURVEY_MANAGE}
+        # campaigns by tier (issue 24): define, send, measure
+        | {_A.CAMPAIGN_READ, _A.CAMPAIGN_MANAGE}
     ),
     # credit control (finance): overrides (e.g. force prepayment tiers), contacts for
     # collection, credit terms, order holds and their overrides (R-OPS-4)
@@ -150,6 +156,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.BENEFIT_READ,
             _A.BENEFIT_REDEEM,
             _A.PRICE_READ,
+            _A.COUPON_REDEEM,  # the order system checks and uses a campaign coupon
+            _A.CAMPAIGN_CALLBACK,  # the SMS / WeChat gateway reports receipts and opt-outs
         }
     ),
     # the customer sees its own tier, product recommendations, benefits and their use, and

@@ -19,6 +19,7 @@ from tierwise.api.routers import (
     audit,
     auth,
     benefits,
+    campaigns,
     credit,
     customers,
     events,
@@ -76,6 +77,7 @@ ROUTERS = (
     visits,
     surveys,
     supply,
+    campaigns,
 )
 
 

@@ -77,6 +77,7 @@ COMMAND_MODULES: dict[str, str] = {
     "visits": "tierwise.cli.visits",
     "surveys": "tierwise.cli.surveys",
     "supply": "tierwise.cli.supply",
+    "campaigns": "tierwise.cli.campaigns",
 }
 
 # The one-line help of each command, shown by `tierwise --help` (and with no command) without
@@ -118,6 +119,7 @@ COMMAND_HELP: dict[str, str] = {
     "visits": "Sales visits (R-OPS-8): cadence by tier, day plans and routes, check-in, adherence.",
     "surveys": "NPS surveys (R-OPS-8): waves sampled by tier, answers loaded, NPS per tier.",
     "supply": "Supply chain by tier (R-OPS-9): forecasts, replenishment proposal, allocation.",
+    "campaigns": "Campaigns by tier (R-OPS-6): define, send through the outbox, coupons, report vs holdout.",
 }
 
 _err = Console(stderr=True, highlight=False)

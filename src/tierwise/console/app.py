@@ -13,6 +13,7 @@ from tierwise.console import (
     admin,
     analysis,
     benefits,
+    campaigns,
     credit,
     experiments,
     models,
@@ -79,6 +80,7 @@ def install(app: FastAPI) -> None:
     app.include_router(visits.router)
     app.include_router(surveys.router)
     app.include_router(supply.router)
+    app.include_router(campaigns.router)
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)

@@ -57,6 +57,7 @@ NAV = (
     ("visits", "/console/visits", Action.VISIT_READ),
     ("surveys", "/console/surveys", Action.SURVEY_READ),
     ("supply", "/console/supply", Action.SUPPLY_READ),
+    ("campaigns", "/console/campaigns", Action.CAMPAIGN_READ),
     ("my_tier", "/console/me", Action.SELF_READ),
     ("users", "/console/users", Action.USER_MANAGE),
 )

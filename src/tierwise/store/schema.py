@@ -1181,3 +1181,85 @@ class SupplyExclusion(Base):
     warehouse_id: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(40))  # no_lead_time | negative_stock
     reason: Mapped[str] = mapped_column(String(200))
+
+
+class Campaign(Base):
+    """A marketing campaign by tier (R-OPS-6, issue 24): its validated definition (``spec``,
+    docs/campaigns.md) and the salt of its holdout draw."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    audience: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16))  # active | paused | ended
+    spec: Mapped[dict[str, Any]] = mapped_column()
+    salt: Mapped[str] = mapped_column(String(32))
+    budget_fen: Mapped[int] = mapped_column(Integer)
+    holdout_share: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class CampaignSend(Base):
+    """One audience member in one wave of a campaign: its arm (treated / holdout), what was
+    decided (send, holdout, opted_out, capped, over_budget) and, for a message, its channel,
+    variant, cost, coupon and the provider's callbacks."""
+
+    __tablename__ = "campaign_sends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    wave: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    account_id: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    arm: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    variant: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    cost_fen: Mapped[int] = mapped_column(Integer, default=0)
+    coupon_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    clicked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        Index("uq_campaign_sends_wave_customer", "campaign_id", "wave", "customer_id", unique=True),
+        Index("ix_campaign_sends_customer_time", "customer_id", "not_before"),
+    )
+
+
+class CampaignCoupon(Base):
+    """A coupon issued to one customer (unique code): its template, validity and, once
+    used, the order it was redeemed on (once)."""
+
+    __tablename__ = "campaign_coupons"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    template: Mapped[dict[str, Any]] = mapped_column()
+    face_fen: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # issued | redeemed | void
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    valid_from: Mapped[datetime] = mapped_column(DateTime)
+    valid_until: Mapped[datetime] = mapped_column(DateTime)
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    discount_fen: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class CampaignOptout(Base):
+    """A customer who does not want messages on ``channel`` (``*``: on any channel)."""
+
+    __tablename__ = "campaign_optouts"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8), primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

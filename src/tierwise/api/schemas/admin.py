@@ -47,6 +47,7 @@ class WebhookCreate(Input):
             "benefit.granted",
             "benefit.revoked",
             "price_rule.changed",
+            "campaign.message",
         ]
     ] = Field(default=["tier.changed"], min_length=1)
 
