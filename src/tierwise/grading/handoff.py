@@ -44,6 +44,10 @@ class RunOutput:
         """The assignments table (all columns, or ``columns``)."""
         return pq.read_table(self.path / layout.ASSIGNMENTS, columns=columns)
 
+    def columns(self) -> list[str]:
+        """The assignments table's column names (read from the file's footer)."""
+        return list(pq.read_schema(self.path / layout.ASSIGNMENTS).names)
+
     def store_assignments(self) -> pa.Table:
         """``customer_id, tier, score, status`` of the graded customers: the store's input.
 
