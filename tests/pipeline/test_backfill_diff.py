@@ -120,7 +120,7 @@ def test_policy_diff_matrix_by_hand(tmp_path: Path) -> None:
     assert d.matrix == {
         ("bronze", "bronze"): 2, ("bronze", "silver"): 2, ("gold", "gold"): 3, ("silver", "gold"): 1
     }  # fmt: skip
-    assert (d.up, d.down, d.same) == (3, 0, 5)
+    assert d.moves == {"up": 3, "down": 0, "entered": 0, "left": 0, "other": 0, "same": 5}
     moved = {(e["from"], e["to"]) for e in d.examples}
     assert moved == {("bronze", "silver"), ("silver", "gold")}
     ex = next(e for e in d.examples if e["from"] == "silver")

@@ -10,7 +10,6 @@ published tier every other customer had when it was published (the control group
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy import Engine, func, select
 from tierwise.errors import DataError, NotFoundError, UsageError
 from tierwise.features.context import Entity
 from tierwise.grading import layout
+from tierwise.grading.handoff import is_run, read_record
 from tierwise.policy.schema import Policy
 from tierwise.store.held import held_after, published_at
 from tierwise.store.schema import Run, RunCutoff, TierChange, latest_published
@@ -54,12 +54,12 @@ class RunInfo:
 def _policy_record(runs_dir: Path | None, run_id: str) -> dict[str, Any]:
     if runs_dir is None:
         return {}
-    path = runs_dir / run_id / layout.RUN_JSON
-    if not path.is_file():
+    if not is_run(runs_dir / run_id):
         return {}
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = read_record(runs_dir / run_id)
     except (OSError, ValueError) as err:
+        path = runs_dir / run_id / layout.RUN_JSON
         raise DataError(f"cannot read {path}: {err}", file=str(path)) from err
     pol = record.get("policy")
     return pol if isinstance(pol, dict) else {}

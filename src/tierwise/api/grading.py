@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import tempfile
 import threading
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
 import yaml
 from sqlalchemy import Engine
 
 from tierwise.errors import ConflictError, PolicyError, UsageError
 from tierwise.features.build import GROUP_TABLES, groups_for
-from tierwise.grading.handoff import read_run
-from tierwise.grading.run import run_grading
+from tierwise.pipeline.diff import policy_diff
 from tierwise.pipeline.publish import begin_run, grade_and_publish
 from tierwise.policy import Policy, parse_policy, policy_hash
 from tierwise.policy.engine import required_features
@@ -79,39 +75,39 @@ def tables_read(policy: Policy) -> list[str]:
 
 
 def dry_run(
-    policy: Policy, *, as_of: dt.date, lake: Path, current: dict[str, str | None], now: dt.datetime
+    policy: Policy,
+    *,
+    as_of: dt.date,
+    lake: Path,
+    engine: Engine,
+    policy_dir: Path | None,
+    now: dt.datetime,
 ) -> dict[str, Any]:
-    """Grade with ``policy`` into a scratch folder and compare with the published tiers.
+    """The dry run of ``policy`` against the published tiers, for the API and the console.
 
-    Returns the computed tier counts, the matrix current tier → computed tier (before
-    stability rules: what the policy itself would do) and ``changes``, each customer whose
-    tier would change as ``(customer_id, from_tier, to_tier)``. Nothing is published.
+    :func:`tierwise.pipeline.diff.policy_diff` (the one dry run, also ``tierwise policy
+    diff``), shaped as the API answers it: the computed tier counts, the matrix current tier
+    → computed tier (before stability rules), the counts per move (up, down, entered, left,
+    other, same) and ``changes``, each customer whose tier would change as ``(customer_id,
+    from_tier, to_tier)``. ``policy_dir`` is where the policy's relative files are found
+    (the policies folder). Nothing is published.
     """
-    with tempfile.TemporaryDirectory(prefix="tierwise-dry-run-") as tmp:
-        result = run_grading(policy, as_of=as_of, lake=lake, runs=Path(tmp), now=now)
-        data = read_run(result.path).assignments(["entity_id", "tier"])
-    ids = data["entity_id"].to_pylist()
-    tiers = pc.fill_null(data["tier"], "").to_pylist()
-    matrix: Counter[tuple[str | None, str | None]] = Counter()
-    changes: list[tuple[str, str | None, str | None]] = []
-    for cid, tier in zip(ids, tiers, strict=True):
-        before, after = current.get(cid), tier or None
-        matrix[(before, after)] += 1
-        if before != after:
-            changes.append((cid, before, after))
-    changed = sum(n for (a, b), n in matrix.items() if a != b)
+    d = policy_diff(
+        policy, lake=lake, engine=engine, as_of=as_of, policy_dir=policy_dir, examples=0,
+        clock=lambda: now,
+    )  # fmt: skip
     return {
-        "policy_name": policy.name,
-        "policy_hash": policy_hash(policy),
-        "as_of": as_of,
-        "customers": len(ids),
-        "changed": changed,
-        "tiers": dict(Counter(t or None for t in tiers if t)),
+        "policy_name": d.policy_name,
+        "policy_hash": d.policy_hash,
+        "as_of": d.as_of,
+        "customers": d.customers,
+        "changed": d.changed,
+        "tiers": d.tiers,
         "matrix": [
-            {"from_tier": a, "to_tier": b, "customers": n}
-            for (a, b), n in sorted(matrix.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
+            {"from_tier": a, "to_tier": b, "customers": n} for (a, b), n in d.matrix.items()
         ],
-        "changes": changes,
+        **d.moves,
+        "changes": d.changes,
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +52,10 @@ def _run_record(runs: Path, run_id: str, cache: dict[str, Any]) -> dict[str, Any
     """A run's run.json (empty when it cannot be read), kept in ``cache``."""
     key = f"run.json:{run_id}"
     if key not in cache:
+        from tierwise.grading.handoff import read_record
+
         try:
-            cache[key] = json.loads((runs / run_id / "run.json").read_text(encoding="utf-8"))
+            cache[key] = read_record(runs / run_id)
         except (OSError, ValueError):
             cache[key] = {}
     record: dict[str, Any] = cache[key]

@@ -180,16 +180,15 @@ def _run_dir(run: str | None) -> Path:
                 f"no grading run in {runs}", hint="run `tierwise grade --as-of DATE` first"
             )
         return d
+    from tierwise.grading.handoff import is_run
+
     d = Path(run) if Path(run).is_dir() else runs / run
-    if not (d / layout.RUN_JSON).is_file():
+    if not is_run(d):
         raise NotFoundError(f"run {run!r} not found in {runs}")
     return d
 
 
-def _row(path: Path, entity_id: str) -> dict[str, Any] | None:
-    import pyarrow.parquet as pq
-
-    t = pq.read_table(path, filters=[("entity_id", "=", entity_id)])
+def _row(t: Any) -> dict[str, Any] | None:
     return t.to_pylist()[0] if t.num_rows else None
 
 
@@ -204,21 +203,18 @@ def explain_command(
 ) -> None:
     """Why a customer has their tier, what each feature contributed, how to move up."""
     from tierwise.explain import explain, render
-    from tierwise.grading import layout
-    from tierwise.policy import parse_policy
+    from tierwise.grading.handoff import read_run
     from tierwise.policy.schema import Label
-    from tierwise.policy.tiering import Cutoff
 
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r} is not supported", hint="use zh or en")
     d = _run_dir(run)
-    record = json.loads((d / layout.RUN_JSON).read_text(encoding="utf-8"))
-    pol = parse_policy(record["policy"], source=str(d / layout.RUN_JSON))
-    a = _row(d / layout.ASSIGNMENTS, customer_id)
+    out = read_run(d)
+    record, pol, cutoffs = out.record, out.policy, out.cutoffs
+    a = _row(out.assignments(entity_id=customer_id))
     if a is None:
         raise NotFoundError(f"{customer_id!r} is not in run {record['run_id']}")
-    f = _row(d / layout.FEATURES, customer_id) or {}
-    cutoffs = [Cutoff(**c) for c in record["cutoffs"]]
+    f = _row(out.features(entity_id=customer_id)) or {}
     reasons = explain(a, f, pol, cutoffs)
     if as_json:
         typer.echo(

@@ -47,11 +47,14 @@ def diff_command(
         raise UsageError(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD") from err
     settings = get_settings()
     engine = make_engine(settings.state_url)
-    upgrade(engine)
-    d = policy_diff(
-        load_policy(new), lake=lake or settings.lake_dir, engine=engine, as_of=day,
-        policy_dir=new.parent, examples=examples,
-    )  # fmt: skip
+    try:
+        upgrade(engine)
+        d = policy_diff(
+            load_policy(new), lake=lake or settings.lake_dir, engine=engine, as_of=day,
+            policy_dir=new.parent, examples=examples,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
     if as_json:
         _out.print_json(json.dumps(d.as_dict(), default=str, ensure_ascii=False))
         return
@@ -60,8 +63,8 @@ def diff_command(
 
 def print_diff(d: PolicyDiff) -> None:
     """The dry-run table: published tier (rows) → new tier (columns), then examples."""
-    rows = [*d.current_tiers, NONE]
-    cols = [*d.new_tiers, NONE]
+    rows: list[str | None] = [*d.current_tiers, None]
+    cols: list[str | None] = [*d.new_tiers, None]
     rows += [a for a, _ in d.matrix if a not in rows]
     table = Table(
         title=f"{d.policy_name} as of {d.as_of}: published tier (rows) → new tier (columns)",
@@ -69,11 +72,14 @@ def print_diff(d: PolicyDiff) -> None:
     )
     table.add_column("current \\ new")
     for c in cols:
-        table.add_column(c, justify="right")
+        table.add_column(c or NONE, justify="right")
     for a in rows:
-        table.add_row(a, *[f"{d.matrix.get((a, b), 0):,}" for b in cols])
+        table.add_row(a or NONE, *[f"{d.matrix.get((a, b), 0):,}" for b in cols])
     _out.print(table)
-    _out.print(f"up {d.up:,} · down {d.down:,} · same {d.same:,} (before stability rules)")
+    _out.print(
+        " · ".join(f"{k} {n:,}" for k, n in d.moves.items() if n or k in ("up", "down", "same"))
+        + " (before stability rules)"
+    )
     for e in d.examples:
         reasons = ", ".join(f"{k} {v:+g}" for k, v in e["reasons"].items())
         _out.print(

@@ -17,6 +17,7 @@ from typing import Any
 
 from tierwise.api import grading
 from tierwise.api.deps import AppContext
+from tierwise.pipeline.diff import move
 from tierwise.policy import policy_hash
 from tierwise.policy.schema import Policy
 from tierwise.store.schema import Run, latest_published
@@ -37,46 +38,28 @@ def live_policy(ctx: AppContext) -> dict[str, Any] | None:
     }
 
 
-def moves(matrix: Sequence[dict[str, Any]], order: Sequence[str]) -> dict[str, Any]:
-    """Counts per tier now and after, and customers moving up, down, in and out.
-
-    ``order`` is the policy's tier codes, top first; a tier outside it counts as a change
-    that is neither up nor down (``other``).
-    """
-    rank = {c: i for i, c in enumerate(order)}
+def tier_rows(matrix: Sequence[dict[str, Any]], order: Sequence[str]) -> list[dict[str, Any]]:
+    """Customers per tier now (``before``) and after, the policy's tiers first (top first)."""
     before: dict[str, int] = {}
     after: dict[str, int] = {}
-    out = {"up": 0, "down": 0, "entered": 0, "left": 0, "other": 0, "same": 0}
     for cell in matrix:
         a, b, n = cell["from_tier"], cell["to_tier"], int(cell["customers"])
         if a:
             before[a] = before.get(a, 0) + n
         if b:
             after[b] = after.get(b, 0) + n
-        if a == b:
-            out["same"] += n
-        elif a is None:
-            out["entered"] += n
-        elif b is None:
-            out["left"] += n
-        elif a in rank and b in rank:
-            out["up" if rank[b] < rank[a] else "down"] += n
-        else:
-            out["other"] += n
     tiers = [c for c in order if c in before or c in after]
     tiers += sorted((set(before) | set(after)) - set(tiers))
-    return {
-        **out,
-        "rows": [{"tier": t, "before": before.get(t, 0), "after": after.get(t, 0)} for t in tiers],
-    }
+    return [{"tier": t, "before": before.get(t, 0), "after": after.get(t, 0)} for t in tiers]
 
 
 PREVIEW_TTL_S = 120.0
 
 
 def preview(ctx: AppContext, policy: Policy, as_of: dt.date) -> dict[str, Any]:
-    """The dry run of ``policy`` as of ``as_of`` against the tiers held now, with
-    :func:`moves` (the policy's own computed tiers, before stability rules).
+    """The dry run of ``policy`` as of ``as_of`` against the tiers held now (the one dry run,
+    :func:`tierwise.api.grading.dry_run`: the policy's own computed tiers, before stability
+    rules), with :func:`tier_rows`.
 
     The latest one is kept for two minutes (same policy, date and published run), so that
     paging through its changed customers does not grade the lake again.
@@ -91,10 +74,11 @@ def preview(ctx: AppContext, policy: Policy, as_of: dt.date) -> dict[str, Any]:
         policy,
         as_of=as_of,
         lake=ctx.settings.lake_dir,
-        current=ctx.runs.current_state(),
+        engine=ctx.engine,
+        policy_dir=ctx.settings.policies_dir,
         now=ctx.now(),
     )
-    out = {**diff, **moves(diff["matrix"], [lv.code for lv in policy.tiers.levels])}
+    out = {**diff, "rows": tier_rows(diff["matrix"], [lv.code for lv in policy.tiers.levels])}
     ctx.cache["console-preview"] = (key, time.monotonic(), out)
     return out
 
@@ -104,22 +88,13 @@ def changed_page(
 ) -> tuple[list[tuple[str, str | None, str | None, str]], int]:
     """One page of the dry run's changed customers, ordered by current tier then new tier in
     the policy's order (ungraded last), then id; each with its move (up, down, entered,
-    left, other) and the number of pages."""
+    left, other: :func:`tierwise.pipeline.diff.move`) and the number of pages."""
     rank = {c: i for i, c in enumerate(order)}
 
     def r(t: str | None) -> int:
         return rank.get(t, len(rank)) if t else len(rank) + 1
 
-    def move(a: str | None, b: str | None) -> str:
-        if a is None:
-            return "entered"
-        if b is None:
-            return "left"
-        if a in rank and b in rank:
-            return "up" if rank[b] < rank[a] else "down"
-        return "other"
-
     rows = sorted(pv["changes"], key=lambda c: (r(c[1]), r(c[2]), c[0]))
     pages = max(1, -(-len(rows) // size))
     chunk = rows[(page - 1) * size : page * size]
-    return [(cid, a, b, move(a, b)) for cid, a, b in chunk], pages
+    return [(cid, a, b, move(a, b, order)) for cid, a, b in chunk], pages

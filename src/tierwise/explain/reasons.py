@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tierwise.policy.names import name_types
-from tierwise.policy.rules import Rule
+from tierwise.policy.names import Stage
+from tierwise.policy.parsed import rule
 from tierwise.policy.schema import Level, Policy, RfmQuantile
 from tierwise.policy.tiering import INSUFFICIENT, Cutoff
 
@@ -39,21 +39,20 @@ def _num(v: Any) -> float | None:
     return float(v)
 
 
-def _unmet(rules: Sequence[str], row: Row, stage: str, tier: str | None) -> list[Reason]:
+def _unmet(rules: Sequence[str], row: Row, stage: Stage, tier: str | None) -> list[Reason]:
     """For each rule that fails on ``row``: the amounts missing, or the rule itself."""
     out: list[Reason] = []
-    types = name_types(stage)  # type: ignore[arg-type]
     for text in rules:
-        rule = Rule(text, types)
-        if rule.evaluate(row):
+        r = rule(text, stage)
+        if r.evaluate(row):
             continue
-        conds = rule.conditions()
+        conds = r.conditions()
         said = False
         for c in conds:
             cur = _num(row.get(c.name))
             if isinstance(c.value, str) or c.op not in (">=", ">", "<=", "<"):
                 continue
-            if cur is not None and Rule(f"{c.name} {c.op} {c.value!r}", types).evaluate(row):
+            if cur is not None and rule(f"{c.name} {c.op} {c.value!r}", stage).evaluate(row):
                 continue
             more = c.op in (">=", ">")
             amount = None if cur is None else abs(float(c.value) - cur)

@@ -1,8 +1,9 @@
-"""Read a finished grading run back, in the shapes the operational store publishes.
+"""Read a finished grading run back: the one reader of a run's folder (issue 16 item 4).
 
-The run folder (:mod:`tierwise.grading.layout`) is the contract; this module is the one
-place that turns it into the store's inputs: assignments (``customer_id``, ``tier``,
-``score``, ``status``), cutoffs (tier, rank, min_score) and the policy's stability rule.
+The run folder (:mod:`tierwise.grading.layout`) is the contract; :mod:`tierwise.grading.run`
+writes it and this module is the one place that reads it: the record (``run.json``), the
+assignments and the features, one customer's rows, and the store's inputs (assignments as
+``customer_id``, ``tier``, ``score``, ``status``; cutoffs; the policy's stability rule).
 """
 
 from __future__ import annotations
@@ -23,6 +24,46 @@ from tierwise.policy.tiering import GRADED, Cutoff
 from tierwise.tierstate.decide import StabilityRule
 
 
+def is_run(path: Path) -> bool:
+    """Whether ``path`` is a finished run's folder (it has its ``run.json``)."""
+    return (path / layout.RUN_JSON).is_file()
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """The run's ``run.json``: policy, as_of, entity, counts, cutoffs, unavailable features …"""
+    record: dict[str, Any] = json.loads((path / layout.RUN_JSON).read_text(encoding="utf-8"))
+    return record
+
+
+def read_assignments(
+    path: Path, columns: list[str] | None = None, *, entity_id: str | None = None
+) -> pa.Table:
+    """The run's assignments (all columns, or ``columns``; one entity's row)."""
+    return _read(path / layout.ASSIGNMENTS, columns, entity_id)
+
+
+def read_features(
+    path: Path, columns: list[str] | None = None, *, entity_id: str | None = None
+) -> pa.Table:
+    """The features the run's policy read, one row per entity (or ``entity_id``'s)."""
+    return _read(path / layout.FEATURES, columns, entity_id)
+
+
+def _read(file: Path, columns: list[str] | None, entity_id: str | None) -> pa.Table:
+    filters = None if entity_id is None else [("entity_id", "=", entity_id)]
+    return pq.read_table(file, columns=columns, filters=filters)
+
+
+def assignments_file(path: Path) -> Path:
+    """The run's assignments file, for an engine that reads it itself (DuckDB via Ibis)."""
+    return path / layout.ASSIGNMENTS
+
+
+def has_details(path: Path) -> tuple[bool, bool]:
+    """Whether the run's assignments and its features files are there."""
+    return (path / layout.ASSIGNMENTS).is_file(), (path / layout.FEATURES).is_file()
+
+
 @dataclass(frozen=True)
 class RunOutput:
     """A run as written: its record, policy, assignments and cutoffs."""
@@ -40,9 +81,21 @@ class RunOutput:
     def as_of(self) -> dt.date:
         return dt.date.fromisoformat(self.record["as_of"])
 
-    def assignments(self, columns: list[str] | None = None) -> pa.Table:
-        """The assignments table (all columns, or ``columns``)."""
-        return pq.read_table(self.path / layout.ASSIGNMENTS, columns=columns)
+    def assignments(
+        self, columns: list[str] | None = None, *, entity_id: str | None = None
+    ) -> pa.Table:
+        """The assignments table (all columns, or ``columns``; one entity's row)."""
+        return read_assignments(self.path, columns, entity_id=entity_id)
+
+    def features(
+        self, columns: list[str] | None = None, *, entity_id: str | None = None
+    ) -> pa.Table:
+        """The features table (all columns, or ``columns``; one entity's row)."""
+        return read_features(self.path, columns, entity_id=entity_id)
+
+    def columns(self) -> list[str]:
+        """The assignments table's column names (read from the file's footer)."""
+        return list(pq.read_schema(self.path / layout.ASSIGNMENTS).names)
 
     def store_assignments(self) -> pa.Table:
         """``customer_id, tier, score, status`` of the graded customers: the store's input.
@@ -68,6 +121,6 @@ class RunOutput:
 
 def read_run(path: Path) -> RunOutput:
     """Read the run in folder ``path``."""
-    record = json.loads((path / layout.RUN_JSON).read_text(encoding="utf-8"))
+    record = read_record(path)
     policy = parse_policy(record["policy"], source=str(path / layout.RUN_JSON))
     return RunOutput(path, record, policy, [Cutoff(**c) for c in record["cutoffs"]])

@@ -15,10 +15,8 @@ import yaml
 from sqlalchemy import Engine
 
 from tierwise.errors import DataError, NotFoundError, PolicyError, UsageError
-from tierwise.policy.engine import policy_rules
 from tierwise.policy.load import parse_policy
-from tierwise.policy.names import name_types
-from tierwise.policy.rules import Rule
+from tierwise.policy.parsed import rules_of
 from tierwise.policy.schema import Policy
 
 _SUFFIX = "-learned"
@@ -42,8 +40,7 @@ def proposed_policy(current: Policy, weights: dict[str, float]) -> Policy:
     ).strip()
     # r_score / f_score / m_score exist only under an RFM score (the policy check lets them
     # through at any stage, the grading would fail): refuse such a proposal here, clearly.
-    types = name_types("labels", current.prediction_columns)
-    used = {n for text in policy_rules(current) for n in Rule(text, types).names}
+    used = rules_of(current).names
     rfm_only = sorted(used & _RFM_COMPONENTS)
     if rfm_only:
         raise UsageError(

@@ -37,7 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tierwise.errors import ConflictError, DataError, NotFoundError
 from tierwise.lake import has_table, table_dir
-from tierwise.policy.names import name_types
+from tierwise.policy.parsed import rule
 from tierwise.policy.rules import Rule, RuleError
 from tierwise.policy.schema import Policy, Retention
 from tierwise.store.schema import (
@@ -420,7 +420,7 @@ def tag_rule(policy: Policy) -> Rule | None:
     for t in policy.tags:
         if t.code == policy.retention.tag:
             try:
-                return Rule(t.when, name_types("labels", policy.prediction_columns))
+                return rule(t.when, "labels", policy.prediction_columns)
             except RuleError:  # pragma: no cover - a loaded policy's rules are checked
                 return None
     return None

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, select
 
 from tierwise.errors import ConflictError, NotFoundError
 from tierwise.experiments import spotcheck
-from tierwise.grading.handoff import read_run
+from tierwise.grading.handoff import is_run, read_run
 from tierwise.lake import LakeLocation
 from tierwise.ops.benefits.ledger import save_plan
 from tierwise.policy.schema import Review
@@ -163,7 +163,7 @@ def release_run(
             status=status,
         )
     check = info["check"]
-    if not (runs / run_id / "run.json").is_file():
+    if not is_run(runs / run_id):
         raise NotFoundError(
             f"the folder of run {run_id!r} is not in {runs}",
             hint="a held run is released from its run folder (its policy and stability rules)",

@@ -10,8 +10,9 @@ from typing import Any
 
 from tierwise.features.catalog import CATALOG
 from tierwise.policy.names import RESERVED, Stage, name_types
+from tierwise.policy.parsed import rule
 from tierwise.policy.presets import PRESETS
-from tierwise.policy.rules import Rule, RuleError, did_you_mean
+from tierwise.policy.rules import RuleError, did_you_mean
 
 Problem = tuple[str, str]  # (key path, message)
 
@@ -108,7 +109,7 @@ def _rule(
     if not isinstance(text, str):
         return
     try:
-        Rule(text, name_types(stage, preds or ()))
+        rule(text, stage, preds or ())
     except RuleError as err:
         out.append((path, str(err)))
 

@@ -10,31 +10,15 @@ import ibis.expr.types as ir
 
 from tierwise.features.catalog import CATALOG
 from tierwise.policy.labels import add_labels
-from tierwise.policy.names import name_types
-from tierwise.policy.rules import Rule
-from tierwise.policy.schema import Policy, RfmQuantile
+from tierwise.policy.parsed import rules_of
+from tierwise.policy.schema import Policy
 from tierwise.policy.scoring import add_score, score_features
 from tierwise.policy.tiering import add_tiers
 
 
-def policy_rules(policy: Policy) -> list[str]:
-    """Every rule text in the policy."""
-    texts = [policy.eligibility.when]
-    texts += [r for lv in policy.tiers.levels for r in lv.rules]
-    if isinstance(policy.score, RfmQuantile):
-        texts += [r for lv in policy.score.segments for r in lv.rules]
-    for layer in [*policy.layers.values(), *([policy.segments] if policy.segments else [])]:
-        texts += [r for lv in layer.levels for r in lv.rules]
-    texts += [t.when for t in policy.tags]
-    return texts
-
-
 def required_features(policy: Policy) -> list[str]:
     """The features a policy reads (score, rules), in catalog order; plus account_id."""
-    names = {"account_id", *score_features(policy)}
-    types = name_types("labels", policy.prediction_columns)
-    for text in policy_rules(policy):
-        names |= Rule(text, types).names
+    names = {"account_id", *score_features(policy), *rules_of(policy).names}
     return [n for n in CATALOG if n in names]
 
 
@@ -65,7 +49,7 @@ def grade_frame(
         cols = policy.prediction_columns
         p = predictions.select("entity_id", *cols)
         features = features.left_join(p, "entity_id").drop("entity_id_right")
-    elig = Rule(policy.eligibility.when, name_types("eligibility"))
+    elig = rules_of(policy).eligibility
     t = features.mutate(eligible=elig.to_ibis(lambda n: features[n]))
     t = add_score(t, policy, model)
     t = add_tiers(t, policy)

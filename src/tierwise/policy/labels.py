@@ -9,8 +9,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tierwise.policy.names import Stage, name_types
-from tierwise.policy.rules import Rule
+from tierwise.policy.names import Stage
+from tierwise.policy.parsed import rules_of
 from tierwise.policy.schema import Layer, Policy, RfmQuantile
 from tierwise.policy.tiering import first_match
 
@@ -34,7 +34,6 @@ def add_labels(t: ir.Table, policy: Policy) -> ir.Table:
         cols[f"layer_{name}"] = _layer(t, layer, "labels", preds)
     if policy.segments is not None:
         cols["segment"] = _layer(t, policy.segments, "labels", preds)
-    types = name_types("labels", preds)
-    for tag in policy.tags:
-        cols[f"tag_{tag.code}"] = Rule(tag.when, types).to_ibis(lambda n: t[n])
+    for code, tag in rules_of(policy).tags.items():
+        cols[f"tag_{code}"] = tag.to_ibis(lambda n: t[n])
     return t.mutate(**cols)

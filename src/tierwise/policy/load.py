@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from tierwise.errors import PolicyError
 from tierwise.policy.benefits import KINDS
@@ -85,6 +87,51 @@ def read_yaml(path: Path, *, what: str = "") -> Any:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise PolicyError(f"{path}: not valid YAML{where}", file=str(path)) from None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_module_policy(
+    model: type[M],
+    data: Any,
+    *,
+    source: str,
+    what: str,
+    hint: str,
+    message: Callable[[ErrorDetails], str | None] = lambda e: None,
+    more: Callable[[Any, list[tuple[str, str]]], None] = lambda data, problems: None,
+    bare_top: bool = False,
+) -> M:
+    """An operations module's policy (``what``: "visit policy", ...) from raw ``data``, or one
+    :class:`PolicyError` listing every problem with its key path (``(top)`` for the whole).
+
+    The one validation of the modules' policies (visits, surveys, credit, recommendations);
+    :func:`read_yaml` is their one reader. Each pydantic error reads "unknown key" for a key
+    the model forbids, a validator's own message for a ``ValueError``, or ``message(error)``
+    when that gives one. ``more(data, problems)`` may add problems after a failed validation
+    (checks across keys). ``bare_top``: a ``(top)`` problem is listed without its path.
+    """
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: a {what} is a mapping of keys", file=source)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems: list[tuple[str, str]] = []
+        for e in err.errors():
+            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            if e["type"] == "value_error" and "ctx" in e:
+                msg = str(e["ctx"]["error"])
+            msg = message(e) or msg
+            problems.append((".".join(str(p) for p in e["loc"]) or "(top)", msg))
+        more(data, problems)
+        listing = "; ".join(m if bare_top and p == "(top)" else f"{p}: {m}" for p, m in problems)
+        raise PolicyError(
+            f"{source}: {len(problems)} problem(s): {listing}",
+            hint=hint,
+            file=source,
+            problems=[{"path": p, "message": m} for p, m in problems],
+        ) from None
 
 
 def load_policy(path: Path) -> Policy:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-from tierwise.policy.names import Stage, name_types
-from tierwise.policy.rules import Rule
+from tierwise.policy.names import Stage
+from tierwise.policy.parsed import rule
 from tierwise.policy.schema import Level, Policy
 
 GRADED, INSUFFICIENT = "graded", "insufficient_data"
@@ -29,9 +29,8 @@ def all_hold(
     import ibis  # here, not at the top: `tierwise explain` reads cutoffs without Ibis
 
     out: ir.BooleanValue = ibis.literal(True)
-    types = name_types(stage, predictions)
     for text in level.rules:
-        out = out & Rule(text, types).to_ibis(lambda n: t[n])
+        out = out & rule(text, stage, predictions).to_ibis(lambda n: t[n])
     return out
 
 

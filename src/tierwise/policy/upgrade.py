@@ -18,9 +18,8 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
-from tierwise.policy.names import name_types
+from tierwise.policy.parsed import rules_of
 from tierwise.policy.presets import effective_weights
-from tierwise.policy.rules import Rule
 from tierwise.policy.schema import Policy, RfmFormula, Weighted
 from tierwise.policy.scoring import rfm_names
 from tierwise.policy.tiering import Cutoff
@@ -52,10 +51,9 @@ def add_upgrade(t: ir.Table, policy: Policy, cutoffs: Sequence[Cutoff]) -> ir.Ta
 
 def _threshold(t: ir.Table, policy: Policy) -> ir.Table:
     needs: dict[str, list[tuple[int, ir.NumericValue]]] = {}
-    types = name_types("score")
-    for i, lv in enumerate(policy.tiers.levels[:-1]):
-        for text in lv.rules:
-            for c in Rule(text, types).conditions():
+    for i, rules in enumerate(rules_of(policy).tiers[:-1]):
+        for r in rules:
+            for c in r.conditions():
                 if not isinstance(c.value, int | float):
                     continue
                 x = t[c.name]

@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tierwise.errors import NotFoundError, UsageError
-from tierwise.grading import layout
-from tierwise.grading.handoff import read_run
+from tierwise.grading.handoff import is_run, read_run
 from tierwise.policy import Policy
 from tierwise.policy.schema import ModelScore
 from tierwise.policy.tiering import Cutoff, tier_for_score
@@ -71,7 +69,7 @@ class RunContext:
 def load_context(run_id: str, started_at: dt.datetime, runs: Path) -> RunContext:
     """Read run ``run_id`` from its folder under ``runs``."""
     path = runs / run_id
-    if not (path / layout.RUN_JSON).is_file():
+    if not is_run(path):
         raise NotFoundError(
             f"the current run {run_id!r} has no folder under {runs}",
             hint="point the regrade at the runs directory the run was graded into",
@@ -89,7 +87,7 @@ def load_context(run_id: str, started_at: dt.datetime, runs: Path) -> RunContext
             f"real-time regrade cannot rescore {policy.name!r}: it reads a model's output",
             hint="model scores are regraded by the next batch run",
         )
-    features = pq.read_table(path / layout.FEATURES)
+    features = out.features()
     ctx = RunContext(
         run_id=run_id,
         as_of=out.as_of,

@@ -21,8 +21,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tierwise.policy.names import name_types
-from tierwise.policy.rules import Rule
+from tierwise.policy.parsed import rules_of
 from tierwise.policy.schema import Policy, RfmFormula, Weighted
 from tierwise.policy.scoring import add_score, score_features
 from tierwise.policy.tiering import first_match
@@ -52,14 +51,12 @@ class Scorer:
 
     def __init__(self, policy: Policy, schema: pa.Schema, reference: pa.Table | None) -> None:
         self.policy = policy
-        names = (
-            set(score_features(policy))
-            | Rule(policy.eligibility.when, name_types("eligibility")).names
-        )
+        rules = rules_of(policy)
+        names = set(score_features(policy)) | rules.eligibility.names
         if policy.tiers.method == "threshold":
-            for lv in policy.tiers.levels:
-                for text in lv.rules:
-                    names |= Rule(text, name_types("score")).names
+            for level in rules.tiers:
+                for r in level:
+                    names |= r.names
         # only the columns the score reads: less to hand to DuckDB per batch
         self.schema = pa.schema([f for f in schema if f.name == "entity_id" or f.name in names])
         schema = self.schema
@@ -67,7 +64,7 @@ class Scorer:
         self.reference = None if self.per_row else reference
         self._name = f"rt_{uuid.uuid4().hex[:10]}"
         t = ibis.table(ibis.Schema.from_pyarrow(schema), name=self._name)
-        elig = Rule(policy.eligibility.when, name_types("eligibility"))
+        elig = rules.eligibility
         t = t.mutate(eligible=elig.to_ibis(lambda n: t[n]))
         t = add_score(t, policy)
         if policy.tiers.method == "threshold":

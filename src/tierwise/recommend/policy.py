@@ -23,10 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from tierwise.errors import PolicyError
-from tierwise.policy.load import read_yaml
+from tierwise.policy.load import parse_module_policy, read_yaml
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[3] / "policies" / "operations" / "recommend.yaml"
 
@@ -58,27 +57,13 @@ class RecommendPolicy(_Strict):
 
 def parse_recommend_policy(data: Any, *, source: str = "<recommend policy>") -> RecommendPolicy:
     """Validate raw data; one :class:`PolicyError` lists every problem with its key path."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise PolicyError(f"{source}: a recommend policy is a mapping of keys", file=source)
-    try:
-        return RecommendPolicy.model_validate(data)
-    except ValidationError as err:
-        problems = [
-            (
-                ".".join(str(p) for p in e["loc"]) or "(top)",
-                "unknown key" if e["type"] == "extra_forbidden" else e["msg"],
-            )
-            for e in err.errors()
-        ]
-        listing = "; ".join(f"{p}: {m}" for p, m in problems)
-        raise PolicyError(
-            f"{source}: {len(problems)} problem(s): {listing}",
-            hint="see docs/recommendations.md",
-            file=source,
-            problems=[{"path": p, "message": m} for p, m in problems],
-        ) from None
+    return parse_module_policy(
+        RecommendPolicy,
+        {} if data is None else data,
+        source=source,
+        what="recommend policy",
+        hint="see docs/recommendations.md",
+    )
 
 
 def load_recommend_policy(path: Path | None = None) -> RecommendPolicy:

@@ -22,7 +22,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, select
 
 from tierwise.lake import require_table
@@ -90,12 +89,14 @@ def run_details(run_dir: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dic
     """Assignment rows and feature rows of a finished grading run, by entity id."""
     assignments: dict[str, dict[str, Any]] = {}
     features: dict[str, dict[str, Any]] = {}
-    a_path, f_path = run_dir / "assignments.parquet", run_dir / "features.parquet"
-    if a_path.is_file():
-        for row in pq.read_table(a_path).to_pylist():
+    from tierwise.grading.handoff import has_details, read_assignments, read_features
+
+    has_assignments, has_features = has_details(run_dir)
+    if has_assignments:
+        for row in read_assignments(run_dir).to_pylist():
             assignments[str(row["entity_id"])] = row
-    if f_path.is_file():
-        for row in pq.read_table(f_path).to_pylist():
+    if has_features:
+        for row in read_features(run_dir).to_pylist():
             eid = str(row.pop("entity_id"))
             features[eid] = {k: _clean(v) for k, v in row.items()}
     return assignments, features

@@ -29,7 +29,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from tierwise.errors import NotFoundError, UsageError
-from tierwise.grading import layout
+from tierwise.grading.handoff import assignments_file
 from tierwise.policy.rules import Rule, RuleError, Type, did_you_mean
 from tierwise.tags.catalog import TAG_CATALOG, Tag
 from tierwise.tags.compute import INPUT_PREFIX
@@ -65,7 +65,7 @@ class Frame:
         self._run: ir.Table | None = None
         self._layers: list[str] = []
         if self.run is not None:
-            path = self.run.path / layout.ASSIGNMENTS
+            path = assignments_file(self.run.path)
             if not path.is_file():
                 raise NotFoundError(f"the files of run {self.run.run_id} are missing ({path})")
             run = self.con.read_parquet(path)

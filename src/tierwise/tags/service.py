@@ -10,7 +10,6 @@ another tag) uses is refused with the users listed.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, func, insert, select, update
 
 from tierwise.errors import ConflictError, NotFoundError, UsageError
-from tierwise.grading import layout
+from tierwise.grading.handoff import is_run, read_record
 from tierwise.store.schema import Audience, AudienceDelivery, OutboxMessage, Run, TagDefinition
 from tierwise.store.schema import Webhook as WebhookRow
 from tierwise.tags.audience import Frame, RunRef, check_expression, evaluate
@@ -188,8 +187,8 @@ def run_on(engine: Engine, runs_dir: Path, on: dt.date | None) -> RunRef | None:
         return None
     path = runs_dir / row.id
     entity = "outlet"
-    if (path / layout.RUN_JSON).is_file():
-        entity = json.loads((path / layout.RUN_JSON).read_text("utf-8")).get("entity", "outlet")
+    if is_run(path):
+        entity = read_record(path).get("entity", "outlet")
     return RunRef(row.id, row.as_of, path, entity)
 
 

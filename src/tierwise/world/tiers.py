@@ -16,18 +16,17 @@ error naming the source.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from tierwise.errors import TierwiseError, UsageError
 from tierwise.generate.calendar import from_day_number
 from tierwise.grading import layout
+from tierwise.grading.handoff import read_assignments, read_record
 from tierwise.grading.run import run_grading
 from tierwise.policy import DEFAULT_POLICY, Policy, load_policy
 from tierwise.store.db import make_engine
@@ -95,9 +94,9 @@ def _by_customer(
 
 
 def _from_run(run: Path, ids: list[str], accounts: list[str | None]) -> BookTiers:
-    record = json.loads((run / layout.RUN_JSON).read_text(encoding="utf-8"))
+    record = read_record(run)
     policy = Policy.model_validate(record["policy"])
-    a = pq.read_table(run / layout.ASSIGNMENTS, columns=["entity_id", "tier"])
+    a = read_assignments(run, ["entity_id", "tier"])
     tier_of = {
         e: t
         for e, t in zip(a["entity_id"].to_pylist(), a["tier"].to_pylist(), strict=True)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 
 from tierwise.api.repos import storable
 from tierwise.errors import NotFoundError
-from tierwise.store.schema import CustomerTier, Run, RunCutoff, latest_published
+from tierwise.store.schema import Run, RunCutoff, latest_published
 
 _COLS = (
     Run.id,
@@ -65,9 +65,3 @@ class RunRepo:
                     .order_by(RunCutoff.rank)
                 ).scalars()
             )
-
-    def current_state(self) -> dict[str, str | None]:
-        """The published tier of every customer."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(CustomerTier.customer_id, CustomerTier.tier)).all()
-        return {r.customer_id: r.tier for r in rows}

@@ -65,7 +65,9 @@ class MigrationCell(BaseModel):
 
 
 class PolicyDryRun(BaseModel):
-    """What the policy would compute against the current published tiers (R-GRD-12)."""
+    """What the policy would compute against the current published tiers, before stability
+    rules (R-GRD-12): the one dry run, also the console's and ``tierwise policy diff``'s.
+    ``customers`` counts the customers graded and those published now but no longer graded."""
 
     policy_name: str
     policy_hash: str
@@ -74,6 +76,12 @@ class PolicyDryRun(BaseModel):
     changed: int = Field(description="Customers whose computed tier differs from the current one")
     tiers: dict[str, int]
     matrix: list[MigrationCell]
+    up: int = Field(description="Customers moving to a higher tier of the policy")
+    down: int = Field(description="Customers moving to a lower tier of the policy")
+    entered: int = Field(description="Customers without a tier now who would get one")
+    left: int = Field(description="Customers with a tier now who would get none")
+    other: int = Field(description="Customers moving from a tier the policy does not have")
+    same: int = Field(description="Customers keeping their tier (or having none either way)")
 
 
 class PolicyPublished(BaseModel):
@@ -108,7 +116,8 @@ def dry_run_policy(
         policy,
         as_of=body.as_of,
         lake=ctx.settings.lake_dir,
-        current=ctx.runs.current_state(),
+        engine=ctx.engine,
+        policy_dir=ctx.settings.policies_dir,
         now=ctx.now(),
     )
     return PolicyDryRun(**result)

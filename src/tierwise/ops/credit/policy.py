@@ -12,10 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import ErrorDetails
 
-from tierwise.errors import PolicyError
-from tierwise.policy.load import read_yaml
+from tierwise.policy.load import parse_module_policy, read_yaml
 
 #: payment terms codes from the strictest to the loosest, with their labels
 TERMS: dict[str, tuple[str, str]] = {
@@ -138,40 +138,35 @@ def coverage_problems(tiers: Any, bands: Any, matrix: Any) -> list[str]:
     return out
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top)"
+def _terms_message(e: ErrorDetails) -> str | None:
+    if e["type"] == "literal_error":
+        return f"unknown terms code {e['input']!r} (expected one of {', '.join(TERMS)})"
+    return None
+
+
+def _coverage(data: Any, problems: list[tuple[str, str]]) -> None:
+    raw_bands = data.get("bands")
+    codes = [
+        b.get("code") for b in (raw_bands if isinstance(raw_bands, list) else [])
+        if isinstance(b, dict)
+    ]  # fmt: skip
+    for line in coverage_problems(data.get("tiers"), codes, data.get("matrix")):
+        if not any(line in m for _, m in problems):
+            problems.append(("(top)", line))
 
 
 def parse_credit_policy(data: Any, *, source: str = "<credit policy>") -> CreditPolicy:
     """Validate raw policy data; raise one :class:`PolicyError` listing every problem."""
-    if not isinstance(data, dict):
-        raise PolicyError(f"{source}: a credit policy is a mapping of keys", file=source)
-    try:
-        return CreditPolicy.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            if e["type"] == "value_error":
-                msg = str(e["ctx"]["error"]) if "ctx" in e else msg
-            if e["type"] == "literal_error":
-                msg = f"unknown terms code {e['input']!r} (expected one of {', '.join(TERMS)})"
-            problems.append((_path(e["loc"]), msg))
-        raw_bands = data.get("bands")
-        codes = [
-            b.get("code") for b in (raw_bands if isinstance(raw_bands, list) else [])
-            if isinstance(b, dict)
-        ]  # fmt: skip
-        for line in coverage_problems(data.get("tiers"), codes, data.get("matrix")):
-            if not any(line in m for _, m in problems):
-                problems.append(("(top)", line))
-        listing = "; ".join(f"{p}: {m}" if p != "(top)" else m for p, m in problems)
-        raise PolicyError(
-            f"{source}: {len(problems)} problem(s): {listing}",
-            hint="see docs/credit.md",
-            file=source,
-            problems=[{"path": p, "message": m} for p, m in problems],
-        ) from None
+    return parse_module_policy(
+        CreditPolicy,
+        data,
+        source=source,
+        what="credit policy",
+        hint="see docs/credit.md",
+        message=_terms_message,
+        more=_coverage,
+        bare_top=True,
+    )
 
 
 def load_credit_policy(path: Path | None = None) -> CreditPolicy:

@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tierwise.errors import PolicyError
-from tierwise.policy.load import read_yaml
+from tierwise.policy.load import parse_module_policy, read_yaml
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[4] / "policies" / "operations" / "surveys.yaml"
 
@@ -60,24 +59,9 @@ class SurveyPolicy(_Strict):
 
 def parse_survey_policy(data: Any, *, source: str = "<survey policy>") -> SurveyPolicy:
     """Validate raw policy data; raise one :class:`PolicyError` listing every problem."""
-    if not isinstance(data, dict):
-        raise PolicyError(f"{source}: a survey policy is a mapping of keys", file=source)
-    try:
-        return SurveyPolicy.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            if e["type"] == "value_error" and "ctx" in e:
-                msg = str(e["ctx"]["error"])
-            problems.append((".".join(str(p) for p in e["loc"]) or "(top)", msg))
-        listing = "; ".join(f"{p}: {m}" for p, m in problems)
-        raise PolicyError(
-            f"{source}: {len(problems)} problem(s): {listing}",
-            hint="see docs/surveys.md",
-            file=source,
-            problems=[{"path": p, "message": m} for p, m in problems],
-        ) from None
+    return parse_module_policy(
+        SurveyPolicy, data, source=source, what="survey policy", hint="see docs/surveys.md"
+    )
 
 
 def load_survey_policy(path: Path | None = None) -> SurveyPolicy:

@@ -13,10 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tierwise.errors import PolicyError
-from tierwise.policy.load import read_yaml
+from tierwise.policy.load import parse_module_policy, read_yaml
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[4] / "policies" / "operations" / "visits.yaml"
 
@@ -100,30 +99,11 @@ class VisitPolicy(_Strict):
         return self.cadence.get(tier or "", self.untiered)
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top)"
-
-
 def parse_visit_policy(data: Any, *, source: str = "<visit policy>") -> VisitPolicy:
     """Validate raw policy data; raise one :class:`PolicyError` listing every problem."""
-    if not isinstance(data, dict):
-        raise PolicyError(f"{source}: a visit policy is a mapping of keys", file=source)
-    try:
-        return VisitPolicy.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            if e["type"] == "value_error" and "ctx" in e:
-                msg = str(e["ctx"]["error"])
-            problems.append((_path(e["loc"]), msg))
-        listing = "; ".join(f"{p}: {m}" for p, m in problems)
-        raise PolicyError(
-            f"{source}: {len(problems)} problem(s): {listing}",
-            hint="see docs/visits.md",
-            file=source,
-            problems=[{"path": p, "message": m} for p, m in problems],
-        ) from None
+    return parse_module_policy(
+        VisitPolicy, data, source=source, what="visit policy", hint="see docs/visits.md"
+    )
 
 
 def load_visit_policy(path: Path | None = None) -> VisitPolicy:
