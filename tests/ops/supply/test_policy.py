@@ -18,7 +18,7 @@ from tierwise.ops.supply.replenish import levels, proposal
 from tierwise.ops.supply.stock import stock_positions
 
 POLICY = load_supply_policy()
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = Path(__file__).resolve().parent / "data"  # tests/data holds bad grading policies only
 Z = NormalDist().inv_cdf
 
 
