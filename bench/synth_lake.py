@@ -72,7 +72,9 @@ def build_lake(lake: Path, order_lines: int, *, threads: int = 2) -> dict[str, i
              CAST(1.0 AS DOUBLE) AS quantity,
              CAST(20 + floor({_u("i", 5)} * 400) AS DECIMAL(18,2)) AS unit_price,
              CAST(20 + floor({_u("i", 5)} * 400) AS DECIMAL(18,2)) AS amount,
-             CAST((20 + floor({_u("i", 5)} * 400)) * 0.8 AS DECIMAL(18,2)) AS cost
+             CAST((20 + floor({_u("i", 5)} * 400)) * 0.8 AS DECIMAL(18,2)) AS cost,
+             CAST(20 + floor({_u("i", 5)} * 400) AS DECIMAL(18,2)) AS list_price,
+             'list' AS price_rule
       FROM range({n_orders * LINES_PER_ORDER}) t(i)
     ) TO '{lake}/order_lines/part-0.parquet' (FORMAT parquet)""")
     # order amounts are the sums of their lines (order i has lines 5i .. 5i+4)
