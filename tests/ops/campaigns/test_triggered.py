@@ -15,10 +15,18 @@ from sqlalchemy import Engine, insert, select
 import tierwise.pipeline  # noqa: F401  (registers the operations modules' tier-write hooks)
 from tierwise.ops.campaigns import service, triggers
 from tierwise.ops.campaigns.spec import parse_campaign_policy
+from tierwise.ops.retention import sync_tasks
+from tierwise.policy.schema import Retention
 from tierwise.store import tier_writer
 from tierwise.store.migrate import upgrade
 from tierwise.store.runs import Assignment, Cutoff, RunStore
-from tierwise.store.schema import Audience, CampaignSend, CustomerProfile, OutboxMessage
+from tierwise.store.schema import (
+    Audience,
+    CampaignCoupon,
+    CampaignSend,
+    CustomerProfile,
+    OutboxMessage,
+)
 from tierwise.store.webhooks import register_webhook
 from tierwise.tierstate.decide import StabilityRule
 
@@ -163,3 +171,36 @@ def test_without_a_message_gateway_the_publication_goes_on_and_sends_nothing(
     _publish(RunStore(engine), "r1", NOW, dict.fromkeys(IDS[:5], 80.0))
     assert _sends(engine, "any") == []
     assert RunStore(engine).tiers() == dict.fromkeys(IDS[:5], "gold")
+
+
+def test_a_churn_warning_episode_sends_once_and_a_new_episode_again(store: Engine) -> None:
+    spec = {
+        **_campaign("winback"),
+        "schedule": {"kind": "triggered", "event": "churn_warning"},
+        "coupon": {"default": {"kind": "amount", "value": 50, "threshold": 300, "valid_days": 14}},
+    }
+    service.create_campaign(store, spec, today=NOW.date(), actor="t", now=NOW)
+    tagged = set(IDS[:20])
+    with store.begin() as conn:  # the retention flow opens the episodes: the campaign sends
+        assert len(sync_tasks(conn, Retention(), tagged, now=NOW, source="run").opened) == 20
+    first = _sends(store, "winback")
+    assert [r["customer_id"] for r in first] == sorted(tagged)
+    held = {r["customer_id"] for r in first if r["arm"] == "holdout"}
+    assert 0 < len(held) < 20 and all(
+        r["status"] == "holdout" for r in first if r["customer_id"] in held
+    )
+    assert sorted(m["customer_id"] for m in _messages(store)) == sorted(tagged - held)
+    with store.connect() as conn:  # the retention coupon: one per treated member, 14 days
+        coupons = conn.execute(select(CampaignCoupon.customer_id, CampaignCoupon.valid_until)).all()
+    assert sorted(c for c, _ in coupons) == sorted(tagged - held)
+    assert {u for _, u in coupons} == {NOW + dt.timedelta(days=14)}
+    later = NOW + dt.timedelta(days=1)
+    with store.begin() as conn:  # still tagged (a re-publication): same episode, no send
+        sync_tasks(conn, Retention(), tagged, now=later, source="run")
+    assert _sends(store, "winback") == first
+    with store.begin() as conn:  # C000 recovers, then is warned again: a new episode
+        sync_tasks(conn, Retention(), tagged - {"C000"}, now=later, source="run")
+        sync_tasks(conn, Retention(), tagged, now=later + dt.timedelta(days=1), source="run")
+    rows = _sends(store, "winback")
+    assert len(rows) == 21 and [r["wave"] for r in rows if r["customer_id"] == "C000"] == [1, 2]
+    assert len({r["arm"] for r in rows if r["customer_id"] == "C000"}) == 1  # same arm

@@ -13,18 +13,24 @@ Idempotent: a tier change is sent once. A customer who already has a row of the 
 written at or after the change's time is left out, so the same write seen twice sends
 nothing, and a re-publication that changes no tier triggers nothing (it writes no change).
 
-Nothing is sent, and the tier write goes on, when no active webhook takes
-``campaign.message`` (a warning is logged: a publication must not fail for the lack of a
-message gateway). The campaign's saved audience is not applied to triggered sends (the
-event's customers are the audience: materialising an audience needs the lake's tag
-snapshot, which a tier write does not read). ``churn_warning`` triggers are not sent by this
-hook: the churn tag is synced after the tier write (docs/campaigns.md, "not yet").
+``churn_warning`` campaigns are sent by :func:`on_churn_warning`, which the retention flow
+calls where a customer's churn-warning episode starts (a retention task opens:
+:func:`tierwise.ops.retention.sync_tasks`), in that transaction: one episode, one send. For a
+publication that is the transaction after the tier write (the tags are refreshed after it);
+for a real-time regrade, the regrade's own. It needs the policy's ``retention:`` block.
+
+Nothing is sent, and the write goes on, when no active webhook takes ``campaign.message``
+(a warning is logged: a publication must not fail for the lack of a message gateway). The
+campaign's saved audience is not applied to triggered sends (the event's customers are the
+audience: materialising an audience needs the lake's tag snapshot, which a write does not
+read).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -103,11 +109,10 @@ def _already(conn: Connection, campaign_id: int, since: dict[str, dt.datetime]) 
     return done
 
 
-def on_tier_write(conn: Connection, write: TierWrite) -> None:
-    """The tier-write hook: send the active ``tier_change`` campaigns to the changed customers."""
-    if not write.changes.num_rows:
-        return
-    campaigns = _triggered(conn, "tier_change", write.now.date())
+def _send(conn: Connection, event: str, now: dt.datetime, pick: Any) -> None:
+    """Send each active campaign triggered by ``event`` to ``pick(spec)`` (customer → the
+    event's time), leaving out those it already reached for that event."""
+    campaigns = _triggered(conn, event, now.date())
     if not campaigns:
         return
     if not _hooks(conn):
@@ -119,7 +124,21 @@ def on_tier_write(conn: Connection, write: TierWrite) -> None:
         return
     policy = _current_policy()
     for row, spec in campaigns:
-        since = _changed(write, spec)
+        since = pick(spec)
         todo = sorted(set(since) - _already(conn, row.id, since))
         if todo:
-            send_wave_in(conn, row.name, pd.DataFrame({"customer_id": todo}), policy, now=write.now)
+            send_wave_in(conn, row.name, pd.DataFrame({"customer_id": todo}), policy, now=now)
+
+
+def on_tier_write(conn: Connection, write: TierWrite) -> None:
+    """The tier-write hook: send the active ``tier_change`` campaigns to the changed customers."""
+    if write.changes.num_rows:
+        _send(conn, "tier_change", write.now, lambda spec: _changed(write, spec))
+
+
+def on_churn_warning(conn: Connection, customers: Collection[str], now: dt.datetime) -> None:
+    """Send the active ``churn_warning`` campaigns to ``customers``, whose churn-warning episode
+    starts now (called by :func:`tierwise.ops.retention.sync_tasks` where it opens their
+    retention tasks, in its transaction: one episode, one send)."""
+    if customers:
+        _send(conn, "churn_warning", now, lambda spec: dict.fromkeys(customers, now))
