@@ -5,7 +5,10 @@ A customer newly tagged with the policy's ``retention.tag`` (``churn_warning``) 
 later. The policy's coupon and SMS steps are not sent by Tierwise (it has no SMS gateway):
 each is written to the webhook outbox (:mod:`tierwise.store.webhooks`) as a
 ``retention.coupon`` / ``retention.sms`` event with its due date, in the same transaction as
-the task, for the CRM / SMS system to act on.
+the task, for the CRM / SMS system to act on. Where a task opens (a new churn-warning
+episode), the campaigns triggered by ``churn_warning`` are sent in the same transaction
+(:func:`tierwise.ops.campaigns.triggers.on_churn_warning`: their coupons are real ones, one
+use, with a holdout).
 
 :func:`sync_tasks` is the one place tasks open and close by themselves. It compares the set
 of tagged customers with the customers' *active* tasks (``tag_cleared_at`` unset; a partial
@@ -37,6 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tierwise.errors import ConflictError, DataError, NotFoundError
 from tierwise.lake import has_table, table_dir
+from tierwise.ops.campaigns.triggers import on_churn_warning
 from tierwise.policy.parsed import rule
 from tierwise.policy.rules import Rule, RuleError
 from tierwise.policy.schema import Policy, Retention
@@ -301,6 +305,8 @@ def sync_tasks(
                 if made_row["customer_id"] in made:
                     task = _json({**made_row, "id": made[made_row["customer_id"]]})
                     events += _step_events(task, steps)
+            # an episode starts: the campaigns triggered by a churn warning (issue 24)
+            on_churn_warning(conn, sorted(made), now)
     messages = enqueue_events(conn, events, now) if events else 0
     return SyncResult(tuple(opened), tuple(sorted(recovered)), tuple(sorted(cleared)), messages)
 

@@ -71,6 +71,11 @@ def test_bad_input_is_refused_all_at_once_with_reasons() -> None:
     [
         ({"kind": "recurring", "start": "2026-12-08"}, "schedule", "every_days"),
         ({"kind": "triggered"}, "schedule", "needs `event`"),
+        (
+            {"kind": "triggered", "event": "churn_warning", "to_tier": "gold"},
+            "schedule",
+            "tier_change",
+        ),
         ({"kind": "once", "start": "2026-12-09", "until": "2026-12-08"}, "schedule", "before"),
     ],
 )

@@ -6,7 +6,8 @@
   quiet hours, rate, budget);
 - :mod:`.coupons`: coupon templates per tier, unique codes, the redemption check (pure);
 - :mod:`.service`: campaigns, sends, coupons, opt-outs and callbacks in the store, messages
-  through the webhook outbox (event ``campaign.message``).
+  through the webhook outbox (event ``campaign.message``);
+- :mod:`.triggers`: the tier-writer hook that sends the ``tier_change`` campaigns.
 
 Measurement against the holdout lives in :mod:`tierwise.experiments.campaigns` (it reuses
 the experiments' estimators). See docs/campaigns.md.

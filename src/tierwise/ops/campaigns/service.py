@@ -240,93 +240,108 @@ def send_wave(
             f"campaign {name!r}: the audience has no members now: nothing sent",
             hint="check the audience's expression and the tag snapshot it reads",
         )
-    members = members.drop_duplicates("customer_id")
     with engine.begin() as conn:
-        row = _row(conn, name)
-        spec = CampaignSpec.model_validate(row["spec"])
-        wave = _due(conn, row, spec, now)
-        hooks = _hooks(conn)
-        if not hooks:
-            raise ConfigError(
-                f"no active webhook takes {MESSAGE_EVENT!r}: nothing sent",
-                hint="register the provider adapter's endpoint: POST /webhooks with events "
-                f"[{MESSAGE_EVENT!r}] (docs/campaigns.md)",
-            )
-        ids = members["customer_id"].astype(str).tolist()
-        profiles = _profiles(conn, ids)
-        frame = _members(members, profiles)
-        since = now - dt.timedelta(days=policy.frequency_cap.days)
-        recent = dict(
-            conn.execute(
-                select(CampaignSend.customer_id, func.count())
-                .where(CampaignSend.status == "send", CampaignSend.not_before > since)
-                .group_by(CampaignSend.customer_id)
-            ).all()
+        return send_wave_in(conn, name, members, policy, now=now)
+
+
+def send_wave_in(
+    conn: Connection,
+    name: str,
+    members: pd.DataFrame,
+    policy: CampaignPolicy,
+    *,
+    now: dt.datetime,
+) -> WaveResult:
+    """:func:`send_wave` on the caller's connection, in its transaction (the tier-writer hook
+    of triggered campaigns, :mod:`.triggers`): the same checks, refusals and writes."""
+    if members.empty:
+        raise DataError(f"campaign {name!r}: no members: nothing sent")
+    members = members.drop_duplicates("customer_id")
+    row = _row(conn, name)
+    spec = CampaignSpec.model_validate(row["spec"])
+    wave = _due(conn, row, spec, now)
+    hooks = _hooks(conn)
+    if not hooks:
+        raise ConfigError(
+            f"no active webhook takes {MESSAGE_EVENT!r}: nothing sent",
+            hint="register the provider adapter's endpoint: POST /webhooks with events "
+            f"[{MESSAGE_EVENT!r}] (docs/campaigns.md)",
         )
-        optouts: dict[str, set[str]] = {}
-        for cid, ch in conn.execute(select(CampaignOptout.customer_id, CampaignOptout.channel)):
-            optouts.setdefault(cid, set()).add(ch)
-        spent = _spent(conn, row["id"])
-        rows = decide(
-            frame, spec, policy, salt=row["salt"], now=now, recent=recent,
-            optouts={k: frozenset(v) for k, v in optouts.items()}, spent_fen=spent,
-        )  # fmt: skip
-        uses_products = any("{products}" in t for t in spec.content.variants.values())
-        send = rows[rows["status"] == "send"]
-        products = _products(conn, send["customer_id"].tolist()) if uses_products else {}
-        variants: list[str | None] = []
-        codes: list[str | None] = []
-        outbox: list[dict[str, Any]] = []
-        coupon_rows: list[dict[str, Any]] = []
-        labels = policy.tier_labels
-        for r in rows.to_dict("records"):
-            if r["status"] != "send":
-                variants.append(None)
-                codes.append(None)
-                continue
-            prof = {**profiles.get(r["customer_id"], {}), "tier": r["tier"]}
-            variant = spec.content.variant_for(prof.get("layers"))
-            text = render(
-                spec.content.variants[variant],
-                values_of(prof, labels, products=products.get(r["customer_id"])),
-            )
-            template = spec.coupon_for(r["tier"])
-            coupon = None
-            if template is not None:
-                code = cp.new_code()
-                until = now + dt.timedelta(days=template.valid_days)
-                coupon_rows.append(
-                    {
-                        "code": code, "campaign_id": row["id"], "customer_id": r["customer_id"],
-                        "tier": r["tier"], "template": template.model_dump(mode="json"),
-                        "face_fen": template.face_fen, "status": "issued", "issued_at": now,
-                        "valid_from": now, "valid_until": until,
-                    }
-                )  # fmt: skip
-                coupon = {**template.model_dump(mode="json"), "code": code,
-                          "valid_until": until.isoformat()}  # fmt: skip
-                codes.append(code)
-            else:
-                codes.append(None)
-            variants.append(variant)
-            payload = {
-                "event": MESSAGE_EVENT, "campaign": name, "wave": wave,
-                "customer_id": r["customer_id"], "channel": r["channel"], "variant": variant,
-                "text": text, "coupon": coupon, "not_before": r["not_before"].isoformat(),
-            }  # fmt: skip
-            for h in hooks:
-                outbox.append(
-                    {
-                        "webhook_id": h, "event_id": event_id(row["id"], wave, r["customer_id"], h),
-                        "event_type": MESSAGE_EVENT, "payload": payload, "status": "pending",
-                        "attempts": 0, "created_at": now, "next_attempt_at": r["not_before"],
-                    }
-                )  # fmt: skip
-        _write(conn, row["id"], wave, rows, variants, codes, now)
-        if coupon_rows:
-            conn.execute(insert(CampaignCoupon), coupon_rows)
-        _insert_outbox(conn, outbox)
-        spent_after = _spent(conn, row["id"])
+    ids = members["customer_id"].astype(str).tolist()
+    profiles = _profiles(conn, ids)
+    frame = _members(members, profiles)
+    since = now - dt.timedelta(days=policy.frequency_cap.days)
+    recent = dict(
+        conn.execute(
+            select(CampaignSend.customer_id, func.count())
+            .where(CampaignSend.status == "send", CampaignSend.not_before > since)
+            .group_by(CampaignSend.customer_id)
+        ).all()
+    )
+    optouts: dict[str, set[str]] = {}
+    for cid, ch in conn.execute(select(CampaignOptout.customer_id, CampaignOptout.channel)):
+        optouts.setdefault(cid, set()).add(ch)
+    spent = _spent(conn, row["id"])
+    rows = decide(
+        frame, spec, policy, salt=row["salt"], now=now, recent=recent,
+        optouts={k: frozenset(v) for k, v in optouts.items()}, spent_fen=spent,
+    )  # fmt: skip
+    uses_products = any("{products}" in t for t in spec.content.variants.values())
+    send = rows[rows["status"] == "send"]
+    products = _products(conn, send["customer_id"].tolist()) if uses_products else {}
+    variants: list[str | None] = []
+    codes: list[str | None] = []
+    outbox: list[dict[str, Any]] = []
+    coupon_rows: list[dict[str, Any]] = []
+    labels = policy.tier_labels
+    for r in rows.to_dict("records"):
+        if r["status"] != "send":
+            variants.append(None)
+            codes.append(None)
+            continue
+        prof = {**profiles.get(r["customer_id"], {}), "tier": r["tier"]}
+        variant = spec.content.variant_for(prof.get("layers"))
+        text = render(
+            spec.content.variants[variant],
+            values_of(prof, labels, products=products.get(r["customer_id"])),
+        )
+        template = spec.coupon_for(r["tier"])
+        coupon = None
+        if template is not None:
+            code = cp.new_code()
+            until = now + dt.timedelta(days=template.valid_days)
+            coupon_rows.append(
+                {
+                    "code": code, "campaign_id": row["id"], "customer_id": r["customer_id"],
+                    "tier": r["tier"], "template": template.model_dump(mode="json"),
+                    "face_fen": template.face_fen, "status": "issued", "issued_at": now,
+                    "valid_from": now, "valid_until": until,
+                }
+            )  # fmt: skip
+            coupon = {**template.model_dump(mode="json"), "code": code,
+                      "valid_until": until.isoformat()}  # fmt: skip
+            codes.append(code)
+        else:
+            codes.append(None)
+        variants.append(variant)
+        payload = {
+            "event": MESSAGE_EVENT, "campaign": name, "wave": wave,
+            "customer_id": r["customer_id"], "channel": r["channel"], "variant": variant,
+            "text": text, "coupon": coupon, "not_before": r["not_before"].isoformat(),
+        }  # fmt: skip
+        for h in hooks:
+            outbox.append(
+                {
+                    "webhook_id": h, "event_id": event_id(row["id"], wave, r["customer_id"], h),
+                    "event_type": MESSAGE_EVENT, "payload": payload, "status": "pending",
+                    "attempts": 0, "created_at": now, "next_attempt_at": r["not_before"],
+                }
+            )  # fmt: skip
+    _write(conn, row["id"], wave, rows, variants, codes, now)
+    if coupon_rows:
+        conn.execute(insert(CampaignCoupon), coupon_rows)
+    _insert_outbox(conn, outbox)
+    spent_after = _spent(conn, row["id"])
     counts: dict[str, int] = {}
     by_tier: dict[str, dict[str, int]] = {}
     for t, st in zip(rows["tier"].tolist(), rows["status"].tolist(), strict=True):

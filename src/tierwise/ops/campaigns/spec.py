@@ -33,13 +33,16 @@ class _Strict(BaseModel):
 
 class Schedule(_Strict):
     """When the campaign sends: ``once`` on ``start``, ``recurring`` every ``every_days``
-    from ``start`` until ``until``, or ``triggered`` by ``event`` while active."""
+    from ``start`` until ``until``, or ``triggered`` by ``event`` while active (a
+    ``tier_change`` optionally only from ``from_tier`` and / or to ``to_tier``)."""
 
     kind: Literal["once", "recurring", "triggered"]
     start: dt.date | None = None
     every_days: int | None = Field(default=None, ge=1, le=365)
     until: dt.date | None = None
     event: Literal["tier_change", "churn_warning"] | None = None
+    from_tier: str | None = Field(default=None, min_length=1, max_length=40)
+    to_tier: str | None = Field(default=None, min_length=1, max_length=40)
 
     @model_validator(mode="after")
     def _complete(self) -> Schedule:
@@ -53,6 +56,8 @@ class Schedule(_Strict):
             raise ValueError(f"a triggered schedule needs `event` ({', '.join(EVENTS)})")
         if self.kind != "triggered" and self.event is not None:
             raise ValueError("`event` is for a triggered schedule")
+        if (self.from_tier or self.to_tier) and self.event != "tier_change":
+            raise ValueError("`from_tier` / `to_tier` are for a schedule triggered by tier_change")
         if self.until and self.start and self.until < self.start:
             raise ValueError(f"`until` {self.until} is before `start` {self.start}")
         return self
