@@ -151,3 +151,22 @@ def test_customer_tags_for_the_360_view(client: TestClient) -> None:
     assert heavy["value"] is True and heavy["as_of"] == "2025-06-30"
     assert heavy["why"].startswith("share_hotpot >= 0.3 (share_hotpot = 0.8947")
     assert client.get("/customers/c1/tags", headers=auth(Role.SALES, "AM9")).status_code == 403
+
+
+def test_deleting_an_audience_in_use_is_a_409_listing_its_users(client: TestClient) -> None:
+    from tierwise.store.schema import Campaign
+
+    h = auth(Role.MARKETING)
+    body = {"name": "chains", "expression": "biz_chain", "kind": "audience"}
+    assert client.post("/audiences", headers=h, json=body).status_code == 201
+    with client.app.state.ctx.engine.begin() as conn:
+        conn.execute(insert(Campaign).values(
+            name="summer", title="summer", audience="chains", status="active", spec={},
+            salt="s", budget_fen=100, holdout_share=0.1, created_at=dt.datetime(2025, 7, 1),
+            created_by="user:a",
+        ))  # fmt: skip
+    r = client.delete("/audiences/chains", headers=h)
+    assert r.status_code == 409
+    assert r.json()["error"] == "ConflictError" and r.json()["users"] == ["campaign:summer"]
+    assert r.json()["message"] == "audience 'chains' is in use by campaign:summer"
+    assert client.get("/audiences/chains", headers=h).status_code == 200

@@ -96,3 +96,22 @@ def test_user_defined_tag_preview_in_the_console(client: TestClient) -> None:
         data={"code": "hot_chain", "rule": "cat_hotpot_heavy and biz_chain", "csrf": csrf},
     ).text
     assert "<strong>1</strong>" in r
+
+
+def test_deleting_an_audience_in_use_is_refused_in_the_console(client: TestClient) -> None:
+    from tierwise.store.schema import Campaign
+
+    csrf = sign_in(client, "mk")
+    client.post("/console/audiences", data={"name": "chains", "expression": "biz_chain",
+                                            "csrf": csrf})  # fmt: skip
+    with client.app.state.ctx.engine.begin() as conn:
+        conn.execute(insert(Campaign).values(
+            name="summer", title="summer", audience="chains", status="active", spec={},
+            salt="s", budget_fen=100, holdout_share=0.1, created_at=dt.datetime(2025, 7, 1),
+            created_by="user:a",
+        ))  # fmt: skip
+    r = client.post("/console/audiences/chains/delete", data={"csrf": csrf},
+                    follow_redirects=False)  # fmt: skip
+    # the console's error page (a refusal is 400 there, as for a tag in use)
+    assert r.status_code == 400 and "in use by campaign:summer" in r.text
+    assert client.get("/console/audiences/chains").status_code == 200

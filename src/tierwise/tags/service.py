@@ -4,7 +4,8 @@ the CLI call these functions (no SQL elsewhere).
 Both are versioned: saving adds a row with the next version, deleting marks every version.
 A user-defined tag is refused when its rule does not check against the known names, when its
 code is taken, or when tags would read each other in a cycle; deleting a tag an audience (or
-another tag) uses is refused with the users listed.
+another tag) uses is refused with the users listed, and so is deleting an audience an
+experiment, a survey wave, a visit plan or a campaign uses.
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
 from tierwise.errors import ConflictError, NotFoundError, UsageError
 from tierwise.grading.handoff import is_run, read_record
-from tierwise.store.schema import Audience, AudienceDelivery, OutboxMessage, Run, TagDefinition
+from tierwise.store.schema import (
+    Audience,
+    AudienceDelivery,
+    Campaign,
+    Experiment,
+    OutboxMessage,
+    Run,
+    TagDefinition,
+)
 from tierwise.store.schema import Webhook as WebhookRow
 from tierwise.tags.audience import Frame, RunRef, check_expression, evaluate
 from tierwise.tags.catalog import TAG_CATALOG, TAGS, Tag, input_names
@@ -264,9 +273,53 @@ def save_audience(
     return get_audience(engine, spec.name)
 
 
+#: the ``audience_deliveries`` targets that are operations using the audience (the others,
+#: csv / xlsx / json / webhook, are exports and pushes)
+USE_TARGETS = ("survey:", "visit:")
+
+
+def audience_users(engine: Engine, name: str) -> list[str]:
+    """Who uses audience ``name``: experiments not stopped whose population names it
+    (``experiment:<code>``), survey waves and visit plans that read it (``survey:<wave>``,
+    ``visit:<day>``, logged in ``audience_deliveries``) and campaigns not ended
+    (``campaign:<name>``)."""
+    with engine.connect() as conn:
+        experiments = conn.execute(
+            select(Experiment.code, Experiment.design)
+            .where(Experiment.status != "stopped")
+            .order_by(Experiment.code)
+        ).all()
+        targets = conn.execute(
+            select(AudienceDelivery.target)
+            .where(AudienceDelivery.audience == name)
+            .where(or_(*(AudienceDelivery.target.startswith(t) for t in USE_TARGETS)))
+            .distinct()
+        ).scalars()
+        campaigns = conn.execute(
+            select(Campaign.name)
+            .where(Campaign.audience == name, Campaign.status != "ended")
+            .order_by(Campaign.name)
+        ).scalars()
+        users = [
+            f"experiment:{code}"
+            for code, design in experiments
+            if ((design or {}).get("population") or {}).get("audience") == name
+        ]
+        used = sorted(targets, key=lambda t: (USE_TARGETS.index(t[: t.index(":") + 1]), t))
+        return users + used + [f"campaign:{c}" for c in campaigns]
+
+
 def delete_audience(engine: Engine, name: str, now: dt.datetime) -> None:
-    """Delete audience ``name`` (every version)."""
+    """Delete audience ``name`` (every version); refused while something uses it
+    (:func:`audience_users`)."""
     get_audience(engine, name)
+    users = audience_users(engine, name)
+    if users:
+        raise ConflictError(
+            f"audience {name!r} is in use by {', '.join(users)}",
+            hint="change or delete those first",
+            users=users,
+        )
     with engine.begin() as conn:
         conn.execute(update(Audience).where(Audience.name == name).values(deleted_at=now))
 
