@@ -18,7 +18,7 @@ from tierwise.api.access import Action, Principal
 from tierwise.api.campaigns import campaign_report, send_now
 from tierwise.api.deps import Ctx, allow
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import Input, IsoDate, StrictFloat, StrictInt
+from tierwise.api.schemas.common import Input, IsoDate, IsoDatetime, StrictFloat, StrictInt
 from tierwise.ops.campaigns import service
 from tierwise.ops.campaigns.content import preview
 from tierwise.ops.campaigns.spec import CampaignSpec
@@ -66,7 +66,7 @@ class CouponIn(Input):
         min_length=1, max_length=200, description="Category → yuan of the order's lines"
     )
     other_codes: list[str] = Field(default_factory=list, max_length=10)
-    at: datetime | None = None
+    at: IsoDatetime | None = Field(default=None, description="ISO 8601 (default: now)")
 
 
 class RedeemIn(CouponIn):
@@ -83,7 +83,7 @@ class VerdictOut(BaseModel):
 class CallbackIn(Input):
     event_id: str = Field(min_length=1, max_length=64, description="X-Tierwise-Event-Id")
     kind: Literal["delivered", "opened", "clicked"]
-    at: datetime | None = None
+    at: IsoDatetime | None = Field(default=None, description="ISO 8601 (default: now)")
 
 
 class CallbackOut(BaseModel):
@@ -133,6 +133,27 @@ def create_route(
     )
     ctx.audit.record(principal, "campaign.create", now=now, target=row["name"])
     return _out(row)
+
+
+# Before /campaigns/{name}: an OPTIONS or GET on these fixed paths must not be read as a
+# campaign's name (the 405's Allow header names this route's method).
+@router.post("/campaigns/callbacks", response_model=CallbackOut, responses={**NOT_FOUND})
+def callback_route(
+    ctx: Ctx, principal: Annotated[Principal, allow(Action.CAMPAIGN_CALLBACK)], body: CallbackIn
+) -> CallbackOut:
+    """The provider's receipt of a message (by its event id): first time only."""
+    done = service.record_callback(ctx.engine, body.event_id, body.kind, body.at or ctx.now())
+    return CallbackOut(recorded=done)
+
+
+@router.post("/campaigns/optouts", response_model=CallbackOut)
+def optout_route(
+    ctx: Ctx, principal: Annotated[Principal, allow(Action.CAMPAIGN_CALLBACK)], body: OptOutIn
+) -> CallbackOut:
+    """A customer opts out of a channel (``*``: all); later waves respect it."""
+    service.opt_out(ctx.engine, body.customer_id, channel=body.channel,
+                    source=principal.subject[:40], now=ctx.now())  # fmt: skip
+    return CallbackOut(recorded=True)
 
 
 @router.get("/campaigns/{name}", response_model=CampaignOut, responses={**NOT_FOUND})
@@ -192,25 +213,6 @@ def report_route(
     """Per tier: sent, delivered, opened, clicked, redeemed, conversion by arm, incremental
     conversion / orders / margin against the holdout with 95 % intervals, cost and ROI."""
     return campaign_report(ctx, name, first, last)
-
-
-@router.post("/campaigns/callbacks", response_model=CallbackOut, responses={**NOT_FOUND})
-def callback_route(
-    ctx: Ctx, principal: Annotated[Principal, allow(Action.CAMPAIGN_CALLBACK)], body: CallbackIn
-) -> CallbackOut:
-    """The provider's receipt of a message (by its event id): first time only."""
-    done = service.record_callback(ctx.engine, body.event_id, body.kind, body.at or ctx.now())
-    return CallbackOut(recorded=done)
-
-
-@router.post("/campaigns/optouts", response_model=CallbackOut)
-def optout_route(
-    ctx: Ctx, principal: Annotated[Principal, allow(Action.CAMPAIGN_CALLBACK)], body: OptOutIn
-) -> CallbackOut:
-    """A customer opts out of a channel (``*``: all); later waves respect it."""
-    service.opt_out(ctx.engine, body.customer_id, channel=body.channel,
-                    source=principal.subject[:40], now=ctx.now())  # fmt: skip
-    return CallbackOut(recorded=True)
 
 
 @router.post("/coupons/check", response_model=VerdictOut)

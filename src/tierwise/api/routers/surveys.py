@@ -132,7 +132,7 @@ def waves_route(ctx: Ctx, principal: Annotated[Principal, allow(Action.SURVEY_RE
     ]
 
 
-@router.post("/waves", response_model=WaveCreated)
+@router.post("/waves", response_model=WaveCreated, responses={**NOT_FOUND})  # an unknown audience
 def sample_route(
     ctx: Ctx, principal: Annotated[Principal, allow(Action.SURVEY_MANAGE)], body: WaveRequest
 ) -> WaveCreated:

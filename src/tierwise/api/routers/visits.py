@@ -112,7 +112,7 @@ def day_route(
     return read_day(ctx, principal, manager, day)
 
 
-@router.post("/plan", response_model=PlanPublic)
+@router.post("/plan", response_model=PlanPublic, responses={**NOT_FOUND})  # an unknown audience
 def plan_route(
     ctx: Ctx, principal: Annotated[Principal, allow(Action.VISIT_PLAN)], body: PlanRequest
 ) -> PlanPublic:

@@ -87,3 +87,14 @@ def _iso_date(value: Any) -> Any:
 
 #: a day given as YYYY-MM-DD text (request bodies and query parameters)
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _iso_datetime(value: Any) -> Any:
+    """A moment in JSON is ISO 8601 text (pydantic's lax mode would take ``0`` as the epoch)."""
+    if isinstance(value, datetime | str):
+        return value
+    raise ValueError("Input should be a date and time as ISO 8601 text")
+
+
+#: a moment given as ISO 8601 text, e.g. 2026-11-03T09:30:00+08:00
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime)]
