@@ -96,3 +96,4 @@ def test_unknown_runs_are_404_and_the_route_is_documented(
     doc = spec["paths"]["/runs/{run_id}/publish"]["post"]["responses"]
     assert {"401", "403", "404", "409"} <= set(doc)
     assert "spot_check_not_finished" in doc["409"]["description"]
+    assert "four_eyes_required" in doc["409"]["description"]

@@ -265,3 +265,39 @@ def test_a_backfill_does_not_publish_a_gated_policy(store: Engine, tmp_path: Pat
             engine=store, publish=True,
         )  # fmt: skip
     assert _count(store, TierChange) == 0
+
+
+def test_four_eyes_refuses_a_reviewer_and_lets_another_release(
+    store: Engine, tmp_path: Path
+) -> None:
+    """R-GRD-11: under ``review.four_eyes`` whoever reviewed the sample may not release it."""
+    lake, runs, clock = _lake(tmp_path), tmp_path / "runs", Clock(dt.datetime(2026, 1, 1))
+    run_id = grade_and_publish(
+        _gated(per_stratum=2, four_eyes=True), as_of=dt.date(2025, 6, 30), lake=lake,
+        runs=runs, engine=store, clock=clock,
+    ).result.run_id  # fmt: skip
+    _review_all(store, run_id)
+    with pytest.raises(ConflictError) as refused:
+        release_run(store, run_id, runs=runs, lake=lake, actor="user:ana", clock=clock)
+    assert refused.value.fields["code"] == "four_eyes_required"
+    assert refused.value.fields["reviewers"] == ["user:ana"]
+    assert RunStore(store).run(run_id).status == "awaiting_review"
+    assert RunStore(store).tiers() == {}
+    released = release_run(store, run_id, runs=runs, lake=lake, actor="user:boss", clock=clock)
+    assert RunStore(store).run(run_id).status == "published" and released.summary.changes
+
+
+def test_without_four_eyes_a_reviewer_may_release(store: Engine, tmp_path: Path) -> None:
+    lake, runs, clock = _lake(tmp_path), tmp_path / "runs", Clock(dt.datetime(2026, 1, 1))
+    run_id = grade_and_publish(
+        _gated(per_stratum=2), as_of=dt.date(2025, 6, 30), lake=lake, runs=runs,
+        engine=store, clock=clock,
+    ).result.run_id  # fmt: skip
+    _review_all(store, run_id)
+    release_run(store, run_id, runs=runs, lake=lake, actor="user:ana", clock=clock)
+    assert RunStore(store).run(run_id).status == "published"
+
+
+def test_four_eyes_off_keeps_the_hash_of_a_gated_policy() -> None:
+    assert policy_hash(_gated(four_eyes=False)) == policy_hash(_gated())
+    assert policy_hash(_gated(four_eyes=True)) != policy_hash(_gated())

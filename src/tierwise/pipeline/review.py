@@ -86,8 +86,11 @@ def gate(engine: Engine, run_id: str) -> dict[str, Any]:
     return {"run": dict(run._mapping), "check": check, "unreviewed": unreviewed}
 
 
-def _guard(min_agreement: float | None) -> Callable[[Connection, Any], object]:
-    """Refuse a release until the run's spot check is finished (and agreed enough)."""
+def _guard(
+    min_agreement: float | None, *, actor: str, four_eyes: bool
+) -> Callable[[Connection, Any], object]:
+    """Refuse a release until the run's spot check is finished (and agreed enough), and,
+    under four eyes, when ``actor`` reviewed any of its sampled changes."""
 
     def check(conn: Connection, run: Any) -> None:
         c = spotcheck.check_of_run(conn, run.id)
@@ -120,6 +123,17 @@ def _guard(min_agreement: float | None) -> Callable[[Connection, Any], object]:
                 check_id=c["id"],
                 agreement=rate,
                 min_agreement=min_agreement,
+            )
+        reviewers = sorted({i["reviewer"] for i in c["items"] if i["reviewer"]})
+        if four_eyes and actor in reviewers:
+            raise ConflictError(
+                f"{actor} reviewed changes of run {run.id!r}; under the policy's four_eyes"
+                " someone who did not review them releases it",
+                hint="ask another user with the release right to publish the run",
+                code="four_eyes_required",
+                run_id=run.id,
+                check_id=c["id"],
+                reviewers=reviewers,
             )
 
     return check
@@ -184,7 +198,7 @@ def release_run(
         run_id,
         rule=output.stability_rule(),
         now=published_at,
-        before=_guard(review.min_agreement),
+        before=_guard(review.min_agreement, actor=actor, four_eyes=review.four_eyes),
         after=reapply,
         review={
             "released_by": actor,

@@ -151,5 +151,7 @@ def policy_hash(policy: Policy) -> str:
         data["stability"].pop("benefit_grace_days", None)
     if data.get("review") is None:
         data.pop("review", None)
+    elif not data["review"].get("four_eyes"):
+        data["review"].pop("four_eyes", None)
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

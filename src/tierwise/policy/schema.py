@@ -264,6 +264,8 @@ class Review(Strict):
     per_stratum: Annotated[int, Field(ge=1, le=1000)] = 10
     #: release is refused while the check's agreement rate is below this (None: any rate)
     min_agreement: Annotated[float, Field(ge=0, le=1)] | None = None
+    #: four eyes: the one who releases the run may not be one of its sample's reviewers
+    four_eyes: bool = False
 
 
 class Policy(Strict):

@@ -152,7 +152,9 @@ def get_review(
             "description": (
                 "Not released: `code` spot_check_not_finished (`unreviewed` of `sampled` changes"
                 " have no verdict; `check_id`), spot_check_agreement_too_low (`agreement` below"
-                " the policy's `min_agreement`) or run_not_awaiting_review (`status`)"
+                " the policy's `min_agreement`), four_eyes_required (the caller reviewed changes"
+                " of the run and the policy's `review.four_eyes` is on; `reviewers`) or"
+                " run_not_awaiting_review (`status`)"
             ),
         },
     },
