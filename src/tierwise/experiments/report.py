@@ -31,6 +31,13 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "—",
         "section": "实验（A/B 测试）",
         "no_experiments": "没有进行中或已结束的实验",
+        "campaigns": "营销活动（对照组衡量）",
+        "no_campaigns": "报告日之前没有营销活动",
+        "campaign": "{title}（{name}，{status}）：{first} 至 {last}，对照组 {holdout:.0%}",
+        "no_wave": "尚未发送",
+        "all": "合计",
+        "campaign_tier": "{tier}：处理组 {treated}，对照组 {holdout}，发送 {sent}，核销 {redeemed}；"
+        "增量毛利 {margin} 元，成本 {cost:,.0f} 元，ROI {roi}",
     },
     "en": {
         "title": "Experiment {code}: {metric}, {first} to {last} ({days}/{planned} days)",
@@ -52,6 +59,13 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "—",
         "section": "Experiments (A/B tests)",
         "no_experiments": "No running or finished experiments",
+        "campaigns": "Campaigns (measured against their holdout)",
+        "no_campaigns": "No campaign before the report's day",
+        "campaign": "{title} ({name}, {status}): {first} to {last}, holdout {holdout:.0%}",
+        "no_wave": "no wave sent yet",
+        "all": "all",
+        "campaign_tier": "{tier}: treated {treated}, holdout {holdout}, sent {sent}, redeemed"
+        " {redeemed}; incremental margin {margin} yuan, cost {cost:,.0f} yuan, ROI {roi}",
     },
 }
 
@@ -140,8 +154,74 @@ def report_section(engine: Engine, lake: LakeLocation, *, as_of: dt.date, lang: 
     return Markup("".join(parts))  # every value above is escaped
 
 
+def _interval(v: dict[str, Any] | None, fmt: str, w: dict[str, str]) -> str:
+    if not v:
+        return w["none"]
+    mid = v.get("total", v.get("roi"))
+    if mid is None:
+        return w["none"]
+    lo, hi = v.get("ci_low"), v.get("ci_high")
+    if lo is None or hi is None:
+        return fmt.format(mid)
+    return f"{fmt.format(mid)} [{fmt.format(lo)}, {fmt.format(hi)}]"
+
+
+def campaign_lines(rep: dict[str, Any], lang: str = "zh") -> list[str]:
+    """One campaign's :func:`tierwise.experiments.campaigns.report` as lines: per tier and in
+    all, the arms, the funnel's ends, the incremental margin and the ROI with 95 % intervals."""
+    w = WORDS["en" if lang == "en" else "zh"]
+    if rep.get("all") is None:
+        return [w["no_wave"]]
+    out = []
+    for tier, b in [*rep["by_tier"].items(), (w["all"], rep["all"])]:
+        out.append(
+            w["campaign_tier"].format(
+                tier=tier,
+                treated=b["treated"],
+                holdout=b["holdout"],
+                sent=b["sent"],
+                redeemed=b["redeemed"],
+                margin=_interval(b.get("incremental_margin"), "{:,.0f}", w),
+                cost=b["cost"],
+                roi=_interval(b.get("roi"), "{:+.2f}", w),
+            )
+        )
+    return out
+
+
+def campaign_section(engine: Engine, lake: LakeLocation, *, as_of: dt.date, lang: str) -> Markup:
+    """The periodic report's campaign section (R-ANA-6): every campaign created on or before
+    ``as_of``, measured from its creation day to ``as_of`` against its holdout."""
+    from tierwise.experiments.campaigns import report
+    from tierwise.ops.campaigns.service import list_campaigns
+
+    w = WORDS["en" if lang == "en" else "zh"]
+    parts = [f"<section class='tw-campaigns'><h2>{escape(w['campaigns'])}</h2>"]
+    shown = [c for c in list_campaigns(engine) if c["created_at"].date() <= as_of]
+    if not shown:
+        parts.append(f"<p class='tw-muted'>{escape(w['no_campaigns'])}</p>")
+    for c in shown:
+        first = c["created_at"].date()
+        head = w["campaign"].format(
+            title=c["title"], name=c["name"], status=c["status"], first=first, last=as_of,
+            holdout=c["holdout_share"],
+        )  # fmt: skip
+        parts.append(f"<h3>{escape(head)}</h3><ul>")
+        try:
+            lines = campaign_lines(report(engine, lake, c["name"], first, as_of), lang)
+        except TierwiseError as err:
+            lines = [str(err)]
+        parts += [f"<li>{escape(line)}</li>" for line in lines]
+        parts.append("</ul>")
+    parts.append("</section>")
+    return Markup("".join(parts))  # every value above is escaped
+
+
 def experiment_sections(
     engine: Engine, lake: LakeLocation, lang: str
 ) -> Callable[[dt.date], Markup]:
-    """The report's hook: the experiment section as of the reported run's day."""
-    return lambda as_of: report_section(engine, lake, as_of=as_of, lang=lang)
+    """The report's hook: the experiment and campaign sections as of the reported run's day."""
+    return lambda as_of: (
+        report_section(engine, lake, as_of=as_of, lang=lang)
+        + campaign_section(engine, lake, as_of=as_of, lang=lang)
+    )
