@@ -131,6 +131,23 @@ class Settings(BaseSettings):
         description="Credit policy (R-OPS-4, docs/credit.md) for the order check and the terms; "
         "default: policies/operations/credit.yaml.",
     )
+    campaign_policy: Path | None = Field(
+        default=None,
+        description="Campaigns policy (R-OPS-6, docs/campaigns.md: frequency cap, quiet hours, "
+        "rate limits) for the API, the console, the CLI and the triggered campaigns; "
+        "default: policies/operations/campaigns.yaml.",
+    )
+    survey_policy: Path | None = Field(
+        default=None,
+        description="Survey policy (R-OPS-8, docs/surveys.md: quotas, cooldown, weighting) for "
+        "the API, the console and the CLI; default: policies/operations/surveys.yaml.",
+    )
+    visit_policy: Path | None = Field(
+        default=None,
+        description="Visit policy (R-OPS-8, docs/visits.md: cadences, capacity) for the API, "
+        "the console, the CLI and the cadence that follows every tier write; default: "
+        "policies/operations/visits.yaml.",
+    )
     credit_on_publish: bool = Field(
         default=False,
         description="Recompute credit terms in the transaction of every tier write (publication "

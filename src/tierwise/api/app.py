@@ -44,8 +44,10 @@ from tierwise.api.routers import (
     webhooks,
 )
 from tierwise.console import app as console
+from tierwise.ops.campaigns.triggers import use_policy as use_campaign_policy
 from tierwise.ops.credit.policy import load_credit_policy
 from tierwise.ops.credit.state import install as install_credit
+from tierwise.ops.visits.state import use_policy as use_visit_policy
 from tierwise.settings import Settings
 from tierwise.store.db import make_engine
 
@@ -116,6 +118,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.ctx = AppContext(settings, engine or make_engine(settings.state_url), key)
+    # the operations policies the tier-write hooks apply (settings; None: the shipped ones)
+    use_campaign_policy(settings.campaign_policy)
+    use_visit_policy(settings.visit_policy)
     if settings.credit_on_publish:  # credit terms follow every tier write (docs/credit.md)
         install_credit(load_credit_policy(settings.credit_policy))
     errors.install(app)

@@ -16,7 +16,7 @@ from tierwise.tags.service import audience_members
 
 
 def campaign_policy(ctx: AppContext) -> CampaignPolicy:
-    return load_campaign_policy(None)  # a policy path in the settings: not yet
+    return load_campaign_policy(ctx.settings.campaign_policy)
 
 
 def send_now(ctx: AppContext, name: str) -> service.WaveResult:

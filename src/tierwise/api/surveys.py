@@ -16,7 +16,7 @@ MASK = "***"
 
 
 def survey_policy(ctx: AppContext) -> SurveyPolicy:
-    return load_survey_policy(None)  # a policy path in the settings: not yet
+    return load_survey_policy(ctx.settings.survey_policy)
 
 
 def _num(v: Any) -> float | None:

@@ -48,7 +48,7 @@ class VisitPublic(BaseModel):
 
 
 def visit_policy(ctx: AppContext) -> VisitPolicy:
-    return cached_policy(None)  # a policy path in the settings: not yet
+    return cached_policy(ctx.settings.visit_policy)
 
 
 def _manager(principal: Principal, asked: str | None) -> str | None:

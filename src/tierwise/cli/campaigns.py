@@ -94,7 +94,9 @@ def send_command(
     m = audience_members(engine, s.home, s.runs_dir, camp["audience"], now.date())
     members = pd.DataFrame({"customer_id": m.table["customer_id"].to_pylist(),
                             "account_id": m.table["account_id"].to_pylist()})  # fmt: skip
-    r = service.send_wave(engine, name, members, load_campaign_policy(policy), now=now)
+    r = service.send_wave(
+        engine, name, members, load_campaign_policy(policy or s.campaign_policy), now=now
+    )
     _print_wave(r)
 
 

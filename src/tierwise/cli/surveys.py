@@ -17,6 +17,7 @@ from tierwise.cli.main import app
 from tierwise.cli.targets import AudienceOpt, AudienceVersionOpt, read_target, report_target
 from tierwise.ops.surveys import service
 from tierwise.ops.surveys.policy import load_survey_policy
+from tierwise.settings import get_settings
 
 surveys_app = typer.Typer(
     help="NPS surveys (R-OPS-8): waves sampled by tier, answers loaded, NPS per tier.",
@@ -48,7 +49,7 @@ def sample_command(
     with --audience, only among the audience's members as of the day."""
     d = parse_date(day, "--day")
     assert d is not None
-    pol = load_survey_policy(policy)
+    pol = load_survey_policy(policy or get_settings().survey_policy)
     engine, now, who = store_engine(), utcnow(), actor()
     members = read_target(engine, audience, audience_version, d, "the survey wave")
     w = service.create_wave(
@@ -74,7 +75,7 @@ def load_command(
     show: Annotated[int, typer.Option(help="Rejected rows to show.")] = 20,
 ) -> None:
     """Load a wave's answers; bad rows are refused with row, column and value and kept."""
-    pol = load_survey_policy(policy)
+    pol = load_survey_policy(policy or get_settings().survey_policy)
     r = service.load_answers(store_engine(), wave, file, pol, now=utcnow())
     _out.print(
         f"wave {wave}: {r.loaded} answers loaded, {len(r.rejected)} rows rejected, "

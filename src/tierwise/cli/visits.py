@@ -33,7 +33,9 @@ DayOpt = Annotated[str, typer.Option("--day", help="The day (YYYY-MM-DD).")]
 
 
 def _policy(path: Path | None) -> VisitPolicy:
-    return load_visit_policy(path)
+    from tierwise.settings import get_settings
+
+    return load_visit_policy(path or get_settings().visit_policy)
 
 
 @visits_app.command("validate")

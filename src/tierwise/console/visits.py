@@ -52,7 +52,7 @@ def visits_page(
     d = day or page.ctx.now().date()
     own = page.principal.role is Role.SALES
     items = [v.model_dump() for v in read_day(page.ctx, page.principal, manager or None, d)]
-    policy = cached_policy(None)
+    policy = cached_policy(page.ctx.settings.visit_policy)
     for i in items:
         i["arrive"] = "" if i["eta_minute"] is None else order_label(i["eta_minute"], policy)
     return page.render(

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, func, select
 
 from tierwise.ops.campaigns.service import MESSAGE_EVENT, _hooks, send_wave_in
 from tierwise.ops.campaigns.spec import CampaignPolicy, CampaignSpec, load_campaign_policy
+from tierwise.settings import get_settings
 from tierwise.store.schema import Campaign, CampaignSend
 from tierwise.store.tier_writer import TierWrite
 
@@ -50,7 +51,8 @@ _policy: CampaignPolicy | None = None
 
 
 def use_policy(path: Path | None) -> None:
-    """The campaigns policy the hook applies (``None``: ``policies/operations/campaigns.yaml``)."""
+    """The campaigns policy the hook applies (``None``: the settings' ``campaign_policy``, else
+    ``policies/operations/campaigns.yaml``)."""
     global _policy_path, _policy
     _policy_path, _policy = path, None
 
@@ -58,7 +60,7 @@ def use_policy(path: Path | None) -> None:
 def _current_policy() -> CampaignPolicy:
     global _policy
     if _policy is None:
-        _policy = load_campaign_policy(_policy_path)
+        _policy = load_campaign_policy(_policy_path or get_settings().campaign_policy)
     return _policy
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, delete, select
 
 from tierwise.ops.visits.cadence import decide_cadence
 from tierwise.ops.visits.policy import VisitPolicy, cached_policy
+from tierwise.settings import get_settings
 from tierwise.store.bulk import insert_arrow
 from tierwise.store.schema import CustomerProfile, CustomerTag, CustomerTier, VisitCadence
 from tierwise.store.tier_writer import TierWrite
@@ -52,7 +53,8 @@ def outlet_locations(lake: Path) -> dict[str, tuple[float, float]]:
 
 
 def use_policy(path: Path | None) -> None:
-    """The visit policy the hook applies (``None``: ``policies/operations/visits.yaml``)."""
+    """The visit policy the hook applies (``None``: the settings' ``visit_policy``, else
+    ``policies/operations/visits.yaml``)."""
     global _policy_path
     _policy_path = path
 
@@ -142,5 +144,5 @@ def sync_cadence(conn: Connection, write: TierWrite) -> None:
     customers = None if write.source == "run" else write.customers.to_pylist()
     if customers == []:
         return
-    policy = cached_policy(_policy_path)
+    policy = cached_policy(_policy_path or get_settings().visit_policy)
     recompute_cadence(conn, policy, write.now.date(), write.now, customers=customers)
