@@ -294,7 +294,7 @@ def main() -> None:
     aa_k = round(d["aa_fixed"] * n)
     cov_k = round(d["coverage"] * n)
     # is the false-positive rate above 5 % beyond chance? (one-sided exact binomial test)
-    aa_p = binomtest(aa_k, n, 0.05, alternative="greater").pvalue
+    aa_p = float(binomtest(aa_k, n, 0.05, alternative="greater").pvalue)
     aa_ci = binomtest(aa_k, n).proportion_ci(0.95)
     cov_ci = binomtest(cov_k, n).proportion_ci(0.95)
     lines = [
@@ -320,7 +320,7 @@ def main() -> None:
     for line in lines:
         print(line, flush=True)
     if not args.no_doc:
-        cov_ok = 0.93 <= d["coverage"] <= 0.97
+        cov_ok = bool(0.93 <= d["coverage"] <= 0.97)
         body = "\n".join(
             [
                 "## Experiments judged on the world (issue 23)",
