@@ -129,3 +129,36 @@ def test_the_routes_take_an_audience_and_flag_an_empty_one(client: TestClient) -
     bad = client.post("/surveys/waves", headers=h,
                       json={"sent_on": "2025-06-30", "audience": "Bad Name"})  # fmt: skip
     assert bad.status_code == 422
+
+
+def test_a_campaign_wave_by_api_reads_the_audience_as_of_today(
+    client: TestClient, store: Engine
+) -> None:
+    """``POST /campaigns/{name}/waves`` (R-OPS-6, issue 24): the saved audience's members from
+    the newest tag snapshot on or before today, one wave, each member decided once; a second
+    wave of a one-off campaign is refused and sends nothing."""
+    from tierwise.ops.campaigns.service import MESSAGE_EVENT
+    from tierwise.store.schema import CampaignSend
+    from tierwise.store.webhooks import register_webhook
+
+    register_webhook(store, name="sms-gw", url="http://gw/in", secret="s" * 32, now=NOW,
+                     events=(MESSAGE_EVENT,))  # fmt: skip
+    h = auth(Role.ADMIN)
+    made = client.post("/campaigns", headers=h, json={"definition": {
+        "name": "chain_recall", "audience": "chain",
+        "schedule": {"kind": "once", "start": utcnow().date().isoformat()},
+        "channels": ["sms"],
+        "content": {"variants": {"default": "{name}您好"}}, "budget": 1000,
+    }})  # fmt: skip
+    assert made.status_code == 200, made.text
+    wave = client.post("/campaigns/chain_recall/waves", headers=h)
+    assert wave.status_code == 200, wave.text
+    body = wave.json()
+    assert body["wave"] == 1 and sum(body["counts"].values()) == 2
+    with store.connect() as conn:
+        sent = {r[0] for r in conn.execute(select(CampaignSend.customer_id))}
+    assert sent == {"c1", "c2"}  # the chain's outlets, not c3
+    again = client.post("/campaigns/chain_recall/waves", headers=h)
+    assert again.status_code == 409, again.text
+    with store.connect() as conn:
+        assert len(conn.execute(select(CampaignSend.id)).all()) == 2
