@@ -255,16 +255,27 @@ def check_same_tiers(lake: Path, work: Path, run: Path) -> dict[str, Any]:
     return found
 
 
+TIME = Path("/usr/bin/time")  # GNU time: the peak RSS of the command it starts
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[str, float, float]:
-    """Run ``cmd`` in its own process: (stdout, wall seconds from start to exit, the process's
-    peak RSS in MB from ``wait4``, its own and not the largest of all children so far)."""
+    """Run ``cmd`` in its own process: (stdout, wall seconds from start to exit, its peak RSS
+    in MB).
+
+    The peak comes from GNU time, which starts the command from its own small process: Linux
+    counts in a child's peak the RSS of the process it was forked from, so the bench's own
+    memory would otherwise be the floor of every figure. Without GNU time, ``wait4``'s figure
+    (with that floor) is used.
+    """
     import tempfile
 
-    with tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
+        full = [str(TIME), "-f", "%M", "-o", peak.name, *cmd] if TIME.exists() else cmd
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
+        proc = subprocess.Popen(full, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
         assert proc.stdout is not None
-        stdout = proc.stdout.read().decode()
+        with proc.stdout:
+            stdout = proc.stdout.read().decode()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -273,7 +284,9 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[str
             stderr = err.read().decode()
             print(stderr[-3000:], file=sys.stderr)  # the child's traceback
             raise subprocess.CalledProcessError(proc.returncode, cmd, stdout, stderr)
-    return stdout, round(wall, 2), round(usage.ru_maxrss / 1024)
+        kib = peak.read().split()
+        rss_kib = int(kib[-1]) if kib and kib[-1].isdigit() else usage.ru_maxrss
+    return stdout, round(wall, 2), round(rss_kib / 1024)
 
 
 def _child(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[str, Any]:
@@ -283,6 +296,8 @@ def _child(name: str, lake: Path, work: Path, lines: int, threads: int) -> dict[
     stdout, wall, rss = run_measured(cmd, env)
     result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     result["process_s"], result["process_rss_mb"] = wall, rss
+    # the child's own ru_maxrss counts the bench process it was forked from: keep GNU time's
+    result["rusage_self_mb"], result["peak_rss_mb"] = result["peak_rss_mb"], rss
     print(
         f"  {name:<7} {result['seconds']:>8.2f} s  whole process {wall:>7.2f} s"
         f"  peak RSS {rss:>6} MB  load {result['load_1m']}",
