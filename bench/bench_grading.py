@@ -696,7 +696,7 @@ def _peer_lines(r: dict[str, Any], figure: Any) -> list[str]:
         f"every one with orders): {n} alternating rounds of Tierwise, the `tierwise grade` "
         "command, the hand SQL, Polars and pandas, each in its own process; medians, load "
         f"average (1 min) {s['load_min']}–{s['load_max']} during the rounds. Peak RSS is each "
-        "process's own (`wait4`). The check phase required the same tier and the same two "
+        "process's own (GNU time). The check phase required the same tier and the same two "
         "tags for every customer from Tierwise, pandas and Polars "
         f"({p['check'].get('customers_compared', 0):,} customers; differences: pandas "
         f"{sum(p['check'].get('pandas_mismatches', {}).values())}, Polars "
