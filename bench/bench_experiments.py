@@ -5,8 +5,9 @@ the world of issue 15 is not on main yet): the 95 % interval's coverage over N e
 the false-positive rate of the always-valid interval under A/A with daily looks, the SRM
 check on a broken 45/55 allocation, CUPED's narrowing against what the pre/post correlation
 predicts, and the time to analyse one experiment of 200 000 accounts (primary metric,
-4 guardrails, per-tier breakdowns). Prints the figures and the load; writes nothing
-(docs/experiments.md quotes a run).
+4 guardrails, per-tier breakdowns). Prints the figures and the load and writes the
+``experiments`` section of docs/benchmarks.md with its figure lines for the summary
+(``--no-doc``: print only; docs/experiments.md quotes a run).
 
     flock /work/bench.lock uv run --frozen python -m bench.bench_experiments
 """
@@ -16,9 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import NamedTuple
 
 import numpy as np
 
+from bench.common import figure, load_average, machine_facts, record
 from tierwise.experiments.analysis import analyse
 from tierwise.experiments.simulate import experiment, two_arm_design
 from tierwise.experiments.stats import always_valid_interval, difference_in_means
@@ -59,15 +62,51 @@ def aa_daily_looks(n: int, accounts: int, days: int, rng: np.random.Generator) -
     return hits / n
 
 
+class Figures(NamedTuple):
+    """What one run measured."""
+
+    experiments: int
+    accounts: int
+    coverage: float
+    aa_false_positives: float
+    srm_flagged: int  # of 20 broken 45/55 allocations
+    srm_fair_flagged: int  # of 20 fair ones
+    big_accounts: int
+    big_outlets: int
+    best_s: float
+    worst_s: float
+
+
+def section(f: Figures, machine: str, load_start: str) -> str:
+    """The ``experiments`` section of docs/benchmarks.md, with its figure lines."""
+    return f"""## Experiments on synthetic frames (`bench/bench_experiments.py`, R-ANA-5)
+
+`flock /work/bench.lock uv run --frozen python -m bench.bench_experiments` · {machine}
+(load average {load_start} at the start).
+
+| figure | measured | target |
+|---|---|---|
+| coverage of the 95 % interval, {f.experiments} experiments of {f.accounts:,} accounts | {f.coverage:.1%} | 93–97 % |
+| A/A with 30 daily looks, always-valid interval: false positives | {f.aa_false_positives:.1%} | ≤ 5 % |
+| SRM: broken 45/55 allocations flagged / fair 50/50 allocations flagged | {f.srm_flagged}/20 / {f.srm_fair_flagged}/20 | 45/55 flagged, 50/50 not |
+| `analyse` of {f.big_accounts:,} accounts ({f.big_outlets:,} outlets; primary with and without CUPED, 4 guardrails, per tier), 3 runs | best {f.best_s:.2f} s, worst {f.worst_s:.2f} s | < 10 s |
+
+{figure("experiments: interval coverage (synthetic, known effect)", None, "the simulation's true effect", "93–97 %", 0.93 <= round(f.coverage, 3) <= 0.97, f"{f.coverage:.1%}")}
+{figure("experiments: A/A false positives, 30 daily looks", None, "nominal 5 %", "≤ 5 %", f.aa_false_positives <= 0.05, f"{f.aa_false_positives:.1%}")}
+{figure(f"experiments: analyse {f.big_accounts:,} accounts (worst of 3)", None, "none measured side by side (absolute target)", "< 10 s", f.worst_s < 10, f"{f.worst_s:.2f} s")}"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiments", type=int, default=200)
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--big", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-doc", action="store_true", help="leave docs/benchmarks.md alone")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(f"load average at start: {os.getloadavg()}")
+    load_start = load_average()
+    print(f"load average at start: {load_start}")
 
     t0 = time.perf_counter()
     cov, got, pred = coverage(args.experiments, args.accounts, rng)
@@ -113,6 +152,12 @@ def main() -> None:
         f"best {min(times):.2f} s, worst {max(times):.2f} s (target < 10 s)"
     )
     print(f"load average at end: {os.getloadavg()}")
+    if not args.no_doc:
+        figures = Figures(
+            args.experiments, args.accounts, cov, fpr, flagged, fair, args.big, len(big),
+            min(times), max(times),
+        )  # fmt: skip
+        record("experiments", section(figures, machine_facts(), load_start))
 
 
 if __name__ == "__main__":

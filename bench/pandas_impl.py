@@ -101,7 +101,8 @@ def grade_pandas(lake: Path, as_of: dt.date, out: Path) -> int:
     f.loc[elig, "tier"] = np.select(
         [pos < 0.05, pos < 0.20, pos < 0.50], ["platinum", "gold", "silver"], "bronze"
     )
-    f["tag_churn_warning"] = (f.recency_days > 2 * f.median_order_gap_days) & (f.orders_365d >= 6)
+    d, gap = f.recency_days, f.median_order_gap_days  # recency_days = days_since_last_order
+    f["tag_churn_warning"] = ((d > 3 * gap) & (d >= 21)) | (d > 90)
     f["tag_high_risk"] = (
         (f.on_time_payment_rate < 0.8) | (f.legal_disputes > 0) | (f.overdue_amount > 5000)
     )

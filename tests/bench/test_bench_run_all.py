@@ -261,3 +261,40 @@ def test_source_hash_follows_the_code(tmp_path: Path, monkeypatch: pytest.Monkey
     assert before == common.source_hash("gen")
     (tmp_path / "gen" / "a.py").write_text("x = 2\n", encoding="utf-8")
     assert common.source_hash("gen") != before
+
+
+def test_a_figure_without_baseline_says_so_in_the_summary() -> None:
+    rows = [
+        common.parse_figures(common.figure(f"f{i}", None, b, "< 1 s", True, "0.5 s"))[0]
+        for i, b in enumerate(["-", "", "none", "—", "the 1 s budget"])
+    ]
+    table = common.summary_table(rows)
+    assert table.count("| none (absolute target) |") == 4
+    assert "| f4 | 0.5 s | — | the 1 s budget | < 1 s | yes |" in table
+
+
+def test_experiments_section_judges_its_figures_against_the_targets() -> None:
+    from bench import bench_experiments as be
+
+    good = be.Figures(200, 2000, 0.93, 0.005, 20, 0, 200_000, 399_967, 0.99, 1.19)
+    rows = common.parse_figures(be.section(good, "2 cores", "1.00 / 1.00 / 1.00"))
+    assert [r["met"] for r in rows] == [True, True, True]
+    assert [r["value"] for r in rows] == ["93.0%", "0.5%", "1.19 s"]
+    bad = good._replace(coverage=0.915, aa_false_positives=0.075, worst_s=12.0)
+    rows = common.parse_figures(be.section(bad, "2 cores", "1.00 / 1.00 / 1.00"))
+    assert [r["met"] for r in rows] == [False, False, False]
+    assert all(r["target"] for r in rows) and all(r["baseline"] for r in rows)
+
+
+def test_every_operations_module_has_a_row_in_the_summary() -> None:
+    # issue 28 item 6: the operations modules' figures, with target and met, in the summary
+    text = common.DOC.read_text(encoding="utf-8")
+    summary = text[text.index(common.SUMMARY_START) : text.index(common.SUMMARY_END)]
+    figures = [r["figure"] for r in common.parse_figures(text)]
+    for module in ("pricing: quote p99", "credit: order check p99", "tags: audience count",
+                   "recommendations: new-items recall@10", "supply: WRMSSE",
+                   "experiments: analyse", "campaigns: decide and queue", "nps: 200 000 answers",
+                   "visits: route"):  # fmt: skip
+        assert any(str(f).startswith(module) for f in figures), module
+        row = next(ln for ln in summary.splitlines() if ln.startswith(f"| {module}"))
+        assert row.rstrip().endswith(("| yes |", "| **no** |", "| — |")), row

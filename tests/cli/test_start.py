@@ -7,8 +7,10 @@ loaded are what decides the start time; bench/bench_cli_start.py measures it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +82,32 @@ def test_the_clean_threshold_default_is_the_one_its_help_states() -> None:
 
     assert "0.99" in str(clean_command.__annotations__["threshold"])
     assert DedupeParams().threshold == 0.99
+
+
+def test_grading_without_publish_loads_neither_the_store_nor_the_operations_modules(
+    tmp_path: Path,
+) -> None:
+    # issue 28 item 1: `tierwise grade` imported the publishing pipeline, which pulls in the
+    # store and the operations modules with SciPy, statsmodels and scikit-learn (about 8 s of
+    # a whole process on the 2-core machine); they are imported with --publish only
+    from tinylake import small_book
+
+    lake = small_book(tmp_path / "lake")
+    code = (
+        "import sys, json\n"
+        "from tierwise.cli.main import run\n"
+        "sys.argv = ['tierwise', 'grade', '--as-of', '2025-06-30', '--lake', sys.argv[1],\n"
+        "            '--out', sys.argv[2]]\n"
+        "try:\n    run()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('\\n' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    env = dict(os.environ, TIERWISE_HOME=str(tmp_path / "home"), TIERWISE_ENGINE="duckdb")
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(lake), str(tmp_path / "runs")],
+        capture_output=True, text=True, check=True, timeout=300, env=env,
+    )  # fmt: skip
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert {"ibis", "duckdb"} <= loaded  # it did grade
+    assert list((tmp_path / "runs").glob("2025*/assignments.parquet"))
+    not_needed = {"scipy", "sklearn", "statsmodels", "sqlalchemy", "alembic", "fastapi", "polars"}
+    assert loaded & not_needed == set()
