@@ -84,3 +84,23 @@ def test_operations_tables_record_what_was_done(every_kind: Path) -> None:
     survey = pq.read_table(lake / "survey_answers").to_pandas()
     assert 0.05 < survey.answered.mean() < 0.5
     assert np.all(survey.score.dropna().between(0, 10))
+
+
+def test_a_managers_follow_up_call_is_answered_far_more_and_far_less_by_satisfaction(
+    every_kind: Path,
+) -> None:
+    """The world's second survey channel (issue 26, docs/generator.md): every outlet's
+    would-be score and whether it answers a manager's call are in the truth; the call is
+    answered by most, the extremes only slightly more; the lake's answers are the same scores."""
+    lat = pq.read_table(every_kind / "truth" / "latent.parquet").to_pandas()
+    survey = pq.read_table(every_kind / "lake" / "survey_answers").to_pandas()
+    s = survey.merge(lat, on="customer_id")
+    answered = s[s.answered]
+    assert (answered.score.astype(int) == answered.survey_score).all()
+    call = s.survey_call_answers
+    assert 0.6 < call.mean() < 0.8
+    far = (s.satisfaction_treated - 6).abs() > 2
+    gap_call = call[far].mean() - call[~far].mean()
+    gap_survey = s.answered[far].mean() - s.answered[~far].mean()
+    assert gap_survey > 0.08 and gap_call < gap_survey / 2  # far less selective
+    assert not lat.loc[~lat.customer_id.isin(survey.customer_id), "survey_call_answers"].all()
