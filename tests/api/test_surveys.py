@@ -147,7 +147,7 @@ def test_followup_through_http_gives_the_two_phase_nps(client: TestClient, book:
 
 def test_send_a_wave_with_answer_links_through_http(book: Book) -> None:
     """R-OPS-8 (issue 26 item 3): POST /surveys/waves/{id}/send queues each recipient's
-    message with its personal link through the campaign outbox; 503 without a link secret or
+    message with its personal link through the campaign outbox; 409 without a link secret or
     a provider webhook, 409 the second time, 404 for an unknown wave."""
     from fastapi.testclient import TestClient as Client
 
@@ -164,9 +164,10 @@ def test_send_a_wave_with_answer_links_through_http(book: Book) -> None:
     with Client(plain) as c:
         wid = c.post("/surveys/waves", json={"sent_on": "2032-01-07"}, headers=h).json()["wave_id"]
         r = c.post(f"/surveys/waves/{wid}/send", headers=h)
-        assert r.status_code == 503 and "TIERWISE_SURVEY_LINK_SECRET" in str(r.json())
+        assert r.status_code == 409 and "TIERWISE_SURVEY_LINK_SECRET" in str(r.json())
     with Client(create_app(settings, engine=book.engine)) as c:
-        assert c.post(f"/surveys/waves/{wid}/send", headers=h).status_code == 503  # no webhook
+        nohook = c.post(f"/surveys/waves/{wid}/send", headers=h)
+        assert nohook.status_code == 409 and "no active webhook" in str(nohook.json())
         register_webhook(book.engine, name="gw-api", url="http://gw/in", secret="s" * 32,
                          now=dt.datetime(2032, 1, 1), events=(MESSAGE_EVENT,))  # fmt: skip
         r = c.post(f"/surveys/waves/{wid}/send", headers=h)

@@ -80,8 +80,11 @@ def test_a_wave_is_sent_through_the_campaign_outbox_with_personal_links(
 ) -> None:
     w = service.create_wave(store, POLICY, sent_on=T.date(), actor="t", now=T)
     sent = [r["customer_id"] for r in service.recipients(store, w.wave_id)]
-    with pytest.raises(ConfigError, match="no active webhook"):
-        _send(store, w.wave_id)  # refused before anything is written
+    with pytest.raises(ConflictError, match="no active webhook"):
+        _send(store, w.wave_id)  # refused, nothing written
+    with pytest.raises(ConflictError, match="TIERWISE_SURVEY_LINK_SECRET"):
+        service.send_links(store, w.wave_id, POLICY, CAMPAIGNS, secret="", base_url="x",
+                           actor="t", now=T)  # fmt: skip
     register_webhook(store, name="gw", url="http://gw/in", secret="s" * 32, now=NOW,
                      events=(campaigns.MESSAGE_EVENT,))  # fmt: skip
     campaigns.opt_out(store, sent[0], source="test", now=T)

@@ -287,23 +287,18 @@ class SendOut(BaseModel):
     expires_at: datetime = Field(description="When the personal answer links expire (UTC)")
 
 
-UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"description": "No link secret configured, or no webhook takes campaign.message"}
-}
-
-
 @router.post(
     "/waves/{wave_id}/send",
     response_model=SendOut,
-    responses={**NOT_FOUND, **CONFLICT, **UNAVAILABLE},
+    responses={**NOT_FOUND, **CONFLICT},
 )
 def send_route(
     ctx: Ctx, principal: Annotated[Principal, allow(Action.SURVEY_MANAGE)], wave_id: WaveId
 ) -> SendOut:
     """Send the wave's recipients a message with each one's personal answer link, through
     the campaign channels (outbox to the provider, opt-outs, frequency cap, quiet hours,
-    the survey policy's budget; nobody held out). Once per wave (409 the second time or for
-    a closed wave); 503 without a link secret or a provider webhook."""
+    the survey policy's budget; nobody held out). Once per wave; 409 the second time, for a
+    closed wave, or while no link secret or provider webhook is set up (nothing written)."""
     now = ctx.now()
     r = service.send_links(
         ctx.engine, wave_id, survey_policy(ctx), campaign_policy(ctx),

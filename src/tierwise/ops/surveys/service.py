@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from tierwise.errors import ConflictError, DataError, NotFoundError, UsageError
+from tierwise.errors import ConfigError, ConflictError, DataError, NotFoundError, UsageError
 from tierwise.ops.campaigns.service import send_wave_in, store_campaign
 from tierwise.ops.campaigns.spec import CampaignPolicy, CampaignSpec
 from tierwise.ops.retention import SYSTEM, TASK_EVENT, enqueue_events
@@ -680,9 +680,18 @@ def send_links(
     policy's ``send``) is stored and sent by :func:`campaigns.service.send_wave_in` with the
     links (outbox to the provider's webhook, opt-outs, frequency cap, quiet hours, budget;
     nobody held out). A wave is sent once (the campaign runs once: a second send is a
-    :class:`ConflictError`); a closed wave or a follow-up is sent like any wave. Recipients
+    :class:`ConflictError`), a closed wave not at all; without a link secret or a webhook
+    taking ``campaign.message`` nothing is written (:class:`ConflictError`: the service's
+    set-up does not allow it yet). Recipients
     not messaged (opted out, capped, over budget) are counted and stay non-respondents."""
-    check_secret(secret)
+    try:
+        check_secret(secret)
+    except ConfigError as err:  # the service is not set up for links: refused, as a conflict
+        raise ConflictError(
+            "survey answer links are not set up: TIERWISE_SURVEY_LINK_SECRET is missing or "
+            "shorter than 32 characters",
+            hint=err.hint,
+        ) from err
     expires = now + dt.timedelta(days=policy.send.link_days)
     name = f"{CAMPAIGN_PREFIX}{wave_id}"
     with engine.begin() as conn:
@@ -718,7 +727,10 @@ def send_links(
         members = pd.DataFrame(
             [(r.customer_id, r.tier) for r in rec], columns=["customer_id", "tier"]
         )
-        w = send_wave_in(conn, name, members, campaign_policy, now=now, links=links)
+        try:
+            w = send_wave_in(conn, name, members, campaign_policy, now=now, links=links)
+        except ConfigError as err:  # no provider webhook: nothing written (one transaction)
+            raise ConflictError(err.message, hint=err.hint) from err
     return SendResult(wave_id, name, w.counts, w.messages, expires)
 
 
