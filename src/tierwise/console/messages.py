@@ -1426,6 +1426,10 @@ ZH |= {
     "surveys_score": "评分",
     "surveys_comment": "意见",
     "surveys_followup": "跟进任务",
+    "surveys_two_phase": "净推荐值（两阶段）",
+    "surveys_followup_answers": "回访回复 / 抽中",
+    "surveys_followup_wave": "回访批次",
+    "surveys_followup_of": "第 {n} 批的回访",
 }
 EN |= {
     "surveys": "Surveys",
@@ -1450,6 +1454,10 @@ EN |= {
     "surveys_score": "Score",
     "surveys_comment": "Comment",
     "surveys_followup": "Follow-up task",
+    "surveys_two_phase": "NPS (two-phase)",
+    "surveys_followup_answers": "Follow-up answers / drawn",
+    "surveys_followup_wave": "Follow-up wave",
+    "surveys_followup_of": "follow-up of wave {n}",
 }
 
 # Supply chain by tier: forecast vs actual, stock cover, proposed orders, allocations (R-OPS-9)
