@@ -84,6 +84,16 @@ class Settings(BaseSettings):
         "env=development|test: at least 32 random characters (`openssl rand -hex 32`).",
     )
     token_minutes: int = Field(default=60, ge=1, description="Lifetime of an access token.")
+    survey_link_secret: str = Field(
+        default="",
+        description="Key that signs the customers' personal survey answer links (HMAC-SHA256, "
+        "docs/surveys.md); at least 32 random characters. Without it no link is made or read.",
+    )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="The address customers reach this service at: the base of their survey "
+        "answer links (<public_url>/console/answer/<token>).",
+    )
     login_max_failures: int = Field(
         default=5,
         ge=1,

@@ -89,7 +89,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 "GROUP BY account_manager ORDER BY count(*) DESC LIMIT 1"
             )
         ).one()
-    settings = Settings(home=home, env="test")
+    settings = Settings(home=home, env="test", survey_link_secret="console-test-" + "s" * 32)
     app = create_app(settings, engine=engine)
     users = app.state.ctx.users
     now = utcnow()

@@ -58,3 +58,29 @@ def test_nps_by_tier_and_answers_masked_per_role(site: Site) -> None:
     assert "NPS by tier" in en and "Unweighted" in en
     assert sign_in(site, "sales").get("/console/surveys").status_code == 403
     assert sign_in(site, "shop").get("/console/surveys").status_code == 403
+
+
+def test_a_wave_with_a_follow_up_shows_the_two_phase_nps(site: Site) -> None:
+    """R-OPS-8 (issue 26): once a wave's follow-up has answers, the page shows the
+    two-phase NPS with its interval and the follow-up's answers / drawn, in both languages."""
+    engine = make_engine(sqlite_url(site.home / "state.db"))
+    now = dt.datetime.now()
+    small = load_survey_policy().model_copy(
+        update={"cooldown_days": 0, "quotas": {"gold": 4, "silver": 4}}
+    )
+    w = service.create_wave(engine, small, sent_on=now.date(), actor="t", now=now, seed=3)
+    sent = [r["customer_id"] for r in service.recipients(engine, w.wave_id)]
+    first = pd.DataFrame({"customer_id": sent[:1], "score": ["10"]})
+    service.load_frame(engine, w.wave_id, first, small, source="t", now=now)
+    f = service.create_followup(engine, w.wave_id, fraction=1.0, sent_on=now.date(),
+                                actor="t", now=now)  # fmt: skip
+    calls = pd.DataFrame({"customer_id": sent[1:], "score": ["9"] * (len(sent) - 1)})
+    service.load_frame(engine, f.wave_id, calls, small, source="call", now=now)
+    engine.dispose()
+    analyst = sign_in(site, "analyst")
+    page = analyst.get("/console/surveys", params={"wave": w.wave_id, "lang": "zh"}).text
+    assert "净推荐值（两阶段）" in page and 'class="two-phase"><strong>+100' in page
+    assert f"第 {w.wave_id} 批的回访" in page
+    assert not english_words(page)
+    en = analyst.get("/console/surveys", params={"lang": "en"}).text
+    assert "NPS (two-phase)" in en and "Follow-up answers / drawn" in en

@@ -75,6 +75,9 @@ def _pages(site: Site) -> list[str]:
     pages += ["/console/credit", "/console/rebates", "/console/visits", "/console/surveys"]
     pages += ["/console/supply"]
     pages += ["/console/campaigns"]
+    from .test_answer_page import answer_link  # the customer's survey answer page (no login)
+
+    pages += [answer_link(site)]
     pages += [f"/console/benefits?customer={i}" for i in ids[:3]]
     return pages + [f"/console/customers/{i}" for i in ids]
 

@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tierwise.world import KINDS, parse_plan, simulate
+from tierwise.world.engine import Window, WorldState, call_answers
+from tierwise.world.response import CALL_RESPONSE
 
 ARMS = [
     {"name": "discount", "share": 0.1, "treatment": {"kind": "discount", "percent": 10}},
@@ -84,3 +86,28 @@ def test_operations_tables_record_what_was_done(every_kind: Path) -> None:
     survey = pq.read_table(lake / "survey_answers").to_pandas()
     assert 0.05 < survey.answered.mean() < 0.5
     assert np.all(survey.score.dropna().between(0, 10))
+
+
+def test_a_managers_follow_up_call_is_answered_far_more_and_far_less_by_satisfaction(
+    every_kind: Path,
+) -> None:
+    """The world's second survey channel (issue 26, docs/generator.md): every outlet's
+    would-be score and whether it answers a manager's call are in the truth; the lake's
+    answers are the same scores; the call's chance is 0.62 + 0.03 × |satisfaction − 6|
+    (checked on 200 000 draws), against the survey's 0.12 + 0.04 × |satisfaction − 6|."""
+    lat = pq.read_table(every_kind / "truth" / "latent.parquet").to_pandas()
+    survey = pq.read_table(every_kind / "lake" / "survey_answers").to_pandas()
+    s = survey.merge(lat, on="customer_id")
+    answered = s[s.answered]
+    assert (answered.score.astype(int) == answered.survey_score).all()
+    assert 0.55 < s.survey_call_answers.mean() < 0.85
+    assert s.survey_call_answers.mean() > 2 * s.answered.mean()
+    assert not lat.loc[~lat.customer_id.isin(survey.customer_id), "survey_call_answers"].all()
+    n = 200_000
+    sat = np.repeat([6.0, 10.0, 0.0], n // 2)
+    state = WorldState(None, np.zeros(len(sat)), np.zeros(len(sat)), sat)  # type: ignore[arg-type]
+    got = call_answers(state, Window(0, 30, 5), CALL_RESPONSE)
+    rates = [got[sat == v].mean() for v in (6.0, 10.0, 0.0)]
+    assert rates == pytest.approx([0.62, 0.74, 0.80], abs=0.01)
+    again = call_answers(state, Window(0, 30, 5), CALL_RESPONSE)
+    assert (got == again).all()  # common random numbers: the same draw every time

@@ -29,8 +29,11 @@ def nps_rows(ctx: AppContext, wave_ids: list[int] | None) -> list[dict[str, Any]
     out = []
     for r in df.to_dict("records"):
         row = {str(k): v for k, v in r.items()}
-        for k in ("nps", "low", "high", "nps_unweighted", "low_unweighted", "high_unweighted"):
+        for k in ("nps", "low", "high", "nps_unweighted", "low_unweighted", "high_unweighted",
+                  "nps_two_phase", "low_two_phase", "high_two_phase"):  # fmt: skip
             row[k] = _num(row[k])
+        for k in ("followup_wave_id", "nonrespondents", "subsampled", "answers_followup"):
+            row[k] = None if row[k] is None or row[k] != row[k] else int(row[k])
         row["tier"] = None if row["tier"] != row["tier"] else row["tier"]
         row["answers"], row["population"] = int(row["answers"]), int(row["population"])
         out.append(row)

@@ -99,21 +99,29 @@ def report_command(
     if not ws:
         _out.print("no survey waves yet (tierwise surveys sample --day …)")
         return
-    t = Table("wave", "sent on", "recipients", "answers", "rejected")
+    t = Table("wave", "sent on", "recipients", "answers", "rejected", "follow-up")
     for w in ws:
+        link = (
+            f"follow-up of {w['followup_of']} ({w['channel']})"
+            if w["followup_of"]
+            else (f"wave {w['followup_wave_id']}" if w["followup_wave_id"] else "-")
+        )
         t.add_row(
             str(w["wave_id"]),
             str(w["sent_on"]),
             str(w["recipients"]),
             str(w["answers"]),
             str(w["rejected"]),
+            link,
         )
     _out.print(t)
     rep = service.report(engine, wave or None)
     t = Table(
-        "wave", "sent on", "tier", "answers", "recipients", "NPS", "95 % interval", "unweighted"
-    )
+        "wave", "sent on", "tier", "answers", "recipients", "NPS", "95 % interval", "unweighted",
+        "follow-up answers", "two-phase NPS", "95 % interval",
+    )  # fmt: skip
     for r in rep.itertuples(index=False):
+        two = isinstance(r.followup_wave_id, int | float) and not math.isnan(r.followup_wave_id)
         t.add_row(
             str(r.wave_id),
             str(r.sent_on),
@@ -123,5 +131,76 @@ def report_command(
             _fig(r.nps),
             f"{_fig(r.low)} … {_fig(r.high)}",
             _fig(r.nps_unweighted),
+            f"{r.answers_followup} of {r.subsampled}" if two else "-",
+            _fig(r.nps_two_phase) if two else "-",
+            f"{_fig(r.low_two_phase)} … {_fig(r.high_two_phase)}" if two else "-",
         )
     _out.print(t)
+
+
+@surveys_app.command("followup")
+def followup_command(
+    wave: Annotated[int, typer.Argument(help="The wave whose non-respondents are followed up.")],
+    fraction: Annotated[
+        float, typer.Option(help="Share of each tier's non-respondents drawn (0-1].")
+    ],
+    day: Annotated[str, typer.Option("--day", help="The day the follow-up starts.")],
+    channel: Annotated[str, typer.Option(help="call (default), visit, sms or wechat.")] = "call",
+    seed: Annotated[int, typer.Option(help="Random seed of the subsample.")] = 0,
+) -> None:
+    """Close a wave and draw its follow-up: a random share of each tier's non-respondents,
+    asked again by a stronger channel (the manager's call). Load its answers with
+    `tierwise surveys load FOLLOWUP_WAVE FILE`; the report then combines both phases."""
+    d = parse_date(day, "--day")
+    assert d is not None
+    f = service.create_followup(
+        store_engine(), wave, fraction=fraction, sent_on=d, actor=actor(), now=utcnow(),
+        seed=seed, channel=channel,
+    )  # fmt: skip
+    _out.print(
+        f"wave {wave} closed; follow-up wave {f.wave_id} ({f.channel}): {f.sampled} "
+        f"non-respondents drawn at {f.fraction:g}"
+    )
+    t = Table("tier", "non-respondents", "drawn")
+    for tier, v in f.by_tier.items():
+        t.add_row(tier, str(v["nonrespondents"]), str(v["subsampled"]))
+    _out.print(t)
+
+
+@surveys_app.command("recipients")
+def recipients_command(
+    wave: Annotated[int, typer.Argument(help="Wave id (a follow-up wave: the call list).")],
+) -> None:
+    """A wave's recipients by account manager, and whether each has answered."""
+    t = Table("manager", "customer", "tier", "answered")
+    for r in service.recipients(store_engine(), wave):
+        t.add_row(
+            r["account_manager"] or "-", r["customer_id"], r["tier"] or "-",
+            "yes" if r["answered"] else "no",
+        )  # fmt: skip
+    _out.print(t)
+
+
+@surveys_app.command("send")
+def send_command(
+    wave: Annotated[int, typer.Argument(help="The wave to send.")],
+    policy: PolicyOpt = None,
+    campaign_policy: Annotated[
+        Path | None, typer.Option(help="Campaigns policy YAML (cap, quiet hours, costs).")
+    ] = None,
+) -> None:
+    """Send a wave's recipients their personal answer links through the campaign channels
+    (needs TIERWISE_SURVEY_LINK_SECRET and a webhook taking campaign.message)."""
+    from tierwise.ops.campaigns.spec import load_campaign_policy
+
+    settings = get_settings()
+    r = service.send_links(
+        store_engine(), wave, load_survey_policy(policy), load_campaign_policy(campaign_policy),
+        secret=settings.survey_link_secret, base_url=settings.public_url, actor=actor(),
+        now=utcnow(),
+    )  # fmt: skip
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items()))
+    _out.print(
+        f"wave {wave} sent as campaign {r.campaign}: {counts}; {r.messages} messages queued; "
+        f"links valid until {r.expires_at:%Y-%m-%d %H:%M} UTC"
+    )

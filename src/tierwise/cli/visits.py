@@ -57,7 +57,7 @@ def plan_command(
     """Refresh every cadence, then plan and route every manager's day within capacity
     (capacity and coordinates from the lake's account_managers and outlet_locations); with
     --audience, its members as of the day get a visit too (reason audience)."""
-    from tierwise.ops.retention import manager_capacity
+    from tierwise.ops.retention import manager_capacity, manager_territory
 
     d = parse_date(day, "--day")
     assert d is not None
@@ -69,11 +69,14 @@ def plan_command(
     extra = None if members is None else members.customer_ids
     with _out.status(f"planning {d} ..."), engine.begin() as conn:
         recompute_cadence(conn, pol, d, now)
-        p = service.plan(conn, pol, d, now, capacity=capacity, locations=locations, extra=extra)
+        p = service.plan(conn, pol, d, now, capacity=capacity, locations=locations, extra=extra,
+                         territory=manager_territory(where))  # fmt: skip
     _out.print(
         f"{d}: {p.planned} visits planned, {len(p.overflow)} due but over capacity, "
         f"{p.missed} earlier visits missed (rolled forward), {p.late_stops} routed late"
     )
+    if p.covered:
+        _out.print(f"{p.covered} of them planned with another manager of the territory")
     if members is not None:
         _out.print(f"{p.extra_planned} of them for the audience's members not due by cadence")
     report_target(_out, engine, members, target=f"visit:{d}", used_by="the visit plan",

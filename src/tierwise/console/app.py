@@ -12,6 +12,7 @@ from tierwise.api.access import Principal
 from tierwise.console import (
     admin,
     analysis,
+    answer,
     benefits,
     campaigns,
     credit,
@@ -84,6 +85,7 @@ def install(app: FastAPI) -> None:
     app.include_router(tags.router)
     app.include_router(experiments.router)
     app.include_router(users.router)
+    app.include_router(answer.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     # Mounted only when scripts/setup.sh has installed the npm packages; pages still render
     # without them (no charts), and the browser tests check that they are served.

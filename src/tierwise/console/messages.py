@@ -1426,6 +1426,10 @@ ZH |= {
     "surveys_score": "评分",
     "surveys_comment": "意见",
     "surveys_followup": "跟进任务",
+    "surveys_two_phase": "净推荐值（两阶段）",
+    "surveys_followup_answers": "回访回复 / 抽中",
+    "surveys_followup_wave": "回访批次",
+    "surveys_followup_of": "第 {n} 批的回访",
 }
 EN |= {
     "surveys": "Surveys",
@@ -1450,6 +1454,10 @@ EN |= {
     "surveys_score": "Score",
     "surveys_comment": "Comment",
     "surveys_followup": "Follow-up task",
+    "surveys_two_phase": "NPS (two-phase)",
+    "surveys_followup_answers": "Follow-up answers / drawn",
+    "surveys_followup_wave": "Follow-up wave",
+    "surveys_followup_of": "follow-up of wave {n}",
 }
 
 # Supply chain by tier: forecast vs actual, stock cover, proposed orders, allocations (R-OPS-9)
@@ -1594,4 +1602,36 @@ EN |= {
     "campaigns_incr_margin": "Incremental margin (yuan)",
     "campaigns_cost": "Cost (yuan)",
     "campaigns_roi": "ROI",
+}
+
+# The customer's survey answer page, opened from a personal link (R-OPS-8, issue 26)
+ZH |= {
+    "answer_title": "满意度调查",
+    "answer_question": "您有多大可能向同行推荐我们？",
+    "answer_scale": "0 = 完全不可能，10 = 非常可能",
+    "answer_reasons": "主要原因（可多选）",
+    "answer_comment": "其他意见（选填）",
+    "answer_submit": "提交",
+    "answer_thanks": "感谢您的反馈！",
+    "answer_already": "您已经回答过本次调查，感谢参与。",
+    "answer_invalid": "此链接无效。",
+    "answer_expired": "此链接已过期。",
+    "answer_closed": "本次调查已结束。",
+    "answer_refused": "未能保存您的回答：请选择 0 到 10 分。",
+    "answer_until": "链接有效期至 {d}（UTC）",
+}
+EN |= {
+    "answer_title": "Satisfaction survey",
+    "answer_question": "How likely are you to recommend us to a peer?",
+    "answer_scale": "0 = not at all likely, 10 = extremely likely",
+    "answer_reasons": "Main reasons (tick any)",
+    "answer_comment": "Anything else (optional)",
+    "answer_submit": "Send",
+    "answer_thanks": "Thank you for your answer!",
+    "answer_already": "You have already answered this survey. Thank you.",
+    "answer_invalid": "This link is not valid.",
+    "answer_expired": "This link has expired.",
+    "answer_closed": "This survey is closed.",
+    "answer_refused": "Your answer was not saved: please choose a score from 0 to 10.",
+    "answer_until": "The link is valid until {d} (UTC)",
 }

@@ -34,12 +34,22 @@ def surveys_page(
         r["shown"] = _fig(r["nps"])
         r["interval"] = "" if r["low"] is None else f"{_fig(r['low'])} … {_fig(r['high'])}"
         r["naive"] = _fig(r["nps_unweighted"])
+        r["two_shown"] = _fig(r["nps_two_phase"]) if r["followup_wave_id"] else "–"
+        r["two_interval"] = (
+            f"{_fig(r['low_two_phase'])} … {_fig(r['high_two_phase'])}"
+            if r["low_two_phase"] is not None
+            else ""
+        )
+        r["two_counts"] = (
+            f"{r['answers_followup']} / {r['subsampled']}" if r["followup_wave_id"] else ""
+        )
     chosen = wave or (waves[0]["wave_id"] if waves else None)
     answers = answer_rows(page.ctx, page.principal, chosen) if chosen else []
     return page.render(
         "surveys.html",
         waves=waves,
         rows=rows,
+        two_phase=any(r["followup_wave_id"] for r in rows),
         wave=chosen,
         answers=answers[:500],
         label=page.tier_label,

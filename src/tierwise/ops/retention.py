@@ -386,6 +386,12 @@ def manager_capacity(lake: Path) -> dict[str, int]:
     return {m: int(c) for m, c in _managers(lake, "capacity_per_day").items()}
 
 
+def manager_territory(lake: Path) -> dict[str, str]:
+    """Each account manager's territory (``account_managers.territory``, a city), for the
+    visit planner's cover of overflow (docs/visits.md); empty when the lake has none."""
+    return {m: str(t).strip() for m, t in _managers(lake, "territory").items() if str(t).strip()}
+
+
 def manager_names(lake: Path) -> dict[str, str]:
     """Each account manager's name by code (``account_managers.name``), for lists and filters
     that show staff by name (issue 18 item 4); empty when the lake has none."""

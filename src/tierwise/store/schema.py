@@ -1059,6 +1059,8 @@ class SurveyAnswer(Base):
     customer_id: Mapped[str] = mapped_column(String(40))
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)  # personal (free text)
+    # reason codes ticked (the survey policy's ``reasons``); None: not asked (file / API)
+    reasons: Mapped[list[Any] | None] = mapped_column(nullable=True)
     answered_at: Mapped[datetime] = mapped_column(DateTime)
     source: Mapped[str] = mapped_column(String(200))
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
@@ -1262,4 +1264,19 @@ class CampaignOptout(Base):
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel: Mapped[str] = mapped_column(String(8), primary_key=True)
     source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SurveyFollowup(Base):
+    """A follow-up wave (``wave_id``) of a random subsample of the non-respondents of
+    ``parent_wave_id`` (two-phase sampling for non-response, issue 26): drawn at
+    ``fraction`` in each tier once the parent wave is closed, asked through ``channel``
+    (``call``: the account manager's phone call). A wave has at most one follow-up."""
+
+    __tablename__ = "survey_followups"
+
+    wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id"), primary_key=True)
+    parent_wave_id: Mapped[int] = mapped_column(ForeignKey("survey_waves.id"), unique=True)
+    fraction: Mapped[float] = mapped_column(Float)
+    channel: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime)

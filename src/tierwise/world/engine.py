@@ -294,3 +294,14 @@ def satisfaction_answers(
     z = ndtri(np.clip(uniforms(win.seed, 41, idx), 1e-9, 1 - 1e-9))
     score = np.clip(np.round(sat + 1.2 * z), 0, 10).astype(np.int64)
     return answers, score
+
+
+def call_answers(state: WorldState, win: Window, response: tuple[float, float]) -> np.ndarray:
+    """Whether each outlet would answer its account manager's follow-up call after the
+    survey (the second phase of a two-phase survey, docs/generator.md): chance
+    ``a + b × |satisfaction − 6|``, its own uniform (slot 42) so the survey's answers do not
+    move. The score given on the call is the survey's score (same opinion, same draw)."""
+    idx = np.arange(len(state.satisfaction))
+    p = np.minimum(1.0, response[0] + response[1] * np.abs(state.satisfaction - 6))
+    out: np.ndarray = uniforms(win.seed, 42, idx) < p
+    return out

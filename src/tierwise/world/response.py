@@ -43,6 +43,9 @@ COMPLAINT_SATISFACTION = 0.5  # gained by answering complaints within hours inst
 SATISFACTION_CHURN = 0.15  # churn hazard × exp(-SATISFACTION_CHURN × satisfaction gained)
 RECOMMEND_ADOPT = 0.25  # adoption chance of a shown SKU at the outlet's best taste match
 NPS_RESPONSE = (0.12, 0.04)  # response chance = a + b × |satisfaction - 6|
+# a follow-up call by the account manager to a non-respondent is answered with chance
+# a + b × |satisfaction - 6|: much higher and much less satisfaction-driven than the survey
+CALL_RESPONSE = (0.62, 0.03)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from tierwise.world.engine import (
     Window,
     WorldState,
     batch_baskets,
+    call_answers,
     recommended,
     run_batch,
     satisfaction_answers,
@@ -43,6 +44,7 @@ from tierwise.world.noise import uniforms
 from tierwise.world.plan import Plan, load_plan, parse_plan
 from tierwise.world.response import (
     BASE_CHURN_90,
+    CALL_RESPONSE,
     NPS_RESPONSE,
     VISIT_CHURN,
     Effects,
@@ -256,10 +258,16 @@ def simulate(
     effects = wt.effects_table(world, assignment, y0, y1, METRICS, MONEY_METRICS)
     write_parquet_atomic(effects, truth / "effects.parquet")
     write_parquet_atomic(wt.assignment_table(world, assignment), truth / "assignment.parquet")
-    write_parquet_atomic(
-        wt.latent_table(world, latent, s0, s1, np.concatenate(tastes), np.concatenate(levels)),
-        truth / "latent.parquet",
+    alive = (world.pop.signup <= win.last) & (s1.churn > win.last)
+    latent_t = wt.latent_table(
+        world, latent, s0, s1, np.concatenate(tastes), np.concatenate(levels)
     )
+    # what each outlet would say if asked (the lake has it for the survey's respondents only)
+    # and whether it would answer a manager's follow-up call (two-phase surveys, issue 26)
+    latent_t = latent_t.append_column("survey_score", pa.array(score)).append_column(
+        "survey_call_answers", pa.array(alive & call_answers(s1, win, CALL_RESPONSE))
+    )
+    write_parquet_atomic(latent_t, truth / "latent.parquet")
     write_parquet_atomic(pa.concat_tables(staples), truth / "staples.parquet")
     ate = wt.mean_effects(assignment, y0, y1, METRICS, MONEY_METRICS)
     manifest: dict[str, object] = {

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from tierwise.errors import NotFoundError
+from tierwise.errors import ConflictError, NotFoundError, UsageError
 from tierwise.ops import retention, tasks
 from tierwise.ops.surveys import service
 from tierwise.ops.surveys.policy import parse_survey_policy
@@ -209,3 +209,86 @@ def test_nps_per_tier_and_its_trend_over_waves(store: Engine, tmp_path: Path) ->
     assert rep["wave_id"].tolist()[0] == w1.wave_id  # oldest first
     with pytest.raises(NotFoundError):
         service.rejects(store, 999)
+
+
+# A follow-up wave of a random subsample of the non-respondents (two-phase survey, issue 26)
+
+
+def _answers(rows: list[tuple[str, int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(c, str(s), "", "") for c, s in rows],
+        columns=["customer_id", "score", "comment", "answered_at"],
+    )
+
+
+def _sent(engine: Engine, wave_id: int) -> list[str]:
+    return [r["customer_id"] for r in service.recipients(engine, wave_id)]
+
+
+def test_followup_draws_the_non_respondents_closes_the_wave_and_combines(
+    store: Engine,
+) -> None:
+    w = service.create_wave(store, POLICY, sent_on=D(2026, 3, 1), actor="t", now=NOW)
+    sent = _sent(store, w.wave_id)
+    gold = [c for c in sent if c.startswith("g")]  # 4 gold, 3 bronze
+    service.load_frame(store, w.wave_id, _answers([(gold[0], 10)]), POLICY, source="t", now=NOW)
+    f = service.create_followup(
+        store, w.wave_id, fraction=0.5, sent_on=D(2026, 3, 8), actor="t", now=NOW, seed=1
+    )
+    assert f.by_tier == {
+        "gold": {"nonrespondents": 3, "subsampled": 2},
+        "bronze": {"nonrespondents": 3, "subsampled": 2},
+    }
+    drawn = _sent(store, f.wave_id)
+    assert len(drawn) == 4 and gold[0] not in drawn and set(drawn) <= set(sent)
+    # the parent is closed: a late answer is refused and kept with its reason
+    late = next(c for c in sent if c not in drawn and c != gold[0])
+    r = service.load_frame(store, w.wave_id, _answers([(late, 9)]), POLICY, source="t", now=NOW)
+    assert r.loaded == 0 and "closed" in r.rejected[0]["reason"]
+    # the follow-up takes answers from its recipients only, one each; a detractor -> task
+    g2 = [c for c in drawn if c.startswith("g")]
+    rows = [(g2[0], 0), (g2[1], 10), (late, 10), (g2[0], 10)]
+    r2 = service.load_frame(store, f.wave_id, _answers(rows), POLICY, source="call", now=NOW)
+    assert r2.loaded == 2 and len(r2.followups) == 1
+    assert [x["reason"] for x in r2.rejected] == [
+        "not sent this survey wave",
+        "a second answer from this customer",
+    ]
+    rep = service.report(store)
+    assert set(rep["wave_id"]) == {w.wave_id}  # the follow-up is part of its parent's figure
+    g = rep.set_index("tier").loc["gold"]
+    # 1 promoter answered; each cell's non-respondents stand with its follow-up answers
+    cell = {r["customer_id"]: r["cell"] for r in service.recipients(store, w.wave_id)}
+    miss = [c for c in gold if c != gold[0]]
+    m = {c: sum(cell[x] == c for x in miss) for c in {cell[x] for x in miss}}
+    if set(m) <= {cell[g2[0]], cell[g2[1]]} and cell[g2[0]] != cell[g2[1]]:
+        want = 1 - m[cell[g2[0]]] + m[cell[g2[1]]]  # one answer per cell
+    else:  # one cell (or a cell nobody answered for: taken as one): 3 as -1 and +1 halves
+        want = 1 - 1.5 + 1.5
+    assert g["nps_two_phase"] == pytest.approx(100 * want / 4)
+    assert g["nps"] == pytest.approx(100.0) and g["answers_followup"] == 2
+    assert g["followup_wave_id"] == f.wave_id and g["subsampled"] == 2
+    b = rep.set_index("tier").loc["bronze"]
+    assert b["answers_followup"] == 0 and pd.isna(b["nps_two_phase"])
+    listed = {x["wave_id"]: x for x in service.waves(store)}
+    assert listed[f.wave_id]["followup_of"] == w.wave_id
+    assert listed[f.wave_id]["channel"] == "call"
+    assert listed[w.wave_id]["followup_wave_id"] == f.wave_id
+
+
+def test_one_followup_per_wave_none_of_a_followup_and_bad_fractions(
+    store: Engine,
+) -> None:
+    w = service.create_wave(store, POLICY, sent_on=D(2026, 3, 1), actor="t", now=NOW)
+    kw = {"sent_on": D(2026, 3, 8), "actor": "t", "now": NOW}
+    for bad in (0.0, 1.5, -0.1):
+        with pytest.raises(UsageError):
+            service.create_followup(store, w.wave_id, fraction=bad, **kw)  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        service.create_followup(store, w.wave_id, fraction=0.5, channel="fax", **kw)  # type: ignore[arg-type]
+    f = service.create_followup(store, w.wave_id, fraction=1.0, **kw)  # type: ignore[arg-type]
+    assert f.sampled == 7  # nobody answered: every recipient is called
+    with pytest.raises(ConflictError):
+        service.create_followup(store, w.wave_id, fraction=0.5, **kw)  # type: ignore[arg-type]
+    with pytest.raises(ConflictError):
+        service.create_followup(store, f.wave_id, fraction=0.5, **kw)  # type: ignore[arg-type]

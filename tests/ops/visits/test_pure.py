@@ -120,6 +120,38 @@ def test_capacity_keeps_the_most_value_at_risk_and_ranks_the_overflow() -> None:
     assert not sunday["planned"].any() and set(sunday["overflow"]) == {"not_a_working_day"}
 
 
+def test_territory_overflow_goes_to_a_manager_of_the_city_with_room() -> None:
+    """R-OPS-8 (issue 26): a manager's territory is used: what does not fit with its own
+    manager (or has none) is planned, highest value at risk first, with another manager of
+    the customer's city who has room; another city's manager never takes it."""
+    due = pd.concat(
+        [_due(5), _due(2, "m2").assign(customer_id=["d0", "d1"]),
+         _due(1, None).assign(customer_id="orphan", value_at_risk=50.0),
+         _due(1, "m1").assign(customer_id="far", value_at_risk=100.0)],
+        ignore_index=True,
+    )  # fmt: skip
+    territory = {"m1": "成都市", "m2": "成都市", "m3": "重庆市", "m4": "成都市"}
+    city = dict.fromkeys(due["customer_id"], "成都市") | {"far": "西安市"}
+    cap = {"m1": 3, "m2": 3, "m3": 5, "m4": 1}
+    out = plan_day(due, cap, D(2026, 3, 10), POLICY, territory=territory, city=city)
+    out = out.set_index("customer_id")
+    # m1 keeps its 3 highest (far 100, c4, c3); m2 has 1 room left, m4 has 1: the orphan
+    # (50) and c2 (2) are covered, c1 and c0 stay overflow; far has no manager in 西安市
+    assert sorted(out.index[out["planned"] & out["covered_for"].isna()]) == [
+        "c3", "c4", "d0", "d1", "far"]  # fmt: skip
+    covered = out[out["covered_for"].notna()]
+    assert dict(zip(covered.index, covered["manager_id"], strict=True)) == {
+        "orphan": "m2", "c2": "m4"}  # fmt: skip
+    assert covered.loc["orphan", "covered_for"] == "" and covered.loc["c2", "covered_for"] == "m1"
+    assert set(out.loc[["c1", "c0"], "overflow"]) == {"capacity"}
+    assert not out.loc[["c1", "c0"], "planned"].any()
+    sizes = out[out["planned"]].groupby("manager_id").size()
+    assert all(n <= cap[m] for m, n in sizes.items())
+    assert "m3" not in set(out["manager_id"])  # 重庆市: never covers 成都市
+    plain = plan_day(due, cap, D(2026, 3, 10), POLICY).set_index("customer_id")
+    assert plain.loc["orphan", "overflow"] == "no_manager" and plain["covered_for"].isna().all()
+
+
 def test_a_route_visits_points_on_a_line_in_order_and_flags_late_stops() -> None:
     # five outlets 1 km apart due east; the start point is the first one
     stops = [Stop(f"c{i}", 31.0, 121.0 + i * 0.0105) for i in (3, 0, 4, 1, 2)]

@@ -181,3 +181,35 @@ def test_a_realtime_regrade_moves_only_the_regraded_customers_cadence(store: Eng
             select(VisitCadence.next_due).where(VisitCadence.customer_id == "b")
         ).scalar_one()
     assert due == D(2026, 4, 5)  # a recompute would give 2026-04-01
+
+
+def test_a_full_managers_overflow_is_planned_with_a_manager_of_the_territory(
+    store: Engine,
+) -> None:
+    """R-OPS-8 (issue 26): with the managers' territories (account_managers.territory), a
+    customer that does not fit with its own manager is planned with another manager of its
+    city (customer_profiles.city) who has room; routed in that manager's day."""
+    from sqlalchemy import update
+
+    ids = [f"c{i}" for i in range(5)]
+    _publish(store, "r1", D(2026, 3, 1), dict.fromkeys(ids, 80.0))
+    _profiles(store, dict.fromkeys(ids, "AM001"), {c: 0.1 * (i + 1) for i, c in enumerate(ids)})
+    with store.begin() as conn:
+        conn.execute(update(CustomerProfile).values(city="成都市"))
+        conn.execute(
+            update(CustomerProfile).where(CustomerProfile.customer_id == "c0").values(city="重庆市")
+        )
+    _due_all(store, D(2026, 3, 2))
+    monday = D(2026, 3, 2)
+    where = {c: (30.6, 104.0 + 0.01 * i) for i, c in enumerate(ids)}
+    with store.begin() as conn:
+        p = service.plan(
+            conn, POLICY, monday, NOW, capacity={"AM001": 3, "AM002": 2}, locations=where,
+            territory={"AM001": "成都市", "AM002": "成都市"},
+        )  # fmt: skip
+    assert (p.planned, p.covered) == (4, 1)
+    # c1 (成都市) goes to AM002; c0 (重庆市) has no manager of its city with room
+    assert p.overflow[["customer_id", "overflow"]].values.tolist() == [["c0", "capacity"]]
+    with store.connect() as conn:
+        other = service.day_stops(conn, "AM002", monday)
+    assert [(s["customer_id"], s["seq"]) for s in other] == [("c1", 1)]

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, BeforeValidator, Field
 
 from tierwise.api.access import Action, Principal
+from tierwise.api.campaigns import campaign_policy
 from tierwise.api.deps import Ctx, allow
-from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, NOT_FOUND
+from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.schemas.common import Input, IsoDate, StrictFloat, StrictInt
 from tierwise.api.schemas.targets import AudienceUsed, TargetIn, audience_used
 from tierwise.api.surveys import answer_rows, nps_rows, survey_policy
@@ -71,6 +72,11 @@ class Wave(BaseModel):
     answers: int
     rejected: int
     audience: AudienceUsed | None = None
+    channel: str = Field(default="survey", description="survey, or a follow-up's channel")
+    followup_of: int | None = Field(default=None, description="The wave this one follows up")
+    followup_wave_id: int | None = Field(
+        default=None, description="This wave's follow-up (the wave is closed)"
+    )
 
 
 class AnswerIn(Input):
@@ -110,6 +116,41 @@ class NpsRow(BaseModel):
     nps_unweighted: float | None
     low_unweighted: float | None
     high_unweighted: float | None
+    followup_wave_id: int | None = Field(default=None, description="Its follow-up wave, if any")
+    nonrespondents: int | None = Field(default=None, description="Recipients without an answer")
+    subsampled: int | None = Field(default=None, description="Drawn for the follow-up")
+    answers_followup: int | None = None
+    nps_two_phase: float | None = Field(
+        default=None,
+        description="Both phases combined (the follow-up's answers stand for every "
+        "non-respondent); null without a follow-up or without a follow-up answer in the tier",
+    )
+    low_two_phase: float | None = None
+    high_two_phase: float | None = None
+
+
+class FollowupRequest(Input):
+    fraction: StrictFloat | StrictInt = Field(gt=0, le=1, description="Share drawn per tier")
+    sent_on: IsoDate = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    channel: str = Field(default="call", pattern="^(call|visit|sms|wechat)$")
+    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class FollowupOut(BaseModel):
+    wave_id: int = Field(description="The follow-up wave")
+    parent_wave_id: int
+    fraction: float
+    channel: str
+    sampled: int
+    by_tier: dict[str, dict[str, int]] = Field(description="tier -> nonrespondents, subsampled")
+
+
+class RecipientOut(BaseModel):
+    customer_id: str
+    tier: str | None
+    cell: str
+    account_manager: str | None
+    answered: bool
 
 
 class AnswerOut(BaseModel):
@@ -205,6 +246,83 @@ def answers_in_route(
         followup_tasks=r.followups,
         rejected=[Rejected(**{**b, "value": str(b["value"])}) for b in r.rejected],
     )
+
+
+@router.post(
+    "/waves/{wave_id}/followup", response_model=FollowupOut, responses={**NOT_FOUND, **CONFLICT}
+)
+def followup_route(
+    ctx: Ctx,
+    principal: Annotated[Principal, allow(Action.SURVEY_MANAGE)],
+    wave_id: WaveId,
+    body: FollowupRequest,
+) -> FollowupOut:
+    """Close the wave and draw its follow-up: a random ``fraction`` of each tier's
+    non-respondents, asked again through ``channel`` (the manager's call); its answers are
+    posted to the follow-up wave, and ``/surveys/nps`` then gives the two-phase NPS.
+    409: the wave already has a follow-up, or is one."""
+    now = ctx.now()
+    f = service.create_followup(
+        ctx.engine, wave_id, fraction=float(body.fraction), sent_on=body.sent_on,
+        actor=principal.subject, now=now, seed=body.seed, channel=body.channel,
+    )  # fmt: skip
+    ctx.audit.record(
+        principal,
+        "survey.followup",
+        now=now,
+        target=str(f.wave_id),
+        detail={"parent": wave_id, "fraction": f.fraction, "sampled": f.sampled},
+    )
+    return FollowupOut(
+        wave_id=f.wave_id, parent_wave_id=wave_id, fraction=f.fraction, channel=f.channel,
+        sampled=f.sampled, by_tier=f.by_tier,
+    )  # fmt: skip
+
+
+class SendOut(BaseModel):
+    wave_id: int
+    campaign: str = Field(description="The campaign that sent it: survey-wave-<id>")
+    counts: dict[str, int] = Field(description="send, opted_out, capped, over_budget")
+    messages: int = Field(description="Outbox messages queued to the provider's webhook")
+    expires_at: datetime = Field(description="When the personal answer links expire (UTC)")
+
+
+@router.post(
+    "/waves/{wave_id}/send",
+    response_model=SendOut,
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def send_route(
+    ctx: Ctx, principal: Annotated[Principal, allow(Action.SURVEY_MANAGE)], wave_id: WaveId
+) -> SendOut:
+    """Send the wave's recipients a message with each one's personal answer link, through
+    the campaign channels (outbox to the provider, opt-outs, frequency cap, quiet hours,
+    the survey policy's budget; nobody held out). Once per wave; 409 the second time, for a
+    closed wave, or while no link secret or provider webhook is set up (nothing written)."""
+    now = ctx.now()
+    r = service.send_links(
+        ctx.engine, wave_id, survey_policy(ctx), campaign_policy(ctx),
+        secret=ctx.settings.survey_link_secret, base_url=ctx.settings.public_url,
+        actor=principal.subject, now=now,
+    )  # fmt: skip
+    ctx.audit.record(
+        principal, "survey.send", now=now, target=str(wave_id),
+        detail={"campaign": r.campaign, "messages": r.messages},
+    )  # fmt: skip
+    return SendOut(
+        wave_id=wave_id, campaign=r.campaign, counts=r.counts, messages=r.messages,
+        expires_at=r.expires_at,
+    )  # fmt: skip
+
+
+@router.get(
+    "/waves/{wave_id}/recipients", response_model=list[RecipientOut], responses={**NOT_FOUND}
+)
+def recipients_route(
+    ctx: Ctx, principal: Annotated[Principal, allow(Action.SURVEY_READ)], wave_id: WaveId
+) -> list[RecipientOut]:
+    """A wave's recipients by manager and whether each answered (a follow-up: the call list)."""
+    return [RecipientOut(**r) for r in service.recipients(ctx.engine, wave_id)]
 
 
 @router.get("/waves/{wave_id}/answers", response_model=list[AnswerOut], responses={**NOT_FOUND})

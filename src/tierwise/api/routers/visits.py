@@ -71,6 +71,11 @@ class PlanPublic(BaseModel):
     audience: AudienceUsed | None = Field(
         default=None, description="The saved audience whose members get a visit"
     )
+    covered: int = Field(
+        default=0,
+        description="Visits planned with another manager of the customer's territory (city): "
+        "the own manager was full, or the customer has none",
+    )
 
 
 class CheckIn(Input):
@@ -118,7 +123,7 @@ def plan_route(
 ) -> PlanPublic:
     """Plan and route every manager's ``day`` within capacity (capacity and coordinates from
     the lake); earlier visits not started become missed and are planned again."""
-    from tierwise.ops.retention import manager_capacity
+    from tierwise.ops.retention import manager_capacity, manager_territory
     from tierwise.ops.visits.state import outlet_locations, recompute_cadence
 
     policy, now, lake = visit_policy(ctx), ctx.now(), ctx.settings.lake_dir
@@ -127,7 +132,8 @@ def plan_route(
     with ctx.engine.begin() as conn:
         recompute_cadence(conn, policy, body.day, now)
         p = service.plan(conn, policy, body.day, now, capacity=manager_capacity(lake),
-                         locations=outlet_locations(lake), extra=extra)  # fmt: skip
+                         locations=outlet_locations(lake), extra=extra,
+                         territory=manager_territory(lake))  # fmt: skip
     used = used_for(ctx, members, f"visit:{body.day}", "the visit plan", principal, now)
     ctx.audit.record(principal, "visit.plan", now=now, target=str(body.day),
                      detail={"planned": p.planned, "overflow": len(p.overflow),
@@ -137,7 +143,7 @@ def plan_route(
         overflow=[Overflow(**r) for r in _records(p.overflow.head(200))],
         overflow_total=len(p.overflow),
         shortfall=[Shortfall(**r) for r in _records(p.shortfall)],
-        extra_planned=p.extra_planned, audience=used,
+        extra_planned=p.extra_planned, audience=used, covered=p.covered,
     )  # fmt: skip
 
 

@@ -5,7 +5,9 @@ attribute, index, conversion or format spec, so a template can read nothing but 
 given). Variables: ``name`` (the outlet's name), ``tier`` (its tier label), ``progress``
 (what it still needs for the next tier), ``categories`` (its preferred categories) and
 ``products`` (its recommended products, when recommendations exist). Anything else is
-refused when the campaign is saved. Copy is written in Chinese first.
+refused when the campaign is saved. A survey wave's sending (docs/surveys.md) adds ``link``
+(the customer's personal answer link), known only to that send. Copy is written in Chinese
+first.
 
 ``layer`` names a preference layer of the grading run (``customer_profiles.layers``); the
 customer's level in it picks the variant, ``default`` otherwise.
@@ -14,10 +16,10 @@ customer's level in it picks the variant, ``default`` otherwise.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 VARIABLES = ("name", "tier", "progress", "categories", "products")
 DEFAULT = "default"
@@ -36,8 +38,9 @@ def fields_of(text: str) -> list[str]:
     return names
 
 
-def unknown_variables(text: str) -> list[str]:
-    """The fields of ``text`` that are no known variable (malformed ones included)."""
+def unknown_variables(text: str, extra: Sequence[str] = ()) -> list[str]:
+    """The fields of ``text`` that are no known variable (malformed ones included);
+    ``extra``: variables the caller adds (``link`` for a survey's sending)."""
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as err:  # an unmatched brace
@@ -48,7 +51,7 @@ def unknown_variables(text: str) -> list[str]:
             continue
         if not name.isidentifier() or spec or conv:
             bad.add(f"{{{name}}} is not a plain {{variable}}")
-        elif name not in VARIABLES:
+        elif name not in VARIABLES and name not in extra:
             bad.add(name)
     return sorted(bad)
 
@@ -63,7 +66,9 @@ class Content(BaseModel):
 
     @field_validator("variants")
     @classmethod
-    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+    def _known(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # a survey's sending adds {link} (validated with context {"variables": ["link"]})
+        extra = tuple((info.context or {}).get("variables", ()))
         if DEFAULT not in v:
             raise ValueError("a `default` variant is required (customers at no listed level)")
         problems = []
@@ -72,7 +77,7 @@ class Content(BaseModel):
                 problems.append(f"{key}: empty text")
             elif len(text) > MAX_LEN:
                 problems.append(f"{key}: longer than {MAX_LEN} characters")
-            bad = unknown_variables(text)
+            bad = unknown_variables(text, extra)
             if bad:
                 problems.append(f"{key}: unknown variable(s) {bad}; known: {', '.join(VARIABLES)}")
         if problems:

@@ -78,23 +78,32 @@ def create_campaign(
     """Validate and store a campaign definition; returns the stored row."""
     with engine.begin() as conn:
         spec = parse_campaign(data, today=today, audiences=audience_names(conn), source=source)
-        if conn.execute(select(Campaign.id).where(Campaign.name == spec.name)).first():
-            raise ConflictError(f"campaign {spec.name!r} exists", value=spec.name)
-        conn.execute(
-            insert(Campaign).values(
-                name=spec.name,
-                title=spec.title or spec.name,
-                audience=spec.audience,
-                status="active",
-                spec=spec.model_dump(mode="json"),
-                salt=secrets.token_hex(16),
-                budget_fen=spec.budget_fen,
-                holdout_share=spec.holdout_share,
-                created_at=now,
-                created_by=actor,
-            )
+        return store_campaign(conn, spec, actor=actor, now=now)
+
+
+def store_campaign(
+    conn: Connection, spec: CampaignSpec, *, actor: str, now: dt.datetime
+) -> dict[str, Any]:
+    """Store a validated ``spec`` (active, with a fresh holdout salt); a name in use is a
+    :class:`ConflictError`. :func:`create_campaign`'s write, also used by a survey wave's
+    sending (docs/surveys.md)."""
+    if conn.execute(select(Campaign.id).where(Campaign.name == spec.name)).first():
+        raise ConflictError(f"campaign {spec.name!r} exists", value=spec.name)
+    conn.execute(
+        insert(Campaign).values(
+            name=spec.name,
+            title=spec.title or spec.name,
+            audience=spec.audience,
+            status="active",
+            spec=spec.model_dump(mode="json"),
+            salt=secrets.token_hex(16),
+            budget_fen=spec.budget_fen,
+            holdout_share=spec.holdout_share,
+            created_at=now,
+            created_by=actor,
         )
-        return _row(conn, spec.name)
+    )
+    return _row(conn, spec.name)
 
 
 def _row(conn: Connection, name: str) -> dict[str, Any]:
@@ -251,14 +260,24 @@ def send_wave_in(
     policy: CampaignPolicy,
     *,
     now: dt.datetime,
+    links: Mapping[str, str] | None = None,
 ) -> WaveResult:
     """:func:`send_wave` on the caller's connection, in its transaction (the tier-writer hook
-    of triggered campaigns, :mod:`.triggers`): the same checks, refusals and writes."""
+    of triggered campaigns, :mod:`.triggers`): the same checks, refusals and writes.
+
+    ``links`` (customer → URL): a survey wave's sending (docs/surveys.md): every member's
+    message carries its personal answer link (the ``{link}`` variable and the payload's
+    ``link``) and nobody is held out (the survey's sample is the design; the opt-outs, the
+    frequency cap, the budget and the quiet hours apply as to any campaign)."""
     if members.empty:
         raise DataError(f"campaign {name!r}: no members: nothing sent")
     members = members.drop_duplicates("customer_id")
     row = _row(conn, name)
-    spec = CampaignSpec.model_validate(row["spec"])
+    if links is None:
+        spec = CampaignSpec.model_validate(row["spec"])
+    else:
+        spec = CampaignSpec.model_validate(row["spec"], context={"variables": ["link"]})
+        spec = spec.model_copy(update={"holdout_share": 0.0})
     wave = _due(conn, row, spec, now)
     hooks = _hooks(conn)
     if not hooks:
@@ -301,10 +320,10 @@ def send_wave_in(
             continue
         prof = {**profiles.get(r["customer_id"], {}), "tier": r["tier"]}
         variant = spec.content.variant_for(prof.get("layers"))
-        text = render(
-            spec.content.variants[variant],
-            values_of(prof, labels, products=products.get(r["customer_id"])),
-        )
+        values = values_of(prof, labels, products=products.get(r["customer_id"]))
+        if links is not None:
+            values = {**values, "link": links.get(r["customer_id"], "")}
+        text = render(spec.content.variants[variant], values)
         template = spec.coupon_for(r["tier"])
         coupon = None
         if template is not None:
@@ -329,6 +348,8 @@ def send_wave_in(
             "customer_id": r["customer_id"], "channel": r["channel"], "variant": variant,
             "text": text, "coupon": coupon, "not_before": r["not_before"].isoformat(),
         }  # fmt: skip
+        if links is not None:
+            payload["link"] = links.get(r["customer_id"])
         for h in hooks:
             outbox.append(
                 {

@@ -6,7 +6,7 @@ once with its key path."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +26,46 @@ class Followup(_Strict):
     within_days: int = Field(default=3, ge=0, le=60)
 
 
+class Reason(_Strict):
+    """A reason the answer page offers (several may be ticked): its code and labels."""
+
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    zh: str = Field(min_length=1, max_length=40)
+    en: str = Field(min_length=1, max_length=60)
+
+
+DEFAULT_REASONS = (
+    Reason(code="delivery", zh="配送准时", en="Delivery on time"),
+    Reason(code="quality", zh="商品质量", en="Product quality"),
+    Reason(code="price", zh="价格", en="Price"),
+    Reason(code="range", zh="品类齐全", en="Product range"),
+    Reason(code="service", zh="客户经理服务", en="Account manager's service"),
+    Reason(code="app", zh="下单方便", en="Easy ordering"),
+)
+
+
+class Send(_Strict):
+    """How a wave is sent with personal answer links (through the campaign module)."""
+
+    channels: list[Literal["sms", "push", "wechat"]] = Field(
+        default=["wechat", "sms"], min_length=1
+    )
+    text: str = Field(
+        default="{name}您好！您会向同行推荐我们吗？请用1分钟打分（0-10分）：{link}",
+        min_length=1,
+        max_length=300,
+    )
+    link_days: int = Field(default=14, ge=1, le=90, description="A link expires after this")
+    budget: float = Field(default=1000.0, gt=0, le=1_000_000, description="Yuan for messages")
+
+    @field_validator("text")
+    @classmethod
+    def _has_link(cls, v: str) -> str:
+        if "{link}" not in v:
+            raise ValueError("the text must carry {link}")
+        return v
+
+
 class SurveyPolicy(_Strict):
     """See docs/surveys.md for every key."""
 
@@ -36,6 +76,16 @@ class SurveyPolicy(_Strict):
     cooldown_days: int = Field(default=90, ge=0, le=3650)
     cell_bands: list[float] = Field(default=[0.2, 0.5])
     followup: Followup = Followup()
+    reasons: list[Reason] = Field(default=list(DEFAULT_REASONS), max_length=20)
+    send: Send = Send()
+
+    @field_validator("reasons")
+    @classmethod
+    def _unique(cls, v: list[Reason]) -> list[Reason]:
+        codes = [r.code for r in v]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"reason codes repeated: {codes}")
+        return v
 
     @field_validator("quotas")
     @classmethod

@@ -10,6 +10,7 @@ reason, every one of them (nothing is silently dropped).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -23,7 +24,7 @@ from tierwise.errors import DataError
 from tierwise.ops.surveys.policy import SurveyPolicy
 
 #: the columns of an answers file (other columns are ignored); a few zh-CN headers accepted
-COLUMNS = ("customer_id", "score", "comment", "answered_at")
+COLUMNS = ("customer_id", "score", "comment", "answered_at", "reasons")
 ALIASES = {"客户编号": "customer_id", "评分": "score", "意见": "comment", "回答时间": "answered_at"}
 UNKNOWN_CELL = "unknown"
 
@@ -80,6 +81,25 @@ def draw_sample(
     return out, strata
 
 
+def draw_followup(
+    nonrespondents: pd.DataFrame, fraction: float, *, seed: int = 0
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """The second phase of a two-phase survey: in each tier of ``nonrespondents``
+    (customer_id, tier, ... other columns kept) a simple random sample of ``fraction`` of
+    them, rounded up (at least one when the tier has any). Deterministic for a seed. Returns
+    the subsample and, per tier (``-``: no tier), the non-respondents and the number drawn."""
+    miss = nonrespondents.drop_duplicates("customer_id").sort_values("customer_id")
+    rng = np.random.default_rng(seed)
+    parts, by_tier = [], {}
+    for tier, group in miss.groupby(miss["tier"].fillna(""), sort=True):
+        take = min(len(group), int(np.ceil(fraction * len(group) - 1e-9)))
+        idx = np.sort(rng.choice(len(group), size=take, replace=False))
+        parts.append(group.iloc[idx])
+        by_tier[str(tier) or "-"] = {"nonrespondents": len(group), "subsampled": take}
+    out = pd.concat(parts, ignore_index=True) if parts else miss.iloc[:0]
+    return out, by_tier
+
+
 def read_answers(path: Path) -> pd.DataFrame:
     """The rows of an answers file (.csv, .xlsx/.xls) as text, headers normalised."""
     suffix = path.suffix.lower()
@@ -115,12 +135,15 @@ def check_rows(
     answered: Collection[str],
     *,
     now: dt.datetime,
+    reasons: Collection[str] = (),
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Good answers (customer_id, score, comment, answered_at) and rejected rows (row,
     column, value, reason). ``row`` is the file's row number (the header is row 1). A row is
     refused when its customer was not sent this wave, its score is not a whole number 0-10,
-    its answered_at is not a date-time (empty: ``now``) or its customer already answered
-    (in the store, or on an earlier row of the file)."""
+    its answered_at is not a date-time (empty: ``now``), its reasons (codes separated by
+    ``,`` / ``;`` / ``、``; optional column) are not all among ``reasons`` or its customer
+    already answered (in the store, or on an earlier row of the file)."""
+    known = set(reasons)
     sent, seen = set(recipients), set(answered)
     good: list[dict[str, Any]] = []
     bad: list[dict[str, Any]] = []
@@ -151,12 +174,22 @@ def check_rows(
                 reject("answered_at", when_raw, "not a date-time")
                 continue
             when = parsed.to_pydatetime().replace(tzinfo=None)
+        codes: list[str] | None = None
+        if has["reasons"] and str(rec["reasons"]).strip():
+            raw_r = str(rec["reasons"]).strip()
+            codes = [c.strip() for c in re.split(r"[,;、，；]", raw_r) if c.strip()]
+            unknown = [c for c in codes if c not in known]
+            if unknown:
+                reject("reasons", raw_r, f"unknown reason code(s): {', '.join(unknown)}")
+                continue
+            codes = list(dict.fromkeys(codes))
         if cid in seen:
             reject("customer_id", cid, "a second answer from this customer")
             continue
         seen.add(cid)
         comment = str(rec["comment"]).strip() if has["comment"] else ""
         good.append(
-            {"customer_id": cid, "score": score, "comment": comment or None, "answered_at": when}
-        )
+            {"customer_id": cid, "score": score, "comment": comment or None, "answered_at": when,
+             "reasons": codes}
+        )  # fmt: skip
     return good, bad

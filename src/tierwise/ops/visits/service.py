@@ -38,6 +38,7 @@ class DayPlan:
     shortfall: pd.DataFrame  # managers whose cadence needs more than their capacity
     late_stops: int  # routed stops arriving after their window
     extra_planned: int = 0  # visits planned for the extra customers (an audience) not due
+    covered: int = 0  # visits planned with another manager of the customer's territory
 
 
 def cadence_frame(conn: Connection) -> pd.DataFrame:
@@ -61,6 +62,7 @@ def plan(
     capacity: Mapping[str, int] | None = None,
     locations: Mapping[str, tuple[float, float]] | None = None,
     extra: Collection[str] | None = None,
+    territory: Mapping[str, str] | None = None,
 ) -> DayPlan:
     """Plan (and route, where the outlets' coordinates are known) every manager's ``day``.
 
@@ -68,6 +70,11 @@ def plan(
     members as of the day, read by the caller through :mod:`tierwise.tags.targets`): those
     not already due are due on ``day`` with reason ``audience`` and ranked with the rest by
     value at risk, so capacity still holds (what does not fit is overflow, as always).
+
+    ``territory`` (manager → city, the lake's ``account_managers.territory``): what does
+    not fit with the customer's own manager, or has none, is planned with another manager
+    whose territory is the customer's city (``customer_profiles.city``) and who has room
+    that day (:func:`.planner.plan_day`); counted in ``covered``.
 
     Visits of earlier days still ``planned`` become ``missed`` (their customers are still due,
     so they are planned again, ``rolled_from`` their first planned day). Planning a day again
@@ -90,7 +97,16 @@ def plan(
         due = _with_extra(conn, due, cad, [c for c in dict.fromkeys(extra) if c not in kept], day)
     risk = value_at_risk(conn, due["customer_id"].tolist())
     due["value_at_risk"] = due["customer_id"].map(risk).astype("float64")
-    decided = plan_day(due, capacity, day, policy)
+    city = None
+    if territory:
+        ids = due["customer_id"].tolist()
+        city = {}
+        for i in range(0, len(ids), 5_000):
+            q = select(CustomerProfile.customer_id, CustomerProfile.city).where(
+                CustomerProfile.customer_id.in_(ids[i : i + 5_000])
+            )
+            city.update({c: t for c, t in conn.execute(q) if t})
+    decided = plan_day(due, capacity, day, policy, territory=territory, city=city)
     is_planned = decided["planned"].astype(bool)
     chosen = decided.loc[is_planned].copy()
     rolled = _rolled_from(conn, chosen["customer_id"].tolist(), day)
@@ -117,7 +133,8 @@ def plan(
         ["customer_id", "manager_id", "tier", "rank", "value_at_risk", "days_overdue", "overflow"]
     ].reset_index(drop=True)
     extra_planned = sum(1 for r in rows if r["reason"] == "audience")
-    return DayPlan(day, len(rows), int(missed or 0), over, shortfall, late, extra_planned)
+    covered = int(decided["covered_for"].notna().sum()) if "covered_for" in decided else 0
+    return DayPlan(day, len(rows), int(missed or 0), over, shortfall, late, extra_planned, covered)
 
 
 def _with_extra(
