@@ -34,6 +34,7 @@ from tierwise.api.routers import (
     rebates,
     recommendations,
     runs,
+    service,
     spotchecks,
     supply,
     surveys,
@@ -78,6 +79,7 @@ ROUTERS = (
     surveys,
     supply,
     campaigns,
+    service,
 )
 
 
