@@ -75,6 +75,7 @@ def _pages(site: Site) -> list[str]:
     pages += ["/console/credit", "/console/rebates", "/console/visits", "/console/surveys"]
     pages += ["/console/supply"]
     pages += ["/console/campaigns"]
+    pages += ["/console/service?at=2026-10-31T23:59&day=2026-10-30"]
     pages += [f"/console/benefits?customer={i}" for i in ids[:3]]
     return pages + [f"/console/customers/{i}" for i in ids]
 
