@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tierwise.api.access import (
+    CUSTOMER_SCOPED,
     ROLE_ACTIONS,
     Action,
     CustomerRef,
@@ -175,6 +176,24 @@ def test_who_runs_campaigns_and_uses_coupons() -> None:
             Role.SERVICE,
         }
     )
+
+
+def test_who_works_the_service_desk_and_reads_service_levels() -> None:
+    """R-OPS-1 (issue 21 item 3): the desk and the CRM/ERP/WMS (service) work the queue, post
+    tickets, read levels and the delivery list; analysts read breaches and the list (masked);
+    account managers and customers only the service level of the customers they may read."""
+    roles = lambda a: {r for r, acts in ROLE_ACTIONS.items() if a in acts}  # noqa: E731
+    assert roles(Action.SERVICE_TICKET) == {Role.ADMIN, Role.SERVICE}
+    assert roles(Action.SERVICE_QUEUE) == roles(Action.DELIVERY_LIST)
+    assert roles(Action.SERVICE_QUEUE) == {Role.ADMIN, Role.SERVICE, Role.ANALYST}
+    assert roles(Action.SERVICE_LEVEL) == {
+        Role.ADMIN, Role.SERVICE, Role.ANALYST, Role.SALES, Role.CUSTOMER,
+    }  # fmt: skip
+    assert Action.SERVICE_LEVEL in CUSTOMER_SCOPED
+    mine, theirs = CustomerRef("C1", MANAGER), CustomerRef("C2", "AM999")
+    sales = Principal("user:s", Role.SALES, manager_id=MANAGER)
+    assert decide(sales, Action.SERVICE_LEVEL, mine)
+    assert not decide(sales, Action.SERVICE_LEVEL, theirs)
 
 
 def test_only_some_roles_see_personal_data() -> None:

@@ -78,6 +78,7 @@ def _pages(site: Site) -> list[str]:
     from .test_answer_page import answer_link  # the customer's survey answer page (no login)
 
     pages += [answer_link(site)]
+    pages += ["/console/service?at=2026-10-31T23:59&day=2026-10-30"]
     pages += [f"/console/benefits?customer={i}" for i in ids[:3]]
     return pages + [f"/console/customers/{i}" for i in ids]
 

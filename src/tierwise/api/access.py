@@ -73,6 +73,10 @@ class Action(StrEnum):
     CAMPAIGN_MANAGE = "campaign.manage"  # define, pause / end, send a wave
     CAMPAIGN_CALLBACK = "campaign.callback"  # the provider's receipts and opt-outs
     COUPON_REDEEM = "coupon.redeem"  # check and use a campaign coupon at order time
+    SERVICE_QUEUE = "service.queue"  # the ticket queue by service level, breaches per tier
+    SERVICE_TICKET = "service.ticket"  # the CRM posts new tickets and their status changes
+    SERVICE_LEVEL = "service.level"  # a customer's service level (ERP/WMS), row-scoped
+    DELIVERY_LIST = "delivery.list"  # the warehouse's daily delivery-priority list
 
 
 _A = Action
@@ -99,6 +103,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         | {_A.RUN_START, _A.RUN_RELEASE, _A.POLICY_VALIDATE, _A.OVERRIDE_LIST, _A.EXPORT}
         | {_A.CREDIT_READ, _A.VISIT_READ, _A.SURVEY_READ, _A.SUPPLY_READ, _A.CAMPAIGN_READ}
         | {_A.EXPERIMENT_READ, _A.EXPERIMENT_MANAGE, _A.SPOTCHECK_REVIEW, _A.REBATE_READ}
+        # differentiated service: breaches per tier, the delivery list (masked), levels
+        | {_A.SERVICE_QUEUE, _A.DELIVERY_LIST, _A.SERVICE_LEVEL}
     ),
     # campaigns by tier: lists and exports, masked (sending goes through the CRM); they follow
     # the retention flow's coupons and outcomes (read only, masked); they build the audiences
@@ -140,6 +146,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.REBATE_READ,  # their own customers' rebates
             _A.VISIT_READ,
             _A.VISIT_CHECKIN,
+            _A.SERVICE_LEVEL,  # their own customers' service level
         }
     ),
     # customer service desk and integrated systems (CRM/ERP): look up, call back, post events
@@ -158,11 +165,19 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             _A.PRICE_READ,
             _A.COUPON_REDEEM,  # the order system checks and uses a campaign coupon
             _A.CAMPAIGN_CALLBACK,  # the SMS / WeChat gateway reports receipts and opt-outs
+            # differentiated service (R-OPS-1): the desk works the queue, the CRM posts
+            # tickets, the ERP/WMS reads service levels and the warehouse its delivery list
+            _A.SERVICE_QUEUE,
+            _A.SERVICE_TICKET,
+            _A.SERVICE_LEVEL,
+            _A.DELIVERY_LIST,
         }
     ),
     # the customer sees its own tier, product recommendations, benefits and their use, and
     # its own rebate statement
-    Role.CUSTOMER: frozenset({_A.SELF_READ, _A.RECOMMEND_READ, _A.BENEFIT_READ, _A.REBATE_READ}),
+    Role.CUSTOMER: frozenset(
+        {_A.SELF_READ, _A.RECOMMEND_READ, _A.BENEFIT_READ, _A.REBATE_READ, _A.SERVICE_LEVEL}
+    ),
 }
 
 # Actions on one customer, checked against the customer's row (scoped roles)
@@ -179,6 +194,7 @@ CUSTOMER_SCOPED = frozenset(
         _A.BENEFIT_REDEEM,
         _A.PRICE_READ,
         _A.REBATE_READ,
+        _A.SERVICE_LEVEL,
     }
 )
 

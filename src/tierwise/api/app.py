@@ -34,6 +34,7 @@ from tierwise.api.routers import (
     rebates,
     recommendations,
     runs,
+    service,
     spotchecks,
     supply,
     surveys,
@@ -80,6 +81,7 @@ ROUTERS = (
     surveys,
     supply,
     campaigns,
+    service,
 )
 
 

@@ -20,6 +20,7 @@ from tierwise.console import (
     models,
     pages,
     rebates,
+    service,
     supply,
     surveys,
     tags,
@@ -78,6 +79,7 @@ def install(app: FastAPI) -> None:
     app.include_router(credit.router)
     app.include_router(benefits.router)
     app.include_router(rebates.router)
+    app.include_router(service.router)
     app.include_router(visits.router)
     app.include_router(surveys.router)
     app.include_router(supply.router)

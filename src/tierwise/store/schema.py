@@ -1280,3 +1280,22 @@ class SurveyFollowup(Base):
     fraction: Mapped[float] = mapped_column(Float)
     channel: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ServiceTicket(Base):
+    """A customer-service ticket received through the API (the CRM posts new tickets and
+    status changes, R-OPS-1). The service queue reads the lake's ``tickets`` and these; a row
+    here with the ticket id of a lake ticket is its latest state."""
+
+    __tablename__ = "service_tickets"
+
+    ticket_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    created_time: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(12))  # complaint | inquiry
+    severity: Mapped[int] = mapped_column(Integer)  # 1 minor, 2 serious, 3 critical
+    topic: Mapped[str] = mapped_column(String(16))
+    resolved_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source: Mapped[str] = mapped_column(String(140))  # api:<subject>
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -90,8 +90,11 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def _iso_datetime(value: Any) -> Any:
-    """A moment in JSON is ISO 8601 text (pydantic's lax mode would take ``0`` as the epoch)."""
-    if isinstance(value, datetime | str):
+    """A moment in JSON or a query string is ISO 8601 text (pydantic's lax mode would take
+    ``0`` or ``"0"`` as the epoch)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value.strip()):
         return value
     raise ValueError("Input should be a date and time as ISO 8601 text")
 
