@@ -74,7 +74,8 @@ def _pages(site: Site) -> list[str]:
     pages += ["/console/models", "/console/tasks", "/console/analysis", "/console/users"]
     pages += ["/console/credit", "/console/rebates", "/console/visits", "/console/surveys"]
     pages += ["/console/supply"]
-    pages += ["/console/campaigns"]
+    pages += ["/console/campaigns", "/console/prices"]
+    pages += [f"/console/prices?customer={ids[0]}&lines=V1,蔬菜,2,5.00%0AM1,鲜肉,1,20"]
     pages += [f"/console/benefits?customer={i}" for i in ids[:3]]
     return pages + [f"/console/customers/{i}" for i in ids]
 

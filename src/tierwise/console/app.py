@@ -18,6 +18,7 @@ from tierwise.console import (
     experiments,
     models,
     pages,
+    prices,
     rebates,
     supply,
     surveys,
@@ -77,6 +78,7 @@ def install(app: FastAPI) -> None:
     app.include_router(credit.router)
     app.include_router(benefits.router)
     app.include_router(rebates.router)
+    app.include_router(prices.router)
     app.include_router(visits.router)
     app.include_router(surveys.router)
     app.include_router(supply.router)

@@ -54,6 +54,7 @@ NAV = (
     ("credit", "/console/credit", Action.CREDIT_READ),
     ("benefits_page", "/console/benefits", Action.BENEFIT_READ),
     ("rebates", "/console/rebates", Action.REBATE_READ),
+    ("prices", "/console/prices", Action.PRICE_READ),
     ("visits", "/console/visits", Action.VISIT_READ),
     ("surveys", "/console/surveys", Action.SURVEY_READ),
     ("supply", "/console/supply", Action.SUPPLY_READ),

@@ -214,6 +214,7 @@ class Quoted:
     amount: Decimal
     rule: str | None
     why: str
+    others: int = 0  # other matching rules (lower priority or the same result)
 
 
 class RuleIndex:
@@ -261,4 +262,4 @@ def quote_line(
     if others:
         why += f"; {others} other matching rule(s) of lower priority or the same result"
     amount = (net * line.quantity).quantize(CENT, ROUND_HALF_UP)
-    return Quoted(line.sku, line.quantity, line.list_price, net, amount, best.code, why)
+    return Quoted(line.sku, line.quantity, line.list_price, net, amount, best.code, why, others)
