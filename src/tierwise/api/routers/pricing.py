@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, CustomerAccess, allow, allow_customer
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import Input, StrictInt
+from tierwise.api.schemas.common import Input, IsoDate, StrictInt
 from tierwise.ops.benefits.price_rules import delete_rule, list_rules, quote, save_rule
 from tierwise.ops.benefits.pricing import Line, PriceRule
 
@@ -116,7 +116,7 @@ def get_rules(
         Query(min_length=1, max_length=60, pattern=_NO_CONTROL, description="A province, or `any`"),
     ] = None,
     kind: Annotated[Literal["discount_pct", "net_price"] | None, Query()] = None,
-    on: Annotated[dt.date | None, Query(description="Only rules valid that day")] = None,
+    on: Annotated[IsoDate | None, Query(description="Only rules valid that day")] = None,
 ) -> list[PriceRulePublic]:
     """Filters: a scope's exact value, or ``any`` for the rules without that scope."""
     rules = list_rules(

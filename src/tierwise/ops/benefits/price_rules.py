@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from tierwise.errors import ConflictError, NotFoundError
 from tierwise.ops.benefits.pricing import (
@@ -23,7 +23,7 @@ from tierwise.ops.benefits.pricing import (
     quote_line,
 )
 from tierwise.ops.retention import enqueue_events
-from tierwise.store.schema import CustomerTier, PriceRuleRow
+from tierwise.store.schema import CustomerTier, PriceRuleRow, PriceRuleVersion
 
 CHANGED = "price_rule.changed"
 _FIELDS = ("id", "code", "kind", "value", "valid_from", "valid_until", "priority", "tier", "sku",
@@ -105,7 +105,19 @@ def save_rules(
             ).scalar_one()
             saved.append(PriceRule(**{**values, "id": int(new_id)}))
         enqueue_events(conn, [(CHANGED, _payload(r, "created")) for r in saved], now)
+        _bump(conn, now)
     return saved
+
+
+def _bump(conn: Connection, now: dt.datetime) -> None:
+    """Count a change to the rules (in its transaction): quotes reload their index."""
+    done = conn.execute(
+        update(PriceRuleVersion)
+        .where(PriceRuleVersion.id == 1)
+        .values(version=PriceRuleVersion.version + 1, changed_at=now)
+    ).rowcount
+    if not done:
+        conn.execute(insert(PriceRuleVersion).values(id=1, version=1, changed_at=now))
 
 
 def delete_rule(engine: Engine, rule_id: int, *, now: dt.datetime) -> None:
@@ -118,6 +130,7 @@ def delete_rule(engine: Engine, rule_id: int, *, now: dt.datetime) -> None:
             raise NotFoundError(f"no price rule {rule_id}", rule_id=rule_id)
         conn.execute(delete(PriceRuleRow).where(PriceRuleRow.id == rule_id))
         enqueue_events(conn, [(CHANGED, _payload(_rule(row), "deleted"))], now)
+        _bump(conn, now)
 
 
 def list_rules(
@@ -155,9 +168,11 @@ def quote(
     engine: Engine, customer_id: str, region: str | None, day: dt.date, lines: Sequence[Line]
 ) -> Quote:
     """Price ``lines`` for a customer (their published tier; ``region``: their province) on
-    ``day``: per line the list price, net price, the rule applied and why."""
-    index = rule_index(engine)
+    ``day``: per line the list price, net price, the rule applied and why. One connection,
+    two primary-key reads (the rules' version, the customer's tier); the rules come from the
+    in-process index."""
     with engine.connect() as conn:
+        index = rule_index(engine, conn)
         tier = conn.execute(
             select(CustomerTier.tier).where(CustomerTier.customer_id == customer_id)
         ).scalar_one_or_none()
@@ -166,28 +181,30 @@ def quote(
     return Quote(customer_id, tier, region, day, quoted, total)
 
 
-_CACHE: dict[str, tuple[tuple[int, int, str], RuleIndex]] = {}
+_CACHE: dict[str, tuple[tuple[int, str], RuleIndex]] = {}
 _LOCK = threading.Lock()
 
 
-def rule_index(engine: Engine) -> RuleIndex:
-    """The rules as a quote index, reloaded when their count, newest id or newest save
-    time changes (SQLite may reuse the id of a deleted last row)."""
-    with engine.connect() as conn:
-        count, top, newest = conn.execute(
-            select(
-                func.count(),
-                func.coalesce(func.max(PriceRuleRow.id), 0),
-                func.max(PriceRuleRow.created_at),
-            )
-        ).one()
-        version = (int(count), int(top), str(newest))
-        key = str(engine.url)
-        with _LOCK:
-            hit = _CACHE.get(key)
-            if hit is not None and hit[0] == version:
-                return hit[1]
-        index = RuleIndex(_all(conn))
+def rule_index(engine: Engine, conn: Connection | None = None) -> RuleIndex:
+    """The rules as a quote index, reloaded when ``price_rule_version`` changed (every save
+    and delete bumps it in its transaction, so every process sees a change at once). Rules
+    written around :func:`save_rules` / :func:`delete_rule` are not seen until the next
+    change."""
+    if conn is None:
+        with engine.connect() as own:
+            return rule_index(engine, own)
+    row = conn.execute(
+        select(PriceRuleVersion.version, PriceRuleVersion.changed_at).where(
+            PriceRuleVersion.id == 1
+        )
+    ).one_or_none()
+    version = (int(row.version), str(row.changed_at)) if row is not None else (0, "")
+    key = str(engine.url)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+    index = RuleIndex(_all(conn))
     with _LOCK:
         _CACHE[key] = (version, index)
     return index
