@@ -146,7 +146,7 @@ def measure(customers: int, months: int, seed: int, work: Path) -> dict[str, Any
     dry = dry_run(spend, {c: t for c, t in tiers.items() if t}, {TIER: PCT})[0]
     # the season dry run (the same season a year back; `auto`: the recent one when the book
     # does not reach a year and 90 days back), from the book's lake only
-    forecast, used = forecast_spend(book / "lake", END, DAYS, "auto")
+    forecast, season_used = forecast_spend(book / "lake", END, DAYS, "auto")
     season = dry_run(forecast, {c: t for c, t in tiers.items() if t}, {TIER: PCT})[0]
 
     # 3. the world's truth: its rebate (basis = orders − coupons) and the arm's effects
@@ -190,7 +190,7 @@ def measure(customers: int, months: int, seed: int, work: Path) -> dict[str, Any
         "customers": customers, "months": months, "members": len(members),
         "ledger_customers": len(ledger), "gen_s": gen_s, "sim_s": sim_s, "accrue_s": accrue_s,
         "dry_spend": dry.spend, "dry_cost": dry.cost, "dry_buyers": dry.buyers,
-        "season_spend": season.spend, "season_cost": season.cost, "season_method": used,
+        "season_spend": season.spend, "season_cost": season.cost, "season_method": season_used,
         "realised": realised, "world_basis": sum(world_basis.values(), Decimal(0)),
         "coupons_to_arm": coupons, "ledger_gross": ledger_gross, "ledger_refunds": refunds,
         "ledger_total": ledger_total, "basis_off": basis_off, "amount_off": amount_off,
