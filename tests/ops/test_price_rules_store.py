@@ -59,3 +59,43 @@ def test_a_batch_is_saved_whole_or_refused_naming_both_rows(tmp_path: Path) -> N
     ok = save_rules(engine, [batch[0], rule("b2", "3", tier="gold", priority=1)], author="t",
                     now=NOW)  # fmt: skip
     assert [r.id for r in ok] == [1, 2]
+
+
+def test_rules_from_excel_and_lines_from_a_gbk_file(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from tierwise.ops.benefits.price_rule_files import read_lines, read_rules
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(
+        [
+            "规则编码",
+            "类型",
+            "数值",
+            "生效日",
+            "失效日",
+            "优先级",
+            "等级",
+            "商品编码",
+            "品类",
+            "地区",
+        ]
+    )
+    ws.append(["veg8", "折扣", 8, dt.datetime(2026, 12, 1), None, 5, "gold", None, "蔬菜", "不限"])
+    ws.append(["v1", "净价", 3.5, dt.datetime(2026, 12, 1), dt.datetime(2027, 1, 1), 9, "全部",
+               "V1", None, "广东省"])  # fmt: skip
+    wb.save(tmp_path / "价格规则.xlsx")
+    rules, rows = read_rules(tmp_path / "价格规则.xlsx")
+    assert rows == [2, 3]
+    assert (rules[0].code, rules[0].kind, rules[0].value, rules[0].tier, rules[0].region) == (
+        "veg8", "discount_pct", Decimal("8.00"), "gold", None)  # fmt: skip
+    assert (rules[1].kind, rules[1].value, rules[1].valid_until, rules[1].tier, rules[1].sku,
+            rules[1].region) == ("net_price", Decimal("3.50"), dt.date(2027, 1, 1), None, "V1",
+                                 "广东省")  # fmt: skip
+    f = tmp_path / "明细.csv"
+    f.write_bytes('商品编码,品类,数量,单价\nV1,蔬菜,2,12.50\nM1,,1,"1,020.00"\n'.encode("gbk"))
+    lines = read_lines(f)
+    assert [(ln.sku, ln.category, ln.quantity, ln.list_price) for ln in lines] == [
+        ("V1", "蔬菜", Decimal(2), Decimal("12.50")), ("M1", None, Decimal(1), Decimal("1020.00"))]  # fmt: skip

@@ -95,8 +95,7 @@ def add_command(
         amount = Decimal(value)
     except InvalidOperation:
         raise UsageError(f"--value {value!r} is not a number", hint="e.g. --value 5") from None
-    start = parse_date(valid_from, "--from")
-    assert start is not None
+    start = parse_date(valid_from, "--from") or dt.date.min  # the option is required
     rule = PriceRule(
         id=None, code=code, kind=kind, value=amount, valid_from=start,  # type: ignore[arg-type]
         valid_until=parse_date(valid_until, "--until"), priority=priority, tier=tier, sku=sku,
