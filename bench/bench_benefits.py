@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -179,16 +183,68 @@ def quote_bench(rules: int, requests: int, tmp: Path) -> tuple[float, float]:
     return statistics.median(times), times[int(0.99 * len(times)) - 1]
 
 
+def measure(customers: int, rules: int, requests: int) -> dict[str, float]:
+    """Every figure of this bench, from the ``tierwise`` on the path."""
+    with tempfile.TemporaryDirectory() as d:
+        pub = publish_bench(customers, Path(d))
+        p50, p99 = quote_bench(rules, requests, Path(d))
+    return {**pub, "p50": p50, "p99": p99}
+
+
+def before(src: Path, a: argparse.Namespace) -> dict[str, float]:
+    """The same measurements with the code of ``src`` (a checkout's ``src`` folder before a
+    change) first on the path: this bench's code, the old ``tierwise``."""
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.bench_benefits", "--json", "--customers", str(a.customers),
+         "--rules", str(a.rules), "--requests", str(a.requests)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    figures: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=200_000)
     ap.add_argument("--rules", type=int, default=10_000)
     ap.add_argument("--requests", type=int, default=2_000)
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON, record nothing")
+    ap.add_argument(
+        "--before-src",
+        type=Path,
+        help="a src folder of the code before a change (git archive COMMIT src | tar -x): "
+        "measured the same way, side by side",
+    )
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        pub = publish_bench(a.customers, Path(d))
-        p50, p99 = quote_bench(a.rules, a.requests, Path(d))
+    if a.json:
+        import tierwise
+
+        m = measure(a.customers, a.rules, a.requests)
+        print(json.dumps({**m, "src": str(Path(tierwise.__file__).parents[1])}))
+        return
+    old = before(a.before_src, a) if a.before_src else None
+    load_old = load_average()
+    pub = measure(a.customers, a.rules, a.requests)
+    p50, p99 = pub["p50"], pub["p99"]
     ratio = pub["with_first"] / pub["without_first"]
+    side = ""
+    if old is not None:
+        side = f"""
+Before and after the quote's changes (the rules' version read as one primary-key row instead
+of a count and two max() over the rules; one connection for the version and the tier; an
+index on the active grants' `valid_until` for the grant sync's ended-grace scan), the same
+bench run one after the other under the bench lock; "before" is `{a.before_src}` (load
+average after it {load_old}):
+
+| figure | before | after |
+|---|---|---|
+| quote p50 ({a.rules:,} rules, 5 lines, through the API in-process) | {old["p50"]:.1f} ms | {p50:.1f} ms |
+| quote p99 | {old["p99"]:.1f} ms | **{p99:.1f} ms** |
+| real-time regrade through the one writer (500, mean) | {old["regrade_ms"]:.1f} ms | {pub["regrade_ms"]:.1f} ms |
+| first publication with the hook | {old["with_first"]:.1f} s | {pub["with_first"]:.1f} s |
+| second publication with the hook | {old["with_second"]:.1f} s | {pub["with_second"]:.1f} s |
+"""
     body = f"""## Benefits ledger and tier pricing (`bench/bench_benefits.py`, issue 21)
 
 `flock /work/bench.lock uv run --frozen python -m bench.bench_benefits --customers {a.customers}`
@@ -206,13 +262,12 @@ after the 500 regrades.
 
 Quote (`POST /customers/{{id}}/quote`, 5 lines, {a.rules:,} price rules, in-process TestClient,
 {a.requests} requests): p50 {p50:.1f} ms, **p99 {p99:.1f} ms** (target < 20 ms).
-
-Not measured: the 2 M-customer publication on PostgreSQL (target < 60 s) and the rebate dry run
-against the world (not built; docs/benefits.md).
+{side}
+Not measured: the 2 M-customer publication on PostgreSQL (target < 60 s).
 
 {figure("benefits: grants disagreeing with tier state", None, "0", "0", int(pub["bad_after_runs"] + pub["bad_after_regrades"]) == 0, value=str(int(pub["bad_after_runs"] + pub["bad_after_regrades"])))}
 {figure("benefits: publish with grant sync vs without (SQLite)", round(ratio, 2), "publish without the hook", "none", None)}
-{figure("pricing: quote p99 with 10 000 rules", None, "none", "< 20 ms", p99 < 20, value=f"p99 {p99:.1f} ms")}
+{figure("pricing: quote p99 with 10 000 rules", round(p99 / old["p99"], 2) if old else None, "the quote before (same run)" if old else "none", "< 20 ms", p99 < 20, value=f"p99 {p99:.1f} ms")}
 """
     print(body)
     record("benefits", body)

@@ -155,3 +155,44 @@ def test_a_payout_pays_each_row_once(client: TestClient) -> None:
     # a re-accrual after the payout leaves the paid rows as they were
     again = client.post("/rebates/accruals", json={"period": "2026-11"}, headers=FINANCE).json()
     assert (again["inserted"], again["updated"], again["total"]) == (0, 0, "34.68")
+
+
+def test_the_dry_run_with_the_realised_cost_beside(client: TestClient, book: Book) -> None:
+    """R-OPS-3: the dry run's cost per tier and, after publication, the ledger's accruals of
+    the periods since beside it (the CLI's --realised, in the API)."""
+    client.post("/rebates/accruals", json={"period": "2026-11"}, headers=FINANCE)
+    with book.engine.connect() as conn:
+        held = dict(
+            conn.execute(
+                select(CustomerTier.customer_id, CustomerTier.tier).where(
+                    CustomerTier.customer_id.in_([SELF_ID, OWN, OTHER])
+                )
+            ).all()
+        )
+    body = {"pct": dict.fromkeys(set(held.values()), "2"), "days": 30, "as_of": "2026-11-30",
+            "method": "recent", "realised": ["2026-11"]}  # fmt: skip
+    r = client.post("/rebates/dry-run", json=body, headers=auth(Role.ANALYST))
+    assert r.status_code == 200, r.json()
+    out = r.json()
+    assert out["method"] == "recent" and out["periods"] == ["2026-11"]
+    orders = {SELF_ID: Decimal("1000.25"), OWN: Decimal(500), OTHER: Decimal("333.33")}
+    ledger = client.get("/rebates/ledger?period=2026-11", headers=auth(Role.ADMIN)).json()
+    for row in out["tiers"]:
+        spend = sum((v for c, v in orders.items() if held[c] == row["tier"]), Decimal(0))
+        assert Decimal(row["spend"]) >= spend  # every holder's orders (others may have some)
+        realised = sum(Decimal(x["amount"]) for x in ledger if x["tier"] == row["tier"])
+        assert Decimal(row["realised"]) == realised
+        if realised:
+            gap = (Decimal(row["cost"]) / realised - 1).quantize(Decimal("0.0001"))
+            assert Decimal(row["gap"]) == gap
+    assert sum(Decimal(t["realised"]) for t in out["tiers"]) == Decimal("34.68")
+    # the season forecast needs a year and 30 days of orders: a 422 naming why
+    season = client.post("/rebates/dry-run", json={**body, "method": "season"},
+                         headers=auth(Role.ANALYST))  # fmt: skip
+    assert season.status_code == 422 and "needs orders from" in season.json()["message"]
+    nobody = client.post("/rebates/dry-run", json={**body, "pct": {"diamond": "2"}},
+                         headers=auth(Role.ADMIN))  # fmt: skip
+    assert nobody.status_code == 422 and "no customer holds tier 'diamond'" in nobody.text
+    bad = client.post("/rebates/dry-run", json={**body, "pct": {"gold": "120"}}, headers=FINANCE)
+    assert bad.status_code == 422
+    assert client.post("/rebates/dry-run", json=body, headers=auth(Role.SALES)).status_code == 403

@@ -45,3 +45,7 @@ def test_the_report_names_the_figures(figures: dict[str, object]) -> None:
     assert "realised rebate" in text and "refunds netted" in text
     assert '"figure": "benefits: ledger basis vs the world\'s rebate basis (customers off)"' in text
     assert "ROI" in text
+    # both dry runs: the season one (here the book is too short: `auto` says it fell back)
+    assert "dry run (season) vs the world's realised cost" in text
+    assert "dry run (recent, the old one)" in text
+    assert figures["season_method"] == "recent" and "fell back" in text

@@ -80,6 +80,7 @@ def test_report_html(home: Path, tmp_path: Path) -> None:
     html = (home / "reports" / f"{RUN_2}.zh.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in html and "等级迁移" in html and "+125.00" in html
     assert "<script" not in html and "http" not in html  # self-contained
+    assert "权益使用与成本" in html  # the benefits section (R-OPS-2), empty on this book
     out = tmp_path / "r.html"
     en = tierwise("report", "--run", RUN_2, "--lang", "en", "--out", str(out), home=home)
     assert en.returncode == 0, en.stderr

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from tierwise.console.benefits import benefit_name
-from tierwise.ops.benefits.ledger import customer_grants, usage
+from tierwise.ops.benefits.ledger import customer_grants, customer_redemptions, usage
 from tierwise.ops.benefits.redeem import Redemption, redeem
 from tierwise.store.db import make_engine, sqlite_url
 
@@ -99,3 +99,32 @@ def test_parameters_and_benefits_read_as_words() -> None:
     assert params_text({}, "en") == "—"
     assert source_text("file:uses.csv:7", "zh") == "文件 uses.csv 第 7 行"
     assert source_text("api", "en") == "API"
+
+
+_MY_GRANTS = re.compile(r'<table class="grid" id="my-grants">.*?</table>', re.S)
+_MY_USES = re.compile(r'<table class="grid" id="my-uses">.*?</table>', re.S)
+
+
+def test_the_own_view_shows_the_customers_grants_and_uses(site: Site) -> None:
+    """R-OPS-2: /console/me itself lists the customer's grants and latest uses (the ledger's)."""
+    engine = make_engine(sqlite_url(site.home / "state.db"))
+    grants = customer_grants(engine, site.customer)
+    active = [g for g in grants if g["status"] == "active" and g["kind"] in ("coupon_allowance",
+              "delivery_priority", "custom_selection", "expedited_logistics")]  # fmt: skip
+    if active and not customer_redemptions(engine, site.customer, 1):  # one use at least
+        g = active[0]
+        redeem(engine, Redemption(site.customer, g["code"], g["valid_from"], 1, Decimal("5.00"),
+                                  None, "me-page-1"), actor="test", now=dt.datetime(2026, 12, 1))  # fmt: skip
+    uses = customer_redemptions(engine, site.customer, 20)
+    engine.dispose()
+    assert grants, "the demo policy gives every tier structured benefits"
+    page = sign_in(site, "shop").get("/console/me").text
+    block = _MY_GRANTS.search(page)
+    assert block and block[0].count("<tr><td>") == len(grants)
+    assert benefit_name(grants[0]["code"], grants[0]["kind"], "zh") in block[0]
+    used = _MY_USES.search(page)
+    assert used and used[0].count("<tr><td>") == max(len(uses), 1)
+    if uses:
+        assert str(uses[0]["used_on"]) in used[0]
+    en = sign_in(site, "shop").get("/console/me?lang=en").text
+    assert "Grants" in en and benefit_name(grants[0]["code"], grants[0]["kind"], "en") in en

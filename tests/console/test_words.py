@@ -74,11 +74,12 @@ def _pages(site: Site) -> list[str]:
     pages += ["/console/models", "/console/tasks", "/console/analysis", "/console/users"]
     pages += ["/console/credit", "/console/rebates", "/console/visits", "/console/surveys"]
     pages += ["/console/supply"]
-    pages += ["/console/campaigns"]
     from .test_answer_page import answer_link  # the customer's survey answer page (no login)
 
     pages += [answer_link(site)]
     pages += ["/console/service?at=2026-10-31T23:59&day=2026-10-30"]
+    pages += ["/console/campaigns", "/console/prices"]
+    pages += [f"/console/prices?customer={ids[0]}&lines=V1,蔬菜,2,5.00%0AM1,鲜肉,1,20"]
     pages += [f"/console/benefits?customer={i}" for i in ids[:3]]
     return pages + [f"/console/customers/{i}" for i in ids]
 

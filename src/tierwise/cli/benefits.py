@@ -7,7 +7,6 @@ accrue rebates per period, list the ledger, write statements and pay (R-OPS-3).
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -22,9 +21,9 @@ from tierwise.errors import DataError, NotFoundError, UsageError
 from tierwise.ops.benefits.ledger import (
     customer_grants,
     customer_redemptions,
-    read_states,
     usage,
 )
+from tierwise.ops.benefits.rebate_dry_run import rebate_dry_run
 from tierwise.ops.benefits.rebate_files import batch_rows, statement_rows, write_rows
 from tierwise.ops.benefits.rebate_ledger import Period, parse_period, totals
 from tierwise.ops.benefits.rebate_store import (
@@ -37,7 +36,6 @@ from tierwise.ops.benefits.rebate_store import (
     pay,
     statement,
 )
-from tierwise.ops.benefits.rebates import beside_realised, dry_run, recent_spend
 from tierwise.ops.benefits.redeem import redeem_file
 from tierwise.policy.benefits import KINDS, REDEEMABLE
 from tierwise.settings import get_settings
@@ -145,8 +143,16 @@ def rebate_dry_run_command(
     pct: Annotated[
         list[str], typer.Option(help="tier=percent, e.g. --pct platinum=2 (repeatable).")
     ],
-    days: Annotated[int, typer.Option(min=7, max=366, help="Days of history before --as-of.")] = 90,
-    as_of: Annotated[str | None, typer.Option(help="Last day of history (default: today).")] = None,
+    days: Annotated[int, typer.Option(min=7, max=366, help="Days forecast after --as-of.")] = 90,
+    as_of: Annotated[str | None, typer.Option(help="The dry run's day (default: today).")] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="season: the last --days scaled by how customers who bought like this went "
+            "on a year back (needs a year and --days of orders); recent: they buy as in the "
+            "last --days; auto: season when the lake reaches back far enough."
+        ),
+    ] = "auto",
     lake: Annotated[
         Path | None, typer.Option(help="Lake folder (default: $TIERWISE_HOME/lake).")
     ] = None,
@@ -158,10 +164,12 @@ def rebate_dry_run_command(
         ),
     ] = None,
 ) -> None:
-    """What a rebate per tier would have cost on the last --days of orders (R-OPS-3), per tier,
-    for the customers holding each tier now; with --realised, the rebate ledger's accruals of
+    """What a rebate per tier would cost over the --days after --as-of (R-OPS-3), per tier, for
+    the customers holding each tier now; with --realised, the rebate ledger's accruals of
     those periods beside it. Returns are not netted out of the dry run (not yet)."""
     periods = [_period(p) for p in realised or []]
+    if method not in ("auto", "season", "recent"):
+        raise UsageError(f"--method {method!r} is not a method", hint="auto, season or recent")
     pcts: dict[str, Decimal] = {}
     for item in pct:
         tier, _, value = item.partition("=")
@@ -173,28 +181,27 @@ def rebate_dry_run_command(
             ) from None
         if not tier.strip():
             raise UsageError(f"--pct {item!r} names no tier", hint="e.g. --pct platinum=2")
-    end = (parse_date(as_of) or utcnow().date()) + dt.timedelta(days=1)
-    engine = store_engine()
-    with engine.connect() as conn:
-        tiers = read_states(conn, None)
-    known = {s.tier for s in tiers.values()}
-    unknown = [t for t in pcts if t not in known]
-    if unknown:
-        raise UsageError(
-            f"no customer holds tier {unknown[0]!r}",
-            hint="tiers held now: " + ", ".join(sorted(t for t in known if t)),
-        )
-    spend = recent_spend(lake or get_settings().lake_dir, end - dt.timedelta(days=days), end)
-    rows = dry_run(spend, {c: s.tier for c, s in tiers.items()}, pcts)
-    title = f"rebate dry run on {days} days of orders to {end - dt.timedelta(days=1)}"
+    day = parse_date(as_of) or utcnow().date()
+    try:
+        d = rebate_dry_run(store_engine(), lake or get_settings().lake_dir, pcts, as_of=day,
+                           days=days, method=method, realised=periods)  # fmt: skip
+    except DataError as err:
+        if err.fields.get("field") == "pct":
+            raise UsageError(err.message, hint=err.hint) from None
+        raise
+    how = (
+        f"the last {days} days to {day} scaled by the same season a year back"
+        if d.method == "season"
+        else f"the last {days} days to {day} as they were"
+    )
+    title = f"rebate dry run for the {days} days after {day} ({d.method}: {how})"
     if periods:
         title += " beside the ledger's accruals of " + ", ".join(p.label for p in periods)
     table = Table(title=title)
     cols = ["tier", "rebate %", "customers", "buyers", "spend (yuan)", "cost (yuan)"]
     for col in cols + (["realised (yuan)", "dry run vs realised"] if periods else []):
         table.add_column(col)
-    ledger = [r for p in periods for r in ledger_summary(engine, p.label)]
-    for b in beside_realised(rows, ledger):
+    for b in d.rows:
         r = b.dry
         cells = [r.tier, str(r.pct), str(r.customers), str(r.buyers), f"{r.spend:.2f}",
                  f"{r.cost:.2f}"]  # fmt: skip

@@ -13,7 +13,7 @@ from tierwise.analytics.report import write_run_report
 from tierwise.analytics.source import latest_run_id, require_days
 from tierwise.cli.analyze import LakeOpt, LangOpt, RunOpt, check_lang
 from tierwise.cli.main import app
-from tierwise.experiments.report import experiment_sections
+from tierwise.pipeline.report_sections import report_sections
 from tierwise.settings import get_settings
 from tierwise.store.db import make_engine
 from tierwise.store.migrate import upgrade
@@ -53,6 +53,7 @@ def report_command(
         days=days,
         now=now,
         out=out,
-        extra_sections=experiment_sections(engine, lake_dir, lang),  # R-ANA-5
+        # the experiments' results (R-ANA-5) and the benefits' use and cost (R-OPS-2)
+        extra_sections=report_sections(engine, lake_dir, run_id, s.home / "runs", lang),
     )
     _out.print(f"report of {run_id} ({lang}) written to {path}")

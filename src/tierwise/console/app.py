@@ -19,6 +19,7 @@ from tierwise.console import (
     experiments,
     models,
     pages,
+    prices,
     rebates,
     service,
     supply,
@@ -80,6 +81,7 @@ def install(app: FastAPI) -> None:
     app.include_router(benefits.router)
     app.include_router(rebates.router)
     app.include_router(service.router)
+    app.include_router(prices.router)
     app.include_router(visits.router)
     app.include_router(surveys.router)
     app.include_router(supply.router)

@@ -21,6 +21,7 @@ from tierwise.api.routers.overrides import end_override, set_override
 from tierwise.api.selfview import my_view
 from tierwise.api.tabular import csv_row
 from tierwise.api.views import benefits_of, public_row, run_policy, upgrade_of
+from tierwise.console.benefits import benefit_name, params_text
 from tierwise.console.messages import translator
 from tierwise.console.session import SESSION_COOKIE, check_csrf, finish
 from tierwise.console.tasks import retention_block
@@ -46,12 +47,14 @@ from tierwise.errors import (
 from tierwise.explain.terms import feature_name
 from tierwise.features.catalog import CATALOG
 from tierwise.models.publish import read_predictions
+from tierwise.ops.benefits.ledger import customer_grants, customer_redemptions
 from tierwise.ops.retention import manager_names
 from tierwise.recommend.service import read_lists
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE_SIZE = 25
+MY_USES = 20  # the own view's latest uses of benefits
 EXPORT_LIMIT = 10_000
 Opt = Annotated[str | None, Query(max_length=80)]
 
@@ -562,9 +565,18 @@ def my_tier(page: PageDep) -> Response:
         whole = first["current"] + first["amount"]
         bar = max(0.0, min(100.0, 100.0 * first["current"] / whole)) if whole > 0 else 0.0
     row = page.ctx.customers.get(view["customer_id"])
+    # the customer's own grants and latest uses (R-OPS-2), read as GET /customers/{id}/benefits
+    engine = page.ctx.engine
+    grants = customer_grants(engine, view["customer_id"])
+    uses = customer_redemptions(engine, view["customer_id"], MY_USES)
     return page.render(
         "me.html",
         me=view,
+        grants=grants,
+        uses=uses,
+        uses_limit=MY_USES,
+        bname=lambda code, kind=None: benefit_name(code, kind, page.lang),
+        bparams=lambda p: params_text(p, page.lang),
         recs=recommendations_block(page, row) if row else None,
         progress=prog,
         bar=bar,

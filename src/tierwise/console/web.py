@@ -55,6 +55,7 @@ NAV = (
     ("benefits_page", "/console/benefits", Action.BENEFIT_READ),
     ("rebates", "/console/rebates", Action.REBATE_READ),
     ("service_page", "/console/service", Action.SERVICE_QUEUE),
+    ("prices", "/console/prices", Action.PRICE_READ),
     ("visits", "/console/visits", Action.VISIT_READ),
     ("surveys", "/console/surveys", Action.SURVEY_READ),
     ("supply", "/console/supply", Action.SUPPLY_READ),

@@ -15,9 +15,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from tierwise.analytics.report import write_run_report
-from tierwise.experiments.report import experiment_sections
 from tierwise.grading.layout import runs_dir
 from tierwise.pipeline.publish import grade_and_publish
+from tierwise.pipeline.report_sections import report_sections
 from tierwise.policy import DEFAULT_POLICY, load_policy
 from tierwise.schedules import RunJob, Schedule, Ticker
 from tierwise.settings import Settings
@@ -54,8 +54,15 @@ def grading_job(settings: Settings, engine: Engine) -> RunJob:
                     lang=lang,
                     days=schedule.report_days,
                     now=_utcnow(),
-                    # the experiments' results as of the run's day (R-ANA-5)
-                    extra_sections=experiment_sections(engine, settings.lake_dir, lang),
+                    # the experiments' results (R-ANA-5) and the benefits' use and cost
+                    # (R-OPS-2) as of the run's day
+                    extra_sections=report_sections(
+                        engine,
+                        settings.lake_dir,
+                        published.output.run_id,
+                        runs_dir(settings.home),
+                        lang,
+                    ),
                 )
                 log.info("schedule %s: report written to %s", schedule.name, out)
             except Exception:

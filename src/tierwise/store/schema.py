@@ -729,6 +729,13 @@ class BenefitGrant(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # the grant sync looks for active grants whose grace ended (valid_until <= day)
+        Index(
+            "ix_benefit_grants_active_until",
+            "valid_until",
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
 
@@ -1299,3 +1306,15 @@ class ServiceTicket(Base):
     resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)
     source: Mapped[str] = mapped_column(String(140))  # api:<subject>
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PriceRuleVersion(Base):
+    """One row (``id`` 1) counting the changes to ``price_rules``: every save and delete bumps
+    it in its transaction, so a quote checks in one primary-key read that its in-process rule
+    index is current (:func:`tierwise.ops.benefits.price_rules.rule_index`)."""
+
+    __tablename__ = "price_rule_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)

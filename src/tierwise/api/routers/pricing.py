@@ -12,20 +12,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from tierwise.api.access import Action, Principal
 from tierwise.api.deps import Ctx, CustomerAccess, allow, allow_customer
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
-from tierwise.api.schemas.common import Input, StrictInt
-from tierwise.ops.benefits.price_rules import delete_rule, list_rules, rule_index, save_rule
-from tierwise.ops.benefits.pricing import Line, PriceRule, quote_line
-from tierwise.store.schema import CustomerTier
+from tierwise.api.schemas.common import Input, IsoDate, StrictInt
+from tierwise.ops.benefits.price_rules import delete_rule, list_rules, quote, save_rule
+from tierwise.ops.benefits.pricing import Line, PriceRule
 
 router = APIRouter(tags=["pricing"], responses={**AUTH_ERRORS, **BAD_INPUT})
-Scope = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f]+$")]
+_NO_CONTROL = r"^[^\x00-\x1f]+$"
+Scope = Annotated[str, Field(min_length=1, max_length=40, pattern=_NO_CONTROL)]
 
 
 class PriceRuleCreate(Input):
@@ -96,8 +95,34 @@ def _public(r: PriceRule) -> PriceRulePublic:
     summary="Every price rule, highest priority first",
     dependencies=[allow(Action.PRICE_READ)],
 )
-def get_rules(ctx: Ctx) -> list[PriceRulePublic]:
-    return [_public(r) for r in list_rules(ctx.engine)]
+def get_rules(
+    ctx: Ctx,
+    tier: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=60, pattern=_NO_CONTROL, description="A tier code, or `any`"
+        ),
+    ] = None,
+    sku: Annotated[
+        str | None,
+        Query(min_length=1, max_length=60, pattern=_NO_CONTROL, description="A SKU, or `any`"),
+    ] = None,
+    category: Annotated[
+        str | None,
+        Query(min_length=1, max_length=60, pattern=_NO_CONTROL, description="A category, or `any`"),
+    ] = None,
+    region: Annotated[
+        str | None,
+        Query(min_length=1, max_length=60, pattern=_NO_CONTROL, description="A province, or `any`"),
+    ] = None,
+    kind: Annotated[Literal["discount_pct", "net_price"] | None, Query()] = None,
+    on: Annotated[IsoDate | None, Query(description="Only rules valid that day")] = None,
+) -> list[PriceRulePublic]:
+    """Filters: a scope's exact value, or ``any`` for the rules without that scope."""
+    rules = list_rules(
+        ctx.engine, tier=tier, sku=sku, category=category, region=region, kind=kind, on=on
+    )
+    return [_public(r) for r in rules]
 
 
 @router.post(
@@ -140,23 +165,18 @@ def remove_rule(ctx: Ctx, rule_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> 
 def post_quote(
     ctx: Ctx, access: Annotated[CustomerAccess, allow_customer(Action.PRICE_READ)], body: QuoteIn
 ) -> Quote:
-    cid = access.customer.customer_id
-    with ctx.engine.connect() as conn:
-        tier = conn.execute(
-            select(CustomerTier.tier).where(CustomerTier.customer_id == cid)
-        ).scalar_one_or_none()
-    region = access.row.get("province")
-    day = body.day or ctx.now().date()
-    index = rule_index(ctx.engine)
-    quoted = [
-        quote_line(index, tier, region, day, Line(ln.sku, ln.category, ln.list_price, ln.quantity))
-        for ln in body.lines
-    ]
+    q = quote(
+        ctx.engine,
+        access.customer.customer_id,
+        access.row.get("province"),
+        body.day or ctx.now().date(),
+        [Line(ln.sku, ln.category, ln.list_price, ln.quantity) for ln in body.lines],
+    )
     return Quote(
-        customer_id=cid,
-        tier=tier,
-        region=region,
-        day=day,
-        lines=[QuotedLine(**q.__dict__) for q in quoted],
-        total=sum((q.amount for q in quoted), Decimal("0.00")),
+        customer_id=q.customer_id,
+        tier=q.tier,
+        region=q.region,
+        day=q.day,
+        lines=[QuotedLine(**ln.__dict__) for ln in q.lines],
+        total=q.total,
     )

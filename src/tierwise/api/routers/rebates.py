@@ -20,7 +20,8 @@ from tierwise.api.access import Action, Principal, scope, sees_personal
 from tierwise.api.deps import Ctx, CustomerAccess, allow, allow_customer
 from tierwise.api.errors import AUTH_ERRORS, BAD_INPUT, CONFLICT, NOT_FOUND
 from tierwise.api.masking import mask_name
-from tierwise.api.schemas.common import Input, Timestamp
+from tierwise.api.schemas.common import Input, IsoDate, StrictInt, Timestamp
+from tierwise.ops.benefits.rebate_dry_run import rebate_dry_run
 from tierwise.ops.benefits.rebate_files import (
     batch_rows,
     csv_bytes,
@@ -132,6 +133,81 @@ class PayoutPublic(BaseModel):
 
 def _label(period: str | None) -> str | None:
     return None if period is None else parse_period(period).label
+
+
+class DryRunCreate(Input):
+    pct: dict[
+        Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f]+$")],
+        Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)],
+    ] = Field(min_length=1, max_length=20, description="Rebate percent by tier code")
+    days: StrictInt = Field(default=90, ge=7, le=366, description="The period forecast (days)")
+    as_of: IsoDate | None = Field(default=None, description="The dry run's day (default: today)")
+    method: Literal["auto", "season", "recent"] = Field(
+        default="auto",
+        description="season: the last `days` scaled by how customers who bought like this went "
+        "on a year back (needs a year and `days` of orders); recent: as in the last `days`; "
+        "auto: season when the lake reaches back far enough",
+    )
+    realised: list[Annotated[str, Field(pattern=PERIOD)]] = Field(
+        default_factory=list,
+        max_length=12,
+        description="Periods accrued since (YYYY-MM, YYYY-Qn): the ledger's accruals beside",
+    )
+
+
+class DryRunTier(BaseModel):
+    tier: str
+    pct: Decimal
+    customers: int = Field(description="Customers holding the tier now")
+    buyers: int = Field(description="Of them, customers with a forecast spend above 0")
+    spend: Decimal = Field(description="Their spend forecast for the period (yuan)")
+    cost: Decimal = Field(description="The rebate's dry-run cost (yuan)")
+    realised: Decimal | None = Field(
+        description="The ledger's accruals of the `realised` periods for the tier (yuan)"
+    )
+    gap: Decimal | None = Field(description="cost / realised - 1 (none: nothing realised)")
+
+
+class DryRunPublic(BaseModel):
+    as_of: dt.date
+    days: int
+    method: Literal["season", "recent"] = Field(description="The forecast used")
+    periods: list[str]
+    tiers: list[DryRunTier]
+
+
+@router.post(
+    "/rebates/dry-run",
+    response_model=DryRunPublic,
+    summary="A rebate change's dry-run cost per tier, the realised cost beside",
+    dependencies=[allow(Action.ANALYTICS_READ)],
+)
+def post_dry_run(ctx: Ctx, body: DryRunCreate) -> DryRunPublic:
+    """What a rebate per tier would cost over the ``days`` after ``as_of`` for the customers
+    holding each tier now (from the lake's orders up to ``as_of`` only), and the rebate
+    ledger's accruals of the ``realised`` periods beside it. 422 for a tier nobody holds, a
+    season dry run on a lake that does not reach a year and ``days`` back, or no orders."""
+    d = rebate_dry_run(
+        ctx.engine, ctx.settings.lake_dir, body.pct, as_of=body.as_of or ctx.now().date(),
+        days=body.days, method=body.method, realised=[parse_period(p) for p in body.realised],
+    )  # fmt: skip
+    return DryRunPublic(
+        as_of=d.as_of,
+        days=d.days,
+        method=d.method,
+        periods=d.periods,
+        tiers=[
+            DryRunTier(
+                **{
+                    k: getattr(r.dry, k)
+                    for k in ("tier", "pct", "customers", "buyers", "spend", "cost")
+                },
+                realised=r.realised if d.periods else None,
+                gap=r.gap,
+            )
+            for r in d.rows
+        ],
+    )
 
 
 @router.post(

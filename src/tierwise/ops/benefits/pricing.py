@@ -160,6 +160,49 @@ def conflicts(new: PriceRule, existing: Iterable[PriceRule]) -> list[Conflict]:
     return out
 
 
+class ConflictIndex:
+    """Saved rules by priority, so that checking a new rule (or a file of 10 000) looks only
+    at the rules it could conflict with: only rules of the same priority can."""
+
+    def __init__(self, rules: Iterable[PriceRule] = ()) -> None:
+        self.by_priority: dict[int, list[PriceRule]] = {}
+        for r in rules:
+            self.add(r)
+
+    def add(self, rule: PriceRule) -> None:
+        self.by_priority.setdefault(rule.priority, []).append(rule)
+
+    def conflicts(self, new: PriceRule) -> list[Conflict]:
+        return conflicts(new, self.by_priority.get(new.priority, []))
+
+
+def matches_filter(
+    rule: PriceRule,
+    *,
+    tier: str | None = None,
+    sku: str | None = None,
+    category: str | None = None,
+    region: str | None = None,
+    kind: str | None = None,
+    on: dt.date | None = None,
+) -> bool:
+    """Whether ``rule`` passes a listing's filters: each scope filter is its exact value, or
+    ``any`` for the rules without that scope (every tier, every product, every region);
+    ``on``: valid that day."""
+
+    def same(value: str | None, wanted: str | None) -> bool:
+        return wanted is None or (value is None if wanted == "any" else value == wanted)
+
+    return (
+        same(rule.tier, tier)
+        and same(rule.sku, sku)
+        and same(rule.category, category)
+        and same(rule.region, region)
+        and (kind is None or rule.kind == kind)
+        and (on is None or rule.valid_on(on))
+    )
+
+
 @dataclass(frozen=True)
 class Quoted:
     """One priced line: list and net price, the rule applied and why."""
@@ -171,6 +214,7 @@ class Quoted:
     amount: Decimal
     rule: str | None
     why: str
+    others: int = 0  # other matching rules (lower priority or the same result)
 
 
 class RuleIndex:
@@ -218,4 +262,4 @@ def quote_line(
     if others:
         why += f"; {others} other matching rule(s) of lower priority or the same result"
     amount = (net * line.quantity).quantize(CENT, ROUND_HALF_UP)
-    return Quoted(line.sku, line.quantity, line.list_price, net, amount, best.code, why)
+    return Quoted(line.sku, line.quantity, line.list_price, net, amount, best.code, why, others)

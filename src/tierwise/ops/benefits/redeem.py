@@ -248,7 +248,8 @@ def _columns(headers: Sequence[str], name: str) -> dict[str, int]:
     return found
 
 
-def _rows(path: Path) -> Iterator[list[str]]:
+def file_rows(path: Path) -> Iterator[list[str]]:
+    """The rows of a CSV (UTF-8 or GBK) or Excel file, as text (Excel dates as YYYY-MM-DD)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl  # only for Excel files
 
@@ -306,7 +307,7 @@ def _parse(row: Mapping[str, str], line: int) -> tuple[Redemption | None, str | 
 def redeem_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> FileReport:
     """Record every row of a redemption file: accepted against an active grant, or kept as
     refused with its reason. All rows are written in one transaction."""
-    rows = _rows(path)
+    rows = file_rows(path)
     header = next(rows, None)
     if header is None:
         raise DataError(f"{path}: the file is empty", file=str(path))
