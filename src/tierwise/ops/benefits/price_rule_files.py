@@ -12,7 +12,7 @@ from typing import Any
 
 from tierwise.errors import DataError
 from tierwise.ops.benefits.pricing import Line, PriceRule
-from tierwise.ops.benefits.redeem import file_rows
+from tierwise.ops.benefits.redeem import file_rows, find_columns
 
 #: A rule file's columns: English name → accepted headers (the first is Chinese).
 RULE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -43,28 +43,6 @@ KIND_WORDS = {"折扣": "discount_pct", "折扣率": "discount_pct", "discount_p
 ANY = {"", "全部", "不限", "any", "*"}
 
 
-def _columns(
-    headers: Sequence[str], spec: Mapping[str, tuple[str, ...]], required: Sequence[str], name: str
-) -> dict[str, int]:
-    found: dict[str, int] = {}
-    clean = [h.strip().lstrip("\ufeff") for h in headers]
-    for key, names in spec.items():
-        for i, h in enumerate(clean):
-            if h in names or h.lower() == key:
-                found[key] = i
-                break
-    missing = [k for k in required if k not in found]
-    if missing:
-        want = ", ".join(f"{spec[k][0]} ({k})" for k in missing)
-        raise DataError(
-            f"{name}: missing column(s) {want}",
-            hint="columns found: " + ", ".join(clean),
-            file=name,
-            column=missing[0],
-        )
-    return found
-
-
 def _read(
     path: Path,
     spec: Mapping[str, tuple[str, ...]],
@@ -75,7 +53,7 @@ def _read(
     header = next(rows, None)
     if header is None:
         raise DataError(f"{path.name}: the file is empty", file=path.name)
-    cols = _columns(header, spec, required, path.name)
+    cols = find_columns(header, spec, required, path.name)
     out, lines, problems = [], [], []
     for n, raw in enumerate(rows, start=2):
         if not any(c.strip() for c in raw):

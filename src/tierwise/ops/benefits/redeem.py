@@ -228,17 +228,21 @@ class FileReport:
     refusals: list[tuple[int, str]]
 
 
-def _columns(headers: Sequence[str], name: str) -> dict[str, int]:
+def find_columns(
+    headers: Sequence[str], spec: Mapping[str, tuple[str, ...]], required: Sequence[str], name: str
+) -> dict[str, int]:
+    """Column index per key of ``spec`` (its Chinese / English header names, or the key
+    itself); a missing ``required`` column is refused naming the file and what was found."""
     found: dict[str, int] = {}
-    clean = [h.strip() for h in headers]
-    for key, names in COLUMNS.items():
+    clean = [h.strip().lstrip("\ufeff") for h in headers]
+    for key, names in spec.items():
         for i, h in enumerate(clean):
             if h in names or h.lower() == key:
                 found[key] = i
                 break
-    missing = [k for k in REQUIRED if k not in found]
+    missing = [k for k in required if k not in found]
     if missing:
-        want = ", ".join(f"{COLUMNS[k][0]} ({k})" for k in missing)
+        want = ", ".join(f"{spec[k][0]} ({k})" for k in missing)
         raise DataError(
             f"{name}: missing column(s) {want}",
             hint="columns found: " + ", ".join(clean),
@@ -311,7 +315,7 @@ def redeem_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
     header = next(rows, None)
     if header is None:
         raise DataError(f"{path}: the file is empty", file=str(path))
-    cols = _columns(header, str(path))
+    cols = find_columns(header, COLUMNS, REQUIRED, str(path))
     accepted = refused = dup = 0
     refusals: list[tuple[int, str]] = []
     with engine.begin() as conn:
