@@ -47,7 +47,7 @@ class BookInputs:
     the columns with at least one value in tables that have rows."""
 
     tables: frozenset[str]
-    columns: frozenset[str]  # "table.column"
+    columns: frozenset[str]  # "table.column", of the columns in COLUMNS only
     empty: frozenset[str] = frozenset()  # tables present with no rows
 
     def missing(self, feature: str) -> list[str]:
@@ -89,21 +89,31 @@ def book_inputs(lake: LakeLocation) -> BookInputs | None:
     tables: set[str] = set()
     columns: set[str] = set()
     empty: set[str] = set()
+    # only the columns a feature's availability reads (COLUMNS), each probed for one row with
+    # a value (LIMIT 1 stops the scan there), and the row count from the files' metadata:
+    # counting the values of every column of every table cast to text took 3.5 s of a 10 M
+    # line grading's 7 s (issue 28: found by bench_grading against the hand-written SQL)
+    needed: dict[str, list[str]] = {}
+    for cols in COLUMNS.values():
+        for tc in cols:
+            table, col = tc.split(".")
+            needed.setdefault(table, []).append(col)
     con = duckdb.connect()
     try:
-        for name, t in TABLES.items():
+        for name in TABLES:
             if not table_files(lake, name):
                 continue
             src = f"read_parquet('{parquet_glob(lake, name)}', union_by_name = true)"
-            counts = ", ".join(
-                f"count(nullif(trim(CAST(\"{c}\" AS VARCHAR)), ''))" for c in t.names
-            )
-            row = con.execute(f"SELECT count(*), {counts} FROM {src}").fetchone()
             tables.add(name)
+            row = con.execute(f"SELECT count(*) FROM {src}").fetchone()
             if row is None or not row[0]:
                 empty.add(name)
                 continue
-            columns |= {f"{name}.{c}" for c, n in zip(t.names, row[1:], strict=True) if n}
+            for c in dict.fromkeys(needed.get(name, ())):
+                value = f"nullif(trim(CAST(\"{c}\" AS VARCHAR)), '')"
+                hit = con.execute(f"SELECT 1 FROM {src} WHERE {value} IS NOT NULL LIMIT 1")
+                if hit.fetchone() is not None:
+                    columns.add(f"{name}.{c}")
     finally:
         con.close()
     return BookInputs(frozenset(tables), frozenset(columns), frozenset(empty))
