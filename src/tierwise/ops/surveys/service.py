@@ -133,33 +133,43 @@ def create_wave(
             pop = pop[pop["customer_id"].isin(set(only))].reset_index(drop=True)
         skip = recently_surveyed(conn, sent_on, policy.cooldown_days)
         sample, strata = draw_sample(pop, policy, exclude=skip, seed=seed)
-        wave_id = conn.execute(
-            insert(SurveyWave)
-            .values(
-                survey=policy.survey,
-                sent_on=sent_on,
-                policy=policy.name,
-                seed=seed,
-                created_at=now,
-                created_by=actor,
-            )
-            .returning(SurveyWave.id)
-        ).scalar_one()
-        if len(sample):
-            conn.execute(
-                insert(SurveyRecipient),
-                [
-                    {
-                        "wave_id": wave_id,
-                        "customer_id": r["customer_id"],
-                        "tier": r["tier"],
-                        "cell": r["cell"],
-                        "account_manager": r["account_manager"],
-                    }
-                    for r in sample.to_dict("records")
-                ],
-            )
+        wave_id = _insert_wave(conn, policy.survey, policy.name, sent_on, seed, now, actor, sample)
     return WaveResult(wave_id, sent_on, strata)
+
+
+def _insert_wave(
+    conn: Connection,
+    survey: str,
+    policy: str,
+    sent_on: dt.date,
+    seed: int | None,
+    now: dt.datetime,
+    actor: str,
+    sample: pd.DataFrame,
+) -> int:
+    """Record a wave and its recipients (customer, tier, cell, manager); its id."""
+    wave_id: int = conn.execute(
+        insert(SurveyWave)
+        .values(
+            survey=survey,
+            sent_on=sent_on,
+            policy=policy,
+            seed=seed,
+            created_at=now,
+            created_by=actor,
+        )
+        .returning(SurveyWave.id)
+    ).scalar_one()
+    if len(sample):
+        rows = sample[["customer_id", "tier", "cell", "account_manager"]].astype(object)
+        conn.execute(
+            insert(SurveyRecipient),
+            [
+                {**{str(k): v for k, v in r.items()}, "wave_id": wave_id}
+                for r in rows.where(rows.notna(), None).to_dict("records")
+            ],
+        )
+    return wave_id
 
 
 def _wave(conn: Connection, wave_id: int) -> Any:
@@ -250,18 +260,9 @@ def create_followup(
             ).scalars()
         )
         sample, by_tier = draw_followup(rec[~rec["customer_id"].isin(got)], fraction, seed=seed)
-        wave_id = conn.execute(
-            insert(SurveyWave)
-            .values(
-                survey=parent.survey,
-                sent_on=sent_on,
-                policy=parent.policy,
-                seed=seed,
-                created_at=now,
-                created_by=actor,
-            )
-            .returning(SurveyWave.id)
-        ).scalar_one()
+        wave_id = _insert_wave(
+            conn, parent.survey, parent.policy, sent_on, seed, now, actor, sample
+        )
         conn.execute(
             insert(SurveyFollowup).values(
                 wave_id=wave_id,
@@ -271,15 +272,6 @@ def create_followup(
                 created_at=now,
             )
         )
-        if len(sample):
-            sample = sample.astype(object).where(sample.notna(), None)
-            conn.execute(
-                insert(SurveyRecipient),
-                [
-                    {**{str(k): v for k, v in r.items()}, "wave_id": wave_id}
-                    for r in sample.to_dict("records")
-                ],
-            )
     return FollowupResult(wave_id, parent_wave_id, fraction, channel, by_tier)
 
 
